@@ -1,0 +1,64 @@
+import { squaredGains, type Instance } from '../instance.ts';
+
+/** Per-iteration objective callback: iteration t (1-based) and the current powers. */
+export type IterationHook = (t: number, p: Float64Array) => void;
+
+export interface WmmseOptions {
+  iterations: number;
+  /** Initial powers; default p = Pmax for every pair (channel-models.md). */
+  p0?: Float64Array;
+  onIteration?: IterationHook;
+}
+
+/**
+ * WMMSE power control for the weighted sum rate (Shi et al. 2011; eq. 16 of
+ * gnn-wireless-theory-to-practice-dmp.md), with amplitudes g_ij (transmitter i to receiver j):
+ *   u_k = g_kk v_k / (sum_j g_jk^2 v_j^2 + sigma^2)                          (16b)
+ *   a_k = 1 / (1 - u_k g_kk v_k)                                            (16c)
+ *   v_k = [w_k a_k u_k g_kk / sum_j w_j a_j u_j^2 g_kj^2]_0^sqrt(Pmax)     (16a)
+ * starting from v_k = sqrt(p0_k) and ending with p_k = v_k^2. Returns the powers.
+ * Typed arrays only and no allocation inside the iteration loop.
+ */
+export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
+  const { K, noise, pmax, weights: w } = inst;
+  const g2 = squaredGains(inst);
+  const g = inst.gain;
+  const v = new Float64Array(K);
+  const u = new Float64Array(K);
+  const a = new Float64Array(K);
+  const c = new Float64Array(K); // w_j a_j u_j^2
+  const v2 = new Float64Array(K);
+  const p = new Float64Array(K);
+  const vmax = Math.sqrt(pmax);
+  for (let k = 0; k < K; k++) v[k] = Math.sqrt(o.p0 ? o.p0[k] : pmax);
+
+  const updateUA = (): void => {
+    for (let k = 0; k < K; k++) v2[k] = v[k] * v[k];
+    for (let k = 0; k < K; k++) {
+      let received = noise;
+      for (let j = 0; j < K; j++) received += g2[j * K + k] * v2[j];
+      const gkk = g[k * K + k];
+      u[k] = (gkk * v[k]) / received;
+      a[k] = 1 / (1 - u[k] * gkk * v[k]);
+      c[k] = w[k] * a[k] * u[k] * u[k];
+    }
+  };
+
+  updateUA();
+  for (let t = 1; t <= o.iterations; t++) {
+    for (let k = 0; k < K; k++) {
+      let denom = 0;
+      const row = k * K;
+      for (let j = 0; j < K; j++) denom += c[j] * g2[row + j];
+      const vk = (w[k] * a[k] * u[k] * g[row + k]) / denom;
+      v[k] = Math.min(Math.max(vk, 0), vmax);
+    }
+    if (o.onIteration) {
+      for (let k = 0; k < K; k++) p[k] = v[k] * v[k];
+      o.onIteration(t, p);
+    }
+    if (t < o.iterations) updateUA();
+  }
+  for (let k = 0; k < K; k++) p[k] = v[k] * v[k];
+  return p;
+}

@@ -1,0 +1,6 @@
+export * from './rng.ts';
+export * from './instance.ts';
+export * from './rayleigh.ts';
+export * from './objectives.ts';
+export * from './io.ts';
+export * from './baselines/wmmse.ts';

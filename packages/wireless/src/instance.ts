@@ -1,0 +1,49 @@
+/** The network models of ../shared/docs/channel-models.md. */
+export const MODEL_NAMES = ['rayleigh-ic', 'd2d', 'miso', 'regnn-adhoc'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/**
+ * One drawn network. Conventions (channel-models.md): pair k = transmitter k + receiver k;
+ * `gain[i * K + j]` is the amplitude |h_ij| from transmitter i to receiver j; powers are
+ * normalised to 0 <= p_k <= pmax.
+ */
+export interface Instance {
+  model: ModelName;
+  K: number;
+  /** Transmit antennas: 1 for SISO power control, >1 for MISO beamforming. */
+  Nt: number;
+  /** Noise power sigma^2 at every receiver. */
+  noise: number;
+  pmax: number;
+  /** Rate weights w_k. */
+  weights: Float64Array;
+  /** Amplitudes |h_ij| (for MISO: the norm ||h_ij||), row-major K x K, transmitter i to receiver j. */
+  gain: Float64Array;
+  /** MISO only: h_ij in C^Nt at offset (i * K + j) * Nt, real and imaginary parts. */
+  hRe?: Float64Array;
+  hIm?: Float64Array;
+  /** Geometric models: transmitter and receiver positions in metres, interleaved x, y. */
+  tx?: Float64Array;
+  rx?: Float64Array;
+  /**
+   * CSI available at the receivers: `csi[j * K + k] = 1` when agent k knows the edge (j, k),
+   * i.e. g_jk and g_kj. Absent means full CSI (every pair knows every other pair).
+   */
+  csi?: Uint8Array;
+}
+
+export function isMiso(inst: Instance): boolean {
+  return inst.Nt > 1 || inst.hRe !== undefined;
+}
+
+/** Whether agent k knows the edge from j (j != k). */
+export function knowsEdge(inst: Instance, j: number, k: number): boolean {
+  return inst.csi === undefined || inst.csi[j * inst.K + k] === 1;
+}
+
+/** Squared amplitudes |h_ij|^2, row-major like `gain`. */
+export function squaredGains(inst: Instance): Float64Array {
+  const g2 = new Float64Array(inst.gain.length);
+  for (let i = 0; i < g2.length; i++) g2[i] = inst.gain[i] * inst.gain[i];
+  return g2;
+}

@@ -1,0 +1,195 @@
+import { MODEL_NAMES, type Instance, type ModelName } from './instance.ts';
+
+/**
+ * Instance files. dmpemu writes `{ format: "dmpemu-instances/1", model, K, Nt, noise, pmax,
+ * params, seed, instances: [...] }`; it also reads the format of ../shared/reference/
+ * (`generator`, `K`, `noise`, `pmax`, `instances[n].gain`, `instances[n].weights`).
+ * Per instance: `gain[i][j]` amplitude from transmitter i to receiver j; `weights[k]`;
+ * MISO: `hRe[i][j]`, `hIm[i][j]` arrays of Nt numbers; geometric models: `tx[k]`, `rx[k]` as
+ * [x, y]; `csi[k]`: the neighbours j whose edge (j, k) agent k knows (absent: full CSI).
+ */
+export const FORMAT = 'dmpemu-instances/1';
+
+export interface InstanceFile {
+  model: ModelName;
+  K: number;
+  seed?: number | string;
+  params?: Record<string, unknown>;
+  instances: Instance[];
+  /** Fields of the source file kept as they were (e.g. the reference's wmmse100 solutions). */
+  extra: Record<string, unknown>[];
+}
+
+export class InstanceFormatError extends Error {
+  constructor(readonly field: string, expected: string, got: unknown) {
+    super(`${field}: expected ${expected}, got ${describe(got)}`);
+    this.name = 'InstanceFormatError';
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (missing)';
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v);
+  return typeof v;
+}
+
+function num(v: unknown, field: string, check?: (x: number) => boolean, expected = 'a finite number'): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || (check && !check(v))) throw new InstanceFormatError(field, expected, v);
+  return v;
+}
+
+function vector(v: unknown, n: number, field: string, out: Float64Array, offset: number, check?: (x: number) => boolean, expected = 'a finite number'): void {
+  if (!Array.isArray(v) || v.length !== n) throw new InstanceFormatError(field, `an array of ${n} numbers`, v);
+  for (let i = 0; i < n; i++) out[offset + i] = num(v[i], `${field}[${i}]`, check, expected);
+}
+
+const nonNegative = (x: number): boolean => x >= 0;
+
+function matrix(v: unknown, K: number, field: string): Float64Array {
+  if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `a ${K} x ${K} matrix (${K} rows)`, v);
+  const out = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) vector(v[i], K, `${field}[${i}]`, out, i * K, nonNegative, 'a finite number >= 0');
+  return out;
+}
+
+function complexTensor(v: unknown, K: number, Nt: number, field: string): Float64Array {
+  if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `${K} rows of ${K} vectors of ${Nt} numbers`, v);
+  const out = new Float64Array(K * K * Nt);
+  for (let i = 0; i < K; i++) {
+    const row = v[i];
+    if (!Array.isArray(row) || row.length !== K) throw new InstanceFormatError(`${field}[${i}]`, `${K} vectors of ${Nt} numbers`, row);
+    for (let j = 0; j < K; j++) vector(row[j], Nt, `${field}[${i}][${j}]`, out, (i * K + j) * Nt);
+  }
+  return out;
+}
+
+function points(v: unknown, K: number, field: string): Float64Array {
+  if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `${K} points [x, y]`, v);
+  const out = new Float64Array(2 * K);
+  for (let k = 0; k < K; k++) vector(v[k], 2, `${field}[${k}]`, out, 2 * k);
+  return out;
+}
+
+function csiLists(v: unknown, K: number, field: string): Uint8Array {
+  if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `${K} neighbour lists`, v);
+  const out = new Uint8Array(K * K);
+  for (let k = 0; k < K; k++) {
+    const list = v[k];
+    if (!Array.isArray(list)) throw new InstanceFormatError(`${field}[${k}]`, 'an array of neighbour indices', list);
+    list.forEach((j, n) => {
+      num(j, `${field}[${k}][${n}]`, (x) => Number.isInteger(x) && x >= 0 && x < K && x !== k, `an integer in [0, ${K}) other than ${k}`);
+      out[j * K + k] = 1;
+    });
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parse and validate an instance file (ours or the reference format). `source` names it in errors. */
+export function parseInstanceFile(data: unknown, source = 'instances'): InstanceFile {
+  const at = (f: string): string => `${source}: ${f}`;
+  if (!isRecord(data)) throw new InstanceFormatError(at('(top level)'), 'a JSON object', data);
+  const modelRaw = data.model ?? data.generator ?? 'rayleigh-ic';
+  if (typeof modelRaw !== 'string' || !(MODEL_NAMES as readonly string[]).includes(modelRaw))
+    throw new InstanceFormatError(at('model'), `one of ${MODEL_NAMES.join(', ')}`, modelRaw);
+  const model = modelRaw as ModelName;
+  const K = num(data.K, at('K'), (x) => Number.isInteger(x) && x > 0, 'a positive integer');
+  const Nt = data.Nt === undefined ? (model === 'miso' ? undefined : 1) : num(data.Nt, at('Nt'), (x) => Number.isInteger(x) && x > 0, 'a positive integer');
+  if (Nt === undefined) throw new InstanceFormatError(at('Nt'), 'a positive integer for model miso', undefined);
+  const noiseTop = data.noise === undefined ? undefined : num(data.noise, at('noise'), (x) => x > 0, 'a finite number > 0');
+  const pmaxTop = data.pmax === undefined ? 1 : num(data.pmax, at('pmax'), (x) => x > 0, 'a finite number > 0');
+  if (!Array.isArray(data.instances) || data.instances.length === 0)
+    throw new InstanceFormatError(at('instances'), 'a non-empty array', data.instances);
+  const instances: Instance[] = [];
+  const extra: Record<string, unknown>[] = [];
+  data.instances.forEach((raw: unknown, n: number) => {
+    const f = (name: string): string => at(`instances[${n}].${name}`);
+    if (!isRecord(raw)) throw new InstanceFormatError(at(`instances[${n}]`), 'an object', raw);
+    const noise = raw.noise === undefined ? noiseTop : num(raw.noise, f('noise'), (x) => x > 0, 'a finite number > 0');
+    if (noise === undefined) throw new InstanceFormatError(f('noise'), 'a finite number > 0 (here or at the top level)', undefined);
+    const pmax = raw.pmax === undefined ? pmaxTop : num(raw.pmax, f('pmax'), (x) => x > 0, 'a finite number > 0');
+    const gain = matrix(raw.gain, K, f('gain'));
+    const weights = new Float64Array(K).fill(1);
+    if (raw.weights !== undefined) vector(raw.weights, K, f('weights'), weights, 0, nonNegative, 'a finite number >= 0');
+    const inst: Instance = { model, K, Nt, noise, pmax, weights, gain };
+    if (model === 'miso' || raw.hRe !== undefined) {
+      inst.hRe = complexTensor(raw.hRe, K, Nt, f('hRe'));
+      inst.hIm = complexTensor(raw.hIm, K, Nt, f('hIm'));
+    }
+    if (raw.tx !== undefined || raw.rx !== undefined) {
+      inst.tx = points(raw.tx, K, f('tx'));
+      inst.rx = points(raw.rx, K, f('rx'));
+    }
+    if (raw.csi !== undefined) inst.csi = csiLists(raw.csi, K, f('csi'));
+    instances.push(inst);
+    const rest: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(raw)) if (!INSTANCE_KEYS.has(key)) rest[key] = value;
+    extra.push(rest);
+  });
+  const params = isRecord(data.params) ? data.params : undefined;
+  const seed = typeof data.seed === 'number' || typeof data.seed === 'string' ? data.seed : undefined;
+  return { model, K, seed, params, instances, extra };
+}
+
+const INSTANCE_KEYS = new Set(['noise', 'pmax', 'gain', 'weights', 'hRe', 'hIm', 'tx', 'rx', 'csi']);
+
+function rows(a: Float64Array, K: number, width = K): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < a.length / width; i++) out.push(Array.from(a.subarray(i * width, (i + 1) * width)));
+  return out;
+}
+
+function complexRows(a: Float64Array, K: number, Nt: number): number[][][] {
+  const out: number[][][] = [];
+  for (let i = 0; i < K; i++) {
+    const row: number[][] = [];
+    for (let j = 0; j < K; j++) row.push(Array.from(a.subarray((i * K + j) * Nt, (i * K + j + 1) * Nt)));
+    out.push(row);
+  }
+  return out;
+}
+
+/** Neighbour lists: for each agent k, the j whose edge (j, k) it knows. */
+export function csiToLists(csi: Uint8Array, K: number): number[][] {
+  const out: number[][] = [];
+  for (let k = 0; k < K; k++) {
+    const list: number[] = [];
+    for (let j = 0; j < K; j++) if (j !== k && csi[j * K + k] === 1) list.push(j);
+    out.push(list);
+  }
+  return out;
+}
+
+/** Serialise instances to the dmpemu JSON format (plain data, ready for JSON.stringify). */
+export function instanceFileToJson(file: { model: ModelName; seed?: number | string; params?: Record<string, unknown>; instances: Instance[] }): Record<string, unknown> {
+  const first = file.instances[0];
+  return {
+    format: FORMAT,
+    model: file.model,
+    K: first.K,
+    Nt: first.Nt,
+    noise: first.noise,
+    pmax: first.pmax,
+    seed: file.seed,
+    params: file.params ?? {},
+    instances: file.instances.map((inst) => {
+      const o: Record<string, unknown> = { noise: inst.noise, pmax: inst.pmax, gain: rows(inst.gain, inst.K), weights: Array.from(inst.weights) };
+      if (inst.hRe && inst.hIm) {
+        o.hRe = complexRows(inst.hRe, inst.K, inst.Nt);
+        o.hIm = complexRows(inst.hIm, inst.K, inst.Nt);
+      }
+      if (inst.tx && inst.rx) {
+        o.tx = rows(inst.tx, inst.K, 2);
+        o.rx = rows(inst.rx, inst.K, 2);
+      }
+      if (inst.csi) o.csi = csiToLists(inst.csi, inst.K);
+      return o;
+    }),
+  };
+}
