@@ -1,0 +1,33 @@
+import type { Instance, ModelName } from './instance.ts';
+import { rayleighInstance } from './rayleigh.ts';
+import type { Rng } from './rng.ts';
+
+/** Model parameters a user can set (CLI flags, scenario keys). Defaults per model below. */
+export interface GenerateOptions {
+  K: number;
+  /** rayleigh-ic: SNR in dB (sigma^2 = 10^(-snrDb/10)). */
+  snrDb?: number;
+  /** Draw w_k ~ U[0, 1] (rayleigh-ic, d2d, miso). */
+  weighted?: boolean;
+  /** d2d / miso: side of the square field in metres. */
+  field?: number;
+  /** d2d / miso: direct-link distance range in metres. */
+  dmin?: number;
+  dmax?: number;
+  /** d2d / miso: CSI range D in metres (absent: full CSI). */
+  csiRange?: number;
+  /** miso: transmit antennas. */
+  Nt?: number;
+  /** regnn-adhoc: noise power sigma^2. */
+  noise?: number;
+}
+
+/** Draw one instance of a model. */
+export function generateInstance(model: ModelName, rng: Rng, o: GenerateOptions): Instance {
+  switch (model) {
+    case 'rayleigh-ic':
+      return rayleighInstance(rng, { K: o.K, snrDb: o.snrDb ?? 10, weighted: o.weighted });
+    default:
+      throw new Error(`generateInstance: model ${model} not written yet`);
+  }
+}
