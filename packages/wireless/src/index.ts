@@ -6,3 +6,4 @@ export * from './io.ts';
 export * from './baselines/wmmse.ts';
 export * from './models.ts';
 export * from './baselines/index.ts';
+export * from './localView.ts';

@@ -1,0 +1,72 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CENTRALIZED_ALGORITHMS, MODEL_NAMES } from '@dmpemu/wireless';
+import { finiteNumber, nonNegativeInt, oneOf, positiveInt, positiveNumber } from './args.ts';
+import { evaluateCentralized, formatEval } from './commands/eval.ts';
+import { generate } from './commands/generate.ts';
+import { UsageError } from './usageError.ts';
+
+/** Build the `dmpemu` command tree. `print` receives what goes to stdout. */
+export function buildCli(print: (s: string) => void): Command {
+  const program = new Command('dmpemu')
+    .description('Emulate decentralised radio-resource-management algorithms: agents over NATS, rounds driven by a coordinator.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('generate')
+    .description('Draw network instances of a channel model and write them as JSON.')
+    .addOption(new Option('--model <name>', 'network model').choices(MODEL_NAMES).makeOptionMandatory())
+    .requiredOption('--K <n>', 'number of transceiver pairs', positiveInt)
+    .option('--count <n>', 'number of instances', positiveInt, 1)
+    .option('--seed <s>', 'seed; instance n uses the stream derived from (seed, n)', nonNegativeInt, 0)
+    .requiredOption('--out <file>', 'output JSON file')
+    .option('--snr-db <dB>', 'rayleigh-ic: SNR in dB (sigma^2 = 10^(-SNR/10))', finiteNumber)
+    .option('--weighted', 'draw weights w_k ~ U[0,1] (rayleigh-ic)')
+    .option('--field <m>', 'd2d, miso: side of the square field in metres', positiveNumber)
+    .option('--dmin <m>', 'd2d, miso: minimum direct-link distance in metres', positiveNumber)
+    .option('--dmax <m>', 'd2d, miso: maximum direct-link distance in metres', positiveNumber)
+    .option('--csi-range <m>', 'd2d, miso: CSI range D in metres (default: full CSI)', positiveNumber)
+    .option('--Nt <n>', 'miso: transmit antennas', positiveInt)
+    .option('--noise <sigma2>', 'regnn-adhoc: noise power', positiveNumber)
+    .action((o) => {
+      if (o.dmin !== undefined && o.dmax !== undefined && o.dmin > o.dmax)
+        throw new UsageError(`--dmin (${o.dmin}) must not exceed --dmax (${o.dmax})`);
+      print(generate({ ...o, snrDb: o.snrDb }));
+    });
+
+  program
+    .command('eval')
+    .description('Run an algorithm on every instance of a file and report the (weighted) sum rate.')
+    .requiredOption('--instances <file>', 'instance file (dmpemu format or ../shared/reference format)')
+    .addOption(new Option('--algorithm <name>', 'algorithm').choices(CENTRALIZED_ALGORITHMS).makeOptionMandatory())
+    .option('--iterations <n>', 'iterations of wmmse / fplinq', positiveInt, 100)
+    .option('--seed <s>', 'seed for randomised algorithms (random)', nonNegativeInt, 0)
+    .option('--history', 'with --json: add the mean objective after every iteration')
+    .option('--json', 'print one JSON object instead of a table')
+    .action((o) => {
+      const r = evaluateCentralized({ instances: o.instances, algorithm: o.algorithm, iterations: o.iterations, seed: o.seed, history: !!o.history });
+      print(o.json ? JSON.stringify(r) : formatEval(r));
+    });
+
+  program.commands.forEach((c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  return program;
+}
+
+/** Run the CLI; returns the process exit code (2 for bad input). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli((s) => process.stdout.write(s + '\n'));
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed the message; help and version are not errors
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`dmpemu: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
