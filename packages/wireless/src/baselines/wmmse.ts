@@ -22,6 +22,7 @@ export interface WmmseOptions {
 export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
   const { K, noise, pmax, weights: w } = inst;
   const g2 = squaredGains(inst);
+  const g2T = transpose(g2, K); // g2T[k * K + j] = g_jk^2: rows of received power, read contiguously
   const g = inst.gain;
   const v = new Float64Array(K);
   const u = new Float64Array(K);
@@ -35,8 +36,7 @@ export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
   const updateUA = (): void => {
     for (let k = 0; k < K; k++) v2[k] = v[k] * v[k];
     for (let k = 0; k < K; k++) {
-      let received = noise;
-      for (let j = 0; j < K; j++) received += g2[j * K + k] * v2[j];
+      const received = noise + dot(g2T, k * K, v2, K);
       const gkk = g[k * K + k];
       u[k] = (gkk * v[k]) / received;
       a[k] = 1 / (1 - u[k] * gkk * v[k]);
@@ -47,10 +47,8 @@ export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
   updateUA();
   for (let t = 1; t <= o.iterations; t++) {
     for (let k = 0; k < K; k++) {
-      let denom = 0;
-      const row = k * K;
-      for (let j = 0; j < K; j++) denom += c[j] * g2[row + j];
-      const vk = (w[k] * a[k] * u[k] * g[row + k]) / denom;
+      const denom = dot(g2, k * K, c, K);
+      const vk = (w[k] * a[k] * u[k] * g[k * K + k]) / denom;
       v[k] = Math.min(Math.max(vk, 0), vmax);
     }
     if (o.onIteration) {
@@ -61,4 +59,25 @@ export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
   }
   for (let k = 0; k < K; k++) p[k] = v[k] * v[k];
   return p;
+}
+
+function transpose(a: Float64Array, K: number): Float64Array {
+  const t = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) t[j * K + i] = a[i * K + j];
+  return t;
+}
+
+/** sum_j a[offset + j] * b[j] with four accumulators (breaks the add latency chain: ~2x faster). */
+export function dot(a: Float64Array, offset: number, b: Float64Array, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    const o = offset + j;
+    s0 += a[o] * b[j];
+    s1 += a[o + 1] * b[j + 1];
+    s2 += a[o + 2] * b[j + 2];
+    s3 += a[o + 3] * b[j + 3];
+  }
+  for (; j < n; j++) s0 += a[offset + j] * b[j];
+  return s0 + s1 + (s2 + s3);
 }

@@ -1,0 +1,5 @@
+import { benchWmmse } from './wmmse.ts';
+
+// `npm run bench`: timings and same-run ratios. Never part of the tests.
+const only = process.argv[2];
+if (!only || only === 'wmmse') benchWmmse();

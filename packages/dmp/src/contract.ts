@@ -1,0 +1,41 @@
+import type { LocalView } from '@dmpemu/wireless';
+
+/** Permutation-invariant aggregation of the messages a node receives in a round. */
+export type Aggregation = 'sum' | 'max' | 'mean';
+
+/**
+ * A distributed message passing (DMP) algorithm (Algorithm 1 of mpgnn-wcgcn-scalable-rrm.md;
+ * architecture.md): per node k and round t,
+ *   b_k = broadcast(x_k)                       what k publishes to its neighbours
+ *   m_jk = message(x_k, b_j, e_jk)             what k makes of neighbour j's broadcast
+ *   y_k = aggregate_j m_jk                     sum, max or mean
+ *   x_k = update(x_k, y_k)
+ * and finally output(x_k). A node only ever sees its own local view. `S` is the node state.
+ */
+export interface DmpAlgorithm<S> {
+  readonly name: string;
+  /** Communication rounds the algorithm runs. */
+  readonly rounds: number;
+  /** Rounds after which the meaning of a broadcast repeats (WMMSE: 2, a GNN layer: 1). */
+  readonly period: number;
+  init(view: LocalView): S;
+  /** Length of the broadcast vector in round t. */
+  broadcastSize(t: number): number;
+  /** Length of the message vector in round t. */
+  messageSize(t: number): number;
+  aggregation(t: number): Aggregation;
+  broadcast(s: S, t: number, out: Float64Array): void;
+  /** The message from neighbour slot i (j = view.neighbours[i]) given its broadcast b_j. */
+  message(s: S, t: number, i: number, b: Float64Array, out: Float64Array): void;
+  /** Update with the aggregate y (of `received` messages; may be fewer than the neighbours under faults). */
+  update(s: S, t: number, y: Float64Array, received: number): void;
+  /** The decision: [p_k] for power control, [Re v_k..., Im v_k...] (2 Nt numbers) for beamforming. */
+  output(s: S): Float64Array;
+}
+
+/** What a coordinator ships to an agent to name an algorithm: plain data. */
+export interface AlgorithmSpec {
+  name: string;
+  /** WMMSE iterations (wmmse-dmp: 2 rounds each). */
+  iterations?: number;
+}

@@ -1,0 +1,113 @@
+import type { LocalView } from '@dmpemu/wireless';
+import type { DmpAlgorithm } from './contract.ts';
+
+/**
+ * What a node does with a neighbour whose message for the round did not arrive:
+ * `skip` leaves it out of the aggregate; `last` reuses the last broadcast received from it in a
+ * round of the same phase (t mod period), if any.
+ */
+export type MissingPolicy = 'skip' | 'last';
+export const MISSING_POLICIES: readonly MissingPolicy[] = ['skip', 'last'];
+
+export interface RoundOutcome {
+  /** Neighbour messages that arrived in time for the round. */
+  received: number;
+  /** Neighbours whose message was missing (substituted under `last` or skipped). */
+  missing: number;
+}
+
+/**
+ * Runs one node of a DMP algorithm: holds its state, buffers the neighbours' broadcasts of the
+ * current round by neighbour slot and aggregates them in slot order at update time, so every
+ * executor (in-process, NATS) computes bit for bit the same thing whatever the arrival order.
+ */
+export class NodeRunner<S> {
+  readonly k: number;
+  readonly neighbours: Int32Array;
+  private readonly slotOf = new Map<number, number>();
+  private readonly state: S;
+  private inbox: (Float64Array | undefined)[];
+  private readonly last: (Float64Array | undefined)[][];
+  private arrived = 0;
+  /** Neighbours known to be gone (crashed): not waited for. */
+  private readonly gone = new Set<number>();
+
+  constructor(readonly alg: DmpAlgorithm<S>, view: LocalView, readonly policy: MissingPolicy = 'skip') {
+    this.k = view.k;
+    this.neighbours = view.neighbours;
+    view.neighbours.forEach((j, i) => this.slotOf.set(j, i));
+    this.state = alg.init(view);
+    this.inbox = new Array(view.neighbours.length);
+    this.last = Array.from({ length: alg.period }, () => new Array(view.neighbours.length));
+  }
+
+  /** Broadcast of round t (a fresh array). */
+  broadcast(t: number): Float64Array {
+    const out = new Float64Array(this.alg.broadcastSize(t));
+    this.alg.broadcast(this.state, t, out);
+    return out;
+  }
+
+  /** Slot of neighbour j, or -1 when j is not in N(k). */
+  slot(j: number): number {
+    return this.slotOf.get(j) ?? -1;
+  }
+
+  /** Store neighbour j's broadcast for the current round. False if j is unknown, a duplicate, or the wrong size. */
+  receive(t: number, j: number, b: Float64Array): boolean {
+    const i = this.slot(j);
+    if (i < 0 || this.inbox[i] !== undefined || b.length !== this.alg.broadcastSize(t)) return false;
+    this.inbox[i] = b;
+    this.arrived++;
+    return true;
+  }
+
+  /** Mark neighbour j as gone: `complete()` stops waiting for it. */
+  markGone(j: number): void {
+    if (this.slotOf.has(j)) this.gone.add(j);
+  }
+
+  /** Whether every live neighbour's broadcast for the current round has arrived. */
+  complete(): boolean {
+    if (this.arrived === this.neighbours.length) return true;
+    let waiting = 0;
+    for (let i = 0; i < this.neighbours.length; i++) if (this.inbox[i] === undefined && !this.gone.has(this.neighbours[i])) waiting++;
+    return waiting === 0;
+  }
+
+  /** Aggregate what arrived (slot order), update the state, and open the next round. */
+  update(t: number): RoundOutcome {
+    const { alg, state } = this;
+    const size = alg.messageSize(t);
+    const agg = alg.aggregation(t);
+    const y = new Float64Array(size);
+    const m = new Float64Array(size);
+    const last = this.last[t % alg.period];
+    let used = 0;
+    let missing = 0;
+    if (agg === 'max') y.fill(-Infinity);
+    for (let i = 0; i < this.neighbours.length; i++) {
+      let b = this.inbox[i];
+      if (b === undefined) {
+        missing++;
+        if (this.policy === 'last') b = last[i];
+        if (b === undefined) continue;
+      } else last[i] = b;
+      alg.message(state, t, i, b, m);
+      used++;
+      if (agg === 'max') for (let d = 0; d < size; d++) y[d] = Math.max(y[d], m[d]);
+      else for (let d = 0; d < size; d++) y[d] += m[d];
+    }
+    if (used === 0) y.fill(0);
+    else if (agg === 'mean') for (let d = 0; d < size; d++) y[d] /= used;
+    alg.update(state, t, y, used);
+    this.inbox = new Array(this.neighbours.length);
+    const received = this.arrived;
+    this.arrived = 0;
+    return { received, missing };
+  }
+
+  output(): Float64Array {
+    return this.alg.output(this.state);
+  }
+}
