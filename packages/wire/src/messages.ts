@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import type { LocalView } from '@dmpemu/wireless';
+
+/**
+ * Message schemas. Control traffic is validated with zod; the data plane (one broadcast per agent
+ * per round, the hot path) with a hand-written check of a 4-tuple. A message that fails is dropped
+ * and counted by the receiver, never thrown at it.
+ */
+const f64 = z.instanceof(Float64Array);
+const int = z.number().int();
+const index = int.nonnegative();
+
+const localViewSchema = z.strictObject({
+  k: index,
+  weight: z.number().nonnegative(),
+  noise: z.number().positive(),
+  pmax: z.number().positive(),
+  Nt: int.positive(),
+  direct: z.number().nonnegative(),
+  directRe: f64.optional(),
+  directIm: f64.optional(),
+  neighbours: z.instanceof(Int32Array),
+  gIn: f64,
+  gOut: f64,
+  hInRe: f64.optional(),
+  hInIm: f64.optional(),
+  hOutRe: f64.optional(),
+  hOutIm: f64.optional(),
+});
+
+export const algorithmSpecSchema = z.strictObject({ name: z.string(), iterations: int.positive().optional() });
+
+export const registerSchema = z.strictObject({ type: z.literal('register'), agents: z.array(index).min(1), pid: int, host: z.string() });
+export type RegisterMsg = z.infer<typeof registerSchema>;
+
+export const configureSchema = z.strictObject({
+  type: z.literal('configure'),
+  /** A job is one algorithm on one instance; agents drop traffic of other jobs. */
+  job: index,
+  view: localViewSchema,
+  algorithm: algorithmSpecSchema,
+  /** How long an agent waits for its neighbours in a round before updating without them. */
+  roundDeadlineMs: z.number().positive(),
+  policy: z.enum(['skip', 'last']),
+});
+export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view'> & { view: LocalView };
+
+export const readySchema = z.strictObject({ type: z.literal('ready'), job: index, k: index });
+export const refusedSchema = z.strictObject({ type: z.literal('refused'), job: index, k: index, reason: z.string() });
+export type ReadyMsg = z.infer<typeof readySchema>;
+export type RefusedMsg = z.infer<typeof refusedSchema>;
+
+export const roundSchema = z.strictObject({
+  type: z.literal('round'),
+  job: index,
+  t: index,
+  /** Agents known dead: their neighbours stop waiting for them. */
+  gone: z.array(index),
+});
+export type RoundMsg = z.infer<typeof roundSchema>;
+
+export const reportSchema = z.strictObject({
+  type: z.literal('report'),
+  job: index,
+  t: index,
+  k: index,
+  output: f64,
+  /** Neighbour messages used / missing in this round. */
+  received: index,
+  missing: index,
+  /** Data-plane bytes this agent published and received in this round. */
+  bytesOut: index,
+  bytesIn: index,
+  /** Totals since configure: messages dropped as malformed, late (older round) or unexpected. */
+  malformed: index,
+  late: index,
+  /** Whether the round closed on the deadline instead of on all neighbours arriving. */
+  timedOut: z.boolean(),
+});
+export type ReportMsg = z.infer<typeof reportSchema>;
+
+export const stopSchema = z.strictObject({ type: z.literal('stop'), reason: z.string() });
+export type StopMsg = z.infer<typeof stopSchema>;
+
+/** Parse a control message against a schema; returns undefined (and the reason) when it does not fit. */
+export function parseControl<T>(schema: z.ZodType<T>, value: unknown): { ok: true; value: T } | { ok: false; reason: string } {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, reason: r.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') };
+}
+
+/** Data plane: [job, t, from, b]. */
+export type BroadcastMsg = [job: number, t: number, from: number, b: Float64Array];
+
+export function isBroadcast(v: unknown): v is BroadcastMsg {
+  return (
+    Array.isArray(v) &&
+    v.length === 4 &&
+    Number.isInteger(v[0]) &&
+    Number.isInteger(v[1]) &&
+    Number.isInteger(v[2]) &&
+    v[3] instanceof Float64Array
+  );
+}

@@ -1,0 +1,143 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+/** Handler of a delivered message; `reply` is set for requests. */
+export type Handler = (data: Uint8Array, subject: string, reply?: string) => void;
+
+/**
+ * The transport agents and coordinator speak through: NATS in production and tests, an in-process
+ * bus when no nats-server exists. Delivery is at most once, like core NATS.
+ */
+export interface Transport {
+  readonly kind: 'nats' | 'memory';
+  publish(subject: string, data: Uint8Array): void;
+  subscribe(subject: string, handler: Handler): { unsubscribe(): void };
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  /** Round trip to the server: everything published before has been processed. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves when the connection is closed (by us or by the server giving up). */
+  closed(): Promise<void>;
+}
+
+export class NatsTransport implements Transport {
+  readonly kind = 'nats';
+  private constructor(readonly nc: NatsConnection) {}
+
+  /** Connect to a NATS server; the error names the URL when it is unreachable. */
+  static async connect(url: string, name: string, o: { timeoutMs?: number; reconnect?: boolean } = {}): Promise<NatsTransport> {
+    try {
+      const nc = await connect({
+        servers: url,
+        name,
+        timeout: o.timeoutMs ?? 5000,
+        maxReconnectAttempts: o.reconnect === false ? 0 : -1,
+        reconnectTimeWait: 250,
+      });
+      return new NatsTransport(nc);
+    } catch (e) {
+      throw new Error(`cannot connect to NATS at ${url}: ${(e as Error).message}`);
+    }
+  }
+
+  publish(subject: string, data: Uint8Array): void {
+    this.nc.publish(subject, data);
+  }
+
+  subscribe(subject: string, handler: Handler): { unsubscribe(): void } {
+    return this.nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (!err) handler(msg.data, msg.subject, msg.reply);
+      },
+    });
+  }
+
+  async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const m = await this.nc.request(subject, data, { timeout: timeoutMs });
+    return m.data;
+  }
+
+  flush(): Promise<void> {
+    return this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+
+  async closed(): Promise<void> {
+    await this.nc.closed();
+  }
+}
+
+/** In-process bus with NATS subject semantics for literal subjects ('*' and '>' wildcards too). */
+export class MemoryBus {
+  private readonly subs = new Set<{ pattern: string[]; handler: Handler }>();
+  private inbox = 0;
+
+  deliver(subject: string, data: Uint8Array, reply?: string): void {
+    const tokens = subject.split('.');
+    for (const s of [...this.subs]) if (matches(s.pattern, tokens)) queueMicrotask(() => s.handler(data, subject, reply));
+  }
+
+  add(pattern: string, handler: Handler): { unsubscribe(): void } {
+    const s = { pattern: pattern.split('.'), handler };
+    this.subs.add(s);
+    return { unsubscribe: () => this.subs.delete(s) };
+  }
+
+  newInbox(): string {
+    return `_INBOX.memory.${++this.inbox}`;
+  }
+}
+
+function matches(pattern: string[], tokens: string[]): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '>') return tokens.length > i;
+    if (i >= tokens.length || (pattern[i] !== '*' && pattern[i] !== tokens[i])) return false;
+  }
+  return pattern.length === tokens.length;
+}
+
+/** A connection to a MemoryBus: the fallback Transport when there is no nats-server. */
+export class MemoryTransport implements Transport {
+  readonly kind = 'memory';
+  private readonly mine = new Set<{ unsubscribe(): void }>();
+  private done = false;
+  private resolveClosed!: () => void;
+  private readonly closedP = new Promise<void>((r) => (this.resolveClosed = r));
+  constructor(readonly bus: MemoryBus) {}
+
+  publish(subject: string, data: Uint8Array): void {
+    if (!this.done) this.bus.deliver(subject, data);
+  }
+
+  subscribe(subject: string, handler: Handler): { unsubscribe(): void } {
+    const s = this.bus.add(subject, handler);
+    this.mine.add(s);
+    return { unsubscribe: () => (s.unsubscribe(), this.mine.delete(s)) };
+  }
+
+  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      const inbox = this.bus.newInbox();
+      const timer = setTimeout(() => (sub.unsubscribe(), reject(new Error(`request to ${subject} timed out after ${timeoutMs} ms`))), timeoutMs);
+      const sub = this.bus.add(inbox, (d) => (clearTimeout(timer), sub.unsubscribe(), resolve(d)));
+      this.bus.deliver(subject, data, inbox);
+    });
+  }
+
+  /** Replies go through `publish(reply, ...)` like NATS. */
+  async flush(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+  }
+
+  async close(): Promise<void> {
+    this.done = true;
+    for (const s of this.mine) s.unsubscribe();
+    this.resolveClosed();
+  }
+
+  closed(): Promise<void> {
+    return this.closedP;
+  }
+}
