@@ -3,6 +3,7 @@ import { CENTRALIZED_ALGORITHMS, MODEL_NAMES } from '@dmpemu/wireless';
 import { finiteNumber, nonNegativeInt, oneOf, positiveInt, positiveNumber } from './args.ts';
 import { evaluateCentralized, formatEval } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
+import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './usageError.ts';
 
 /** Build the `dmpemu` command tree. `print` receives what goes to stdout. */
@@ -46,6 +47,35 @@ export function buildCli(print: (s: string) => void): Command {
     .action((o) => {
       const r = evaluateCentralized({ instances: o.instances, algorithm: o.algorithm, iterations: o.iterations, seed: o.seed, history: !!o.history });
       print(o.json ? JSON.stringify(r) : formatEval(r));
+    });
+
+  const natsOption = (): Option => new Option('--nats <url>', 'NATS server URL').env('NATS_URL').makeOptionMandatory();
+  const agentArgs = (c: Command): Command =>
+    c
+      .addOption(natsOption())
+      .requiredOption('--run <id>', 'run id announced by the coordinator')
+      .option('--parent-pid <pid>', 'exit when this process is gone (set by the coordinator)', positiveInt)
+      .option('--verbose', 'log to stderr');
+
+  agentArgs(program.command('agent').description('Run one agent: register, receive its local view, run rounds until stopped.'))
+    .requiredOption('--id <k>', 'agent index k', nonNegativeInt)
+    .action(async (o) => {
+      await runAgentProcess({ nats: o.nats, run: o.run, ids: [o.id], parentPid: o.parentPid, verbose: o.verbose });
+    });
+
+  agentArgs(program.command('agents').description('Run an agent host: many agents in one process, each with its own view, state and subscriptions.'))
+    .option('--ids <list>', 'agent indices, e.g. 0-49 or 1,4,7-9')
+    .option('--first <k>', 'with --count: first agent index', nonNegativeInt, 0)
+    .option('--count <n>', 'number of agents, from --first', positiveInt)
+    .action(async (o) => {
+      if (!o.ids && !o.count) throw new UsageError('agents: give --ids <list> or --count <n> [--first <k>]');
+      let ids: number[];
+      try {
+        ids = o.ids ? parseIds(o.ids) : Array.from({ length: o.count }, (_, i) => o.first + i);
+      } catch (e) {
+        throw new UsageError(`--ids: ${(e as Error).message}`);
+      }
+      await runAgentProcess({ nats: o.nats, run: o.run, ids, parentPid: o.parentPid, verbose: o.verbose });
     });
 
   program.commands.forEach((c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));

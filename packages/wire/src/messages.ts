@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { LocalView } from '@dmpemu/wireless';
+import { decode } from './codec.ts';
 
 /**
  * Message schemas. Control traffic is validated with zod; the data plane (one broadcast per agent
  * per round, the hot path) with a hand-written check of a 4-tuple. A message that fails is dropped
  * and counted by the receiver, never thrown at it.
  */
-const f64 = z.instanceof(Float64Array);
+const f64 = z.custom<Float64Array>((v) => v instanceof Float64Array, { message: "expected a Float64Array" });
 const int = z.number().int();
 const index = int.nonnegative();
 
@@ -19,7 +20,7 @@ const localViewSchema = z.strictObject({
   direct: z.number().nonnegative(),
   directRe: f64.optional(),
   directIm: f64.optional(),
-  neighbours: z.instanceof(Int32Array),
+  neighbours: z.custom<Int32Array>((v) => v instanceof Int32Array, { message: "expected an Int32Array" }),
   gIn: f64,
   gOut: f64,
   hInRe: f64.optional(),
@@ -101,4 +102,14 @@ export function isBroadcast(v: unknown): v is BroadcastMsg {
     Number.isInteger(v[2]) &&
     v[3] instanceof Float64Array
   );
+}
+
+/** Decode bytes and check them against a control schema; undefined when either fails. */
+export function decodeControl<T>(schema: z.ZodType<T>, data: Uint8Array): T | undefined {
+  try {
+    const r = parseControl(schema, decode(data));
+    return r.ok ? r.value : undefined;
+  } catch {
+    return undefined;
+  }
 }

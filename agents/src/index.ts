@@ -1,0 +1,3 @@
+export * from './agent.ts';
+export * from './host.ts';
+export * from './main.ts';

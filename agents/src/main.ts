@@ -1,0 +1,60 @@
+import { NatsTransport } from '@dmpemu/wire';
+import { AgentHost } from './host.ts';
+
+export interface AgentProcessOptions {
+  nats: string;
+  run: string;
+  ids: number[];
+  /** Exit when this process (the coordinator that launched us) is gone. */
+  parentPid?: number;
+  verbose?: boolean;
+}
+
+/**
+ * Body of `dmpemu agent` / `dmpemu agents`: connect, serve the given agents until the coordinator
+ * says stop, SIGTERM/SIGINT arrives or the connection closes; then drain and return.
+ */
+export async function runAgentProcess(o: AgentProcessOptions): Promise<string> {
+  const log = o.verbose ? (s: string) => process.stderr.write(`[agents ${o.ids[0]}..${o.ids.at(-1)}] ${s}\n`) : () => {};
+  const bus = await NatsTransport.connect(o.nats, `dmpemu-agents-${o.run}-${o.ids[0]}`);
+  const host = new AgentHost(bus, o.run, o.ids, log);
+  let onSignal!: (reason: string) => void;
+  const signalled = new Promise<string>((r) => (onSignal = r));
+  const term = (): void => onSignal('SIGTERM');
+  const int = (): void => onSignal('SIGINT');
+  process.once('SIGTERM', term);
+  process.once('SIGINT', int);
+  const orphaned = new Promise<string>((resolve) => {
+    if (o.parentPid === undefined) return;
+    const watch = setInterval(() => {
+      try {
+        process.kill(o.parentPid!, 0);
+      } catch {
+        clearInterval(watch);
+        resolve(`parent process ${o.parentPid} is gone`);
+      }
+    }, 500);
+    watch.unref();
+  });
+  const reason = await Promise.race([host.stopped, signalled, orphaned, bus.closed().then(() => 'connection closed')]);
+  process.off('SIGTERM', term);
+  process.off('SIGINT', int);
+  await host.close();
+  await bus.close();
+  log(`exit: ${reason}`);
+  return reason;
+}
+
+/** Parse an id list: "3", "0-49", "1,4,7-9". */
+export function parseIds(spec: string): number[] {
+  const ids: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new Error(`agent ids ${JSON.stringify(spec)}: expected a list like 0-49 or 1,4,7-9`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new Error(`agent ids ${JSON.stringify(part)}: range end below its start`);
+    for (let k = a; k <= b; k++) ids.push(k);
+  }
+  return ids;
+}
