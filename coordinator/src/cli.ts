@@ -3,6 +3,8 @@ import { CENTRALIZED_ALGORITHMS, MODEL_NAMES } from '@dmpemu/wireless';
 import { finiteNumber, nonNegativeInt, oneOf, positiveInt, positiveNumber } from './args.ts';
 import { evaluateCentralized, formatEval } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
+import { loadScenario } from './scenario.ts';
+import { runScenario } from './runScenario.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './usageError.ts';
 
@@ -47,6 +49,20 @@ export function buildCli(print: (s: string) => void): Command {
     .action((o) => {
       const r = evaluateCentralized({ instances: o.instances, algorithm: o.algorithm, iterations: o.iterations, seed: o.seed, history: !!o.history });
       print(o.json ? JSON.stringify(r) : formatEval(r));
+    });
+
+  program
+    .command('run')
+    .description('Run a scenario: draw its networks, run every algorithm (decentralised ones over NATS), write runs/<run-id>/.')
+    .argument('<scenario.yaml>', 'scenario file')
+    .addOption(new Option('--nats <url>', 'NATS server URL (default: the scenario\'s, else an embedded nats-server)').env('NATS_URL'))
+    .option('--out <dir>', 'directory for runs/<run-id>/ (overrides outputs.dir)')
+    .option('--quiet', 'print only the final table')
+    .action(async (file: string, o) => {
+      const sc = loadScenario(file);
+      if (o.out) sc.outputs.dir = o.out;
+      const { dir } = await runScenario(sc, { nats: o.nats, log: (s) => (o.quiet && !s.includes('\n') ? undefined : print(s)) });
+      print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md)`);
     });
 
   const natsOption = (): Option => new Option('--nats <url>', 'NATS server URL').env('NATS_URL').makeOptionMandatory();

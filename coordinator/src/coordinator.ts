@@ -62,9 +62,32 @@ export interface JobResult {
   late: number;
 }
 
+/** Where agents and coordinator meet: a NATS server (ours or given), or the in-process bus. */
+export type Broker = { kind: 'nats'; url: string; server?: NatsServer } | { kind: 'memory'; bus: MemoryBus };
+
+/**
+ * The embedded default: the given URL; else a nats-server of our own on a free loopback port if
+ * the binary exists; else, said in one line, the in-process bus.
+ */
+export async function openBroker(url: string | undefined, log: (s: string) => void = () => {}): Promise<Broker> {
+  if (url) return { kind: 'nats', url };
+  const bin = findNatsServer();
+  if (!bin) {
+    log('nats-server not found (PATH, /usr/sbin): using the in-process bus; agents run inside the coordinator process');
+    return { kind: 'memory', bus: new MemoryBus() };
+  }
+  const server = await NatsServer.start(bin);
+  log(`started nats-server at ${server.url}`);
+  return { kind: 'nats', url: server.url, server };
+}
+
+export async function closeBroker(b: Broker): Promise<void> {
+  if (b.kind === 'nats') await b.server?.dispose();
+}
+
 export interface CoordinatorOptions {
-  /** NATS URL; absent: start nats-server on a free port, or fall back to an in-process bus. */
-  nats?: string;
+  /** A NATS URL, or a broker from openBroker. */
+  broker: Broker | string;
   runId?: string;
   log?: (s: string) => void;
   /** Seconds to wait for all agents to register. */
@@ -93,11 +116,12 @@ export class Coordinator {
   private readonly memoryHosts: AgentHost[] = [];
   private readonly subs: { unsubscribe(): void }[] = [];
   private job = 0;
+  private stopping = false;
   private current: { job: number; t: number; reports: Map<number, ReportMsg>; wake: () => void } | undefined;
   private onRegister: (() => void) | undefined;
   private readonly log: (s: string) => void;
 
-  private constructor(readonly bus: Transport, readonly natsUrl: string | undefined, readonly server: NatsServer | undefined, o: CoordinatorOptions) {
+  private constructor(readonly bus: Transport, readonly natsUrl: string | undefined, o: CoordinatorOptions) {
     this.runId = o.runId ?? `run-${randomBytes(4).toString('hex')}`;
     this.subj = subjects(this.runId);
     this.log = o.log ?? (() => {});
@@ -106,19 +130,11 @@ export class Coordinator {
     this.subs.push(bus.subscribe(this.subj.report, (d) => this.onReport(d)));
   }
 
-  /** Connect to `o.nats`, or start an embedded nats-server, or fall back to the in-process bus. */
-  static async start(o: CoordinatorOptions = {}): Promise<Coordinator> {
-    const log = o.log ?? (() => {});
-    if (o.nats) return new Coordinator(await NatsTransport.connect(o.nats, 'dmpemu-coordinator', { reconnect: true }), o.nats, undefined, o);
-    const bin = findNatsServer();
-    if (!bin) {
-      log('nats-server not found (PATH, /usr/sbin): using the in-process bus; agents run inside the coordinator process');
-      return new Coordinator(new MemoryTransport(new MemoryBus()), undefined, undefined, o);
-    }
-    const server = await NatsServer.start(bin);
-    log(`started nats-server at ${server.url}`);
-    const bus = await NatsTransport.connect(server.url, 'dmpemu-coordinator');
-    return new Coordinator(bus, server.url, server, o);
+  /** Connect to the broker (the error names the URL when it is unreachable). */
+  static async start(o: CoordinatorOptions): Promise<Coordinator> {
+    const b: Broker = typeof o.broker === 'string' ? { kind: 'nats', url: o.broker } : o.broker;
+    if (b.kind === 'memory') return new Coordinator(new MemoryTransport(b.bus), undefined, o);
+    return new Coordinator(await NatsTransport.connect(b.url, 'dmpemu-coordinator'), b.url, o);
   }
 
   get transportKind(): string {
@@ -164,6 +180,7 @@ export class Coordinator {
   }
 
   private onHostExit(h: HostProcess): void {
+    if (this.stopping) return;
     const cause = h.exit?.signal ? `process killed by ${h.exit.signal}` : `process exited with code ${h.exit?.code}`;
     for (const k of h.ids) this.markDead(k, cause + (h.stderr ? `: ${h.stderr.trim().split('\n').at(-1)}` : ''));
   }
@@ -277,6 +294,7 @@ export class Coordinator {
 
   /** Stop agents, kill what is left, close the transport and the embedded server. */
   async shutdown(reason = 'done'): Promise<void> {
+    this.stopping = true;
     try {
       this.bus.publish(this.subj.stop, encode({ type: 'stop', reason }));
       await this.bus.flush();
@@ -287,7 +305,6 @@ export class Coordinator {
     for (const h of this.memoryHosts) await h.close();
     for (const s of this.subs) s.unsubscribe();
     await this.bus.close().catch(() => {});
-    await this.server?.dispose();
   }
 }
 

@@ -47,13 +47,19 @@ export class Launcher {
     return this.hosts.find((h) => h.ids.includes(k));
   }
 
-  /** SIGTERM every live host, SIGKILL what is still alive after `graceMs`, and wait for all exits. */
-  async killAll(graceMs = 3000): Promise<void> {
+  /**
+   * Wait up to `exitMs` for the hosts to exit by themselves (after a stop message), then SIGTERM
+   * the rest, SIGKILL what is still alive `graceMs` later, and wait for every exit.
+   */
+  async killAll(exitMs = 3000, graceMs = 3000): Promise<void> {
     const live = this.hosts.filter((h) => !h.exit);
     const exits = live.map((h) => new Promise<void>((r) => (h.exit ? r() : h.child.once('exit', () => r()))));
-    for (const h of live) h.child.kill('SIGTERM');
-    const timer = setTimeout(() => live.forEach((h) => h.exit || h.child.kill('SIGKILL')), graceMs);
-    await Promise.all(exits);
-    clearTimeout(timer);
+    const all = Promise.all(exits);
+    const timers = [
+      setTimeout(() => live.forEach((h) => h.exit || h.child.kill('SIGTERM')), exitMs),
+      setTimeout(() => live.forEach((h) => h.exit || h.child.kill('SIGKILL')), exitMs + graceMs),
+    ];
+    await all;
+    timers.forEach(clearTimeout);
   }
 }

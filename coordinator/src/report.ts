@@ -1,0 +1,64 @@
+import Table from 'cli-table3';
+import type { NetworkSummary, RunSummary } from './runScenario.ts';
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+/** Round counts at which the rounds-vs-iterations table samples the histories. */
+export function roundMarks(maxRounds: number): number[] {
+  return [2, 4, 6, 10, 20, 40, 60, 100, 200, 400].filter((r) => r <= maxRounds).concat(maxRounds).filter((r, i, a) => a.indexOf(r) === i);
+}
+
+function rows(net: NetworkSummary): string[][] {
+  return net.algorithms.map((a) => [
+    a.algorithm,
+    a.runtime,
+    a.rounds !== undefined ? `${a.rounds} rounds` : a.iterations !== undefined ? `${a.iterations} it.` : '-',
+    a.meanRate.toFixed(4),
+    pct(a.normalised),
+    a.meanRoundLatencyMs !== undefined ? a.meanRoundLatencyMs.toFixed(2) : '-',
+    a.messagesPerRound !== undefined ? a.messagesPerRound.toFixed(0) : '-',
+    a.deaths?.length ? a.deaths.map((d) => `agent ${d.k} (instance ${d.instance}, round ${d.round})`).join('; ') : '-',
+  ]);
+}
+
+const HEAD = ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz)', 'vs WMMSE-100', 'ms / round', 'msgs / round', 'deaths'];
+
+/** Per DMP algorithm: objective after R rounds, next to centralized WMMSE after R/2 iterations. */
+function roundsVsIterations(net: NetworkSummary): { head: string[]; body: string[][] } | undefined {
+  const dmp = net.algorithms.filter((a) => a.history);
+  if (dmp.length === 0) return undefined;
+  const maxRounds = Math.max(...dmp.map((a) => a.history!.length));
+  const head = ['rounds R', ...dmp.map((a) => `${a.algorithm} (${a.runtime})`), 'WMMSE after R/2 it. (centralized)'];
+  const body = roundMarks(maxRounds).map((R) => [
+    String(R),
+    ...dmp.map((a) => (R <= a.history!.length ? `${a.history![R - 1].toFixed(4)} (${pct(a.history![R - 1] / net.wmmse100)})` : '-')),
+    `${net.wmmseHistory[Math.floor(R / 2)].toFixed(4)} (${pct(net.wmmseHistory[Math.floor(R / 2)] / net.wmmse100)})`,
+  ]);
+  return { head, body };
+}
+
+export function formatSummaryTable(s: RunSummary): string {
+  const parts: string[] = [];
+  for (const net of s.networks) {
+    const t = new Table({ head: HEAD, style: { head: [], border: [] } });
+    t.push(...rows(net));
+    parts.push(`${net.network} (${net.model}, K=${net.K}, ${net.instances} instance(s); WMMSE-100 = ${net.wmmse100.toFixed(4)})\n${t.toString()}`);
+  }
+  return parts.join('\n\n') + `\n\nrun ${s.runId}: ${s.status}${s.reason ? ` (${s.reason})` : ''} in ${s.seconds?.toFixed(1)} s`;
+}
+
+function mdTable(head: string[], body: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function formatSummaryMarkdown(s: RunSummary): string {
+  const out = [`# Run ${s.runId}`, '', `Scenario \`${s.scenario}\`: **${s.status}**${s.reason ? ` (${s.reason})` : ''}; transport: ${s.transport ?? 'none (no decentralised algorithm)'}; ${s.seconds?.toFixed(1)} s.`, ''];
+  out.push('Rates are weighted sum rates in bit/s/Hz, averaged over instances; "vs WMMSE-100" divides by centralized WMMSE from p = Pmax with 100 iterations on the same instances.', '');
+  for (const net of s.networks) {
+    out.push(`## ${net.network}`, '', `Model ${net.model}, K = ${net.K}, ${net.instances} instance(s); WMMSE-100 = ${net.wmmse100.toFixed(4)}.`, '');
+    out.push(mdTable(HEAD, rows(net)), '');
+    const rv = roundsVsIterations(net);
+    if (rv) out.push('### Rounds against iterations', '', 'Objective after R message rounds of each decentralised algorithm, next to centralized WMMSE after R/2 iterations (one WMMSE iteration is two rounds).', '', mdTable(rv.head, rv.body), '');
+  }
+  return out.join('\n');
+}
