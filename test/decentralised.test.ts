@@ -10,7 +10,7 @@ describe('decentralised WMMSE over a real nats-server', () => {
   it('K=10 and K=30 reference instances: 100 iterations equal the centralized WMMSE and the in-process history', async () => {
     for (const [name, perProcess] of [['rayleigh-k10-snr0.json', 1], ['rayleigh-k30-snr10.json', 15]] as const) {
       const file = ref(name);
-      const c = await Coordinator.start({ nats: inject('natsUrl') });
+      const c = await Coordinator.start({ broker: inject('natsUrl') });
       try {
         await c.launch(file.K, perProcess);
         for (const inst of file.instances.slice(0, 2)) {
