@@ -109,10 +109,9 @@ export async function main(argv: string[]): Promise<number> {
       // commander already printed the message; help and version are not errors
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
     }
-    if (e instanceof UsageError) {
-      process.stderr.write(`dmpemu: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    // One line, no stack: 2 for bad input, 1 for a failure of the run (e.g. NATS unreachable).
+    process.stderr.write(`dmpemu: ${(e as Error).message}\n`);
+    if (process.env.DMPEMU_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return e instanceof UsageError ? 2 : 1;
   }
 }

@@ -287,6 +287,11 @@ export class Coordinator {
     await Promise.all(workers);
   }
 
+  /** Pid of the process serving each agent k (launched hosts only). */
+  agentPids(): number[] {
+    return this.launcher.hosts.flatMap((h) => h.ids.map(() => h.child.pid!));
+  }
+
   /** Who died so far, by agent. */
   get deadAgents(): ReadonlyMap<number, string> {
     return this.dead;
