@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CENTRALIZED_ALGORITHMS, MODEL_NAMES } from '@dmpemu/wireless';
+import { MODEL_NAMES } from '@dmpemu/wireless';
 import { finiteNumber, nonNegativeInt, oneOf, positiveInt, positiveNumber } from './args.ts';
-import { evaluateCentralized, formatEval } from './commands/eval.ts';
+import { EVAL_ALGORITHMS, evaluate, formatEval } from './commands/eval.ts';
+import { MISSING_POLICIES } from '@dmpemu/dmp';
 import { generate } from './commands/generate.ts';
 import { loadScenario } from './scenario.ts';
 import { runScenario } from './runScenario.ts';
@@ -39,15 +40,32 @@ export function buildCli(print: (s: string) => void): Command {
 
   program
     .command('eval')
-    .description('Run an algorithm on every instance of a file and report the (weighted) sum rate.')
+    .description('Run an algorithm on every instance of a file and report the (weighted) sum rate; centralized, or as a DMP with --runtime.')
     .requiredOption('--instances <file>', 'instance file (dmpemu format or ../shared/reference format)')
-    .addOption(new Option('--algorithm <name>', 'algorithm').choices(CENTRALIZED_ALGORITHMS).makeOptionMandatory())
-    .option('--iterations <n>', 'iterations of wmmse / fplinq', positiveInt, 100)
+    .addOption(new Option('--algorithm <name>', 'algorithm').choices(EVAL_ALGORITHMS).makeOptionMandatory())
+    .option('--iterations <n>', 'iterations of wmmse / fplinq (a WMMSE DMP runs 2 rounds per iteration)', positiveInt, 100)
     .option('--seed <s>', 'seed for randomised algorithms (random)', nonNegativeInt, 0)
-    .option('--history', 'with --json: add the mean objective after every iteration')
+    .addOption(new Option('--runtime <kind>', 'run as a DMP: inprocess (the reference executor) or nats (one agent per node)').choices(['nats', 'inprocess']))
+    .addOption(new Option('--nats <url>', 'with --runtime nats: NATS URL (default: an embedded nats-server)').env('NATS_URL'))
+    .option('--agents-per-process <n>', 'with --runtime nats: agents per OS process', positiveInt, 10)
+    .option('--round-deadline-ms <ms>', 'with --runtime nats: round deadline', positiveNumber, 5000)
+    .addOption(new Option('--missing-policy <p>', 'a neighbour message missing at the deadline').choices(MISSING_POLICIES).default('skip'))
+    .option('--history', 'centralized, with --json: add the mean objective after every iteration')
     .option('--json', 'print one JSON object instead of a table')
-    .action((o) => {
-      const r = evaluateCentralized({ instances: o.instances, algorithm: o.algorithm, iterations: o.iterations, seed: o.seed, history: !!o.history });
+    .action(async (o) => {
+      const r = await evaluate({
+        instances: o.instances,
+        algorithm: o.algorithm,
+        iterations: o.iterations,
+        seed: o.seed,
+        history: !!o.history,
+        runtime: o.runtime,
+        nats: o.nats,
+        agentsPerProcess: o.agentsPerProcess,
+        roundDeadlineMs: o.roundDeadlineMs,
+        policy: o.missingPolicy,
+        log: (s) => process.stderr.write(s + '\n'),
+      });
       print(o.json ? JSON.stringify(r) : formatEval(r));
     });
 

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
-import { runInProcess } from '@dmpemu/dmp';
-import { generateInstance, objective, Rng, runCentralized, wmmsePower, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
+import type { MissingPolicy } from '@dmpemu/dmp';
+import { generateInstance, objective, Rng, wmmsePower, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
+import { evalCentralized, evalDmp, ITERATIVE, mean, type Evaluation } from './evaluation.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from './coordinator.ts';
-import { isDmp, networkName, type AlgorithmEntry, type NetworkSpec, type Scenario } from './scenario.ts';
+import { isDmp, networkName, type NetworkSpec, type Scenario } from './scenario.ts';
 import { formatSummaryMarkdown, formatSummaryTable } from './report.ts';
 
 /** One algorithm on one network, over all its instances. */
@@ -27,8 +28,13 @@ export interface AlgorithmSummary {
   meanRoundLatencyMs?: number;
   messagesPerRound?: number;
   bytesPerRound?: number;
-  deaths?: { instance: number; k: number; round: number; cause: string }[];
+  deaths?: Evaluation['deaths'];
   malformed?: number;
+}
+
+function summarise(e: Evaluation, refMean: number): Omit<AlgorithmSummary, 'algorithm' | 'kind' | 'runtime' | 'iterations'> {
+  const { rates, seconds, history, rounds, meanRoundLatencyMs, messagesPerRound, bytesPerRound, deaths, malformed } = e;
+  return { meanRate: mean(rates), normalised: mean(rates) / refMean, rates, seconds, history, rounds, meanRoundLatencyMs, messagesPerRound, bytesPerRound, deaths, malformed };
 }
 
 export interface NetworkSummary {
@@ -133,14 +139,26 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, broker:
     for (const alg of sc.algorithms) {
       log(`${name}: ${alg.name}${alg.iterations ? ` (${alg.iterations} iterations)` : ''} on ${insts.length} instance(s)`);
       if (!isDmp(alg)) {
-        out.algorithms.push(runCentralizedOn(insts, alg, sc.seed, refMean));
+        const e = evalCentralized(insts, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
+        const iterative = ITERATIVE.has(alg.name);
+        const iterations = iterative ? alg.iterations ?? 100 : undefined;
+        out.algorithms.push({ algorithm: iterative ? `${alg.name}-${iterations}` : alg.name, kind: 'centralized', runtime: 'centralized', iterations, ...summarise(e, refMean) });
         continue;
       }
       if (sc.runtime.kind === 'nats' && !coordinator) {
         coordinator = await Coordinator.start({ broker: broker!, runId, log });
         await coordinator.launch(net.K, sc.runtime.agentsPerProcess, sc.runtime.registerTimeoutS);
       }
-      out.algorithms.push(await runDmpOn(insts, alg, sc, coordinator, refMean, (rec) => appendFileSync(roundsFile, JSON.stringify({ network: name, ...rec }) + '\n')));
+      const label = `${alg.name}-${alg.iterations ?? 100}`;
+      const runtime = coordinator ? (coordinator.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';
+      const e = await evalDmp(insts, { name: alg.name, iterations: alg.iterations }, {
+        coordinator,
+        roundDeadlineMs: sc.runtime.roundDeadlineMs,
+        policy: sc.runtime.missingPolicy as MissingPolicy,
+        onRound: (instance, rec) =>
+          appendFileSync(roundsFile, JSON.stringify({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: rec.objective / refMean }) + '\n'),
+      });
+      out.algorithms.push({ algorithm: label, kind: 'dmp', runtime, ...summarise(e, refMean) });
     }
   } finally {
     await coordinator?.shutdown();
@@ -148,75 +166,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, broker:
   return out;
 }
 
-function runCentralizedOn(insts: Instance[], alg: AlgorithmEntry, seed: number, refMean: number): AlgorithmSummary {
-  let seconds = 0;
-  const rates = insts.map((inst, n) => {
-    const t0 = performance.now();
-    const d = runCentralized(alg.name as CentralizedAlgorithm, inst, { iterations: alg.iterations, rng: Rng.derive(seed, `random/${n}`) });
-    seconds += (performance.now() - t0) / 1000;
-    return objective(inst, d);
-  });
-  const iterative = alg.name === 'wmmse' || alg.name === 'fplinq';
-  return {
-    algorithm: iterative ? `${alg.name}-${alg.iterations ?? 100}` : alg.name,
-    kind: 'centralized',
-    runtime: 'centralized',
-    iterations: iterative ? alg.iterations ?? 100 : undefined,
-    meanRate: mean(rates),
-    normalised: mean(rates) / refMean,
-    rates,
-    seconds,
-  };
-}
-
-type RoundLine = { instance: number; algorithm: string; runtime: string; round: number } & Omit<RoundRecord, 't'> & { normalised: number };
-
-async function runDmpOn(insts: Instance[], alg: AlgorithmEntry, sc: Scenario, c: Coordinator | undefined, refMean: number, write: (l: RoundLine) => void): Promise<AlgorithmSummary> {
-  const spec = { name: alg.name, iterations: alg.iterations };
-  const label = `${alg.name}-${alg.iterations ?? 100}`;
-  const runtime = c ? (c.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';
-  const rates: number[] = [];
-  let history: number[] = [];
-  let seconds = 0, latency = 0, messages = 0, bytes = 0, roundCount = 0, malformed = 0;
-  const deaths: NonNullable<AlgorithmSummary['deaths']> = [];
-  for (const [n, inst] of insts.entries()) {
-    const t0 = performance.now();
-    let records: RoundRecord[];
-    if (c) {
-      const r = await c.runJob(inst, spec, {
-        roundDeadlineMs: sc.runtime.roundDeadlineMs,
-        policy: sc.runtime.missingPolicy as 'skip' | 'last',
-        onRound: (rec) => write({ instance: n, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: rec.objective / refMean }),
-      });
-      records = r.rounds;
-      deaths.push(...r.deaths.map((d) => ({ instance: n, k: d.k, round: d.round, cause: d.cause })));
-      malformed += r.malformed;
-    } else {
-      const r = runInProcess(inst, spec, { policy: sc.runtime.missingPolicy as 'skip' | 'last' });
-      records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
-      for (const rec of records) write({ instance: n, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: rec.objective / refMean });
-    }
-    seconds += (performance.now() - t0) / 1000;
-    rates.push(records.at(-1)!.objective);
-    if (history.length === 0) history = new Array(records.length).fill(0);
-    records.forEach((r, t) => {
-      history[t] += r.objective / insts.length;
-      latency += r.latencyMs;
-      messages += r.messages;
-      bytes += r.bytes;
-    });
-    roundCount += records.length;
-  }
-  const s: AlgorithmSummary = { algorithm: label, kind: 'dmp', runtime, rounds: history.length, meanRate: mean(rates), normalised: mean(rates) / refMean, rates, history, seconds };
-  if (c) Object.assign(s, { meanRoundLatencyMs: latency / roundCount, messagesPerRound: messages / roundCount, bytesPerRound: bytes / roundCount, deaths, malformed });
-  return s;
-}
-
 function withoutT(r: RoundRecord): Omit<RoundRecord, 't'> {
   const { t: _t, ...rest } = r;
   return rest;
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
 }

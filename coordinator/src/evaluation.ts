@@ -1,0 +1,84 @@
+import { performance } from 'node:perf_hooks';
+import { runInProcess, type AlgorithmSpec, type MissingPolicy } from '@dmpemu/dmp';
+import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
+import type { AgentDeath, Coordinator, RoundRecord } from './coordinator.ts';
+
+/** Results of one algorithm over a set of instances: what `dmpemu eval` and `dmpemu run` report. */
+export interface Evaluation {
+  /** Objective (weighted sum rate) per instance. */
+  rates: number[];
+  /** Compute time over all instances, file I/O excluded. */
+  seconds: number;
+  /** Mean objective after each iteration (centralized, when asked) or round (DMP). */
+  history?: number[];
+  /** DMP over a transport: totals over all rounds of all instances. */
+  rounds?: number;
+  meanRoundLatencyMs?: number;
+  messagesPerRound?: number;
+  bytesPerRound?: number;
+  deaths?: (AgentDeath & { instance: number })[];
+  malformed?: number;
+}
+
+export const ITERATIVE: ReadonlySet<string> = new Set(['wmmse', 'fplinq']);
+
+/** A centralized baseline on every instance; with `history`, the mean objective after every iteration. */
+export function evalCentralized(insts: Instance[], name: CentralizedAlgorithm, o: { iterations?: number; seed: number; history?: boolean }): Evaluation {
+  const iterations = o.iterations ?? 100;
+  const history = o.history && ITERATIVE.has(name) ? new Array<number>(iterations).fill(0) : undefined;
+  let seconds = 0;
+  const rates = insts.map((inst, n) => {
+    const onIteration = history ? (t: number, d: Decision) => (history[t - 1] += objective(inst, d) / insts.length) : undefined;
+    const t0 = performance.now();
+    const d = runCentralized(name, inst, { iterations, rng: Rng.derive(o.seed, n), onIteration });
+    seconds += (performance.now() - t0) / 1000;
+    return objective(inst, d);
+  });
+  return { rates, seconds, history };
+}
+
+export interface DmpEvalOptions {
+  /** Agents over a transport; absent: the in-process executor. */
+  coordinator?: Coordinator;
+  roundDeadlineMs: number;
+  policy: MissingPolicy;
+  onRound?: (instance: number, r: RoundRecord) => void;
+}
+
+/** A DMP algorithm on every instance, decentralised (a fresh job per instance) or in process. */
+export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEvalOptions): Promise<Evaluation> {
+  const rates: number[] = [];
+  const history: number[] = [];
+  const deaths: NonNullable<Evaluation['deaths']> = [];
+  let seconds = 0, latency = 0, messages = 0, bytes = 0, roundCount = 0, malformed = 0;
+  for (const [n, inst] of insts.entries()) {
+    const t0 = performance.now();
+    let records: RoundRecord[];
+    if (o.coordinator) {
+      const r = await o.coordinator.runJob(inst, spec, { roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, onRound: (rec) => o.onRound?.(n, rec) });
+      records = r.rounds;
+      deaths.push(...r.deaths.map((d) => ({ ...d, instance: n })));
+      malformed += r.malformed;
+    } else {
+      const r = runInProcess(inst, spec, { policy: o.policy });
+      records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
+      for (const rec of records) o.onRound?.(n, rec);
+    }
+    seconds += (performance.now() - t0) / 1000;
+    rates.push(records.at(-1)!.objective);
+    records.forEach((r, t) => {
+      history[t] = (history[t] ?? 0) + r.objective / insts.length;
+      latency += r.latencyMs;
+      messages += r.messages;
+      bytes += r.bytes;
+    });
+    roundCount += records.length;
+  }
+  const e: Evaluation = { rates, seconds, history, rounds: history.length };
+  if (o.coordinator) Object.assign(e, { meanRoundLatencyMs: latency / roundCount, messagesPerRound: messages / roundCount, bytesPerRound: bytes / roundCount, deaths, malformed });
+  return e;
+}
+
+export function mean(xs: number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
