@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { instanceFileToJson, rayleighInstance, Rng, wmmsePower } from '@dmpemu/wireless';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,4 +28,5 @@ export function benchWmmse(): void {
         (Number.isFinite(numpy) ? `   numpy loop (papers' style) ${numpy.toFixed(2).padStart(8)} ms/instance   speed-up x${(numpy / ours).toFixed(1)}` : '   (python3 with numpy not found)'),
     );
   }
+  rmSync(dir, { recursive: true, force: true });
 }
