@@ -39,8 +39,13 @@ export class Agent {
   private bytesOut = 0;
   readonly counters: AgentCounters = { malformed: 0, late: 0 };
 
-  constructor(readonly k: number, private readonly bus: Transport, private readonly subj: Subjects, private readonly log: (s: string) => void = () => {}) {
-    this.controlSub = bus.subscribe(subj.agent(k), (data, _s, reply) => this.onConfigure(data, reply));
+  constructor(
+    readonly k: number,
+    private readonly bus: Transport,
+    private readonly subj: Subjects,
+    private readonly decodeData: (bytes: Uint8Array) => unknown = decode,
+  ) {
+    this.controlSub = bus.subscribe(subj.agent(k), (data, reply) => this.onConfigure(data, reply()));
   }
 
   get configured(): boolean {
@@ -99,7 +104,7 @@ export class Agent {
   private onBroadcast(data: Uint8Array): void {
     let m: unknown;
     try {
-      m = decode(data);
+      m = this.decodeData(data);
     } catch {
       this.counters.malformed++;
       return;

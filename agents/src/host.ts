@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { decodeControl, encode, roundSchema, stopSchema, subjects, type RegisterMsg, type Transport } from '@dmpemu/wire';
+import { decode, decodeControl, encode, roundSchema, stopSchema, subjects, type RegisterMsg, type Transport } from '@dmpemu/wire';
 import { Agent } from './agent.ts';
 
 /**
@@ -19,7 +19,8 @@ export class AgentHost {
 
   constructor(private readonly bus: Transport, runId: string, ids: number[], private readonly log: (s: string) => void = () => {}) {
     const subj = subjects(runId);
-    this.agents = ids.map((k) => new Agent(k, bus, subj, log));
+    const decodeData = lastValueDecoder();
+    this.agents = ids.map((k) => new Agent(k, bus, subj, decodeData));
     this.subs.push(bus.subscribe(subj.round, (d) => this.onRound(d)));
     this.subs.push(bus.subscribe(subj.stop, (d) => this.onStop(d)));
     const register = encode({ type: 'register', agents: ids, pid: process.pid, host: hostname() } satisfies RegisterMsg);
@@ -52,3 +53,25 @@ export class AgentHost {
   }
 }
 
+
+/**
+ * Decoder for the data plane of one host: a broadcast reaches every subscribing agent of the host
+ * as its own delivery, one after the other; decoding the same bytes again returns the value just
+ * decoded (read-only to agents) instead of decoding it once per agent.
+ */
+export function lastValueDecoder(): (bytes: Uint8Array) => unknown {
+  let last: Uint8Array | undefined;
+  let value: unknown;
+  return (bytes) => {
+    if (last && sameBytes(last, bytes)) return value;
+    value = decode(bytes);
+    last = bytes.slice();
+    return value;
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

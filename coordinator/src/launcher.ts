@@ -28,7 +28,9 @@ export class Launcher {
 
   spawnHost(natsUrl: string, runId: string, ids: number[]): HostProcess {
     const range = ids.length === 1 ? String(ids[0]) : `${ids[0]}-${ids.at(-1)}`;
-    const child = spawn(process.execPath, [CLI, 'agents', '--nats', natsUrl, '--run', runId, '--ids', range, '--parent-pid', String(process.pid)], {
+    // DMPEMU_AGENT_NODE_ARGS: extra node flags for agent processes (e.g. --cpu-prof for profiling)
+    const nodeArgs = (process.env.DMPEMU_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'agents', '--nats', natsUrl, '--run', runId, '--ids', range, '--parent-pid', String(process.pid)], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const h: HostProcess = { ids, child, stderr: '' };

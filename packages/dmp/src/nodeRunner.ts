@@ -29,6 +29,8 @@ export class NodeRunner<S> {
   private inbox: (Float64Array | undefined)[];
   private readonly last: (Float64Array | undefined)[][];
   private arrived = 0;
+  /** Live neighbours whose broadcast of the current round has not arrived. */
+  private waiting: number;
   /** Neighbours known to be gone (crashed): not waited for. */
   private readonly gone = new Set<number>();
 
@@ -38,6 +40,7 @@ export class NodeRunner<S> {
     view.neighbours.forEach((j, i) => this.slotOf.set(j, i));
     this.state = alg.init(view);
     this.inbox = new Array(view.neighbours.length);
+    this.waiting = view.neighbours.length;
     this.last = Array.from({ length: alg.period }, () => new Array(view.neighbours.length));
   }
 
@@ -59,20 +62,21 @@ export class NodeRunner<S> {
     if (i < 0 || this.inbox[i] !== undefined || b.length !== this.alg.broadcastSize(t)) return false;
     this.inbox[i] = b;
     this.arrived++;
+    if (!this.gone.has(j)) this.waiting--;
     return true;
   }
 
   /** Mark neighbour j as gone: `complete()` stops waiting for it. */
   markGone(j: number): void {
-    if (this.slotOf.has(j)) this.gone.add(j);
+    const i = this.slot(j);
+    if (i < 0 || this.gone.has(j)) return;
+    this.gone.add(j);
+    if (this.inbox[i] === undefined) this.waiting--;
   }
 
   /** Whether every live neighbour's broadcast for the current round has arrived. */
   complete(): boolean {
-    if (this.arrived === this.neighbours.length) return true;
-    let waiting = 0;
-    for (let i = 0; i < this.neighbours.length; i++) if (this.inbox[i] === undefined && !this.gone.has(this.neighbours[i])) waiting++;
-    return waiting === 0;
+    return this.waiting === 0;
   }
 
   /** Aggregate what arrived (slot order), update the state, and open the next round. */
@@ -102,6 +106,7 @@ export class NodeRunner<S> {
     else if (agg === 'mean') for (let d = 0; d < size; d++) y[d] /= used;
     alg.update(state, t, y, used);
     this.inbox = new Array(this.neighbours.length);
+    this.waiting = this.neighbours.length - this.gone.size;
     const received = this.arrived;
     this.arrived = 0;
     return { received, missing };

@@ -1,7 +1,10 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
-/** Handler of a delivered message; `reply` is set for requests. */
-export type Handler = (data: Uint8Array, subject: string, reply?: string) => void;
+/**
+ * Handler of a delivered message. `reply()` gives the reply subject of a request (computed on
+ * demand: decoding subjects costs on the hot path).
+ */
+export type Handler = (data: Uint8Array, reply: () => string | undefined) => void;
 
 /**
  * The transport agents and coordinator speak through: NATS in production and tests, an in-process
@@ -46,7 +49,7 @@ export class NatsTransport implements Transport {
   subscribe(subject: string, handler: Handler): { unsubscribe(): void } {
     return this.nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (!err) handler(msg.data, msg.subject, msg.reply);
+        if (!err) handler(msg.data, () => msg.reply || undefined);
       },
     });
   }
@@ -76,7 +79,7 @@ export class MemoryBus {
 
   deliver(subject: string, data: Uint8Array, reply?: string): void {
     const tokens = subject.split('.');
-    for (const s of [...this.subs]) if (matches(s.pattern, tokens)) queueMicrotask(() => s.handler(data, subject, reply));
+    for (const s of [...this.subs]) if (matches(s.pattern, tokens)) queueMicrotask(() => s.handler(data, () => reply));
   }
 
   add(pattern: string, handler: Handler): { unsubscribe(): void } {
