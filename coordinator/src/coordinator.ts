@@ -69,9 +69,8 @@ export type Broker = { kind: 'nats'; url: string; server?: NatsServer } | { kind
  * The embedded default: the given URL; else a nats-server of our own on a free loopback port if
  * the binary exists; else, said in one line, the in-process bus.
  */
-export async function openBroker(url: string | undefined, log: (s: string) => void = () => {}): Promise<Broker> {
+export async function openBroker(url: string | undefined, log: (s: string) => void = () => {}, bin: string | null = findNatsServer() ?? null): Promise<Broker> {
   if (url) return { kind: 'nats', url };
-  const bin = findNatsServer();
   if (!bin) {
     log('nats-server not found (PATH, /usr/sbin): using the in-process bus; agents run inside the coordinator process');
     return { kind: 'memory', bus: new MemoryBus() };

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../coordinator/src/scenario.ts';
+
+const ok = { name: 'x', networks: [{ model: 'rayleigh-ic', K: 5 }], algorithms: ['wmmse-dmp'] };
+
+describe('scenario validation', () => {
+  it('fills defaults', () => {
+    const s = parseScenario(ok, 's.yaml');
+    expect(s.runtime).toEqual({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60 });
+    expect(s.algorithms).toEqual([{ name: 'wmmse-dmp' }]);
+    expect(s.networks[0].instances).toBe(1);
+  });
+
+  it.each([
+    [{ ...ok, colour: 'red' }, 's.yaml: invalid scenario: (top level): Unrecognized key: "colour"'],
+    [{ ...ok, runtime: { kind: 'nats', agentsPerHost: 3 } }, 's.yaml: invalid scenario: runtime: Unrecognized key: "agentsPerHost"'],
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 0 }] }, 's.yaml: invalid scenario: networks[0].K: Too small: expected number to be >0'],
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: -3 }] }, 's.yaml: invalid scenario: networks[0].K: Too small: expected number to be >0'],
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: '20' }] }, 's.yaml: invalid scenario: networks[0].K: Invalid input: expected number, received string'],
+    [{ ...ok, networks: [{ model: 'lte', K: 3 }] }, 's.yaml: invalid scenario: networks[0].model: Invalid option: expected one of "rayleigh-ic"|"d2d"|"miso"|"regnn-adhoc"'],
+    [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wmmse', iterations: 0 }] }, 's.yaml: invalid scenario: algorithms[1].iterations: Too small: expected number to be >0'],
+    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wmmse"|"fplinq"|"strongest"|"full"|"random"|"equal"'],
+    [{ ...ok, runtime: { kind: 'mpi' } }, 's.yaml: invalid scenario: runtime.kind: Invalid option: expected one of "nats"|"inprocess"'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin must not exceed dmax'],
+    [{ name: 'x', algorithms: ['wmmse'] }, 's.yaml: invalid scenario: networks: Invalid input: expected array, received undefined'],
+  ])('rejects %j', (data, message) => {
+    expect(() => parseScenario(data, 's.yaml')).toThrow(message);
+    try {
+      parseScenario(data, 's.yaml');
+    } catch (e) {
+      expect((e as Error).message).toBe(message);
+    }
+  });
+});
