@@ -1,4 +1,4 @@
-import { createAlgorithm, NodeRunner } from '@dmpemu/dmp';
+import { createAlgorithm, isLost, linkDelayMs, NodeRunner, publishDelayMs } from '@dmpemu/dmp';
 import {
   configureSchema,
   decode,
@@ -16,6 +16,7 @@ import {
 export interface AgentCounters {
   malformed: number;
   late: number;
+  lost: number;
 }
 
 /**
@@ -34,10 +35,10 @@ export class Agent {
   private open = false;
   private timer: NodeJS.Timeout | undefined;
   /** Broadcasts of rounds not yet started here (the round message can trail a fast neighbour's broadcast). */
-  private early = new Map<number, BroadcastMsg[]>();
+  private early = new Map<number, { m: BroadcastMsg; lost: boolean }[]>();
   private bytesIn = 0;
   private bytesOut = 0;
-  readonly counters: AgentCounters = { malformed: 0, late: 0 };
+  readonly counters: AgentCounters = { malformed: 0, late: 0, lost: 0 };
 
   constructor(
     readonly k: number,
@@ -87,15 +88,17 @@ export class Agent {
   /** Round t of `job` starts: publish this agent's broadcast and wait for the neighbours'. */
   startRound(job: number, t: number, gone: number[]): void {
     const runner = this.runner;
-    if (!runner || !this.config || job !== this.config.job || t <= this.t) return;
-    for (const j of gone) runner.markGone(j);
+    if (!runner || !this.config || job !== this.config.job || t <= this.t || t < this.config.fromRound) return;
+    runner.setGone(gone);
     this.t = t;
     this.open = true;
     this.bytesIn = 0;
     const out = encode([job, t, this.k, runner.broadcast(t)] satisfies BroadcastMsg);
     this.bytesOut = out.length;
-    this.bus.publish(this.subj.broadcast(this.k), out);
-    for (const m of this.early.get(t) ?? []) runner.receive(t, m[2], m[3]);
+    const straggle = publishDelayMs(this.config.faults, this.k);
+    if (straggle > 0) setTimeout(() => this.bus.publish(this.subj.broadcast(this.k), out), straggle);
+    else this.bus.publish(this.subj.broadcast(this.k), out);
+    for (const e of this.early.get(t) ?? []) this.use(e.m, e.lost);
     this.early.delete(t);
     if (runner.complete()) this.finish(false);
     else this.timer = setTimeout(() => this.finish(true), this.config.roundDeadlineMs);
@@ -114,20 +117,41 @@ export class Agent {
       this.counters.malformed++;
       return;
     }
-    const [job, t, from, b] = m;
-    if (job !== this.config!.job || t < this.t || (t === this.t && !this.open)) {
+    const [job, t, from] = m;
+    const faults = this.config!.faults;
+    if (job !== this.config!.job) return void this.counters.late++;
+    // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
+    // need not wait for the deadline (the aggregate is the same as after a real loss).
+    const lost = isLost(faults, t, from, this.k);
+    const delay = lost ? 0 : linkDelayMs(faults, t, from, this.k);
+    if (delay > 0) setTimeout(() => this.accept(m, data.length, false), delay);
+    else this.accept(m, data.length, lost);
+  }
+
+  /** A valid broadcast of this job reaches the agent: use it, keep it for its round, or count it late. */
+  private accept(m: BroadcastMsg, size: number, lost: boolean): void {
+    const [job, t] = m;
+    if (job !== this.config?.job || t < this.t || (t === this.t && !this.open)) {
       this.counters.late++;
       return;
     }
-    this.bytesIn += data.length;
+    if (lost) this.counters.lost++;
+    else this.bytesIn += size;
     if (t > this.t) {
       const list = this.early.get(t) ?? [];
-      list.push(m);
+      list.push({ m, lost });
       this.early.set(t, list);
       return;
     }
-    if (!runner.receive(t, from, b)) this.counters.malformed++;
-    else if (runner.complete()) this.finish(false);
+    this.use(m, lost);
+    if (this.runner!.complete()) this.finish(false);
+  }
+
+  /** Hand a broadcast of the current round to the node (or tell it the message is lost). */
+  private use(m: BroadcastMsg, lost: boolean): void {
+    const [, t, from, b] = m;
+    const ok = lost ? this.runner!.skip(from) : this.runner!.receive(t, from, b);
+    if (!ok) this.counters.malformed++;
   }
 
   private finish(timedOut: boolean): void {
@@ -147,6 +171,7 @@ export class Agent {
       bytesIn: this.bytesIn,
       malformed: this.counters.malformed,
       late: this.counters.late,
+      lost: this.counters.lost,
       timedOut,
     };
     this.bus.publish(this.subj.report, encode(report));

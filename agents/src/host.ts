@@ -31,6 +31,11 @@ export class AgentHost {
       this.registerTimer = setTimeout(announce, 1000);
     };
     bus.flush().then(announce, () => {});
+    // After a broker restart, say again that we are here (a few times: the coordinator may
+    // reconnect after us and miss the first); the coordinator waits for it.
+    bus.onReconnect(() => {
+      for (let i = 0; i < 10; i++) setTimeout(() => bus.publish(subj.register, register), 300 * i).unref();
+    });
   }
 
   private onRound(data: Uint8Array): void {

@@ -58,3 +58,15 @@ export function parseIds(spec: string): number[] {
   }
   return ids;
 }
+
+/** The inverse of parseIds: [0, 1, 2, 4, 5] -> "0-2,4-5". */
+export function formatIds(ids: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i;
+    while (j + 1 < ids.length && ids[j + 1] === ids[j] + 1) j++;
+    parts.push(i === j ? String(ids[i]) : `${ids[i]}-${ids[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}

@@ -79,8 +79,17 @@ export function buildCli(print: (s: string) => void): Command {
     .action(async (file: string, o) => {
       const sc = loadScenario(file);
       if (o.out) sc.outputs.dir = o.out;
-      const { dir } = await runScenario(sc, { nats: o.nats, log: (s) => (o.quiet && !s.includes('\n') ? undefined : print(s)) });
-      print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md)`);
+      // SIGINT/SIGTERM end the run after the current round; summary.json then says so.
+      const abort = new AbortController();
+      const stop = (sig: string) => () => abort.abort(sig);
+      const onInt = stop('SIGINT'), onTerm = stop('SIGTERM');
+      process.once('SIGINT', onInt).once('SIGTERM', onTerm);
+      try {
+        const { dir } = await runScenario(sc, { nats: o.nats, signal: abort.signal, log: (s) => (o.quiet && !s.includes('\n') ? undefined : print(s)) });
+        print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md${sc.sweep ? ', sweep-*.svg' : ''})`);
+      } finally {
+        process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+      }
     });
 
   const natsOption = (): Option => new Option('--nats <url>', 'NATS server URL').env('NATS_URL').makeOptionMandatory();

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { createAlgorithm, toDecision, type AlgorithmSpec, type MissingPolicy } from '@dmpemu/dmp';
+import { createAlgorithm, toDecision, type AlgorithmSpec, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost } from '@dmpemu/agents';
-import { localView, objective, type Instance } from '@dmpemu/wireless';
+import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
   decode,
   decodeControl,
@@ -57,6 +57,9 @@ export interface JobResult {
   rounds: RoundRecord[];
   outputs: Float64Array[];
   deaths: AgentDeath[];
+  events: InjectedEvent[];
+  /** Deliveries dropped by the messageLoss fault, summed over agents. */
+  lost: number;
   /** Messages agents dropped as malformed and as late, summed over agents (lifetime counters). */
   malformed: number;
   late: number;
@@ -91,12 +94,41 @@ export interface CoordinatorOptions {
   log?: (s: string) => void;
   /** Seconds to wait for all agents to register. */
   registerTimeoutS?: number;
+  /** When aborted, a running job stops after its current round with an error naming the reason. */
+  signal?: AbortSignal;
+}
+
+/** An agent process killed at the start of `round`; with `restart`, a new one rejoins later. */
+export interface CrashFault {
+  agent: number;
+  round: number;
+  restart: boolean;
+}
+
+/** The embedded nats-server stopped at the start of `round` and started again `downMs` later. */
+export interface BrokerRestartFault {
+  round: number;
+  downMs: number;
 }
 
 export interface JobOptions {
   roundDeadlineMs: number;
   policy: MissingPolicy;
   onRound?: (r: RoundRecord) => void;
+  /** Local views to ship (default: the instance's; CSI faults alter them). */
+  views?: LocalView[];
+  /** Loss, delay and stragglers, applied by the agents. */
+  faults?: DeliveryFaults;
+  crashes?: CrashFault[];
+  brokerRestarts?: BrokerRestartFault[];
+}
+
+/** What the coordinator did to the run (faults it injected), with when. */
+export interface InjectedEvent {
+  round: number;
+  event: 'crash' | 'rejoin' | 'broker-stop' | 'broker-start';
+  agent?: number;
+  detail?: string;
 }
 
 /**
@@ -116,14 +148,18 @@ export class Coordinator {
   private readonly subs: { unsubscribe(): void }[] = [];
   private job = 0;
   private stopping = false;
-  private current: { job: number; t: number; reports: Map<number, ReportMsg>; wake: () => void } | undefined;
+  private current: { job: number; t: number; reports: Map<number, ReportMsg>; wake: (reported?: number) => void } | undefined;
+  /** The job and round in progress (round -1: between jobs), for the records of deaths. */
+  private now = { job: 0, t: -1 };
   private onRegister: (() => void) | undefined;
   private readonly log: (s: string) => void;
+  private readonly signal: AbortSignal | undefined;
 
-  private constructor(readonly bus: Transport, readonly natsUrl: string | undefined, o: CoordinatorOptions) {
+  private constructor(readonly bus: Transport, readonly natsUrl: string | undefined, private readonly server: NatsServer | undefined, o: CoordinatorOptions) {
     this.runId = o.runId ?? `run-${randomBytes(4).toString('hex')}`;
     this.subj = subjects(this.runId);
     this.log = o.log ?? (() => {});
+    this.signal = o.signal;
     this.launcher = new Launcher((h) => this.onHostExit(h));
     this.subs.push(bus.subscribe(this.subj.register, (d) => this.onRegisterMsg(d)));
     this.subs.push(bus.subscribe(this.subj.report, (d) => this.onReport(d)));
@@ -132,17 +168,20 @@ export class Coordinator {
   /** Connect to the broker (the error names the URL when it is unreachable). */
   static async start(o: CoordinatorOptions): Promise<Coordinator> {
     const b: Broker = typeof o.broker === 'string' ? { kind: 'nats', url: o.broker } : o.broker;
-    if (b.kind === 'memory') return new Coordinator(new MemoryTransport(b.bus), undefined, o);
-    return new Coordinator(await NatsTransport.connect(b.url, 'dmpemu-coordinator'), b.url, o);
+    if (b.kind === 'memory') return new Coordinator(new MemoryTransport(b.bus), undefined, undefined, o);
+    return new Coordinator(await NatsTransport.connect(b.url, 'dmpemu-coordinator'), b.url, b.server, o);
   }
 
   get transportKind(): string {
     return this.bus.kind;
   }
 
-  /** Launch K agents in hosts of `perProcess` agents each and wait until all registered. */
-  async launch(K: number, perProcess: number, timeoutS = 60): Promise<void> {
-    const groups = partition(K, perProcess);
+  /**
+   * Launch K agents in hosts of `perProcess` agents each and wait until all registered. Agents in
+   * `isolate` (crash targets) get a process of their own.
+   */
+  async launch(K: number, perProcess: number, timeoutS = 60, isolate: number[] = []): Promise<void> {
+    const groups = partition(K, perProcess, isolate);
     if (this.bus instanceof MemoryTransport) {
       for (const ids of groups) this.memoryHosts.push(new AgentHost(new MemoryTransport(this.bus.bus), this.runId, ids));
     } else {
@@ -153,7 +192,12 @@ export class Coordinator {
 
   /** Wait until agents 0..K-1 registered (agents may also be started by hand on other machines). */
   async waitRegistered(K: number, timeoutS: number): Promise<void> {
-    const missing = (): number[] => Array.from({ length: K }, (_, k) => k).filter((k) => !this.registered.has(k) && !this.dead.has(k));
+    await this.waitFor(Array.from({ length: K }, (_, k) => k), timeoutS);
+  }
+
+  /** Wait until the given agents (re-)registered, or died (unless `evenDead`: a relaunched agent). */
+  private async waitFor(ids: number[], timeoutS: number, evenDead = false): Promise<void> {
+    const missing = (): number[] => ids.filter((k) => !this.registered.has(k) && (evenDead || !this.dead.has(k)));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.onRegister = undefined;
@@ -189,17 +233,19 @@ export class Coordinator {
     if (this.dead.has(k)) return;
     this.dead.set(k, cause);
     const c = this.current;
-    this.deaths.push({ k, job: c?.job ?? this.job, round: c?.t ?? -1, cause });
-    this.log(`agent ${k} died${c ? ` in round ${c.t} of job ${c.job}` : ''}: ${cause}`);
-    c?.wake();
+    const { job, t } = this.now;
+    this.deaths.push({ k, job, round: t, cause });
+    this.log(`agent ${k} died${t >= 0 ? ` in round ${t} of job ${job}` : ''}: ${cause}`);
+    if (c && !c.reports.has(k)) c.wake(k);
   }
 
   private onReport(data: Uint8Array): void {
     const r = decodeControl(reportSchema, data);
     const c = this.current;
     if (!r || !c || r.job !== c.job || r.t !== c.t) return;
+    if (c.reports.has(r.k)) return;
     c.reports.set(r.k, r);
-    c.wake();
+    c.wake(r.k);
   }
 
   /** Run one algorithm on one instance over the agents; they must be launched for K = inst.K. */
@@ -208,26 +254,53 @@ export class Coordinator {
     const alg = createAlgorithm(spec);
     const K = inst.K;
     const deathsBefore = this.deaths.length;
-    await this.configureAll(inst, spec, job, o);
+    const views = o.views ?? localViews(inst);
+    const events: InjectedEvent[] = [];
+    const configure = (k: number, fromRound: number): Promise<void> =>
+      this.configure(k, { type: 'configure', job, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults });
+    await this.forEachBounded(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k)), (k) => configure(k, 0));
     // Until an agent reports, its transmitter is taken as silent; afterwards, its last output holds.
     const outputs: Float64Array[] = Array.from({ length: K }, () => new Float64Array(inst.Nt > 1 ? 2 * inst.Nt : 1));
     const last = new Map<number, ReportMsg>();
     const rounds: RoundRecord[] = [];
+    /** Restarted agents and the round they rejoin at (same phase as round 0). */
+    const rejoining = new Map<number, { from: number; ready: Promise<boolean> }>();
     const waitMs = o.roundDeadlineMs + 1000;
     for (let t = 0; t < alg.rounds; t++) {
+      if (this.signal?.aborted) throw new Error(`run interrupted (${String(this.signal.reason)}) in round ${t} of job ${job}`);
+      this.now = { job, t };
+      for (const b of o.brokerRestarts ?? []) if (b.round === t) await this.restartBroker(b, events);
+      for (const c of o.crashes ?? []) {
+        if (c.round !== t || this.dead.has(c.agent)) continue;
+        await this.crash(c.agent, t, events);
+        if (c.restart) {
+          const from = t + 1 + ((alg.period - ((t + 1) % alg.period)) % alg.period);
+          rejoining.set(c.agent, { from, ready: this.relaunch(c.agent).then(() => configure(c.agent, from)).then(() => true, () => false) });
+        }
+      }
+      for (const [k, r] of rejoining) {
+        if (r.from > t || !(await r.ready)) continue;
+        this.dead.delete(k);
+        rejoining.delete(k);
+        events.push({ round: t, event: 'rejoin', agent: k });
+        this.log(`agent ${k} rejoined at round ${t}`);
+      }
       const live = Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k));
       const reports = new Map<number, ReportMsg>();
       const t0 = performance.now();
       await new Promise<void>((resolve) => {
+        let pending = live.length;
         const timer = setTimeout(done, waitMs);
         function done(): void {
           clearTimeout(timer);
           resolve();
         }
-        const wake = (): void => {
-          if (live.every((k) => reports.has(k) || this.dead.has(k))) done();
+        const wake = (k?: number): void => {
+          if (k !== undefined && live.includes(k)) pending--;
+          if (pending <= 0) done();
         };
         this.current = { job, t, reports, wake };
+        if (live.length === 0) done();
         const msg: RoundMsg = { type: 'round', job, t, gone: [...this.dead.keys()] };
         this.bus.publish(this.subj.round, encode(msg));
       });
@@ -256,34 +329,86 @@ export class Coordinator {
       o.onRound?.(rec);
     }
     this.current = undefined;
-    let malformed = 0, late = 0;
+    this.now = { job, t: -1 };
+    let malformed = 0, late = 0, lost = 0;
     for (const r of last.values()) {
       malformed += r.malformed;
       late += r.late;
+      lost += r.lost;
     }
-    return { job, rounds, outputs, deaths: this.deaths.slice(deathsBefore), malformed, late };
+    return { job, rounds, outputs, deaths: this.deaths.slice(deathsBefore), events, malformed, late, lost };
   }
 
-  private async configureAll(inst: Instance, spec: AlgorithmSpec, job: number, o: JobOptions): Promise<void> {
-    const pending = Array.from({ length: inst.K }, (_, k) => k).filter((k) => !this.dead.has(k));
-    const configure = async (k: number): Promise<void> => {
-      const msg: ConfigureMsg = { type: 'configure', job, view: localView(inst, k), algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy };
-      let reply: unknown;
+  /** Send agent k its configuration and wait for `ready`; a refusal or silence is an error naming k. */
+  private async configure(k: number, msg: ConfigureMsg): Promise<void> {
+    let reply: unknown;
+    try {
+      reply = decode(await this.bus.request(this.subj.agent(k), encode(msg), 10_000));
+    } catch (e) {
+      if (this.dead.has(k) && msg.fromRound === 0) return;
+      throw new Error(`agent ${k} did not accept its configuration: ${(e as Error).message}`);
+    }
+    const refused = parseControl(refusedSchema, reply);
+    if (refused.ok) throw new Error(`agent ${k} refused its configuration: ${refused.value.reason}`);
+    if (!parseControl(readySchema, reply).ok) throw new Error(`agent ${k} answered its configuration with a malformed message`);
+  }
+
+  /** Run `f` over `items` with at most 64 in flight. */
+  private async forEachBounded<T>(items: T[], f: (x: T) => Promise<void>): Promise<void> {
+    const queue = [...items];
+    await Promise.all(
+      Array.from({ length: Math.min(64, queue.length) }, async () => {
+        for (let x = queue.shift(); x !== undefined; x = queue.shift()) await f(x);
+      }),
+    );
+  }
+
+  /** Kill the process of agent k (launched alone, see `launch`) and wait until its death is recorded. */
+  private async crash(k: number, t: number, events: InjectedEvent[]): Promise<void> {
+    const h = this.launcher.hostOf(k);
+    if (!h || h.exit) throw new Error(`crash fault: agent ${k} has no live process to kill`);
+    if (h.ids.length !== 1) throw new Error(`crash fault: agent ${k} shares its process with ${h.ids.length - 1} other agent(s); launch it isolated`);
+    const exited = new Promise((r) => h.child.once('exit', r));
+    h.child.kill('SIGKILL');
+    await exited;
+    events.push({ round: t, event: 'crash', agent: k, detail: 'SIGKILL' });
+  }
+
+  /** Wait until a round trip to the broker succeeds again (the client reconnects on its own). */
+  private async reconnected(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
       try {
-        reply = decode(await this.bus.request(this.subj.agent(k), encode(msg), 10_000));
+        await this.bus.flush();
+        return;
       } catch (e) {
-        if (this.dead.has(k)) return;
-        throw new Error(`agent ${k} did not accept its configuration: ${(e as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`no connection to the broker ${timeoutMs} ms after its restart: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 100));
       }
-      const refused = parseControl(refusedSchema, reply);
-      if (refused.ok) throw new Error(`agent ${k} refused its configuration: ${refused.value.reason}`);
-      if (!parseControl(readySchema, reply).ok) throw new Error(`agent ${k} answered its configuration with a malformed message`);
-    };
-    // A bounded number of requests in flight.
-    const workers = Array.from({ length: Math.min(64, pending.length) }, async () => {
-      for (let k = pending.shift(); k !== undefined; k = pending.shift()) await configure(k);
-    });
-    await Promise.all(workers);
+    }
+  }
+
+  /** Start a new process for agent k and wait for its registration. */
+  private async relaunch(k: number): Promise<void> {
+    this.registered.delete(k);
+    this.launcher.spawnHost(this.natsUrl!, this.runId, [k]);
+    await this.waitFor([k], 30, true);
+  }
+
+  /** Stop the embedded nats-server, start it again after `downMs`, and wait for every live host to reconnect. */
+  private async restartBroker(b: BrokerRestartFault, events: InjectedEvent[]): Promise<void> {
+    if (!this.server) throw new Error('brokerRestart fault needs the embedded nats-server (no NATS URL given)');
+    const live = [...this.registered.keys()].filter((k) => !this.dead.has(k));
+    for (const k of live) this.registered.delete(k);
+    await this.server.stop();
+    events.push({ round: b.round, event: 'broker-stop' });
+    this.log(`nats-server stopped at round ${b.round}`);
+    await new Promise((r) => setTimeout(r, b.downMs));
+    await this.server.restart();
+    events.push({ round: b.round, event: 'broker-start' });
+    this.log(`nats-server started again after ${b.downMs} ms`);
+    await this.reconnected(10_000);
+    await this.waitFor(live, 30);
   }
 
   /** Pid of the process serving each agent k (launched hosts only). */

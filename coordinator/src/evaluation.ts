@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { runInProcess, type AlgorithmSpec, type MissingPolicy } from '@dmpemu/dmp';
 import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
-import type { AgentDeath, Coordinator, RoundRecord } from './coordinator.ts';
+import type { AgentDeath, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
+import type { ResolvedFaults } from './faultPlan.ts';
 
 /** Results of one algorithm over a set of instances: what `dmpemu eval` and `dmpemu run` report. */
 export interface Evaluation {
@@ -17,7 +18,11 @@ export interface Evaluation {
   messagesPerRound?: number;
   bytesPerRound?: number;
   deaths?: (AgentDeath & { instance: number })[];
+  /** Faults the coordinator injected (crashes, rejoins, broker restarts), per instance. */
+  events?: (InjectedEvent & { instance: number })[];
   malformed?: number;
+  /** Deliveries dropped by the messageLoss fault. */
+  lost?: number;
 }
 
 export const ITERATIVE: ReadonlySet<string> = new Set(['wmmse', 'fplinq']);
@@ -43,6 +48,8 @@ export interface DmpEvalOptions {
   roundDeadlineMs: number;
   policy: MissingPolicy;
   onRound?: (instance: number, r: RoundRecord) => void;
+  /** The fault plan resolved for instance n (views, delivery faults, crashes, broker restarts). */
+  faultsFor?: (n: number) => ResolvedFaults;
 }
 
 /** A DMP algorithm on every instance, decentralised (a fresh job per instance) or in process. */
@@ -50,17 +57,29 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
   const rates: number[] = [];
   const history: number[] = [];
   const deaths: NonNullable<Evaluation['deaths']> = [];
-  let seconds = 0, latency = 0, messages = 0, bytes = 0, roundCount = 0, malformed = 0;
+  const events: NonNullable<Evaluation['events']> = [];
+  let seconds = 0, latency = 0, messages = 0, bytes = 0, roundCount = 0, malformed = 0, lost = 0;
   for (const [n, inst] of insts.entries()) {
     const t0 = performance.now();
     let records: RoundRecord[];
+    const f = o.faultsFor?.(n);
     if (o.coordinator) {
-      const r = await o.coordinator.runJob(inst, spec, { roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, onRound: (rec) => o.onRound?.(n, rec) });
+      const r = await o.coordinator.runJob(inst, spec, {
+        roundDeadlineMs: o.roundDeadlineMs,
+        policy: o.policy,
+        onRound: (rec) => o.onRound?.(n, rec),
+        views: f?.views,
+        faults: f?.delivery,
+        crashes: f?.crashes,
+        brokerRestarts: f?.brokerRestarts,
+      });
       records = r.rounds;
       deaths.push(...r.deaths.map((d) => ({ ...d, instance: n })));
+      events.push(...r.events.map((e) => ({ ...e, instance: n })));
       malformed += r.malformed;
+      lost += r.lost;
     } else {
-      const r = runInProcess(inst, spec, { policy: o.policy });
+      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, roundDeadlineMs: o.roundDeadlineMs });
       records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
       for (const rec of records) o.onRound?.(n, rec);
     }
@@ -75,7 +94,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
     roundCount += records.length;
   }
   const e: Evaluation = { rates, seconds, history, rounds: history.length };
-  if (o.coordinator) Object.assign(e, { meanRoundLatencyMs: latency / roundCount, messagesPerRound: messages / roundCount, bytesPerRound: bytes / roundCount, deaths, malformed });
+  if (o.coordinator) Object.assign(e, { meanRoundLatencyMs: latency / roundCount, messagesPerRound: messages / roundCount, bytesPerRound: bytes / roundCount, deaths, events, malformed, lost });
   return e;
 }
 

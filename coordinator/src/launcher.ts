@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { formatIds } from '@dmpemu/agents';
 
 const CLI = fileURLToPath(new URL('../../bin/dmpemu.js', import.meta.url));
 
@@ -11,10 +12,12 @@ export interface HostProcess {
   stderr: string;
 }
 
-/** Split agents 0..K-1 into hosts of at most `perProcess` agents. */
-export function partition(K: number, perProcess: number): number[][] {
-  const groups: number[][] = [];
-  for (let a = 0; a < K; a += perProcess) groups.push(Array.from({ length: Math.min(perProcess, K - a) }, (_, i) => a + i));
+/** Split agents 0..K-1 into hosts of at most `perProcess` agents; each agent in `alone` gets its own. */
+export function partition(K: number, perProcess: number, alone: number[] = []): number[][] {
+  const single = new Set(alone.filter((k) => k >= 0 && k < K));
+  const rest = Array.from({ length: K }, (_, k) => k).filter((k) => !single.has(k));
+  const groups: number[][] = [...single].sort((a, b) => a - b).map((k) => [k]);
+  for (let a = 0; a < rest.length; a += perProcess) groups.push(rest.slice(a, a + perProcess));
   return groups;
 }
 
@@ -27,10 +30,9 @@ export class Launcher {
   constructor(private readonly onExit: (h: HostProcess) => void) {}
 
   spawnHost(natsUrl: string, runId: string, ids: number[]): HostProcess {
-    const range = ids.length === 1 ? String(ids[0]) : `${ids[0]}-${ids.at(-1)}`;
     // DMPEMU_AGENT_NODE_ARGS: extra node flags for agent processes (e.g. --cpu-prof for profiling)
     const nodeArgs = (process.env.DMPEMU_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, CLI, 'agents', '--nats', natsUrl, '--run', runId, '--ids', range, '--parent-pid', String(process.pid)], {
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'agents', '--nats', natsUrl, '--run', runId, '--ids', formatIds(ids), '--parent-pid', String(process.pid)], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const h: HostProcess = { ids, child, stderr: '' };

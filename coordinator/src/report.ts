@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { NetworkSummary, RunSummary } from './runScenario.ts';
 
@@ -39,6 +41,11 @@ function roundsVsIterations(net: NetworkSummary): { head: string[]; body: string
 
 export function formatSummaryTable(s: RunSummary): string {
   const parts: string[] = [];
+  for (const r of sweepRows(s)) {
+    const t = new Table({ head: r.head, style: { head: [], border: [] } });
+    t.push(...r.body);
+    parts.push(`${r.network}: objective / centralized WMMSE-100 against ${s.sweep!.key}\n${t.toString()}`);
+  }
   for (const net of s.networks) {
     const t = new Table({ head: HEAD, style: { head: [], border: [] } });
     t.push(...rows(net));
@@ -53,7 +60,12 @@ function mdTable(head: string[], body: string[][]): string {
 
 export function formatSummaryMarkdown(s: RunSummary): string {
   const out = [`# Run ${s.runId}`, '', `Scenario \`${s.scenario}\`: **${s.status}**${s.reason ? ` (${s.reason})` : ''}; transport: ${s.transport ?? 'none (no decentralised algorithm)'}; ${s.seconds?.toFixed(1)} s.`, ''];
+  if (Object.keys(s.faults).length) out.push(`Faults injected: \`${JSON.stringify(s.faults)}\`${s.sweep ? ` (swept: \`${s.sweep.key}\`)` : ''}.`, '');
   out.push('Rates are weighted sum rates in bit/s/Hz, averaged over instances; "vs WMMSE-100" divides by centralized WMMSE from p = Pmax with 100 iterations on the same instances.', '');
+  if (s.sweep) {
+    out.push(`## Sweep of \`${s.sweep.key}\``, '', 'Objective normalised by centralized WMMSE-100 (global CSI) on the same instances; plots in `sweep-<network>.svg`.', '');
+    for (const r of sweepRows(s)) out.push(`### ${r.network}`, '', mdTable(r.head, r.body), '', `![${r.network}](sweep-${r.network}.svg)`, '');
+  }
   for (const net of s.networks) {
     out.push(`## ${net.network}`, '', `Model ${net.model}, K = ${net.K}, ${net.instances} instance(s); WMMSE-100 = ${net.wmmse100.toFixed(4)}.`, '');
     out.push(mdTable(HEAD, rows(net)), '');
@@ -61,4 +73,49 @@ export function formatSummaryMarkdown(s: RunSummary): string {
     if (rv) out.push('### Rounds against iterations', '', 'Objective after R message rounds of each decentralised algorithm, next to centralized WMMSE after R/2 iterations (one WMMSE iteration is two rounds).', '', mdTable(rv.head, rv.body), '');
   }
   return out.join('\n');
+}
+
+/** The normalised objective of every algorithm at every sweep value, per network. */
+function sweepRows(s: RunSummary): { network: string; head: string[]; body: string[][]; points: { value: number; algorithm: string; normalised: number }[] }[] {
+  if (!s.sweep) return [];
+  const first = s.sweep.points[0]?.networks ?? [];
+  return first.map((net, i) => {
+    const algs = net.algorithms.map((a) => a.algorithm);
+    const points = s.sweep!.points.flatMap((p) => p.networks[i].algorithms.map((a) => ({ value: p.value, algorithm: a.algorithm, normalised: a.normalised })));
+    const body = s.sweep!.points.map((p) => [String(p.value), ...p.networks[i].algorithms.map((a) => pct(a.normalised))]);
+    return { network: net.network, head: [s.sweep!.key, ...algs], body, points };
+  });
+}
+
+/** One SVG per network: normalised objective per algorithm against the swept value (vega-lite). */
+export async function sweepPlots(s: RunSummary): Promise<{ network: string; svg: string }[]> {
+  const vega = await import('vega');
+  const { compile } = await import('vega-lite');
+  const out: { network: string; svg: string }[] = [];
+  for (const r of sweepRows(s)) {
+    const spec = compile({
+      title: `${r.network}: objective / centralized WMMSE-100`,
+      data: { values: r.points },
+      mark: { type: 'line', point: true },
+      width: 420,
+      height: 260,
+      encoding: {
+        x: { field: 'value', type: 'quantitative', title: s.sweep!.key },
+        y: { field: 'normalised', type: 'quantitative', title: 'normalised objective', axis: { format: '%' }, scale: { zero: false } },
+        color: { field: 'algorithm', type: 'nominal' },
+      },
+    }).spec;
+    out.push({ network: r.network, svg: await new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG() });
+  }
+  return out;
+}
+
+export async function writeSweepPlots(s: RunSummary, dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of await sweepPlots(s)) {
+    const f = join(dir, `sweep-${p.network}.svg`);
+    writeFileSync(f, p.svg);
+    files.push(f);
+  }
+  return files;
 }

@@ -4,11 +4,12 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
 import type { MissingPolicy } from '@dmpemu/dmp';
-import { generateInstance, objective, Rng, wmmsePower, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
+import { generateInstance, objective, Rng, runCentralized, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
+import { resolveFaults } from './faultPlan.ts';
 import { evalCentralized, evalDmp, ITERATIVE, mean, type Evaluation } from './evaluation.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from './coordinator.ts';
-import { isDmp, networkName, type NetworkSpec, type Scenario } from './scenario.ts';
-import { formatSummaryMarkdown, formatSummaryTable } from './report.ts';
+import { isDmp, networkName, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from './scenario.ts';
+import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from './report.ts';
 
 /** One algorithm on one network, over all its instances. */
 export interface AlgorithmSummary {
@@ -29,12 +30,14 @@ export interface AlgorithmSummary {
   messagesPerRound?: number;
   bytesPerRound?: number;
   deaths?: Evaluation['deaths'];
+  events?: Evaluation['events'];
   malformed?: number;
+  lost?: number;
 }
 
 function summarise(e: Evaluation, refMean: number): Omit<AlgorithmSummary, 'algorithm' | 'kind' | 'runtime' | 'iterations'> {
-  const { rates, seconds, history, rounds, meanRoundLatencyMs, messagesPerRound, bytesPerRound, deaths, malformed } = e;
-  return { meanRate: mean(rates), normalised: mean(rates) / refMean, rates, seconds, history, rounds, meanRoundLatencyMs, messagesPerRound, bytesPerRound, deaths, malformed };
+  const { rates, ...rest } = e;
+  return { meanRate: mean(rates), normalised: mean(rates) / refMean, rates, ...rest };
 }
 
 export interface NetworkSummary {
@@ -45,6 +48,8 @@ export interface NetworkSummary {
   wmmse100: number;
   /** Mean objective of centralized WMMSE after i iterations, i = 0.. (0: the start p = Pmax). */
   wmmseHistory: number[];
+  /** Edges removed from the agents' local views by missing CSI, summed over instances. */
+  removedEdges: number;
   algorithms: AlgorithmSummary[];
 }
 
@@ -57,13 +62,20 @@ export interface RunSummary {
   startedAt: string;
   finishedAt?: string;
   seconds?: number;
+  /** The fault plan as resolved (per sweep point when sweeping). */
+  faults: Faults;
+  /** Results per network (no sweep). */
   networks: NetworkSummary[];
+  /** With a sweep: the swept key and, per value, the fault plan and results per network. */
+  sweep?: { key: string; points: { value: number; faults: Faults; networks: NetworkSummary[] }[] };
 }
 
 export interface RunOptions {
   /** NATS URL overriding the scenario's (CLI --nats / NATS_URL). */
   nats?: string;
   log?: (s: string) => void;
+  /** Aborting ends the run after the current round; the summary records the reason. */
+  signal?: AbortSignal;
 }
 
 /** Draw the instances of a network: instance n from the stream derived from (seed, network, n). */
@@ -73,8 +85,9 @@ export function drawInstances(n: NetworkSpec, seed: number): Instance[] {
 }
 
 /**
- * `dmpemu run`: every algorithm of the scenario on every network, writing runs/<run-id>/ with the
- * resolved scenario, rounds.jsonl (appended as rounds complete), summary.json and summary.md.
+ * `dmpemu run`: every algorithm of the scenario on every network (for every sweep value), writing
+ * runs/<run-id>/ with the resolved scenario, rounds.jsonl (appended and flushed as rounds
+ * complete), summary.json and summary.md (written also when the run fails, with the reason).
  */
 export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ dir: string; summary: RunSummary }> {
   const log = o.log ?? (() => {});
@@ -86,16 +99,27 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const roundsFile = join(dir, 'rounds.jsonl');
   writeFileSync(roundsFile, '');
   const t0 = performance.now();
-  const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', startedAt: new Date().toISOString(), networks: [] };
+  const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
+  const points = sweepScenarios(sc);
   const needsBroker = sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
   let broker: Broker | undefined;
   try {
     if (needsBroker) {
       broker = await openBroker(o.nats ?? sc.runtime.nats ?? process.env.NATS_URL, log);
       summary.transport = broker.kind === 'nats' ? `nats ${broker.url}` : 'in-process bus';
+      if (sc.faults.brokerRestart?.length && !(broker.kind === 'nats' && broker.server))
+        throw new Error('faults.brokerRestart needs the embedded nats-server: run without --nats / NATS_URL');
     }
-    for (const [i, net] of sc.networks.entries()) {
-      summary.networks.push(await runNetwork(sc, net, `${runId}-n${i}`, broker, roundsFile, log));
+    if (sc.sweep) summary.sweep = { key: sc.sweep.key, points: [] };
+    for (const [p, { value, scenario }] of points.entries()) {
+      if (value !== undefined) log(`sweep ${sc.sweep!.key} = ${value}`);
+      const networks: NetworkSummary[] = [];
+      for (const [i, net] of scenario.networks.entries()) {
+        const write = (line: object): void => appendFileSync(roundsFile, JSON.stringify(value === undefined ? line : { sweep: value, ...line }) + '\n');
+        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, broker, write, log, o.signal));
+      }
+      if (summary.sweep) summary.sweep.points.push({ value: value!, faults: scenario.faults, networks });
+      else summary.networks = networks;
     }
     summary.status = 'completed';
   } catch (e) {
@@ -107,36 +131,48 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
     summary.seconds = (performance.now() - t0) / 1000;
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
     writeFileSync(join(dir, 'summary.md'), formatSummaryMarkdown(summary));
+    if (summary.sweep?.points.length) await writeSweepPlots(summary, dir).catch((e) => log(`could not draw the sweep plots: ${(e as Error).message}`));
   }
   log(formatSummaryTable(summary));
   return { dir, summary };
 }
 
-async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, broker: Broker | undefined, roundsFile: string, log: (s: string) => void): Promise<NetworkSummary> {
+async function runNetwork(
+  sc: Scenario,
+  net: NetworkSpec,
+  runId: string,
+  broker: Broker | undefined,
+  write: (line: object) => void,
+  log: (s: string) => void,
+  signal?: AbortSignal,
+): Promise<NetworkSummary> {
   const name = networkName(net);
   const insts = drawInstances(net, sc.seed);
   const maxRounds = Math.max(0, ...sc.algorithms.filter(isDmp).map((a) => 2 * (a.iterations ?? 100)));
   const refIterations = Math.max(100, Math.ceil(maxRounds / 2));
-  // Centralized WMMSE, the yardstick: objective after every iteration, from p = Pmax.
+  // Centralized WMMSE with global CSI, the yardstick: objective after every iteration, from the
+  // full-power start (p = Pmax; for MISO the start beams of channel-models.md section 3).
   const wmmseHistory = new Array<number>(refIterations + 1).fill(0);
   const wmmse100 = insts.map((inst) => {
     let at100 = 0;
-    wmmseHistory[0] += objective(inst, { kind: 'power', p: new Float64Array(inst.K).fill(inst.pmax) });
-    wmmsePower(inst, {
+    wmmseHistory[0] += objective(inst, runCentralized('full', inst));
+    runCentralized('wmmse', inst, {
       iterations: refIterations,
-      onIteration: (t, p) => {
-        const v = objective(inst, { kind: 'power', p });
+      onIteration: (t, d) => {
+        const v = objective(inst, d);
         wmmseHistory[t] += v;
         if (t === 100) at100 = v;
       },
     });
     return at100;
   });
+  const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
   const refMean = mean(wmmse100);
-  const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: refMean, wmmseHistory: wmmseHistory.map((s) => s / insts.length), algorithms: [] };
+  const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: refMean, wmmseHistory: wmmseHistory.map((s) => s / insts.length), removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
   let coordinator: Coordinator | undefined;
   try {
     for (const alg of sc.algorithms) {
+      if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
       log(`${name}: ${alg.name}${alg.iterations ? ` (${alg.iterations} iterations)` : ''} on ${insts.length} instance(s)`);
       if (!isDmp(alg)) {
         const e = evalCentralized(insts, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
@@ -146,8 +182,8 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, broker:
         continue;
       }
       if (sc.runtime.kind === 'nats' && !coordinator) {
-        coordinator = await Coordinator.start({ broker: broker!, runId, log });
-        await coordinator.launch(net.K, sc.runtime.agentsPerProcess, sc.runtime.registerTimeoutS);
+        coordinator = await Coordinator.start({ broker: broker!, runId, log, signal });
+        await coordinator.launch(net.K, sc.runtime.agentsPerProcess, sc.runtime.registerTimeoutS, (sc.faults.crash ?? []).map((c) => c.agent));
       }
       const label = `${alg.name}-${alg.iterations ?? 100}`;
       const runtime = coordinator ? (coordinator.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';
@@ -155,8 +191,8 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, broker:
         coordinator,
         roundDeadlineMs: sc.runtime.roundDeadlineMs,
         policy: sc.runtime.missingPolicy as MissingPolicy,
-        onRound: (instance, rec) =>
-          appendFileSync(roundsFile, JSON.stringify({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: rec.objective / refMean }) + '\n'),
+        faultsFor: (n) => faults[n],
+        onRound: (instance, rec) => write({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: rec.objective / refMean }),
       });
       out.algorithms.push({ algorithm: label, kind: 'dmp', runtime, ...summarise(e, refMean) });
     }

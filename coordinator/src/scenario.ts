@@ -44,6 +44,34 @@ const runtimeSchema = z.strictObject({
   registerTimeoutS: posNum.default(60),
 });
 
+const index = z.number().int().nonnegative();
+
+/** The fault plan (architecture.md, faults): seeded, applied by the runtime, recorded in the run. */
+export const faultsSchema = z.strictObject({
+  missingCsi: z
+    .strictObject({
+      select: z.enum(['uniform', 'weakest', 'distance']).default('uniform'),
+      fraction: z.number().min(0).max(1).default(0),
+      distance: posNum.optional(),
+      agents: z.array(index).optional(),
+    })
+    .refine((m) => m.select !== 'distance' || m.distance !== undefined, { message: 'select "distance" needs distance (metres)', path: ['distance'] })
+    .optional(),
+  csiNoise: z.strictObject({ kind: z.enum(['multiplicative', 'log-normal']), std: z.number().nonnegative() }).optional(),
+  messageLoss: z.strictObject({ probability: z.number().min(0).max(1) }).optional(),
+  messageDelay: z.strictObject({ maxMs: z.number().nonnegative() }).optional(),
+  stragglers: z.strictObject({ agents: z.array(index).min(1), delayMs: z.number().nonnegative() }).optional(),
+  crash: z.array(z.strictObject({ agent: index, round: index, restart: z.boolean().default(false) })).optional(),
+  brokerRestart: z.array(z.strictObject({ round: index, downMs: z.number().nonnegative().default(500) })).optional(),
+});
+export type Faults = z.infer<typeof faultsSchema>;
+
+/** Run the scenario once per value of one numeric key, e.g. `faults.missingCsi.fraction`. */
+const sweepSchema = z.strictObject({
+  key: z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'expected a dotted key such as faults.missingCsi.fraction'),
+  values: z.array(z.number()).min(1),
+});
+
 export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"'),
   description: z.string().optional(),
@@ -51,7 +79,30 @@ export const scenarioSchema = z.strictObject({
   networks: z.array(networkSchema).min(1),
   algorithms: z.array(algorithmSchema).min(1),
   runtime: runtimeSchema.default({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60 }),
+  faults: faultsSchema.default({}),
+  sweep: sweepSchema.optional(),
   outputs: z.strictObject({ dir: z.string().default('runs') }).default({ dir: 'runs' }),
+}).superRefine((sc, ctx) => {
+  const { faults, runtime, networks } = sc;
+  const minK = Math.min(...networks.map((n) => n.K));
+  const needNats = (key: string): void => {
+    if (runtime.kind !== 'nats') ctx.addIssue({ code: 'custom', path: ['faults', key], message: `${key} needs runtime.kind nats` });
+  };
+  if (faults.crash?.length) needNats('crash');
+  if (faults.brokerRestart?.length) {
+    needNats('brokerRestart');
+    if (runtime.nats) ctx.addIssue({ code: 'custom', path: ['faults', 'brokerRestart'], message: 'brokerRestart needs the embedded nats-server: remove runtime.nats' });
+  }
+  if (faults.messageDelay || faults.stragglers) needNats(faults.messageDelay ? 'messageDelay' : 'stragglers');
+  faults.crash?.forEach((c, i) => {
+    if (c.agent >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'crash', i, 'agent'], message: `agent ${c.agent} does not exist in a network of K=${minK}` });
+  });
+  faults.stragglers?.agents.forEach((k, i) => {
+    if (k >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'stragglers', 'agents', i], message: `agent ${k} does not exist in a network of K=${minK}` });
+  });
+  faults.missingCsi?.agents?.forEach((k, i) => {
+    if (k >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'missingCsi', 'agents', i], message: `agent ${k} does not exist in a network of K=${minK}` });
+  });
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
@@ -68,6 +119,34 @@ export function networkName(n: NetworkSpec): string {
 
 /** Validate scenario data; errors name the offending key, e.g. `networks[0].K: ...`. */
 export function parseScenario(data: unknown, source: string): Scenario {
+  const sc = parseOne(data, source);
+  // every value of a sweep must give a valid scenario too: check them all before anything starts
+  if (sc.sweep) for (const v of sc.sweep.values) parseOne(withValue(data, sc.sweep.key, v), `${source} (sweep ${sc.sweep.key} = ${v})`);
+  return sc;
+}
+
+/** `data` with the dotted `key` set to `value` (objects created on the way). */
+export function withValue(data: unknown, key: string, value: number): unknown {
+  const copy = structuredClone(data) as Record<string, unknown>;
+  delete copy.sweep;
+  const parts = key.split('.');
+  let o = copy;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
+  o[parts.at(-1)!] = value;
+  return copy;
+}
+
+/** The scenarios of a sweep, one per value (the scenario itself when it has no sweep). */
+export function sweepScenarios(sc: Scenario): { value?: number; scenario: Scenario }[] {
+  if (!sc.sweep) return [{ scenario: sc }];
+  const { key, values } = sc.sweep;
+  return values.map((value) => ({ value, scenario: parseOne(withValue(sc, key, value), `sweep ${key} = ${value}`) }));
+}
+
+function parseOne(data: unknown, source: string): Scenario {
   const r = scenarioSchema.safeParse(data);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => {

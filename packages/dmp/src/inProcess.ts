@@ -1,7 +1,8 @@
-import { localView, objective, type Instance } from '@dmpemu/wireless';
+import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { toDecision } from './decision.ts';
+import { deliveryDelayMs, isLost, type DeliveryFaults } from './deliveryFaults.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
 
 export interface InProcessResult {
@@ -12,18 +13,33 @@ export interface InProcessResult {
   rounds: number;
 }
 
+export interface InProcessOptions {
+  policy?: MissingPolicy;
+  /** The local views to run on (default: the instance's own; faults may have altered them). */
+  views?: LocalView[];
+  /** Lost deliveries are skipped; a delivery later than `roundDeadlineMs` counts as missing. */
+  faults?: DeliveryFaults;
+  roundDeadlineMs?: number;
+}
+
 /**
  * The in-process executor, the reference: every node is a NodeRunner given only its local view;
  * round t delivers each node's broadcast to the nodes that have it as a neighbour.
  */
-export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: { policy?: MissingPolicy } = {}): InProcessResult {
+export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOptions = {}): InProcessResult {
   const alg = createAlgorithm(spec);
-  const nodes = Array.from({ length: inst.K }, (_, k) => new NodeRunner(alg, localView(inst, k), o.policy));
+  const views = o.views ?? localViews(inst);
+  const nodes = views.map((v) => new NodeRunner(alg, v, o.policy));
+  const { faults } = o;
+  const deadline = o.roundDeadlineMs ?? Infinity;
   const history: number[] = [];
   for (let t = 0; t < alg.rounds; t++) {
     const b = nodes.map((n) => n.broadcast(t));
     for (const node of nodes) {
-      for (const j of node.neighbours) node.receive(t, j, b[j]);
+      for (const j of node.neighbours) {
+        if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k) >= deadline) continue;
+        node.receive(t, j, b[j]);
+      }
       node.update(t);
     }
     history.push(objective(inst, toDecision(inst, nodes.map((n) => n.output()))));

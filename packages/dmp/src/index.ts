@@ -4,3 +4,4 @@ export * from './nodeRunner.ts';
 export * from './algorithms.ts';
 export * from './decision.ts';
 export * from './inProcess.ts';
+export * from './deliveryFaults.ts';

@@ -33,6 +33,8 @@ export class NodeRunner<S> {
   private waiting: number;
   /** Neighbours known to be gone (crashed): not waited for. */
   private readonly gone = new Set<number>();
+  /** Neighbours whose broadcast of the current round is known lost. */
+  private readonly skipped = new Set<number>();
 
   constructor(readonly alg: DmpAlgorithm<S>, view: LocalView, readonly policy: MissingPolicy = 'skip') {
     this.k = view.k;
@@ -59,19 +61,33 @@ export class NodeRunner<S> {
   /** Store neighbour j's broadcast for the current round. False if j is unknown, a duplicate, or the wrong size. */
   receive(t: number, j: number, b: Float64Array): boolean {
     const i = this.slot(j);
-    if (i < 0 || this.inbox[i] !== undefined || b.length !== this.alg.broadcastSize(t)) return false;
+    if (i < 0 || this.inbox[i] !== undefined || this.skipped.has(j) || b.length !== this.alg.broadcastSize(t)) return false;
     this.inbox[i] = b;
     this.arrived++;
     if (!this.gone.has(j)) this.waiting--;
     return true;
   }
 
-  /** Mark neighbour j as gone: `complete()` stops waiting for it. */
-  markGone(j: number): void {
+  /**
+   * Neighbour j's broadcast of the current round is known to be lost: stop waiting for it (it is
+   * handled like any missing message). False if j is unknown or already settled this round.
+   */
+  skip(j: number): boolean {
     const i = this.slot(j);
-    if (i < 0 || this.gone.has(j)) return;
-    this.gone.add(j);
-    if (this.inbox[i] === undefined) this.waiting--;
+    if (i < 0 || this.inbox[i] !== undefined || this.skipped.has(j)) return false;
+    this.skipped.add(j);
+    if (!this.gone.has(j)) this.waiting--;
+    return true;
+  }
+
+  /**
+   * The neighbours known to be gone (crashed, not yet back): `complete()` does not wait for them.
+   * Call at the start of a round, before its broadcasts are handed in.
+   */
+  setGone(gone: Iterable<number>): void {
+    this.gone.clear();
+    for (const j of gone) if (this.slotOf.has(j)) this.gone.add(j);
+    this.waiting = this.neighbours.length - this.gone.size;
   }
 
   /** Whether every live neighbour's broadcast for the current round has arrived. */
@@ -107,6 +123,7 @@ export class NodeRunner<S> {
     alg.update(state, t, y, used);
     this.inbox = new Array(this.neighbours.length);
     this.waiting = this.neighbours.length - this.gone.size;
+    this.skipped.clear();
     const received = this.arrived;
     this.arrived = 0;
     return { received, missing };

@@ -43,6 +43,17 @@ export const configureSchema = z.strictObject({
   /** How long an agent waits for its neighbours in a round before updating without them. */
   roundDeadlineMs: z.number().positive(),
   policy: z.enum(['skip', 'last']),
+  /** First round this agent takes part in (an agent restarted after a crash rejoins later). */
+  fromRound: index.default(0),
+  /** Delivery faults applied on the agent's side of the wire (see @dmpemu/dmp deliveryFaults). */
+  faults: z
+    .strictObject({
+      seed: int,
+      loss: z.number().min(0).max(1).optional(),
+      delayMaxMs: z.number().nonnegative().optional(),
+      stragglers: z.strictObject({ agents: z.array(index), delayMs: z.number().nonnegative() }).optional(),
+    })
+    .optional(),
 });
 export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view'> & { view: LocalView };
 
@@ -72,9 +83,10 @@ export const reportSchema = z.strictObject({
   /** Data-plane bytes this agent published and received in this round. */
   bytesOut: index,
   bytesIn: index,
-  /** Totals since configure: messages dropped as malformed, late (older round) or unexpected. */
+  /** Lifetime totals: messages dropped as malformed, as late (an older round), and as lost (messageLoss fault). */
   malformed: index,
   late: index,
+  lost: index,
   /** Whether the round closed on the deadline instead of on all neighbours arriving. */
   timedOut: z.boolean(),
 });

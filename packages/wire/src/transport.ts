@@ -20,6 +20,8 @@ export interface Transport {
   close(): Promise<void>;
   /** Resolves when the connection is closed (by us or by the server giving up). */
   closed(): Promise<void>;
+  /** Called after every reconnect to the broker (subscriptions are restored by then). */
+  onReconnect(cb: () => void): void;
 }
 
 export class NatsTransport implements Transport {
@@ -69,6 +71,12 @@ export class NatsTransport implements Transport {
 
   async closed(): Promise<void> {
     await this.nc.closed();
+  }
+
+  onReconnect(cb: () => void): void {
+    void (async () => {
+      for await (const s of this.nc.status()) if (s.type === 'reconnect') cb();
+    })();
   }
 }
 
@@ -143,4 +151,7 @@ export class MemoryTransport implements Transport {
   closed(): Promise<void> {
     return this.closedP;
   }
+
+  /** The in-process bus never disconnects. */
+  onReconnect(): void {}
 }

@@ -7,3 +7,4 @@ export * from './baselines/wmmse.ts';
 export * from './models.ts';
 export * from './baselines/index.ts';
 export * from './localView.ts';
+export * from './csiFaults.ts';

@@ -1,0 +1,50 @@
+import type { DeliveryFaults } from '@dmpemu/dmp';
+import { localViews, Rng, withCsiNoise, withMissingCsi, type Instance, type LocalView } from '@dmpemu/wireless';
+import type { BrokerRestartFault, CrashFault } from './coordinator.ts';
+import type { Faults } from './scenario.ts';
+
+/** The faults of a scenario made concrete for one instance: what each executor applies. */
+export interface ResolvedFaults {
+  /** Local views after missing CSI and CSI noise (the true channel is untouched). */
+  views: LocalView[];
+  /** The instance as agents know it (its CSI mask lacks the removed edges). */
+  known: Instance;
+  delivery?: DeliveryFaults;
+  crashes: CrashFault[];
+  brokerRestarts: BrokerRestartFault[];
+  /** Edges removed from local views, over all agents. */
+  removedEdges: number;
+}
+
+/** Resolve the fault plan for instance `label` (e.g. `network/3`), every draw derived from (seed, label). */
+export function resolveFaults(f: Faults, inst: Instance, seed: number, label: string): ResolvedFaults {
+  const known = f.missingCsi ? withMissingCsi(inst, f.missingCsi, Rng.derive(seed, `missingCsi/${label}`)) : inst;
+  let views = localViews(known);
+  if (f.csiNoise) {
+    const noise = f.csiNoise;
+    views = views.map((v) => withCsiNoise(v, noise, Rng.derive(seed, `csiNoise/${label}/${v.k}`)));
+  }
+  const edges = (x: Instance): number => (x.csi ? x.csi.reduce((s, b) => s + b, 0) : x.K * (x.K - 1));
+  const delivery: DeliveryFaults | undefined =
+    f.messageLoss || f.messageDelay || f.stragglers
+      ? {
+          seed: new Rng(`${seed}/delivery/${label}`).nextUint32() | 0,
+          loss: f.messageLoss?.probability,
+          delayMaxMs: f.messageDelay?.maxMs,
+          stragglers: f.stragglers,
+        }
+      : undefined;
+  return {
+    views,
+    known,
+    delivery,
+    crashes: (f.crash ?? []).map((c) => ({ agent: c.agent, round: c.round, restart: c.restart })),
+    brokerRestarts: (f.brokerRestart ?? []).map((b) => ({ round: b.round, downMs: b.downMs })),
+    removedEdges: edges(inst) - edges(known),
+  };
+}
+
+/** Whether the plan injects anything at all. */
+export function hasFaults(f: Faults): boolean {
+  return Object.values(f).some((v) => v !== undefined && !(Array.isArray(v) && v.length === 0));
+}

@@ -1,0 +1,51 @@
+/**
+ * Faults on message delivery, decided per link (j -> k) and round t by hashing (seed, t, j, k):
+ * every executor (in-process, NATS agents) makes the same decisions, so a faulty run is
+ * reproducible and comparable across executors.
+ */
+export interface DeliveryFaults {
+  seed: number;
+  /** messageLoss: probability q that a delivery j -> k in round t is dropped (receiver side). */
+  loss?: number;
+  /** messageDelay: each delivery is held U[0, maxMs) ms before the receiver sees it. */
+  delayMaxMs?: number;
+  /** stragglers: these agents publish their broadcast `delayMs` late in every round. */
+  stragglers?: { agents: number[]; delayMs: number };
+}
+
+/** A uniform number in [0, 1) determined by (seed, salt, t, j, k): murmur3-style mixing. */
+export function linkUniform(seed: number, salt: number, t: number, j: number, k: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ salt;
+  for (const x of [t, j, k]) {
+    h = Math.imul(h ^ x, 0xcc9e2d51);
+    h = (h << 15) | (h >>> 17);
+    h = Math.imul(h, 0x1b873593);
+    h ^= h >>> 13;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
+
+const LOSS = 1;
+const DELAY = 2;
+
+/** Whether the delivery of j's round-t broadcast to k is lost. */
+export function isLost(f: DeliveryFaults | undefined, t: number, j: number, k: number): boolean {
+  return !!f?.loss && linkUniform(f.seed, LOSS, t, j, k) < f.loss;
+}
+
+/** Milliseconds the link j -> k holds j's round-t broadcast (messageDelay). */
+export function linkDelayMs(f: DeliveryFaults | undefined, t: number, j: number, k: number): number {
+  return f?.delayMaxMs ? linkUniform(f.seed, DELAY, t, j, k) * f.delayMaxMs : 0;
+}
+
+/** Milliseconds after the round start that k sees j's round-t broadcast: j straggling plus the link delay. */
+export function deliveryDelayMs(f: DeliveryFaults | undefined, t: number, j: number, k: number): number {
+  return publishDelayMs(f, j) + linkDelayMs(f, t, j, k);
+}
+
+/** Milliseconds agent j holds its own broadcast back (stragglers). */
+export function publishDelayMs(f: DeliveryFaults | undefined, j: number): number {
+  return f?.stragglers?.agents.includes(j) ? f.stragglers.delayMs : 0;
+}
