@@ -8,3 +8,6 @@ export * from './models.ts';
 export * from './baselines/index.ts';
 export * from './localView.ts';
 export * from './csiFaults.ts';
+export * from './d2d.ts';
+export * from './baselines/fplinq.ts';
+export * from './baselines/simple.ts';

@@ -1,4 +1,5 @@
 import type { Instance, ModelName } from './instance.ts';
+import { d2dInstance } from './d2d.ts';
 import { rayleighInstance } from './rayleigh.ts';
 import type { Rng } from './rng.ts';
 
@@ -27,6 +28,8 @@ export function generateInstance(model: ModelName, rng: Rng, o: GenerateOptions)
   switch (model) {
     case 'rayleigh-ic':
       return rayleighInstance(rng, { K: o.K, snrDb: o.snrDb ?? 10, weighted: o.weighted });
+    case 'd2d':
+      return d2dInstance(rng, o);
     default:
       throw new Error(`generateInstance: model ${model} not written yet`);
   }

@@ -1,0 +1,105 @@
+import type { Instance } from './instance.ts';
+import type { Rng } from './rng.ts';
+
+/** ITU-R P.1411 short-range LoS constants of channel-models.md section 2. */
+const F_HZ = 2.4e9;
+const LAMBDA = 2.998e8 / F_HZ;
+const H1 = 1.5;
+const H2 = 1.5;
+export const R_BP = (4 * H1 * H2) / LAMBDA;
+export const L_BP = Math.abs(20 * Math.log10((LAMBDA * LAMBDA) / (8 * Math.PI * H1 * H2)));
+/** Transmit power 40 dBm = 10 W; noise -169 dBm/Hz over 5 MHz, relative to it (p normalised to [0, 1]). */
+export const D2D_NOISE = 10 ** ((-169 + 10 * Math.log10(5e6) - 30) / 10) / 10;
+
+/** Path loss in dB at distance d metres (channel-models.md section 2). */
+export function itu1411PathLossDb(d: number): number {
+  const r = 20 * Math.log10(d / R_BP);
+  return L_BP + 6 + r + (d > R_BP ? r : 0);
+}
+
+export interface LayoutOptions {
+  K: number;
+  /** Side of the square field in metres (default 1000). */
+  field?: number;
+  /** Direct-link distance range in metres (default 2, 65). */
+  dmin?: number;
+  dmax?: number;
+}
+
+export interface Layout {
+  tx: Float64Array;
+  rx: Float64Array;
+  /** dist[i * K + j]: transmitter i to receiver j, metres. */
+  dist: Float64Array;
+}
+
+/**
+ * The D2D layout (channel-models.md section 2): transmitters uniform in the field, receiver k at
+ * U[dmin, dmax] and a uniform angle from transmitter k, redrawn until inside the field; the whole
+ * layout redrawn if any transmitter-receiver distance is below 1 m.
+ */
+export function d2dLayout(rng: Rng, o: LayoutOptions): Layout {
+  const { K } = o;
+  const L = o.field ?? 1000, dmin = o.dmin ?? 2, dmax = o.dmax ?? 65;
+  if (dmin > dmax) throw new Error(`d2d layout: dmin (${dmin}) exceeds dmax (${dmax})`);
+  for (;;) {
+    const tx = new Float64Array(2 * K), rx = new Float64Array(2 * K);
+    for (let k = 0; k < K; k++) {
+      tx[2 * k] = rng.range(0, L);
+      tx[2 * k + 1] = rng.range(0, L);
+      let x: number, y: number;
+      do {
+        const d = rng.range(dmin, dmax), a = rng.range(0, 2 * Math.PI);
+        x = tx[2 * k] + d * Math.cos(a);
+        y = tx[2 * k + 1] + d * Math.sin(a);
+      } while (x < 0 || x > L || y < 0 || y > L);
+      rx[2 * k] = x;
+      rx[2 * k + 1] = y;
+    }
+    const dist = new Float64Array(K * K);
+    let tooClose = false;
+    for (let i = 0; i < K; i++)
+      for (let j = 0; j < K; j++) {
+        dist[i * K + j] = Math.hypot(tx[2 * i] - rx[2 * j], tx[2 * i + 1] - rx[2 * j + 1]);
+        if (dist[i * K + j] < 1) tooClose = true;
+      }
+    if (!tooClose) return { tx, rx, dist };
+  }
+}
+
+/** csi[j * K + k] = 1 when transmitter j is within `range` metres of receiver k (channel-models.md section 2). */
+export function csiWithinRange(dist: Float64Array, K: number, range: number): Uint8Array {
+  const csi = new Uint8Array(K * K);
+  for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) if (j !== k && dist[j * K + k] <= range) csi[j * K + k] = 1;
+  return csi;
+}
+
+export interface D2dOptions extends LayoutOptions {
+  /** CSI range D in metres (absent: full CSI). */
+  csiRange?: number;
+  /** Weighted sum rate with w_k ~ U[0, 1] (default true: Tables II-IV are weighted). */
+  weighted?: boolean;
+}
+
+/**
+ * Geometric D2D network (channel-models.md section 2): power gain 10^(-PL_dB/10) (+2.5 dB on direct
+ * links) x log-normal shadowing (8 dB) x Rayleigh fading (X^2 + Y^2)/2; `gain` holds amplitudes.
+ * Draw order: layout, then per link (i, j) row-major shadowing then fading, then weights.
+ */
+export function d2dInstance(rng: Rng, o: D2dOptions): Instance {
+  const { K } = o;
+  const { tx, rx, dist } = d2dLayout(rng, o);
+  const gain = new Float64Array(K * K);
+  for (let i = 0; i < K; i++)
+    for (let j = 0; j < K; j++) {
+      const gDb = -itu1411PathLossDb(dist[i * K + j]) + (i === j ? 2.5 : 0);
+      const shadow = 10 ** ((8 * rng.normal()) / 10);
+      const x = rng.normal(), y = rng.normal();
+      gain[i * K + j] = Math.sqrt(10 ** (gDb / 10) * shadow * ((x * x + y * y) / 2));
+    }
+  const weights = new Float64Array(K).fill(1);
+  if (o.weighted ?? true) for (let k = 0; k < K; k++) weights[k] = rng.uniform();
+  const inst: Instance = { model: 'd2d', K, Nt: 1, noise: D2D_NOISE, pmax: 1, weights, gain, tx, rx };
+  if (o.csiRange !== undefined) inst.csi = csiWithinRange(dist, K, o.csiRange);
+  return inst;
+}
