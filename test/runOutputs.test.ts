@@ -1,0 +1,74 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { parseScenario } from '../coordinator/src/scenario.ts';
+import { runScenario } from '../coordinator/src/runScenario.ts';
+
+const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
+
+describe('run outputs', () => {
+  it('a sweep tabulates and plots the normalised objective per algorithm against the swept value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-sweep-'));
+    const sc = parseScenario(
+      {
+        name: 'sweep',
+        seed: 4,
+        networks: [{ model: 'd2d', K: 12, field: 400, csiRange: 300, instances: 2 }],
+        algorithms: [{ name: 'wmmse-dmp', iterations: 10 }],
+        runtime: { kind: 'inprocess' },
+        faults: { missingCsi: { select: 'uniform', fraction: 0 } },
+        sweep: { key: 'faults.missingCsi.fraction', values: [0, 0.5, 1] },
+        outputs: { dir },
+      },
+      'sweep.yaml',
+    );
+    const { dir: runDir, summary } = await runScenario(sc);
+    const points = summary.sweep!.points;
+    expect(points.map((p) => p.value)).toEqual([0, 0.5, 1]);
+    expect(points.map((p) => p.faults.missingCsi!.fraction)).toEqual([0, 0.5, 1]);
+    const removed = points.map((p) => p.networks[0].removedEdges);
+    expect(removed[0]).toBe(0);
+    expect(removed[1]).toBeGreaterThan(0);
+    expect(removed[2]).toBeGreaterThan(removed[1]);
+    // with every edge gone each agent is alone: WMMSE then transmits at full power
+    const full = points[2].networks[0];
+    expect(full.algorithms[0].normalised).toBeCloseTo(full.wmmseHistory[0] / full.wmmse100, 12);
+    const svg = readFileSync(join(runDir, 'sweep-d2d-k12.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('wmmse-dmp-10');
+    expect(readFileSync(join(runDir, 'summary.md'), 'utf8')).toContain('| faults.missingCsi.fraction | wmmse-dmp-10 |');
+    const lines = readFileSync(join(runDir, 'rounds.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(3 * 2 * 20);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ sweep: 1, instance: 1, round: 19 });
+  });
+
+  it('a coordinator killed by SIGKILL leaves a readable rounds.jsonl with every finished round', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-kill-'));
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, ['name: kill', 'networks:', '  - { model: rayleigh-ic, K: 4, instances: 50 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 100 }', 'runtime: { agentsPerProcess: 4 }'].join('\n'));
+    const child = spawn(process.execPath, [CLI, 'run', file, '--out', dir], { stdio: 'ignore', env: { ...process.env, NATS_URL: inject('natsUrl') } });
+    const rounds = (): string | undefined => {
+      const run = readdirSync(dir).find((d) => d.startsWith('kill-'));
+      const f = run && join(dir, run, 'rounds.jsonl');
+      return f && existsSync(f) ? f : undefined;
+    };
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const f = rounds();
+      if (f && readFileSync(f, 'utf8').split('\n').length > 50) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const lines = readFileSync(rounds()!, 'utf8').split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(50);
+    // its agent processes notice their parent is gone and exit
+    const runId = readdirSync(dir).find((d) => d.startsWith('kill-'))!;
+    const agentsLeft = (): string[] => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`--run ${runId}`));
+    for (let i = 0; i < 60 && agentsLeft().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(agentsLeft()).toEqual([]);
+    lines.forEach((l, i) => expect(JSON.parse(l)).toMatchObject({ instance: Math.floor(i / 200), round: i % 200 }));
+  });
+});
