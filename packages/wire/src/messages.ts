@@ -29,7 +29,15 @@ const localViewSchema = z.strictObject({
   hOutIm: f64.optional(),
 });
 
-export const algorithmSpecSchema = z.strictObject({ name: z.string(), iterations: int.positive().optional() });
+/**
+ * The algorithm an agent runs. A learned one carries its checkpoint (architecture, weights,
+ * hash); the agent verifies the hash itself before running it (@dmpemu/dmp createAlgorithm).
+ */
+export const algorithmSpecSchema = z.strictObject({
+  name: z.string(),
+  iterations: int.positive().optional(),
+  checkpoint: z.record(z.string(), z.unknown()).optional(),
+});
 
 export const registerSchema = z.strictObject({ type: z.literal('register'), agents: z.array(index).min(1), pid: int, host: z.string() });
 export type RegisterMsg = z.infer<typeof registerSchema>;
@@ -55,7 +63,8 @@ export const configureSchema = z.strictObject({
     })
     .optional(),
 });
-export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view'> & { view: LocalView };
+/** The algorithm spec travels as plain data; @dmpemu/dmp's AlgorithmSpec is the typed view of it. */
+export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view' | 'algorithm'> & { view: LocalView; algorithm: { name: string; iterations?: number; checkpoint?: object } };
 
 export const readySchema = z.strictObject({ type: z.literal('ready'), job: index, k: index });
 export const refusedSchema = z.strictObject({ type: z.literal('refused'), job: index, k: index, reason: z.string() });
