@@ -11,3 +11,8 @@ export * from './csiFaults.ts';
 export * from './d2d.ts';
 export * from './baselines/fplinq.ts';
 export * from './baselines/simple.ts';
+export * from './baselines/wmmseBeamforming.ts';
+export * from './baselines/hermitianSolve.ts';
+export * from './miso.ts';
+export * from './regnnAdhoc.ts';
+export * from './baselines/wmmseBeamforming.ts';

@@ -1,6 +1,8 @@
 import type { Instance, ModelName } from './instance.ts';
 import { d2dInstance } from './d2d.ts';
+import { misoInstance } from './miso.ts';
 import { rayleighInstance } from './rayleigh.ts';
+import { regnnAdhocInstance } from './regnnAdhoc.ts';
 import type { Rng } from './rng.ts';
 
 /** Model parameters a user can set (CLI flags, scenario keys). Defaults per model below. */
@@ -30,7 +32,9 @@ export function generateInstance(model: ModelName, rng: Rng, o: GenerateOptions)
       return rayleighInstance(rng, { K: o.K, snrDb: o.snrDb ?? 10, weighted: o.weighted });
     case 'd2d':
       return d2dInstance(rng, o);
-    default:
-      throw new Error(`generateInstance: model ${model} not written yet`);
+    case 'miso':
+      return misoInstance(rng, o);
+    case 'regnn-adhoc':
+      return regnnAdhocInstance(rng, o);
   }
 }

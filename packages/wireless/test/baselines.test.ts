@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { d2dInstance, fplinqPower, objective, parseInstanceFile, rayleighInstance, Rng, runCentralized, wmmsePower, type Decision, type Instance } from '../src/index.ts';
+import { d2dInstance, fplinqPower, generateInstance, HermitianSolver, objective, parseInstanceFile, rayleighInstance, Rng, runCentralized, wmmsePower, type Decision, type Instance } from '../src/index.ts';
 
 const refDir = new URL('../../../../shared/reference/', import.meta.url);
 const refs = readdirSync(refDir).filter((f) => f.endsWith('.json')).map((f) => parseInstanceFile(JSON.parse(readFileSync(new URL(f, refDir), 'utf8')), f));
@@ -12,15 +12,17 @@ function historyOf(inst: Instance, name: 'wmmse' | 'fplinq', iterations: number)
 }
 
 describe('centralized baselines', () => {
-  it('WMMSE objective never decreases over iterations (random Rayleigh and D2D instances, weighted and not)', () => {
+  it('WMMSE and FPLinQ objectives never decrease over iterations (20 Rayleigh instances K = 10, 20, weighted and not; D2D)', () => {
     const insts = [
-      ...Array.from({ length: 10 }, (_, s) => rayleighInstance(new Rng(s), { K: 10 + s, snrDb: s % 2 ? 0 : 10, weighted: s % 3 === 0 })),
+      ...Array.from({ length: 20 }, (_, s) => rayleighInstance(new Rng(s), { K: s % 2 ? 20 : 10, snrDb: s % 4 < 2 ? 10 : 0, weighted: s >= 10 })),
       ...Array.from({ length: 4 }, (_, s) => d2dInstance(new Rng(50 + s), { K: 20 })),
     ];
-    for (const inst of insts) {
-      const h = historyOf(inst, 'wmmse', 60);
-      for (let t = 1; t < h.length; t++) expect(h[t]).toBeGreaterThanOrEqual(h[t - 1] * (1 - 1e-12));
-    }
+    for (const inst of insts)
+      for (const name of ['wmmse', 'fplinq'] as const) {
+        const h = historyOf(inst, name, 60);
+        expect(h).toHaveLength(60);
+        for (let t = 1; t < h.length; t++) expect(h[t], `${name} K=${inst.K} t=${t}`).toBeGreaterThanOrEqual(h[t - 1] * (1 - 1e-12));
+      }
   });
 
   it('FPLinQ power control takes the same iterates as WMMSE (y_k^2 = w_k a_k u_k^2: the two are one algorithm for SISO)', () => {
@@ -55,5 +57,141 @@ describe('centralized baselines', () => {
     expect(runCentralized('random', inst, { rng: new Rng(1) })).toEqual(runCentralized('random', inst, { rng: new Rng(1) }));
     expect(() => runCentralized('random', inst)).toThrow('runCentralized: random needs an rng');
     expect(() => runCentralized('nope' as never, inst)).toThrow('runCentralized: unknown algorithm "nope": expected one of wmmse, fplinq, strongest, full, random, equal');
+  });
+});
+
+/** A MISO instance by hand: h_ij ~ CN(0, I) in C^Nt (transmitter i to receiver j), gain = ||h_ij||. */
+function misoByHand(seed: number, o: { K: number; Nt: number; noise: number; weighted?: boolean; pmax?: number }): Instance {
+  const rng = new Rng(`miso-by-hand/${seed}`);
+  const { K, Nt } = o;
+  const hRe = new Float64Array(K * K * Nt);
+  const hIm = new Float64Array(K * K * Nt);
+  const gain = new Float64Array(K * K);
+  for (let e = 0; e < K * K; e++) {
+    let n2 = 0;
+    for (let n = 0; n < Nt; n++) {
+      [hRe[e * Nt + n], hIm[e * Nt + n]] = rng.complexNormal();
+      n2 += hRe[e * Nt + n] ** 2 + hIm[e * Nt + n] ** 2;
+    }
+    gain[e] = Math.sqrt(n2);
+  }
+  const weights = Float64Array.from({ length: K }, () => (o.weighted ? rng.uniform() : 1));
+  return { model: 'miso', K, Nt, noise: o.noise, pmax: o.pmax ?? 1, weights, gain, hRe, hIm };
+}
+
+function beamHistory(inst: Instance, iterations: number): { objective: number; maxNorm2: number }[] {
+  const h: { objective: number; maxNorm2: number }[] = [];
+  runCentralized('wmmse', inst, {
+    iterations,
+    onIteration: (_t, d) => {
+      if (d.kind !== 'beam') throw new Error('expected beams');
+      let maxNorm2 = 0;
+      for (let k = 0; k < inst.K; k++) {
+        let s = 0;
+        for (let n = 0; n < inst.Nt; n++) s += d.vRe[k * inst.Nt + n] ** 2 + d.vIm[k * inst.Nt + n] ** 2;
+        maxNorm2 = Math.max(maxNorm2, s);
+      }
+      h.push({ objective: objective(inst, d), maxNorm2 });
+    },
+  });
+  return h;
+}
+
+describe('WMMSE beamforming (MISO)', () => {
+  const cases = Array.from({ length: 12 }, (_, s) => ({ seed: s, K: 6, Nt: s % 3 === 2 ? 4 : 2, noise: [1, 0.1, 0.01][s % 3], weighted: s % 2 === 1, pmax: s === 5 ? 2.5 : 1 }));
+
+  it('objective never decreases and every beam keeps ||v_k||^2 <= Pmax (K = 6, Nt = 2 and 4, three SNRs, weighted and not)', () => {
+    for (const c of cases) {
+      const inst = misoByHand(c.seed, c);
+      const h = beamHistory(inst, 100);
+      expect(h).toHaveLength(100);
+      const full = objective(inst, runCentralized('full', inst));
+      expect(h[0].objective, `seed ${c.seed}`).toBeGreaterThanOrEqual(full * (1 - 1e-12));
+      for (let t = 0; t < h.length; t++) {
+        expect(h[t].maxNorm2, `seed ${c.seed} t=${t + 1}`).toBeLessThanOrEqual(inst.pmax + 1e-9);
+        if (t > 0) expect(h[t].objective, `seed ${c.seed} t=${t + 1}`).toBeGreaterThanOrEqual(h[t - 1].objective * (1 - 1e-12));
+      }
+      expect(h[99].objective).toBeGreaterThan(full);
+    }
+  });
+
+  it('with Nt = 1 it is power-control WMMSE on the SISO instance with gains |h_ij| (complex phases and all)', () => {
+    for (let s = 0; s < 6; s++) {
+      const miso = misoByHand(100 + s, { K: 8, Nt: 1, noise: s % 2 ? 1 : 0.1, weighted: s >= 3 });
+      const siso: Instance = { ...miso, model: 'rayleigh-ic', hRe: undefined, hIm: undefined };
+      const beams = runCentralized('wmmse', miso);
+      const powers = runCentralized('wmmse', siso);
+      expect(beams.kind).toBe('beam');
+      expect(powers.kind).toBe('power');
+      const a = objective(miso, beams), b = objective(siso, powers);
+      expect(Math.abs(a - b) / b, `${a} vs ${b}`).toBeLessThan(1e-9);
+      if (beams.kind === 'beam' && powers.kind === 'power')
+        for (let k = 0; k < 8; k++) expect(beams.vRe[k] ** 2 + beams.vIm[k] ** 2).toBeCloseTo(powers.p[k], 9);
+    }
+  });
+
+  it('a single pair converges to maximum-ratio transmission: rate log2(1 + Pmax ||h||^2 / sigma^2)', () => {
+    for (const Nt of [1, 2, 4]) {
+      const inst = misoByHand(200 + Nt, { K: 1, Nt, noise: 0.5, pmax: 2 });
+      const best = Math.log2(1 + (inst.pmax * inst.gain[0] ** 2) / inst.noise);
+      expect(objective(inst, runCentralized('wmmse', inst, { iterations: 200 }))).toBeCloseTo(best, 9);
+    }
+  });
+
+  it('MISO dispatch: full and equal are uniform beams, fplinq, strongest and random say they are SISO-only', () => {
+    const inst = misoByHand(7, { K: 6, Nt: 2, noise: 0.1 });
+    const full = runCentralized('full', inst);
+    expect(full.kind === 'beam' && Array.from(full.vRe)).toEqual(Array(12).fill(Math.SQRT1_2));
+    expect(full.kind === 'beam' && Array.from(full.vIm)).toEqual(Array(12).fill(0));
+    expect(objective(inst, runCentralized('equal', inst))).toBeGreaterThanOrEqual(objective(inst, full));
+    for (const name of ['fplinq', 'strongest', 'random'] as const)
+      expect(() => runCentralized(name, inst, { rng: new Rng(1) })).toThrow(`runCentralized: ${name} is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal`);
+  });
+
+  it('the Hermitian solver solves (A + mu I) x = b for n = 1, 2, 4 and reports a singular matrix', () => {
+    const rng = new Rng(9);
+    for (const n of [1, 2, 4]) {
+      // A = B B^H with B n x n complex: Hermitian positive semidefinite
+      const B = Array.from({ length: n * n }, () => rng.complexNormal());
+      const aRe = new Float64Array(n * n), aIm = new Float64Array(n * n);
+      for (let r = 0; r < n; r++)
+        for (let c = 0; c < n; c++)
+          for (let m = 0; m < n; m++) {
+            const [pr, pi] = B[r * n + m], [qr, qi] = B[c * n + m];
+            aRe[r * n + c] += pr * qr + pi * qi;
+            aIm[r * n + c] += pi * qr - pr * qi;
+          }
+      const bRe = Float64Array.from({ length: n }, () => rng.normal()), bIm = Float64Array.from({ length: n }, () => rng.normal());
+      const xRe = new Float64Array(n), xIm = new Float64Array(n);
+      for (const mu of [0, 0.3]) {
+        expect(new HermitianSolver(n).solve(aRe, aIm, mu, bRe, bIm, xRe, xIm)).toBe(true);
+        for (let r = 0; r < n; r++) {
+          let re = mu * xRe[r], im = mu * xIm[r];
+          for (let c = 0; c < n; c++) {
+            re += aRe[r * n + c] * xRe[c] - aIm[r * n + c] * xIm[c];
+            im += aRe[r * n + c] * xIm[c] + aIm[r * n + c] * xRe[c];
+          }
+          expect(re).toBeCloseTo(bRe[r], 9);
+          expect(im).toBeCloseTo(bIm[r], 9);
+        }
+      }
+    }
+    // rank one 2 x 2: h h^H with h = (1, i)
+    const ok = new HermitianSolver(2).solve(Float64Array.of(1, 0, 0, 1), Float64Array.of(0, -1, 1, 0), 0, Float64Array.of(1, 0), Float64Array.of(0, 0), new Float64Array(2), new Float64Array(2));
+    expect(ok).toBe(false);
+  });
+});
+
+describe('WMMSE beamforming on generated MISO instances (channel-models.md section 3)', () => {
+  it('never decreases, keeps ||v_k||^2 <= Pmax and beats full power (K = 20, Nt = 2, weighted and not)', () => {
+    for (let s = 0; s < 4; s++) {
+      const inst = generateInstance('miso', new Rng(300 + s), { K: 20, Nt: 2, weighted: s % 2 === 1 });
+      const h = beamHistory(inst, 100);
+      for (let t = 0; t < h.length; t++) {
+        expect(h[t].maxNorm2, `seed ${300 + s} t=${t + 1}`).toBeLessThanOrEqual(inst.pmax + 1e-9);
+        if (t > 0) expect(h[t].objective, `seed ${300 + s} t=${t + 1}`).toBeGreaterThanOrEqual(h[t - 1].objective * (1 - 1e-12));
+      }
+      expect(h[99].objective).toBeGreaterThan(objective(inst, runCentralized('full', inst)));
+    }
   });
 });

@@ -1,9 +1,10 @@
-import type { Instance } from '../instance.ts';
+import { isMiso, type Instance } from '../instance.ts';
 import type { Decision } from '../objectives.ts';
 import type { Rng } from '../rng.ts';
 import { fplinqPower } from './fplinq.ts';
-import { equalPower, fullPower, randomPower, strongest } from './simple.ts';
+import { equalBeams, equalPower, fullBeams, fullPower, randomPower, strongest } from './simple.ts';
 import { wmmsePower } from './wmmse.ts';
+import { wmmseBeamforming } from './wmmseBeamforming.ts';
 
 export const CENTRALIZED_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal'] as const;
 export type CentralizedAlgorithm = (typeof CENTRALIZED_ALGORITHMS)[number];
@@ -13,15 +14,24 @@ export interface CentralizedOptions {
   iterations?: number;
   /** Randomness for `random`. */
   rng?: Rng;
-  /** Called after every iteration of an iterative algorithm with the current decision. */
+  /**
+   * Called after every iteration of an iterative algorithm (wmmse, fplinq; on MISO: beamforming
+   * WMMSE) with the current decision; its arrays are reused between calls, copy them to keep them.
+   */
   onIteration?: (t: number, d: Decision) => void;
   /** strongest: fraction of pairs switched on (default: the best of 0.1, ..., 1 per instance). */
   fraction?: number;
 }
 
-/** Run a centralized baseline on one instance (full channel knowledge). */
+/**
+ * Run a centralized baseline on one instance (full channel knowledge). SISO instances get powers
+ * ({kind: 'power'}). MISO instances (isMiso) get beams ({kind: 'beam'}): 'wmmse' is WMMSE
+ * beamforming from uniform beams, 'full' the uniform beams v_k = sqrt(Pmax / Nt) * 1, 'equal' the
+ * uniform beams at the best common power; 'fplinq', 'strongest' and 'random' are SISO-only.
+ */
 export function runCentralized(name: CentralizedAlgorithm, inst: Instance, o: CentralizedOptions = {}): Decision {
   const iterations = o.iterations ?? 100;
+  if (isMiso(inst)) return runMiso(name, inst, iterations, o);
   const onIteration = o.onIteration && ((t: number, p: Float64Array) => o.onIteration!(t, { kind: 'power', p }));
   const power = (p: Float64Array): Decision => ({ kind: 'power', p });
   switch (name) {
@@ -39,6 +49,29 @@ export function runCentralized(name: CentralizedAlgorithm, inst: Instance, o: Ce
       if (!o.rng) throw new Error('runCentralized: random needs an rng');
       return power(randomPower(inst, o.rng));
     default:
-      throw new Error(`runCentralized: unknown algorithm ${JSON.stringify(name)}: expected one of ${CENTRALIZED_ALGORITHMS.join(', ')}`);
+      throw unknown(name);
   }
+}
+
+function runMiso(name: CentralizedAlgorithm, inst: Instance, iterations: number, o: CentralizedOptions): Decision {
+  switch (name) {
+    case 'wmmse': {
+      const onIteration = o.onIteration && ((t: number, vRe: Float64Array, vIm: Float64Array) => o.onIteration!(t, { kind: 'beam', vRe, vIm }));
+      return { kind: 'beam', ...wmmseBeamforming(inst, { iterations, onIteration }) };
+    }
+    case 'full':
+      return { kind: 'beam', ...fullBeams(inst) };
+    case 'equal':
+      return { kind: 'beam', ...equalBeams(inst) };
+    case 'fplinq':
+    case 'strongest':
+    case 'random':
+      throw new Error(`runCentralized: ${name} is SISO-only (power control); this ${inst.model} instance has Nt = ${inst.Nt} transmit antennas: use wmmse, full or equal`);
+    default:
+      throw unknown(name);
+  }
+}
+
+function unknown(name: never): Error {
+  return new Error(`runCentralized: unknown algorithm ${JSON.stringify(name)}: expected one of ${CENTRALIZED_ALGORITHMS.join(', ')}`);
 }

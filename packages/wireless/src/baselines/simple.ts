@@ -1,6 +1,7 @@
 import type { Instance } from '../instance.ts';
 import { objective } from '../objectives.ts';
 import type { Rng } from '../rng.ts';
+import { uniformBeams } from './wmmseBeamforming.ts';
 
 /** Full power: p_k = Pmax for every pair. */
 export function fullPower(inst: Instance): Float64Array {
@@ -50,6 +51,26 @@ export function strongest(inst: Instance, fraction?: number): Float64Array {
     const p = pick(n / 10);
     const v = objective(inst, { kind: 'power', p });
     if (v > bestValue) [best, bestValue] = [p, v];
+  }
+  return best;
+}
+
+/** MISO full power: every transmitter sends the uniform beam v_k = sqrt(Pmax / Nt) * 1 (||v_k||^2 = Pmax). */
+export function fullBeams(inst: Instance): { vRe: Float64Array; vIm: Float64Array } {
+  return uniformBeams(inst);
+}
+
+/**
+ * MISO equal power: the uniform beam v_k = sqrt(c / Nt) * 1 with the same power c for every pair,
+ * the best of c in {Pmax/20, 2 Pmax/20, ..., Pmax} for this instance (the MISO form of equalPower).
+ */
+export function equalBeams(inst: Instance): { vRe: Float64Array; vIm: Float64Array } {
+  let best = uniformBeams(inst);
+  let bestValue = objective(inst, { kind: 'beam', ...best });
+  for (let n = 1; n < 20; n++) {
+    const v = uniformBeams(inst, (n / 20) * inst.pmax);
+    const value = objective(inst, { kind: 'beam', ...v });
+    if (value > bestValue) [best, bestValue] = [v, value];
   }
   return best;
 }
