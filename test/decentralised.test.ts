@@ -31,3 +31,18 @@ describe('decentralised WMMSE over a real nats-server', () => {
     }
   });
 });
+
+describe('decentralised WMMSE beamforming over a real nats-server', () => {
+  it('MISO with CSI range: same per-round history as the in-process executor', async () => {
+    const { generateInstance, Rng } = await import('@dmpemu/wireless');
+    const inst = generateInstance('miso', new Rng(8), { K: 10, Nt: 2, field: 400, csiRange: 250 });
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(10, 5);
+      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 20 }, { roundDeadlineMs: 5000, policy: 'skip' });
+      expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, { name: 'wmmse-dmp', iterations: 20 }).history);
+    } finally {
+      await c.shutdown();
+    }
+  });
+});

@@ -74,7 +74,7 @@ export class Agent {
     if (c.view.k !== this.k) return answer({ type: 'refused', job: c.job, k: this.k, reason: `configure: view is for agent ${c.view.k}, this is agent ${this.k}` });
     let runner: NodeRunner<unknown>;
     try {
-      runner = new NodeRunner(createAlgorithm(c.algorithm as AlgorithmSpec), c.view, c.policy);
+      runner = new NodeRunner(createAlgorithm(c.algorithm as AlgorithmSpec, c.view.Nt), c.view, c.policy);
     } catch (e) {
       return answer({ type: 'refused', job: c.job, k: this.k, reason: (e as Error).message });
     }

@@ -251,7 +251,7 @@ export class Coordinator {
   /** Run one algorithm on one instance over the agents; they must be launched for K = inst.K. */
   async runJob(inst: Instance, spec: AlgorithmSpec, o: JobOptions): Promise<JobResult> {
     const job = ++this.job;
-    const alg = createAlgorithm(spec);
+    const alg = createAlgorithm(spec, inst.Nt);
     const K = inst.K;
     const deathsBefore = this.deaths.length;
     const views = o.views ?? localViews(inst);

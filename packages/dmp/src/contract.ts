@@ -1,4 +1,5 @@
 import type { LocalView } from '@dmpemu/wireless';
+import type { Checkpoint } from './checkpoint.ts';
 
 /** Permutation-invariant aggregation of the messages a node receives in a round. */
 export type Aggregation = 'sum' | 'max' | 'mean';
@@ -38,4 +39,6 @@ export interface AlgorithmSpec {
   name: string;
   /** WMMSE iterations (wmmse-dmp: 2 rounds each). */
   iterations?: number;
+  /** Learned algorithms (wcgcn): the trained model, verified against its hash before use. */
+  checkpoint?: Checkpoint;
 }

@@ -27,7 +27,7 @@ export interface InProcessOptions {
  * round t delivers each node's broadcast to the nodes that have it as a neighbour.
  */
 export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOptions = {}): InProcessResult {
-  const alg = createAlgorithm(spec);
+  const alg = createAlgorithm(spec, inst.Nt);
   const views = o.views ?? localViews(inst);
   const nodes = views.map((v) => new NodeRunner(alg, v, o.policy));
   const { faults } = o;

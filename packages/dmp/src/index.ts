@@ -5,3 +5,6 @@ export * from './algorithms.ts';
 export * from './decision.ts';
 export * from './inProcess.ts';
 export * from './deliveryFaults.ts';
+export * from './checkpoint.ts';
+export * from './wcgcnDmp.ts';
+export * from './wmmseBeamDmp.ts';

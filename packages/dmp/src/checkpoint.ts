@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Aggregation } from './contract.ts';
+
+/**
+ * Learned-model checkpoints: architecture, weights, how they were trained and a content hash.
+ * Plain data with typed arrays, so a checkpoint is shipped to agents as it is and read without
+ * TensorFlow.js (agents run the layers with typed-array arithmetic, wcgcnDmp.ts).
+ */
+export const CHECKPOINT_FORMAT = 'dmpemu-checkpoint/1';
+
+/**
+ * Input normalisation of a channel amplitude g (features of x_k and e_jk), applied by the agent
+ * to its own local view: `(T(g) - shift) / scale` with T(g) = g (`linear`) or 20 log10(g), the
+ * channel gain in dB (`db`, for geometric models where gains span orders of magnitude). Direct
+ * channels g_kk and cross channels g_jk, g_kj have their own constants.
+ */
+export interface FeatureScaling {
+  transform: 'linear' | 'db';
+  direct: { shift: number; scale: number };
+  cross: { shift: number; scale: number };
+}
+
+/**
+ * WCGCN for power control (eq. 8 of mpgnn-wcgcn-scalable-rrm.md), weights shared by its T layers.
+ * `mlp1`, `mlp2` list layer widths input first, as the paper does ({5, 32, 32} = 5 inputs, one
+ * hidden layer of 32, 32 outputs). Hidden layers use ReLU; MLP2's output is linear (then the
+ * sigmoid of eq. 8); MLP1's output is ReLU (`relu`, as in the paper's code) or `linear`.
+ */
+export interface WcgcnArchitecture {
+  kind: 'wcgcn';
+  task: 'power';
+  /** T: layers = communication rounds. */
+  layers: number;
+  mlp1: number[];
+  mlp2: number[];
+  aggregation: Aggregation;
+  mlp1Output: 'relu' | 'linear';
+  features: FeatureScaling;
+}
+
+export type CheckpointArchitecture = WcgcnArchitecture;
+
+/** One weight tensor, row-major. Dense kernels are [in, out] (y = x W + b). */
+export interface WeightTensor {
+  shape: number[];
+  data: Float32Array | Float64Array;
+}
+
+export interface Checkpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  architecture: CheckpointArchitecture;
+  weights: Record<string, WeightTensor>;
+  /** Free-form provenance: scenario, seed, backend, steps, batch, learning rate... */
+  training: Record<string, unknown>;
+  /** Free-form results: final loss, evaluation, training speed... */
+  metrics: Record<string, unknown>;
+  /** sha256 (hex) of the architecture and weights: `weightsHash`. */
+  hash: string;
+}
+
+/** JSON key order is not part of the content: objects are serialised with sorted keys. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * sha256 over the format, the canonical JSON of the architecture, and for each weight in name
+ * order its name, shape and values as little-endian float64 (a float32 tensor and its exact
+ * float64 copy hash alike: the hash names the function the model computes, not the storage).
+ */
+export function weightsHash(c: Pick<Checkpoint, 'architecture' | 'weights'>): string {
+  const h = createHash('sha256');
+  h.update(`${CHECKPOINT_FORMAT}\n${canonicalJson(c.architecture)}\n`);
+  for (const name of Object.keys(c.weights).sort()) {
+    const w = c.weights[name];
+    h.update(`${name} ${w.shape.join('x')}\n`);
+    const bytes = new DataView(new ArrayBuffer(w.data.length * 8));
+    w.data.forEach((x, i) => bytes.setFloat64(i * 8, x, true));
+    h.update(new Uint8Array(bytes.buffer));
+  }
+  return h.digest('hex');
+}
+
+/** Throws unless the checkpoint's hash matches its architecture and weights. */
+export function verifyCheckpoint(c: Checkpoint): void {
+  const actual = weightsHash(c);
+  if (actual !== c.hash) throw new Error(`checkpoint hash mismatch: expected ${c.hash}, got ${actual}`);
+}
+
+/** A checkpoint with its hash filled in. */
+export function makeCheckpoint(c: Omit<Checkpoint, 'format' | 'hash'>): Checkpoint {
+  const out: Checkpoint = { format: CHECKPOINT_FORMAT, ...c, hash: '' };
+  out.hash = weightsHash(out);
+  return out;
+}
+
+/**
+ * JSON form: weights as `{ shape, dtype: 'float32' | 'float64', base64 }` with the values'
+ * little-endian bytes in base64 (exact, a third larger than binary); everything else as is.
+ */
+export function serializeCheckpoint(c: Checkpoint): string {
+  const weights: Record<string, unknown> = {};
+  for (const name of Object.keys(c.weights).sort()) {
+    const { shape, data } = c.weights[name];
+    const f64 = data instanceof Float64Array;
+    const view = new DataView(new ArrayBuffer(data.length * (f64 ? 8 : 4)));
+    data.forEach((x, i) => (f64 ? view.setFloat64(i * 8, x, true) : view.setFloat32(i * 4, x, true)));
+    weights[name] = { shape, dtype: f64 ? 'float64' : 'float32', base64: Buffer.from(view.buffer).toString('base64') };
+  }
+  return JSON.stringify({ ...c, weights }, null, 1) + '\n';
+}
+
+function fail(source: string, field: string, expected: string): never {
+  throw new Error(`${source}: ${field} ${expected}`);
+}
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isRecord = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+function checkArchitecture(a: unknown, source: string): void {
+  if (!isRecord(a)) fail(source, 'architecture', 'must be an object');
+  if (a.kind !== 'wcgcn') fail(source, 'architecture.kind', `must be "wcgcn", got ${JSON.stringify(a.kind)}`);
+  if (a.task !== 'power') fail(source, 'architecture.task', `must be "power", got ${JSON.stringify(a.task)}`);
+  if (!Number.isInteger(a.layers) || (a.layers as number) < 1) fail(source, 'architecture.layers', 'must be a positive integer');
+  for (const m of ['mlp1', 'mlp2'] as const) {
+    const l = a[m];
+    if (!Array.isArray(l) || l.length < 2 || !l.every((n) => Number.isInteger(n) && n > 0)) fail(source, `architecture.${m}`, 'must list at least 2 positive layer widths');
+  }
+  if (!['max', 'sum', 'mean'].includes(a.aggregation as string)) fail(source, 'architecture.aggregation', `must be max, sum or mean, got ${JSON.stringify(a.aggregation)}`);
+  if (!['relu', 'linear'].includes(a.mlp1Output as string)) fail(source, 'architecture.mlp1Output', `must be relu or linear, got ${JSON.stringify(a.mlp1Output)}`);
+  const f = a.features;
+  if (!isRecord(f) || !['linear', 'db'].includes(f.transform as string)) fail(source, 'architecture.features.transform', 'must be linear or db');
+  for (const kind of ['direct', 'cross'] as const) {
+    const s = f[kind];
+    if (!isRecord(s) || !isNum(s.shift) || !isNum(s.scale) || s.scale === 0) fail(source, `architecture.features.${kind}`, 'must be { shift, scale } with finite numbers, scale != 0');
+  }
+}
+
+/**
+ * Throws unless `c` has the structure of a checkpoint (format, architecture, weights as typed
+ * arrays matching their shapes, hash): for checkpoints that arrive over the wire or from JSON.
+ * The hash itself is checked by verifyCheckpoint.
+ */
+export function assertCheckpoint(c: unknown, source = 'checkpoint'): asserts c is Checkpoint {
+  if (!isRecord(c)) fail(source, 'top level', 'must be an object');
+  if (c.format !== CHECKPOINT_FORMAT) fail(source, 'format', `must be ${JSON.stringify(CHECKPOINT_FORMAT)}, got ${JSON.stringify(c.format)}`);
+  checkArchitecture(c.architecture, source);
+  if (!isRecord(c.weights)) fail(source, 'weights', 'must be an object');
+  for (const [name, w] of Object.entries(c.weights)) {
+    const field = `weights.${name}`;
+    if (!isRecord(w) || !Array.isArray(w.shape) || !w.shape.every((n) => Number.isInteger(n) && n >= 0)) fail(source, `${field}.shape`, 'must be a list of non-negative integers');
+    if (!(w.data instanceof Float32Array || w.data instanceof Float64Array)) fail(source, `${field}.data`, 'must be a Float32Array or Float64Array');
+    const n = (w.shape as number[]).reduce((a, b) => a * b, 1);
+    if (w.data.length !== n) fail(source, field, `has ${w.data.length} values, shape ${JSON.stringify(w.shape)} needs ${n}`);
+  }
+  if (!isRecord(c.training) || !isRecord(c.metrics)) fail(source, 'training and metrics', 'must be objects');
+  if (typeof c.hash !== 'string') fail(source, 'hash', 'must be a string');
+}
+
+/** Parse the JSON form (serializeCheckpoint), check its structure and verify its hash. `source` names it in errors. */
+export function parseCheckpoint(text: string, source = 'checkpoint'): Checkpoint {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: not JSON (${(e as Error).message})`);
+  }
+  if (!isRecord(raw)) fail(source, 'top level', 'must be an object');
+  if (!isRecord(raw.weights)) fail(source, 'weights', 'must be an object');
+  const weights: Record<string, unknown> = {};
+  for (const [name, w] of Object.entries(raw.weights)) {
+    const field = `weights.${name}`;
+    if (!isRecord(w)) fail(source, field, 'must be an object');
+    if (w.dtype !== 'float32' && w.dtype !== 'float64') fail(source, `${field}.dtype`, 'must be float32 or float64');
+    if (typeof w.base64 !== 'string') fail(source, `${field}.base64`, 'must be a base64 string');
+    const bytes = Buffer.from(w.base64, 'base64');
+    const size = w.dtype === 'float64' ? 8 : 4;
+    if (bytes.length % size !== 0) fail(source, `${field}.base64`, `must hold whole ${w.dtype} values, got ${bytes.length} bytes`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const n = bytes.length / size;
+    const data = size === 8 ? new Float64Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = size === 8 ? view.getFloat64(i * 8, true) : view.getFloat32(i * 4, true);
+    weights[name] = { shape: w.shape, data };
+  }
+  const c = { ...raw, weights };
+  assertCheckpoint(c, source);
+  verifyCheckpoint(c);
+  return c;
+}
+
+export function saveCheckpoint(path: string, c: Checkpoint): void {
+  writeFileSync(path, serializeCheckpoint(c));
+}
+
+/** Read and verify a checkpoint file. */
+export function loadCheckpoint(path: string): Checkpoint {
+  return parseCheckpoint(readFileSync(path, 'utf8'), path);
+}

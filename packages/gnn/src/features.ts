@@ -1,0 +1,37 @@
+import { transformGain, type FeatureScaling } from '@dmpemu/dmp';
+import { knowsEdge, type Instance } from '@dmpemu/wireless';
+
+/**
+ * Standardise the model's channel inputs on training data, as the papers' code does: shift and
+ * scale are the mean and standard deviation of T(g) over the direct channels g_kk and, separately,
+ * over the cross channels g_jk, g_kj of the edges agents know (their CSI). T is the identity
+ * (`linear`) or 20 log10 (`db`). The constants go into the checkpoint, so every agent scales its
+ * local view the same way.
+ */
+export function fitFeatureScaling(instances: readonly Instance[], transform: FeatureScaling['transform']): FeatureScaling {
+  const acc = { direct: [0, 0, 0], cross: [0, 0, 0] };
+  const add = (a: number[], g: number): void => {
+    const t = transformGain(g, transform);
+    a[0]++;
+    a[1] += t;
+    a[2] += t * t;
+  };
+  for (const inst of instances) {
+    const { K, gain } = inst;
+    for (let k = 0; k < K; k++) {
+      add(acc.direct, gain[k * K + k]);
+      for (let j = 0; j < K; j++) {
+        if (j === k || !knowsEdge(inst, j, k)) continue;
+        add(acc.cross, gain[j * K + k]);
+        add(acc.cross, gain[k * K + j]);
+      }
+    }
+  }
+  const stats = ([n, s, s2]: number[]): { shift: number; scale: number } => {
+    if (n === 0) return { shift: 0, scale: 1 };
+    const mean = s / n;
+    const std = Math.sqrt(Math.max(s2 / n - mean * mean, 0));
+    return { shift: mean, scale: std > 1e-9 * Math.max(1, Math.abs(mean)) ? std : 1 };
+  };
+  return { transform, direct: stats(acc.direct), cross: stats(acc.cross) };
+}

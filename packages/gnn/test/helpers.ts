@@ -1,0 +1,34 @@
+import { makeCheckpoint, wcgcnWeightShapes, type Checkpoint, type FeatureScaling, type WcgcnArchitecture } from '@dmpemu/dmp';
+import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
+
+export const IDENTITY: FeatureScaling = { transform: 'linear', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
+
+export function architecture(o: Partial<WcgcnArchitecture> = {}): WcgcnArchitecture {
+  return { kind: 'wcgcn', task: 'power', layers: 3, mlp1: [5, 32, 32], mlp2: [35, 16, 1], aggregation: 'max', mlp1Output: 'relu', features: IDENTITY, ...o };
+}
+
+/** Random weights and biases ~ N(0, 1/fan_in): outputs spread over (0, 1) rather than saturated. */
+export function randomCheckpoint(a: WcgcnArchitecture, rng: Rng): Checkpoint {
+  const weights: Checkpoint['weights'] = {};
+  for (const [name, shape] of Object.entries(wcgcnWeightShapes(a))) {
+    const n = shape.reduce((x, y) => x * y, 1);
+    const std = 1 / Math.sqrt(shape[0]);
+    weights[name] = { shape, data: Float32Array.from({ length: n }, () => rng.normal() * std) };
+  }
+  return makeCheckpoint({ architecture: a, weights, training: { note: 'random weights' }, metrics: {} });
+}
+
+/** Rayleigh K=8 with a partial CSI mask: each edge known with probability 1/2, agent 0 knows none. */
+export function partialCsiInstance(rng: Rng, K = 8): Instance {
+  const inst = rayleighInstance(rng, { K, snrDb: 10, weighted: true });
+  inst.csi = new Uint8Array(K * K);
+  for (let j = 0; j < K; j++) for (let k = 1; k < K; k++) if (j !== k && rng.uniform() < 0.5) inst.csi[j * K + k] = 1;
+  return inst;
+}
+
+/** Geometric-like gains spanning orders of magnitude (amplitudes 1e-7..1e-2, noise 1e-14), for dB features. */
+export function wideRangeInstance(rng: Rng, K = 8): Instance {
+  const gain = Float64Array.from({ length: K * K }, (_, i) => 10 ** (i % (K + 1) === 0 ? rng.range(-4, -2) : rng.range(-7, -3)));
+  const weights = Float64Array.from({ length: K }, () => rng.uniform());
+  return { model: 'd2d', K, Nt: 1, noise: 1e-14, pmax: 1, weights, gain };
+}
