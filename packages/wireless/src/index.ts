@@ -15,4 +15,3 @@ export * from './baselines/wmmseBeamforming.ts';
 export * from './baselines/hermitianSolve.ts';
 export * from './miso.ts';
 export * from './regnnAdhoc.ts';
-export * from './baselines/wmmseBeamforming.ts';

@@ -10,7 +10,7 @@ export interface GenerateOptions {
   K: number;
   /** rayleigh-ic: SNR in dB (sigma^2 = 10^(-snrDb/10)). */
   snrDb?: number;
-  /** Draw w_k ~ U[0, 1] (rayleigh-ic, d2d, miso). */
+  /** Draw w_k ~ U[0, 1] (rayleigh-ic, d2d, miso); default true for d2d (Tables II-IV are weighted), false otherwise. */
   weighted?: boolean;
   /** d2d / miso: side of the square field in metres. */
   field?: number;
