@@ -5,6 +5,8 @@ import { EVAL_ALGORITHMS, evaluate, formatEval } from './commands/eval.ts';
 import { MISSING_POLICIES } from '@dmpemu/dmp';
 import { generate } from './commands/generate.ts';
 import { loadScenario } from './scenario.ts';
+import { loadTrainScenario } from './trainScenario.ts';
+import { trainCommand } from './commands/train.ts';
 import { runScenario } from './runScenario.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './usageError.ts';
@@ -50,6 +52,8 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--agents-per-process <n>', 'with --runtime nats: agents per OS process', positiveInt, 10)
     .option('--round-deadline-ms <ms>', 'with --runtime nats: round deadline', positiveNumber, 5000)
     .addOption(new Option('--missing-policy <p>', 'a neighbour message missing at the deadline').choices(MISSING_POLICIES).default('skip'))
+    .option('--checkpoint <ref>', 'wcgcn: checkpoint name in scenarios/models/ or a path')
+    .option('--rounds <n>', 'wcgcn: rounds to run (default: the layers it was trained with)', positiveInt)
     .option('--history', 'centralized, with --json: add the mean objective after every iteration')
     .option('--json', 'print one JSON object instead of a table')
     .action(async (o) => {
@@ -64,6 +68,8 @@ export function buildCli(print: (s: string) => void): Command {
         agentsPerProcess: o.agentsPerProcess,
         roundDeadlineMs: o.roundDeadlineMs,
         policy: o.missingPolicy,
+        checkpoint: o.checkpoint,
+        rounds: o.rounds,
         log: (s) => process.stderr.write(s + '\n'),
       });
       print(o.json ? JSON.stringify(r) : formatEval(r));
@@ -90,6 +96,20 @@ export function buildCli(print: (s: string) => void): Command {
       } finally {
         process.off('SIGINT', onInt).off('SIGTERM', onTerm);
       }
+    });
+
+  program
+    .command('train')
+    .description('Train a WCGCN centrally (TensorFlow.js) on a training scenario; writes a hashed checkpoint and a manifest line.')
+    .argument('<train.yaml>', 'training scenario')
+    .option('--resume', 'continue from the saved checkpoint up to the total step count')
+    .option('--steps <n>', 'total training steps (overrides training.steps)', positiveInt)
+    .option('--out <dir>', 'checkpoint directory (overrides output.dir)')
+    .option('--quiet', 'no progress bar')
+    .action(async (file: string, o) => {
+      const sc = loadTrainScenario(file);
+      if (o.out) sc.output.dir = o.out;
+      print(await trainCommand(sc, { resume: !!o.resume, steps: o.steps, quiet: !!o.quiet, command: `dmpemu train ${process.argv.slice(3).join(' ')}`, log: print }));
     });
 
   const natsOption = (): Option => new Option('--nats <url>', 'NATS server URL').env('NATS_URL').makeOptionMandatory();

@@ -101,3 +101,37 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
 export function mean(xs: number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
+
+/** Centralized WMMSE with global CSI on the same instances: the yardstick of every comparison. */
+export interface WmmseYardstick {
+  /** Mean objective of WMMSE after 100 iterations (from the full-power start). */
+  wmmse100: number;
+  /** Mean objective after i iterations, i = 0 (the full-power start) .. iterations. */
+  history: number[];
+}
+
+export function wmmseYardstick(insts: Instance[], iterations = 100): WmmseYardstick {
+  const n = Math.max(100, iterations);
+  const history = new Array<number>(n + 1).fill(0);
+  for (const inst of insts) {
+    history[0] += objective(inst, runCentralized('full', inst)) / insts.length;
+    runCentralized('wmmse', inst, { iterations: n, onIteration: (t, d) => (history[t] += objective(inst, d) / insts.length) });
+  }
+  return { wmmse100: history[100], history };
+}
+
+/** WMMSE iteration counts a decentralised algorithm is measured against. */
+export const OVERTAKE_ITERATIONS = [10, 30, 100] as const;
+
+/**
+ * For each of 10, 30, 100 iterations: the smallest number of rounds R after which the DMP's mean
+ * objective exceeds centralized WMMSE's after that many iterations (null: never within its rounds).
+ */
+export function overtakes(history: number[], y: WmmseYardstick): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const it of OVERTAKE_ITERATIONS) {
+    const r = history.findIndex((v) => v > y.history[it]);
+    out[`wmmse${it}`] = r < 0 ? null : r + 1;
+  }
+  return out;
+}

@@ -6,9 +6,10 @@ import { stringify as toYaml } from 'yaml';
 import type { MissingPolicy } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
 import { resolveFaults } from './faultPlan.ts';
-import { evalCentralized, evalDmp, ITERATIVE, mean, type Evaluation } from './evaluation.ts';
+import { evalCentralized, evalDmp, ITERATIVE, mean, overtakes, wmmseYardstick, type Evaluation } from './evaluation.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from './coordinator.ts';
-import { isDmp, networkName, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from './scenario.ts';
+import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from './scenario.ts';
+import type { Checkpoint } from '@dmpemu/dmp';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from './report.ts';
 
 /** One algorithm on one network, over all its instances. */
@@ -33,6 +34,8 @@ export interface AlgorithmSummary {
   events?: Evaluation['events'];
   malformed?: number;
   lost?: number;
+  /** DMP: the smallest round count after which it beats centralized WMMSE with 10 / 30 / 100 iterations. */
+  overtakes?: Record<string, number | null>;
 }
 
 function summarise(e: Evaluation, refMean: number): Omit<AlgorithmSummary, 'algorithm' | 'kind' | 'runtime' | 'iterations'> {
@@ -101,6 +104,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const t0 = performance.now();
   const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
   const points = sweepScenarios(sc);
+  const checkpoints = loadCheckpoints(sc);
   const needsBroker = sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
   let broker: Broker | undefined;
   try {
@@ -116,7 +120,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
       const networks: NetworkSummary[] = [];
       for (const [i, net] of scenario.networks.entries()) {
         const write = (line: object): void => appendFileSync(roundsFile, JSON.stringify(value === undefined ? line : { sweep: value, ...line }) + '\n');
-        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, broker, write, log, o.signal));
+        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, broker, write, log, checkpoints, o.signal));
       }
       if (summary.sweep) summary.sweep.points.push({ value: value!, faults: scenario.faults, networks });
       else summary.networks = networks;
@@ -144,31 +148,15 @@ async function runNetwork(
   broker: Broker | undefined,
   write: (line: object) => void,
   log: (s: string) => void,
+  checkpoints: Map<string, Checkpoint>,
   signal?: AbortSignal,
 ): Promise<NetworkSummary> {
   const name = networkName(net);
   const insts = drawInstances(net, sc.seed);
-  const maxRounds = Math.max(0, ...sc.algorithms.filter(isDmp).map((a) => 2 * (a.iterations ?? 100)));
-  const refIterations = Math.max(100, Math.ceil(maxRounds / 2));
-  // Centralized WMMSE with global CSI, the yardstick: objective after every iteration, from the
-  // full-power start (p = Pmax; for MISO the start beams of channel-models.md section 3).
-  const wmmseHistory = new Array<number>(refIterations + 1).fill(0);
-  const wmmse100 = insts.map((inst) => {
-    let at100 = 0;
-    wmmseHistory[0] += objective(inst, runCentralized('full', inst));
-    runCentralized('wmmse', inst, {
-      iterations: refIterations,
-      onIteration: (t, d) => {
-        const v = objective(inst, d);
-        wmmseHistory[t] += v;
-        if (t === 100) at100 = v;
-      },
-    });
-    return at100;
-  });
+  const y = wmmseYardstick(insts, Math.ceil(Math.max(0, ...sc.algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2));
+  const refMean = y.wmmse100;
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
-  const refMean = mean(wmmse100);
-  const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: refMean, wmmseHistory: wmmseHistory.map((s) => s / insts.length), removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
+  const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: refMean, wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
   let coordinator: Coordinator | undefined;
   try {
     for (const alg of sc.algorithms) {
@@ -185,16 +173,16 @@ async function runNetwork(
         coordinator = await Coordinator.start({ broker: broker!, runId, log, signal });
         await coordinator.launch(net.K, sc.runtime.agentsPerProcess, sc.runtime.registerTimeoutS, (sc.faults.crash ?? []).map((c) => c.agent));
       }
-      const label = `${alg.name}-${alg.iterations ?? 100}`;
+      const label = algorithmLabel(alg);
       const runtime = coordinator ? (coordinator.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';
-      const e = await evalDmp(insts, { name: alg.name, iterations: alg.iterations }, {
+      const e = await evalDmp(insts, specOf(alg, checkpoints), {
         coordinator,
         roundDeadlineMs: sc.runtime.roundDeadlineMs,
         policy: sc.runtime.missingPolicy as MissingPolicy,
         faultsFor: (n) => faults[n],
         onRound: (instance, rec) => write({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: rec.objective / refMean }),
       });
-      out.algorithms.push({ algorithm: label, kind: 'dmp', runtime, ...summarise(e, refMean) });
+      out.algorithms.push({ algorithm: label, kind: 'dmp', runtime, ...summarise(e, refMean), overtakes: overtakes(e.history!, y) });
     }
   } finally {
     await coordinator?.shutdown();

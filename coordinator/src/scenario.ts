@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DMP_ALGORITHMS, MISSING_POLICIES } from '@dmpemu/dmp';
+import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
+import { readCheckpoint } from './checkpoints.ts';
 import { CENTRALIZED_ALGORITHMS, MODEL_NAMES } from '@dmpemu/wireless';
 import { UsageError } from './usageError.ts';
+import { formatIssues } from './zodIssues.ts';
 
 const posInt = z.number().int().positive();
 const posNum = z.number().positive();
@@ -26,10 +28,15 @@ const networkSchema = z.strictObject({
 }).refine((n) => n.dmin === undefined || n.dmax === undefined || n.dmin <= n.dmax, { message: 'dmin must not exceed dmax', path: ['dmin'] });
 
 const ALGORITHM_NAMES = [...DMP_ALGORITHMS, ...CENTRALIZED_ALGORITHMS] as const;
-/** `- wmmse` is short for `- { name: wmmse }`. */
+/**
+ * `- wmmse` is short for `- { name: wmmse }`. Learned algorithms name a checkpoint (a name in
+ * scenarios/models/ or a path) and may run more or fewer rounds than they were trained with.
+ */
 const algorithmSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { name: v } : v),
-  z.strictObject({ name: z.enum(ALGORITHM_NAMES), iterations: posInt.optional() }),
+  z
+    .strictObject({ name: z.enum(ALGORITHM_NAMES), iterations: posInt.optional(), checkpoint: z.string().optional(), rounds: posInt.optional() })
+    .refine((a) => !(LEARNED_DMP_ALGORITHMS as readonly string[]).includes(a.name) || a.checkpoint !== undefined, { message: 'a learned algorithm needs a checkpoint (name or path)', path: ['checkpoint'] }),
 );
 
 const runtimeSchema = z.strictObject({
@@ -113,6 +120,32 @@ export function isDmp(a: AlgorithmEntry): boolean {
   return (DMP_ALGORITHMS as readonly string[]).includes(a.name);
 }
 
+/** The name an algorithm has in tables and rounds.jsonl. */
+export function algorithmLabel(a: AlgorithmEntry): string {
+  if (a.checkpoint) return `${a.checkpoint.replace(/^.*\//, '').replace(/\.json$/, '')}${a.rounds ? `-r${a.rounds}` : ''}`;
+  return a.name === 'wmmse-dmp' ? `wmmse-dmp-${a.iterations ?? 100}` : a.name;
+}
+
+/** The checkpoints the scenario's algorithms name, loaded and verified (errors name the key). */
+export function loadCheckpoints(sc: Scenario): Map<string, Checkpoint> {
+  const out = new Map<string, Checkpoint>();
+  sc.algorithms.forEach((a, i) => {
+    if (a.checkpoint && !out.has(a.checkpoint)) out.set(a.checkpoint, readCheckpoint(a.checkpoint, `algorithms[${i}].checkpoint`));
+  });
+  return out;
+}
+
+/** What the agents are told to run for a DMP algorithm entry. */
+export function specOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): AlgorithmSpec {
+  return { name: a.name, iterations: a.iterations, rounds: a.rounds, checkpoint: a.checkpoint ? checkpoints.get(a.checkpoint) : undefined };
+}
+
+/** Rounds a DMP algorithm entry runs. */
+export function roundsOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): number {
+  if (a.name === 'wmmse-dmp') return 2 * (a.iterations ?? 100);
+  return a.rounds ?? checkpoints.get(a.checkpoint!)?.architecture.layers ?? 0;
+}
+
 export function networkName(n: NetworkSpec): string {
   return n.name ?? `${n.model}-k${n.K}`;
 }
@@ -120,6 +153,7 @@ export function networkName(n: NetworkSpec): string {
 /** Validate scenario data; errors name the offending key, e.g. `networks[0].K: ...`. */
 export function parseScenario(data: unknown, source: string): Scenario {
   const sc = parseOne(data, source);
+  loadCheckpoints(sc); // a missing or tampered checkpoint is rejected before anything starts
   // every value of a sweep must give a valid scenario too: check them all before anything starts
   if (sc.sweep) for (const v of sc.sweep.values) parseOne(withValue(data, sc.sweep.key, v), `${source} (sweep ${sc.sweep.key} = ${v})`);
   return sc;
@@ -149,11 +183,7 @@ export function sweepScenarios(sc: Scenario): { value?: number; scenario: Scenar
 function parseOne(data: unknown, source: string): Scenario {
   const r = scenarioSchema.safeParse(data);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => {
-    const key = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`)).join('') || '(top level)';
-    return `${key}: ${i.message}`;
-  });
-  throw new UsageError(`${source}: invalid scenario: ${lines.join('; ')}`);
+  throw new UsageError(`${source}: invalid scenario: ${formatIssues(r.error)}`);
 }
 
 export function loadScenario(path: string): Scenario {

@@ -1,8 +1,9 @@
 import Table from 'cli-table3';
-import { DMP_ALGORITHMS, type MissingPolicy } from '@dmpemu/dmp';
+import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, type MissingPolicy } from '@dmpemu/dmp';
+import { readCheckpoint } from '../checkpoints.ts';
 import type { CentralizedAlgorithm } from '@dmpemu/wireless';
 import { closeBroker, Coordinator, openBroker } from '../coordinator.ts';
-import { evalCentralized, evalDmp, ITERATIVE, mean, type Evaluation } from '../evaluation.ts';
+import { evalCentralized, evalDmp, ITERATIVE, mean, overtakes, wmmseYardstick, type Evaluation } from '../evaluation.ts';
 import { readInstancesFile } from '../instancesFile.ts';
 import { UsageError } from '../usageError.ts';
 
@@ -20,6 +21,9 @@ export interface EvalArgs {
   agentsPerProcess: number;
   roundDeadlineMs: number;
   policy: MissingPolicy;
+  /** Learned algorithms: checkpoint name (scenarios/models/) or path, and rounds to run. */
+  checkpoint?: string;
+  rounds?: number;
   log?: (s: string) => void;
 }
 
@@ -45,6 +49,14 @@ export interface EvalResult {
   bytesPerRound?: number;
   deaths?: Evaluation['deaths'];
   malformed?: number;
+  /** DMP: centralized WMMSE-100 (global CSI) on the same instances, and the run relative to it. */
+  wmmse100?: number;
+  normalised?: number;
+  normalisedHistory?: number[];
+  /** DMP: the smallest round count after which it beats centralized WMMSE with 10 / 30 / 100 iterations. */
+  overtakes?: Record<string, number | null>;
+  /** Learned algorithms: the checkpoint's hash. */
+  checkpoint?: string;
 }
 
 /** DMP form of an algorithm name: `wmmse` runs as `wmmse-dmp` under --runtime. */
@@ -55,9 +67,14 @@ function dmpName(name: string): string {
 }
 
 export async function evaluate(a: EvalArgs): Promise<EvalResult> {
+  const learned = (LEARNED_DMP_ALGORITHMS as readonly string[]).includes(a.algorithm);
+  if (learned && !a.checkpoint) throw new UsageError(`--algorithm ${a.algorithm} needs --checkpoint <name or path>`);
+  if (!learned && (a.checkpoint || a.rounds)) throw new UsageError(`--checkpoint and --rounds are for learned algorithms (${LEARNED_DMP_ALGORITHMS.join(', ')}), not ${a.algorithm}`);
+  const checkpoint = a.checkpoint ? readCheckpoint(a.checkpoint) : undefined;
+  const runtime = a.runtime ?? (learned ? 'inprocess' : undefined);
   const file = readInstancesFile(a.instances);
   const count = file.instances.length;
-  if (!a.runtime) {
+  if (!runtime) {
     if ((DMP_ALGORITHMS as readonly string[]).includes(a.algorithm)) throw new UsageError(`--algorithm ${a.algorithm} is a DMP algorithm: give --runtime nats or --runtime inprocess`);
     const e = evalCentralized(file.instances, a.algorithm as CentralizedAlgorithm, { iterations: a.iterations, seed: a.seed, history: a.history });
     const r: EvalResult = { algorithm: a.algorithm, instances: count, meanRate: mean(e.rates), rates: e.rates, seconds: e.seconds };
@@ -65,8 +82,8 @@ export async function evaluate(a: EvalArgs): Promise<EvalResult> {
     if (e.history) r.history = e.history;
     return r;
   }
-  const spec = { name: dmpName(a.algorithm), iterations: a.iterations };
-  const broker = a.runtime === 'nats' ? await openBroker(a.nats, a.log) : undefined;
+  const spec = { name: dmpName(a.algorithm), iterations: a.iterations, checkpoint, rounds: a.rounds };
+  const broker = runtime === 'nats' ? await openBroker(a.nats, a.log) : undefined;
   let c: Coordinator | undefined;
   try {
     if (broker) {
@@ -75,17 +92,23 @@ export async function evaluate(a: EvalArgs): Promise<EvalResult> {
     }
     const e = await evalDmp(file.instances, spec, { coordinator: c, roundDeadlineMs: a.roundDeadlineMs, policy: a.policy });
     const { rates, seconds, history, rounds, ...rest } = e;
+    const y = wmmseYardstick(file.instances, Math.ceil((rounds ?? 0) / 2));
     return {
       algorithm: a.algorithm,
       instances: count,
       meanRate: mean(rates),
       rates,
       seconds,
-      iterations: a.iterations,
+      iterations: learned ? undefined : a.iterations,
       runtime: c ? (c.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess',
       rounds,
       history,
       ...rest,
+      wmmse100: y.wmmse100,
+      normalised: mean(rates) / y.wmmse100,
+      normalisedHistory: history!.map((h) => h / y.wmmse100),
+      overtakes: overtakes(history!, y),
+      checkpoint: checkpoint?.hash,
     };
   } finally {
     await c?.shutdown();
@@ -105,5 +128,10 @@ export function formatEval(r: EvalResult): string {
     ((r.seconds * 1000) / r.instances).toFixed(3),
     r.meanRoundLatencyMs !== undefined ? r.meanRoundLatencyMs.toFixed(2) : '-',
   ]);
+  if (r.normalised !== undefined) {
+    const o = r.overtakes!;
+    const when = (k: string): string => (o[k] === null ? 'never' : `after ${o[k]} rounds`);
+    return `${table.toString()}\n${(100 * r.normalised).toFixed(1)}% of centralized WMMSE-100 (${r.wmmse100!.toFixed(4)}); beats WMMSE-10 ${when('wmmse10')}, WMMSE-30 ${when('wmmse30')}, WMMSE-100 ${when('wmmse100')}`;
+  }
   return table.toString();
 }

@@ -4,10 +4,10 @@ import { wcgcnDmp } from './wcgcnDmp.ts';
 import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
 import { wmmseDmp } from './wmmseDmp.ts';
 
-/** DMP algorithms by name: the one place a spec shipped over the wire becomes code. */
-export const DMP_ALGORITHMS = ['wmmse-dmp'] as const;
 /** Learned DMP algorithms: their spec must carry a checkpoint (`AlgorithmSpec.checkpoint`). */
 export const LEARNED_DMP_ALGORITHMS = ['wcgcn'] as const;
+/** DMP algorithms by name: the one place a spec shipped over the wire becomes code. */
+export const DMP_ALGORITHMS = ['wmmse-dmp', ...LEARNED_DMP_ALGORITHMS] as const;
 
 /** The algorithm of `spec` for nodes with `Nt` transmit antennas (wmmse-dmp: power control, or beamforming when Nt > 1). */
 export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unknown> {
@@ -19,9 +19,9 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
       if (c === undefined) throw new Error('wcgcn: the algorithm spec has no checkpoint (train one with @dmpemu/gnn or load one with loadCheckpoint)');
       assertCheckpoint(c, 'wcgcn checkpoint');
       verifyCheckpoint(c);
-      return wcgcnDmp(c) as DmpAlgorithm<unknown>;
+      return wcgcnDmp(c, spec.rounds) as DmpAlgorithm<unknown>;
     }
     default:
-      throw new Error(`unknown DMP algorithm ${JSON.stringify(spec.name)}: expected one of ${[...DMP_ALGORITHMS, ...LEARNED_DMP_ALGORITHMS].join(', ')}`);
+      throw new Error(`unknown DMP algorithm ${JSON.stringify(spec.name)}: expected one of ${DMP_ALGORITHMS.join(', ')}`);
   }
 }

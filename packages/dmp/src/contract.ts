@@ -41,4 +41,6 @@ export interface AlgorithmSpec {
   iterations?: number;
   /** Learned algorithms (wcgcn): the trained model, verified against its hash before use. */
   checkpoint?: Checkpoint;
+  /** Learned algorithms: rounds to run (default: the layers it was trained with; the layers share weights). */
+  rounds?: number;
 }

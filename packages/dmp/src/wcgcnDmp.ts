@@ -105,8 +105,9 @@ export interface WcgcnState {
  * code, x_k starts with p_k = Pmax and keeps g_kk, w_k. Output [p_k].
  * `c` must be verified (createAlgorithm does); its shapes are checked here.
  */
-export function wcgcnDmp(c: Checkpoint): DmpAlgorithm<WcgcnState> {
+export function wcgcnDmp(c: Checkpoint, rounds = c.architecture.layers): DmpAlgorithm<WcgcnState> {
   validateWcgcn(c);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`wcgcn: rounds must be a positive integer, got ${rounds}`);
   const a = c.architecture;
   const mlp1 = new Mlp(a.mlp1, c, 'mlp1', a.mlp1Output === 'relu');
   const mlp2 = new Mlp(a.mlp2, c, 'mlp2', false);
@@ -117,7 +118,7 @@ export function wcgcnDmp(c: Checkpoint): DmpAlgorithm<WcgcnState> {
   const f = a.features;
   return {
     name: 'wcgcn',
-    rounds: a.layers,
+    rounds,
     period: 1,
     init(view) {
       const n = view.neighbours.length;

@@ -35,6 +35,11 @@ export interface TrainOptions {
   /** Extra provenance recorded in the checkpoint (scenario, model options...). */
   training?: Record<string, unknown>;
   onStep?: (s: TrainStep) => void;
+  /** Every `every` steps (and at the end), a checkpoint of the model so far (validation, saving). */
+  every?: number;
+  onCheckpoint?: (c: Checkpoint, stepsDone: number) => void | Promise<void>;
+  /** Stop early when aborted; the checkpoint returned holds the steps done so far. */
+  signal?: AbortSignal;
 }
 
 function batchSource(o: TrainOptions, rng: Rng): () => Instance[] {
@@ -83,7 +88,16 @@ export async function train(o: TrainOptions): Promise<Checkpoint> {
   let K = 0;
   const t0 = performance.now();
   try {
-    for (let step = 0; step < o.steps; step++) {
+    const stepsBefore = Number(o.init?.training.steps ?? 0);
+    const snapshot = (done: number, seconds: number): Checkpoint => {
+      const tail = losses.slice(-Math.min(10, losses.length));
+      return toCheckpoint(model, {
+        training: { ...o.training, seed: o.seed, steps: stepsBefore + done, batch: o.batch, lr, optimizer: 'adam', backend, samples: (stepsBefore + done) * o.batch, K },
+        metrics: { initialLoss: losses[0], finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length, seconds, samplesPerSecond: (done * o.batch) / seconds },
+      });
+    };
+    let done = 0;
+    for (let step = 0; step < o.steps && !o.signal?.aborted; step++) {
       const s0 = performance.now();
       const d = denseBatch(next(), model.architecture.features);
       K = d.K;
@@ -94,13 +108,12 @@ export async function train(o: TrainOptions): Promise<Checkpoint> {
       if (!Number.isFinite(value)) throw new Error(`train: loss is ${value} at step ${step}`);
       losses.push(value);
       o.onStep?.({ step, loss: value, samplesPerSecond: o.batch / ((performance.now() - s0) / 1000) });
+      done = step + 1;
+      if (o.every && o.onCheckpoint && done % o.every === 0 && done < o.steps) await o.onCheckpoint(snapshot(done, (performance.now() - t0) / 1000), done);
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const tail = losses.slice(-Math.min(10, losses.length));
-    return toCheckpoint(model, {
-      training: { ...o.training, seed: o.seed, steps: o.steps, batch: o.batch, lr, optimizer: 'adam', backend, samples: o.steps * o.batch, K },
-      metrics: { initialLoss: losses[0], finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length, seconds, samplesPerSecond: (o.steps * o.batch) / seconds },
-    });
+    const final = snapshot(done, (performance.now() - t0) / 1000);
+    await o.onCheckpoint?.(final, done);
+    return final;
   } finally {
     optimizer.dispose();
     disposeWcgcn(model);

@@ -36,6 +36,7 @@ const localViewSchema = z.strictObject({
 export const algorithmSpecSchema = z.strictObject({
   name: z.string(),
   iterations: int.positive().optional(),
+  rounds: int.positive().optional(),
   checkpoint: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -64,7 +65,7 @@ export const configureSchema = z.strictObject({
     .optional(),
 });
 /** The algorithm spec travels as plain data; @dmpemu/dmp's AlgorithmSpec is the typed view of it. */
-export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view' | 'algorithm'> & { view: LocalView; algorithm: { name: string; iterations?: number; checkpoint?: object } };
+export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view' | 'algorithm'> & { view: LocalView; algorithm: { name: string; iterations?: number; rounds?: number; checkpoint?: object } };
 
 export const readySchema = z.strictObject({ type: z.literal('ready'), job: index, k: index });
 export const refusedSchema = z.strictObject({ type: z.literal('refused'), job: index, k: index, reason: z.string() });

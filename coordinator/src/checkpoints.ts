@@ -1,0 +1,51 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCheckpoint, verifyCheckpoint, type Checkpoint } from '@dmpemu/dmp';
+import { UsageError } from './usageError.ts';
+
+/** Where the repository's trained checkpoints live, and their manifest. */
+export const MODELS_DIR = fileURLToPath(new URL('../../scenarios/models/', import.meta.url));
+
+/** A checkpoint path from a name (`wcgcn-rayleigh-k50-snr10` in scenarios/models/) or a path. */
+export function checkpointPath(ref: string): string {
+  if (ref.endsWith('.json') || ref.includes('/')) return resolve(ref);
+  return join(MODELS_DIR, `${ref}.json`);
+}
+
+/** Load and verify a checkpoint; a missing or broken one is a UsageError naming it. */
+export function readCheckpoint(ref: string, what = '--checkpoint'): Checkpoint {
+  const path = checkpointPath(ref);
+  if (!existsSync(path)) throw new UsageError(`${what} ${ref}: no checkpoint at ${path}`);
+  try {
+    const c = loadCheckpoint(path);
+    verifyCheckpoint(c);
+    return c;
+  } catch (e) {
+    throw new UsageError(`${what} ${ref}: ${(e as Error).message}`);
+  }
+}
+
+/** One line of scenarios/models/manifest.json: how a checkpoint was trained and what it scored. */
+export interface ManifestEntry {
+  name: string;
+  file: string;
+  hash: string;
+  architecture: string;
+  network: Record<string, unknown>;
+  training: Record<string, unknown>;
+  /** Mean WSR of the model (its T rounds, in process) / centralized WMMSE-100, on the validation instances. */
+  validationRatio: number;
+  validationInstances: number;
+  trainedAt: string;
+  command: string;
+}
+
+/** Add or replace the entry of `e.name` in the manifest of `dir`. */
+export function updateManifest(dir: string, e: ManifestEntry): void {
+  const file = join(dir, 'manifest.json');
+  const entries: ManifestEntry[] = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
+  const next = entries.filter((x) => x.name !== e.name).concat(e).sort((a, b) => a.name.localeCompare(b.name));
+  writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+}

@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import cliProgress from 'cli-progress';
+import { runInProcess, saveCheckpoint, type Checkpoint } from '@dmpemu/dmp';
+import { generateInstance, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
+import { readCheckpoint, updateManifest } from '../checkpoints.ts';
+import type { TrainScenario } from '../trainScenario.ts';
+import { UsageError } from '../usageError.ts';
+
+export interface TrainArgs {
+  resume: boolean;
+  /** Override training.steps. */
+  steps?: number;
+  quiet: boolean;
+  command: string;
+  log: (s: string) => void;
+}
+
+/** Mean objective of the checkpoint (its T rounds, in process) over the mean of WMMSE-100. */
+export function validationRatio(c: Checkpoint, insts: Instance[], wmmse100: number): number {
+  const rates = insts.map((inst) => runInProcess(inst, { name: 'wcgcn', checkpoint: c }).history.at(-1)!);
+  return rates.reduce((a, b) => a + b, 0) / insts.length / wmmse100;
+}
+
+/**
+ * `dmpemu train`: train a WCGCN on the scenario's network with a progress bar (samples/s, loss,
+ * validation ratio to WMMSE-100, backend), saving the checkpoint every `validation.every` steps and
+ * on SIGINT/SIGTERM; `resume` continues from the saved checkpoint up to the total step count.
+ */
+export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<string> {
+  const { train, ensureBackend } = await import('@dmpemu/gnn'); // TensorFlow.js only when training
+  const out = join(sc.output.dir, `${sc.name}.json`);
+  mkdirSync(sc.output.dir, { recursive: true });
+  const total = a.steps ?? sc.training.steps;
+  let init: Checkpoint | undefined;
+  if (a.resume) {
+    if (!existsSync(out)) throw new UsageError(`--resume: no checkpoint at ${out} to resume from`);
+    init = readCheckpoint(out, '--resume');
+  }
+  const done0 = Number(init?.training.steps ?? 0);
+  if (done0 >= total) return `${out} already has ${done0} of ${total} steps; nothing to do`;
+  const { model, K, ...options } = sc.network;
+  const draw = (seed: number, label: string, n: number): Instance[] => Array.from({ length: n }, (_, i) => generateInstance(model, Rng.derive(seed, `${label}/${i}`), { K, ...options }));
+  const trainSet = sc.training.samples > 0 ? draw(sc.training.seed, 'train', sc.training.samples) : undefined;
+  const valSet = draw(sc.validation.seed, 'validation', sc.validation.instances);
+  const wmmse100 = valSet.reduce((s, inst) => s + objective(inst, runCentralized('wmmse', inst, { iterations: 100 })), 0) / valSet.length;
+  const backend = await ensureBackend();
+  const bar = new cliProgress.SingleBar(
+    { format: `${sc.name} [{bar}] {value}/{total} steps | {sps} samples/s | loss {loss} | {val} of WMMSE-100 | ${backend}`, noTTYOutput: true, notTTYSchedule: 10_000, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  if (!a.quiet) bar.start(total, done0, { sps: '-', loss: '-', val: '-' });
+  let lastRatio = NaN;
+  const abort = new AbortController();
+  const stop = (sig: string) => () => abort.abort(sig);
+  const onInt = stop('SIGINT'), onTerm = stop('SIGTERM');
+  process.once('SIGINT', onInt).once('SIGTERM', onTerm);
+  const t0 = performance.now();
+  let final: Checkpoint;
+  try {
+    final = await train({
+      instances: trainSet,
+      generator: trainSet ? undefined : (rng) => generateInstance(model, rng, { K, ...options }),
+      steps: total - done0,
+      batch: sc.training.batch,
+      lr: sc.training.lr,
+      seed: `${sc.training.seed}/${done0}`,
+      init,
+      architecture: sc.architecture,
+      features: sc.architecture.features,
+      training: { scenario: sc.name, network: sc.network, samples: sc.training.samples || 'fresh per batch' },
+      every: sc.validation.every,
+      signal: abort.signal,
+      onStep: (s) => a.quiet || bar.update(done0 + s.step + 1, { sps: s.samplesPerSecond.toFixed(0), loss: s.loss.toFixed(4) }),
+      onCheckpoint: (c) => {
+        lastRatio = validationRatio(c, valSet, wmmse100);
+        c.metrics.validationRatio = lastRatio;
+        saveCheckpoint(`${out}.tmp`, c);
+        renameSync(`${out}.tmp`, out);
+        if (!a.quiet) bar.update({ val: `${(100 * lastRatio).toFixed(1)}%` });
+      },
+    });
+  } finally {
+    process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+    if (!a.quiet) bar.stop();
+  }
+  const steps = Number(final.training.steps);
+  updateManifest(sc.output.dir, {
+    name: sc.name,
+    file: `${sc.name}.json`,
+    hash: final.hash,
+    architecture: `wcgcn T=${final.architecture.layers} mlp1 ${final.architecture.mlp1.join('-')} mlp2 ${final.architecture.mlp2.join('-')} ${final.architecture.aggregation} ${final.architecture.features.transform}`,
+    network: sc.network,
+    training: { steps, batch: sc.training.batch, lr: sc.training.lr, samples: sc.training.samples, seed: sc.training.seed, backend, secondsThisRun: (performance.now() - t0) / 1000 },
+    validationRatio: lastRatio,
+    validationInstances: valSet.length,
+    trainedAt: new Date().toISOString(),
+    command: a.command,
+  });
+  const status = abort.signal.aborted ? `interrupted (${String(abort.signal.reason)}) at step ${steps} of ${total}; continue with --resume` : `trained ${steps} steps`;
+  return `${status}: ${out} (hash ${final.hash.slice(0, 12)}), ${(100 * lastRatio).toFixed(1)}% of WMMSE-100 on ${valSet.length} validation instances`;
+}

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { loadCheckpoint, runInProcess, type Checkpoint } from '@dmpemu/dmp';
+import { decode, encode, subjects } from '@dmpemu/wire';
+import { localView, rayleighInstance, Rng, withMissingCsi } from '@dmpemu/wireless';
+import { Coordinator } from '../coordinator/src/coordinator.ts';
+import { parseScenario } from '../coordinator/src/scenario.ts';
+
+const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'dmpemu-learned-'));
+
+/** A small checkpoint trained by the CLI itself (a few steps: this checks plumbing, not quality). */
+async function trainTiny(): Promise<{ path: string; c: Checkpoint; out: string }> {
+  const sc = join(dir, 'tiny.yaml');
+  writeFileSync(sc, ['name: tiny', 'network: { model: rayleigh-ic, K: 6, snrDb: 10 }', 'architecture: { layers: 2, mlp1: [5, 8, 8], mlp2: [11, 8, 1] }', 'training: { samples: 64, steps: 4, batch: 16, seed: 3 }', 'validation: { instances: 8, every: 2 }', `output: { dir: ${dir} }`].join('\n'));
+  const { stdout } = await run(process.execPath, [CLI, 'train', sc, '--quiet']);
+  const path = join(dir, 'tiny.json');
+  return { path, c: loadCheckpoint(path), out: stdout };
+}
+
+describe('learned DMP (WCGCN) end to end', () => {
+  it('dmpemu train writes a verified checkpoint and a manifest line; --resume continues to the new total', async () => {
+    const { c, out } = await trainTiny();
+    expect(out).toMatch(/^trained 4 steps: .*tiny\.json \(hash [0-9a-f]{12}\), \d+\.\d% of WMMSE-100 on 8 validation instances/);
+    expect(c.training.steps).toBe(4);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toHaveLength(1);
+    expect(manifest[0]).toMatchObject({ name: 'tiny', file: 'tiny.json', hash: c.hash, validationInstances: 8 });
+    const { stdout } = await run(process.execPath, [CLI, 'train', join(dir, 'tiny.yaml'), '--resume', '--steps', '6', '--quiet']);
+    expect(stdout).toMatch(/^trained 6 steps/);
+    expect(loadCheckpoint(join(dir, 'tiny.json')).training.steps).toBe(6);
+  });
+
+  it('runs decentralised over NATS exactly as in process, with partial CSI', async () => {
+    const { c } = await trainTiny();
+    const inst = withMissingCsi(rayleighInstance(new Rng(5), { K: 6, snrDb: 10 }), { select: 'uniform', fraction: 0.4 }, new Rng(1));
+    const co = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await co.launch(6, 3);
+      for (const rounds of [undefined, 5]) {
+        const spec = { name: 'wcgcn', checkpoint: c, rounds };
+        const r = await co.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip' });
+        const local = runInProcess(inst, spec);
+        expect(r.rounds.map((x) => x.objective)).toEqual(local.history);
+        expect(r.rounds).toHaveLength(rounds ?? 2);
+      }
+    } finally {
+      await co.shutdown();
+    }
+  });
+
+  it('an agent refuses weights whose hash does not match', async () => {
+    const { c } = await trainTiny();
+    const tampered = structuredClone(c);
+    tampered.weights['mlp2.0.bias'].data[0] += 1e-3;
+    const co = await Coordinator.start({ broker: inject('natsUrl') });
+    const nc = await connect({ servers: inject('natsUrl') });
+    try {
+      await co.launch(2, 2);
+      const inst = rayleighInstance(new Rng(1), { K: 2, snrDb: 10 });
+      const msg = { type: 'configure', job: 99, view: localView(inst, 0), algorithm: { name: 'wcgcn', checkpoint: tampered }, roundDeadlineMs: 1000, policy: 'skip', fromRound: 0 };
+      const reply = decode((await nc.request(subjects(co.runId).agent(0), encode(msg), { timeout: 5000 })).data);
+      expect(reply).toMatchObject({ type: 'refused', job: 99, k: 0 });
+      expect((reply as { reason: string }).reason).toMatch(new RegExp(`^checkpoint hash mismatch: expected ${c.hash}, got [0-9a-f]{64}$`));
+      await expect(co.runJob(inst, { name: 'wcgcn', checkpoint: tampered }, { roundDeadlineMs: 1000, policy: 'skip' })).rejects.toThrow(`checkpoint hash mismatch: expected ${c.hash}`);
+    } finally {
+      await nc.close();
+      await co.shutdown();
+    }
+  });
+
+  it('a scenario naming a missing checkpoint is rejected before anything starts', () => {
+    expect(() => parseScenario({ name: 'x', networks: [{ model: 'rayleigh-ic', K: 4 }], algorithms: [{ name: 'wcgcn', checkpoint: join(dir, 'nope.json') }] }, 's.yaml')).toThrow(
+      `algorithms[0].checkpoint ${join(dir, 'nope.json')}: no checkpoint at ${join(dir, 'nope.json')}`,
+    );
+    expect(() => parseScenario({ name: 'x', networks: [{ model: 'rayleigh-ic', K: 4 }], algorithms: ['wcgcn'] }, 's.yaml')).toThrow('s.yaml: invalid scenario: algorithms[0].checkpoint: a learned algorithm needs a checkpoint (name or path)');
+  });
+});
