@@ -1,0 +1,45 @@
+import { performance } from 'node:perf_hooks';
+import { runInProcess, type Checkpoint } from '@dmpemu/dmp';
+import { generateInstance, localViews, Rng, wmmsePower, type Instance } from '@dmpemu/wireless';
+
+/**
+ * Training throughput (samples/s) per TensorFlow.js backend that loads, and the time of one
+ * decentralised WCGCN inference (all agents, in process) against centralized WMMSE-100 on the
+ * same D2D instances (the papers' Fig. 4 comparison, on this CPU).
+ */
+export async function benchGnn(): Promise<void> {
+  const { selectBackend, train, TF_BACKENDS } = await import('@dmpemu/gnn');
+  console.log('\n## WCGCN training throughput (3 layers, MLP1 5-32-32, MLP2 35-16-1, batch 64)');
+  let checkpoint: Checkpoint | undefined;
+  for (const b of TF_BACKENDS) {
+    const loaded = await selectBackend([b]).then(
+      () => true,
+      () => false,
+    );
+    if (!loaded) {
+      console.log(`${b.padEnd(14)} not available here`);
+      continue;
+    }
+    for (const K of [10, 50]) {
+      const steps = K === 10 ? 12 : 4;
+      const sps: number[] = [];
+      const c = await train({ generator: (rng) => generateInstance('rayleigh-ic', rng, { K, snrDb: 10 }), steps, batch: 64, seed: 1, onStep: (s) => s.step > 0 && sps.push(s.samplesPerSecond) });
+      if (K === 10) checkpoint = c;
+      console.log(`${b.padEnd(14)} K=${String(K).padEnd(4)} ${(sps.reduce((a, x) => a + x, 0) / sps.length).toFixed(0).padStart(6)} samples/s`);
+    }
+  }
+  console.log('\n## Inference: WCGCN (3 rounds, every agent in one process, typed arrays; local views prebuilt) vs centralized WMMSE-100, d2d with CSI range 300 m');
+  for (const [K, field, reps] of [[50, 1000, 10], [200, 2000, 3], [1000, 4472, 1]] as const) {
+    const insts: Instance[] = Array.from({ length: reps }, (_, n) => generateInstance('d2d', Rng.derive(K, n), { K, field, csiRange: 300 }));
+    const time = (f: (i: Instance) => void): number => {
+      f(insts[0]);
+      const t0 = performance.now();
+      for (const i of insts) f(i);
+      return (performance.now() - t0) / reps;
+    };
+    const views = new Map(insts.map((i) => [i, localViews(i)]));
+    const gnn = time((i) => runInProcess(i, { name: 'wcgcn', checkpoint }, { views: views.get(i), history: false }));
+    const wmmse = time((i) => wmmsePower(i, { iterations: 100 }));
+    console.log(`K=${String(K).padEnd(5)} WCGCN ${gnn.toFixed(1).padStart(8)} ms   WMMSE-100 ${wmmse.toFixed(1).padStart(8)} ms   WMMSE / WCGCN x${(wmmse / gnn).toFixed(1)}`);
+  }
+}
