@@ -23,6 +23,11 @@ describe('scenario validation', () => {
     [{ ...ok, runtime: { kind: 'mpi' } }, 's.yaml: invalid scenario: runtime.kind: Invalid option: expected one of "nats"|"inprocess"'],
     [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin must not exceed dmax'],
     [{ name: 'x', algorithms: ['wmmse'] }, 's.yaml: invalid scenario: networks: Invalid input: expected array, received undefined'],
+    [{ ...ok, algorithms: [{ name: 'wmmse', networks: ['k9'] }] }, 's.yaml: invalid scenario: algorithms[0].networks[0]: no network named "k9" (networks: rayleigh-ic-k5)'],
+    [{ ...ok, faults: { crash: [{ agent: 5, round: 1 }] } }, 's.yaml: invalid scenario: faults.crash[0].agent: agent 5 does not exist in a network of K=5'],
+    [{ ...ok, runtime: { kind: 'inprocess' }, faults: { brokerRestart: [{ round: 1 }] } }, 's.yaml: invalid scenario: faults.brokerRestart: brokerRestart needs runtime.kind nats'],
+    [{ ...ok, faults: { missingCsi: { select: 'distance' } } }, 's.yaml: invalid scenario: faults.missingCsi.distance: select "distance" needs distance (metres)'],
+    [{ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0, 1.5] } }, 's.yaml (sweep faults.messageLoss.probability = 1.5): invalid scenario: faults.messageLoss.probability: Too big: expected number to be <=1'],
   ])('rejects %j', (data, message) => {
     expect(() => parseScenario(data, 's.yaml')).toThrow(message);
     try {

@@ -153,13 +153,14 @@ async function runNetwork(
 ): Promise<NetworkSummary> {
   const name = networkName(net);
   const insts = drawInstances(net, sc.seed);
-  const y = wmmseYardstick(insts, Math.ceil(Math.max(0, ...sc.algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2));
+  const algorithms = sc.algorithms.filter((a) => !a.networks || a.networks.includes(name));
+  const y = wmmseYardstick(insts, Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2));
   const refMean = y.wmmse100;
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
   const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: refMean, wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
   let coordinator: Coordinator | undefined;
   try {
-    for (const alg of sc.algorithms) {
+    for (const alg of algorithms) {
       if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
       log(`${name}: ${alg.name}${alg.iterations ? ` (${alg.iterations} iterations)` : ''} on ${insts.length} instance(s)`);
       if (!isDmp(alg)) {

@@ -35,7 +35,14 @@ const ALGORITHM_NAMES = [...DMP_ALGORITHMS, ...CENTRALIZED_ALGORITHMS] as const;
 const algorithmSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { name: v } : v),
   z
-    .strictObject({ name: z.enum(ALGORITHM_NAMES), iterations: posInt.optional(), checkpoint: z.string().optional(), rounds: posInt.optional() })
+    .strictObject({
+      name: z.enum(ALGORITHM_NAMES),
+      iterations: posInt.optional(),
+      checkpoint: z.string().optional(),
+      rounds: posInt.optional(),
+      /** Run only on these networks (by name); default all. */
+      networks: z.array(z.string()).min(1).optional(),
+    })
     .refine((a) => !(LEARNED_DMP_ALGORITHMS as readonly string[]).includes(a.name) || a.checkpoint !== undefined, { message: 'a learned algorithm needs a checkpoint (name or path)', path: ['checkpoint'] }),
 );
 
@@ -101,6 +108,12 @@ export const scenarioSchema = z.strictObject({
     if (runtime.nats) ctx.addIssue({ code: 'custom', path: ['faults', 'brokerRestart'], message: 'brokerRestart needs the embedded nats-server: remove runtime.nats' });
   }
   if (faults.messageDelay || faults.stragglers) needNats(faults.messageDelay ? 'messageDelay' : 'stragglers');
+  const names = new Set(networks.map(networkName));
+  sc.algorithms.forEach((a, i) =>
+    a.networks?.forEach((n, j) => {
+      if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['algorithms', i, 'networks', j], message: `no network named ${JSON.stringify(n)} (networks: ${[...names].join(', ')})` });
+    }),
+  );
   faults.crash?.forEach((c, i) => {
     if (c.agent >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'crash', i, 'agent'], message: `agent ${c.agent} does not exist in a network of K=${minK}` });
   });
