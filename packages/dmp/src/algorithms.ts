@@ -1,11 +1,12 @@
 import type { AlgorithmSpec, DmpAlgorithm } from './contract.ts';
 import { assertCheckpoint, verifyCheckpoint } from './checkpoint.ts';
+import { pcgnnDmp } from './pcgnnDmp.ts';
 import { wcgcnDmp } from './wcgcnDmp.ts';
 import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
 import { wmmseDmp } from './wmmseDmp.ts';
 
 /** Learned DMP algorithms: their spec must carry a checkpoint (`AlgorithmSpec.checkpoint`). */
-export const LEARNED_DMP_ALGORITHMS = ['wcgcn'] as const;
+export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn'] as const;
 /** DMP algorithms by name: the one place a spec shipped over the wire becomes code. */
 export const DMP_ALGORITHMS = ['wmmse-dmp', ...LEARNED_DMP_ALGORITHMS] as const;
 
@@ -17,9 +18,16 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
     case 'wcgcn': {
       const c = spec.checkpoint;
       if (c === undefined) throw new Error('wcgcn: the algorithm spec has no checkpoint (train one with @dmpemu/gnn or load one with loadCheckpoint)');
-      assertCheckpoint(c, 'wcgcn checkpoint');
+      assertCheckpoint(c, 'wcgcn checkpoint', 'wcgcn');
       verifyCheckpoint(c);
       return wcgcnDmp(c, spec.rounds) as DmpAlgorithm<unknown>;
+    }
+    case 'pcgnn': {
+      const c = spec.checkpoint;
+      if (c === undefined) throw new Error('pcgnn: the algorithm spec has no checkpoint (train one with @dmpemu/gnn, kind pcgnn, or load one with loadCheckpoint)');
+      assertCheckpoint(c, 'pcgnn checkpoint', 'pcgnn');
+      verifyCheckpoint(c);
+      return pcgnnDmp(c, spec.rounds) as DmpAlgorithm<unknown>;
     }
     default:
       throw new Error(`unknown DMP algorithm ${JSON.stringify(spec.name)}: expected one of ${DMP_ALGORITHMS.join(', ')}`);

@@ -5,7 +5,8 @@ import type { Aggregation } from './contract.ts';
 /**
  * Learned-model checkpoints: architecture, weights, how they were trained and a content hash.
  * Plain data with typed arrays, so a checkpoint is shipped to agents as it is and read without
- * TensorFlow.js (agents run the layers with typed-array arithmetic, wcgcnDmp.ts).
+ * TensorFlow.js (agents run the layers with typed-array arithmetic: wcgcnDmp.ts, pcgnnDmp.ts;
+ * the centralized MLP baseline: mlpInference.ts).
  */
 export const CHECKPOINT_FORMAT = 'dmpemu-checkpoint/1';
 
@@ -39,7 +40,52 @@ export interface WcgcnArchitecture {
   features: FeatureScaling;
 }
 
-export type CheckpointArchitecture = WcgcnArchitecture;
+/**
+ * PCGNN for power control (eqs. 20-21 of gnn-wireless-theory-to-practice-dmp.md): node and edge
+ * features embedded by one ReLU layer each (eq. 20), then T layers of
+ * x_k^(t+1) = d_k^(t) = MAX_{j in N(k)} ReLU(W1^(t) x_k^(t) + W2 e_jk + W3^(t) x_j^(t) + b^(t))
+ * with W1^(t), W3^(t), b^(t) per layer and the edge weight W2 shared by the layers (eq. 21), and
+ * p_k = sigmoid(MLP(d_k^(T))) Pmax. Its layers do not share weights: it runs exactly T rounds.
+ */
+export interface PcgnnArchitecture {
+  kind: 'pcgnn';
+  task: 'power';
+  /** T: layers = communication rounds. */
+  layers: number;
+  /** Width H of the node states x_k^(t) (the node embedding, every d_k^(t)). */
+  hidden: number;
+  /** Width of the edge embedding e_jk. */
+  edgeEmbedding: number;
+  /** Hidden widths of the output MLP (H -> head... -> 1, ReLU between, then the sigmoid); may be empty. */
+  head: number[];
+  /** `max` is the paper's; `sum` and `mean` are offered for ablations. */
+  aggregation: Aggregation;
+  features: FeatureScaling;
+}
+
+/**
+ * The centralized MLP baseline (PCNet-style, section V-A of mpgnn-wcgcn-scalable-rrm.md): the
+ * K x K channel amplitudes (scaled like the GNNs' inputs) and the K weights -> ReLU hidden layers
+ * -> K sigmoids times Pmax. It needs the whole channel, so it is not a DMP algorithm and has no
+ * rounds (`layers` is never set), and it only runs on networks of exactly K pairs.
+ */
+export interface MlpArchitecture {
+  kind: 'mlp';
+  task: 'power';
+  /** Pairs the network has: input K^2 + K, output K. */
+  K: number;
+  /** Hidden layer widths (PCNet: 200, 80, 80). */
+  hidden: number[];
+  features: FeatureScaling;
+  /** An MLP runs no communication rounds. */
+  layers?: undefined;
+}
+
+export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture;
+export type ArchitectureKind = CheckpointArchitecture['kind'];
+export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp'];
+/** The architecture type of one kind. */
+export type ArchitectureOf<K extends ArchitectureKind> = Extract<CheckpointArchitecture, { kind: K }>;
 
 /** One weight tensor, row-major. Dense kernels are [in, out] (y = x W + b). */
 export interface WeightTensor {
@@ -47,9 +93,10 @@ export interface WeightTensor {
   data: Float32Array | Float64Array;
 }
 
-export interface Checkpoint {
+/** A checkpoint of one architecture type. */
+export interface CheckpointOf<A extends CheckpointArchitecture> {
   format: typeof CHECKPOINT_FORMAT;
-  architecture: CheckpointArchitecture;
+  architecture: A;
   weights: Record<string, WeightTensor>;
   /** Free-form provenance: scenario, seed, backend, steps, batch, learning rate... */
   training: Record<string, unknown>;
@@ -57,6 +104,18 @@ export interface Checkpoint {
   metrics: Record<string, unknown>;
   /** sha256 (hex) of the architecture and weights: `weightsHash`. */
   hash: string;
+}
+
+/**
+ * A checkpoint: `Checkpoint` is the union over the architectures (narrowed by assertCheckpoint with
+ * a kind), `Checkpoint<WcgcnArchitecture>` one kind.
+ */
+export type Checkpoint<A extends CheckpointArchitecture = CheckpointArchitecture> = A extends CheckpointArchitecture ? CheckpointOf<A> : never;
+
+/** What the hash covers. */
+export interface HashedContent {
+  architecture: CheckpointArchitecture;
+  weights: Record<string, WeightTensor>;
 }
 
 /** JSON key order is not part of the content: objects are serialised with sorted keys. */
@@ -74,7 +133,7 @@ function canonicalJson(v: unknown): string {
  * order its name, shape and values as little-endian float64 (a float32 tensor and its exact
  * float64 copy hash alike: the hash names the function the model computes, not the storage).
  */
-export function weightsHash(c: Pick<Checkpoint, 'architecture' | 'weights'>): string {
+export function weightsHash(c: HashedContent): string {
   const h = createHash('sha256');
   h.update(`${CHECKPOINT_FORMAT}\n${canonicalJson(c.architecture)}\n`);
   for (const name of Object.keys(c.weights).sort()) {
@@ -88,16 +147,16 @@ export function weightsHash(c: Pick<Checkpoint, 'architecture' | 'weights'>): st
 }
 
 /** Throws unless the checkpoint's hash matches its architecture and weights. */
-export function verifyCheckpoint(c: Checkpoint): void {
+export function verifyCheckpoint(c: HashedContent & { hash: string }): void {
   const actual = weightsHash(c);
   if (actual !== c.hash) throw new Error(`checkpoint hash mismatch: expected ${c.hash}, got ${actual}`);
 }
 
 /** A checkpoint with its hash filled in. */
-export function makeCheckpoint(c: Omit<Checkpoint, 'format' | 'hash'>): Checkpoint {
-  const out: Checkpoint = { format: CHECKPOINT_FORMAT, ...c, hash: '' };
+export function makeCheckpoint<A extends CheckpointArchitecture>(c: Omit<CheckpointOf<A>, 'format' | 'hash'>): Checkpoint<A> {
+  const out: CheckpointOf<A> = { format: CHECKPOINT_FORMAT, ...c, hash: '' };
   out.hash = weightsHash(out);
-  return out;
+  return out as Checkpoint<A>;
 }
 
 /**
@@ -123,18 +182,9 @@ function fail(source: string, field: string, expected: string): never {
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isRecord = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
-function checkArchitecture(a: unknown, source: string): void {
-  if (!isRecord(a)) fail(source, 'architecture', 'must be an object');
-  if (a.kind !== 'wcgcn') fail(source, 'architecture.kind', `must be "wcgcn", got ${JSON.stringify(a.kind)}`);
-  if (a.task !== 'power') fail(source, 'architecture.task', `must be "power", got ${JSON.stringify(a.task)}`);
-  if (!Number.isInteger(a.layers) || (a.layers as number) < 1) fail(source, 'architecture.layers', 'must be a positive integer');
-  for (const m of ['mlp1', 'mlp2'] as const) {
-    const l = a[m];
-    if (!Array.isArray(l) || l.length < 2 || !l.every((n) => Number.isInteger(n) && n > 0)) fail(source, `architecture.${m}`, 'must list at least 2 positive layer widths');
-  }
-  if (!['max', 'sum', 'mean'].includes(a.aggregation as string)) fail(source, 'architecture.aggregation', `must be max, sum or mean, got ${JSON.stringify(a.aggregation)}`);
-  if (!['relu', 'linear'].includes(a.mlp1Output as string)) fail(source, 'architecture.mlp1Output', `must be relu or linear, got ${JSON.stringify(a.mlp1Output)}`);
-  const f = a.features;
+const isWidth = (n: unknown): boolean => Number.isInteger(n) && (n as number) > 0;
+
+function checkFeatures(f: unknown, source: string): void {
   if (!isRecord(f) || !['linear', 'db'].includes(f.transform as string)) fail(source, 'architecture.features.transform', 'must be linear or db');
   for (const kind of ['direct', 'cross'] as const) {
     const s = f[kind];
@@ -142,15 +192,56 @@ function checkArchitecture(a: unknown, source: string): void {
   }
 }
 
+function checkAggregation(a: Record<string, unknown>, source: string): void {
+  if (!['max', 'sum', 'mean'].includes(a.aggregation as string)) fail(source, 'architecture.aggregation', `must be max, sum or mean, got ${JSON.stringify(a.aggregation)}`);
+}
+
+function checkLayers(a: Record<string, unknown>, source: string): void {
+  if (!Number.isInteger(a.layers) || (a.layers as number) < 1) fail(source, 'architecture.layers', 'must be a positive integer');
+}
+
+/** `kind`: the one kind expected (errors then name it), else any of ARCHITECTURE_KINDS. */
+function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind): void {
+  if (!isRecord(a)) fail(source, 'architecture', 'must be an object');
+  if (kind !== undefined ? a.kind !== kind : !(ARCHITECTURE_KINDS as readonly unknown[]).includes(a.kind)) {
+    const expected = kind !== undefined ? JSON.stringify(kind) : `one of ${ARCHITECTURE_KINDS.map((k) => JSON.stringify(k)).join(', ')}`;
+    fail(source, 'architecture.kind', `must be ${expected}, got ${JSON.stringify(a.kind)}`);
+  }
+  if (a.task !== 'power') fail(source, 'architecture.task', `must be "power", got ${JSON.stringify(a.task)}`);
+  switch (a.kind as ArchitectureKind) {
+    case 'wcgcn':
+      checkLayers(a, source);
+      for (const m of ['mlp1', 'mlp2'] as const) {
+        const l = a[m];
+        if (!Array.isArray(l) || l.length < 2 || !l.every(isWidth)) fail(source, `architecture.${m}`, 'must list at least 2 positive layer widths');
+      }
+      checkAggregation(a, source);
+      if (!['relu', 'linear'].includes(a.mlp1Output as string)) fail(source, 'architecture.mlp1Output', `must be relu or linear, got ${JSON.stringify(a.mlp1Output)}`);
+      break;
+    case 'pcgnn':
+      checkLayers(a, source);
+      for (const f of ['hidden', 'edgeEmbedding'] as const) if (!isWidth(a[f])) fail(source, `architecture.${f}`, `must be a positive integer, got ${JSON.stringify(a[f])}`);
+      if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
+      checkAggregation(a, source);
+      break;
+    case 'mlp':
+      if (!isWidth(a.K)) fail(source, 'architecture.K', `must be a positive integer, got ${JSON.stringify(a.K)}`);
+      if (!Array.isArray(a.hidden) || !a.hidden.every(isWidth)) fail(source, 'architecture.hidden', 'must list positive hidden layer widths (may be empty)');
+      if (a.layers !== undefined) fail(source, 'architecture.layers', 'must be absent for an mlp (it runs no communication rounds)');
+      break;
+  }
+  checkFeatures(a.features, source);
+}
+
 /**
  * Throws unless `c` has the structure of a checkpoint (format, architecture, weights as typed
  * arrays matching their shapes, hash): for checkpoints that arrive over the wire or from JSON.
- * The hash itself is checked by verifyCheckpoint.
+ * With `kind`, the architecture must be of that kind. The hash itself is checked by verifyCheckpoint.
  */
-export function assertCheckpoint(c: unknown, source = 'checkpoint'): asserts c is Checkpoint {
+export function assertCheckpoint<K extends ArchitectureKind = ArchitectureKind>(c: unknown, source = 'checkpoint', kind?: K): asserts c is Checkpoint<ArchitectureOf<K>> {
   if (!isRecord(c)) fail(source, 'top level', 'must be an object');
   if (c.format !== CHECKPOINT_FORMAT) fail(source, 'format', `must be ${JSON.stringify(CHECKPOINT_FORMAT)}, got ${JSON.stringify(c.format)}`);
-  checkArchitecture(c.architecture, source);
+  checkArchitecture(c.architecture, source, kind);
   if (!isRecord(c.weights)) fail(source, 'weights', 'must be an object');
   for (const [name, w] of Object.entries(c.weights)) {
     const field = `weights.${name}`;

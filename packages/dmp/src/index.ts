@@ -8,3 +8,5 @@ export * from './deliveryFaults.ts';
 export * from './checkpoint.ts';
 export * from './wcgcnDmp.ts';
 export * from './wmmseBeamDmp.ts';
+export * from './pcgnnDmp.ts';
+export * from './mlpInference.ts';

@@ -35,7 +35,7 @@ export function wcgcnWeightShapes(a: WcgcnArchitecture): Record<string, number[]
 }
 
 /** Throws unless the architecture's widths fit eq. 8 and the weights have exactly the expected shapes. */
-export function validateWcgcn(c: Checkpoint): void {
+export function validateWcgcn(c: Checkpoint<WcgcnArchitecture>): void {
   const a = c.architecture;
   const ins = WCGCN_NODE_FEATURES + WCGCN_EDGE_FEATURES;
   if (a.mlp1[0] !== ins) throw new Error(`wcgcn checkpoint: architecture.mlp1[0] must be ${ins} ([x_j, e_jk]), got ${a.mlp1[0]}`);
@@ -60,7 +60,7 @@ class Mlp {
   private readonly biases: Float64Array[] = [];
   private readonly scratch: Float64Array[] = [];
 
-  constructor(private readonly widths: number[], c: Checkpoint, prefix: string, private readonly lastRelu: boolean) {
+  constructor(private readonly widths: number[], c: Checkpoint<WcgcnArchitecture>, prefix: string, private readonly lastRelu: boolean) {
     for (let l = 0; l + 1 < widths.length; l++) {
       this.kernels.push(Float64Array.from(c.weights[`${prefix}.${l}.kernel`].data));
       this.biases.push(Float64Array.from(c.weights[`${prefix}.${l}.bias`].data));
@@ -105,7 +105,7 @@ export interface WcgcnState {
  * code, x_k starts with p_k = Pmax and keeps g_kk, w_k. Output [p_k].
  * `c` must be verified (createAlgorithm does); its shapes are checked here.
  */
-export function wcgcnDmp(c: Checkpoint, rounds = c.architecture.layers): DmpAlgorithm<WcgcnState> {
+export function wcgcnDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.architecture.layers): DmpAlgorithm<WcgcnState> {
   validateWcgcn(c);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`wcgcn: rounds must be a positive integer, got ${rounds}`);
   const a = c.architecture;

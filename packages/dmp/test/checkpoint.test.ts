@@ -33,7 +33,7 @@ const arch: WcgcnArchitecture = {
   features: { transform: 'db', direct: { shift: -60, scale: 10 }, cross: { shift: -90, scale: 12 } },
 };
 
-function checkpoint(seed: string, f64 = false): Checkpoint {
+function checkpoint(seed: string, f64 = false): Checkpoint<WcgcnArchitecture> {
   const rng = new Rng(seed);
   const weights: Checkpoint['weights'] = {};
   for (const [name, shape] of Object.entries(wcgcnWeightShapes(arch))) {

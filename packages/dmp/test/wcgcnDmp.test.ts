@@ -4,7 +4,7 @@ import { makeCheckpoint, runInProcess, scaleGain, wcgcnWeightShapes, type Checkp
 
 const LINEAR = { transform: 'linear', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } } as const;
 
-function randomCheckpoint(a: WcgcnArchitecture, rng: Rng): Checkpoint {
+function randomCheckpoint(a: WcgcnArchitecture, rng: Rng): Checkpoint<WcgcnArchitecture> {
   const weights: Checkpoint['weights'] = {};
   for (const [name, shape] of Object.entries(wcgcnWeightShapes(a))) {
     const n = shape.reduce((x, y) => x * y, 1);
@@ -14,7 +14,7 @@ function randomCheckpoint(a: WcgcnArchitecture, rng: Rng): Checkpoint {
 }
 
 /** Dense layers with ReLU between them (and on the last when asked), written out independently. */
-function mlp(c: Checkpoint, m: 'mlp1' | 'mlp2', x: number[], lastRelu: boolean): number[] {
+function mlp(c: Checkpoint<WcgcnArchitecture>, m: 'mlp1' | 'mlp2', x: number[], lastRelu: boolean): number[] {
   const widths = c.architecture[m];
   for (let l = 0; l + 1 < widths.length; l++) {
     const W = c.weights[`${m}.${l}.kernel`].data, b = c.weights[`${m}.${l}.bias`].data;
@@ -27,7 +27,7 @@ function mlp(c: Checkpoint, m: 'mlp1' | 'mlp2', x: number[], lastRelu: boolean):
 }
 
 /** Eq. 8 computed centrally from the whole instance (CSI mask applied), no DMP machinery. */
-function centralWcgcn(inst: Instance, c: Checkpoint): number[] {
+function centralWcgcn(inst: Instance, c: Checkpoint<WcgcnArchitecture>): number[] {
   const { K, gain } = inst;
   const a = c.architecture;
   const f = a.features;

@@ -37,6 +37,6 @@ describe('WMMSE as a DMP, in process', () => {
   it('rejects a bad iteration count and an unknown algorithm', () => {
     const inst = rayleighInstance(new Rng(3), { K: 3, snrDb: 10 });
     expect(() => runInProcess(inst, { name: 'wmmse-dmp', iterations: 0 })).toThrow('wmmse-dmp: iterations must be a positive integer, got 0');
-    expect(() => runInProcess(inst, { name: 'nope' })).toThrow('unknown DMP algorithm "nope": expected one of wmmse-dmp, wcgcn');
+    expect(() => runInProcess(inst, { name: 'nope' })).toThrow('unknown DMP algorithm "nope": expected one of wmmse-dmp, wcgcn, pcgnn');
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { scaleGain, type FeatureScaling } from '@dmpemu/dmp';
+import { mlpInput, mlpInputSize, scaleGain, type FeatureScaling } from '@dmpemu/dmp';
 import { knowsEdge, type Instance } from '@dmpemu/wireless';
 
 /**
@@ -13,7 +13,9 @@ import { knowsEdge, type Instance } from '@dmpemu/wireless';
  * - `degree` [B, K, 1]: |N(k)|; `hasNeighbours` [B, K, 1]: 1 when |N(k)| > 0 (an empty aggregate is 0);
  * and for the loss, on the true channel (all pairs, whatever the CSI), in units of the noise:
  * - `direct2` [B, K]: g_kk^2 / sigma^2; `cross2` [B, K, K]: g_ij^2 / sigma^2 at [b, i, j], 0 on the diagonal;
- * - `weights` [B, K]: w_k; `pmax` [B, 1].
+ * - `weights` [B, K]: w_k; `pmax` [B, 1];
+ * and, when asked (`{ mlpInput: true }`), the centralized MLP baseline's input:
+ * - `mlpInput` [B, K^2 + K]: every scaled g_ij at i K + j, whatever the CSI, then w_k (mlpInput of @dmpemu/dmp).
  */
 export interface DenseBatch {
   B: number;
@@ -28,13 +30,19 @@ export interface DenseBatch {
   cross2: tf.Tensor3D;
   weights: tf.Tensor2D;
   pmax: tf.Tensor2D;
+  mlpInput?: tf.Tensor2D;
+}
+
+export interface DenseBatchOptions {
+  /** Also build `mlpInput` (the MLP baseline's input). */
+  mlpInput?: boolean;
 }
 
 /** A value that no message reaches: masked entries of the max aggregation. */
 export const MASKED = -1e30;
 
 /** Build the dense tensors of a batch (all instances must have the same K and be SISO). */
-export function denseBatch(instances: readonly Instance[], features: FeatureScaling): DenseBatch {
+export function denseBatch(instances: readonly Instance[], features: FeatureScaling, o: DenseBatchOptions = {}): DenseBatch {
   const B = instances.length;
   if (B === 0) throw new Error('denseBatch: no instances');
   const K = instances[0].K;
@@ -47,11 +55,13 @@ export function denseBatch(instances: readonly Instance[], features: FeatureScal
   const cross2 = new Float32Array(B * K * K);
   const weights = new Float32Array(B * K);
   const pmax = new Float32Array(B);
+  const flat = o.mlpInput ? new Float32Array(B * mlpInputSize(K)) : undefined;
   instances.forEach((inst, b) => {
     if (inst.K !== K) throw new Error(`denseBatch: instance ${b} has K = ${inst.K}, expected ${K} like instance 0`);
-    if (inst.Nt !== 1 || inst.hRe !== undefined) throw new Error(`denseBatch: instance ${b} is MISO (Nt = ${inst.Nt}); the WCGCN here does power control`);
+    if (inst.Nt !== 1 || inst.hRe !== undefined) throw new Error(`denseBatch: instance ${b} is MISO (Nt = ${inst.Nt}); the models here do power control`);
     const { gain, noise } = inst;
     pmax[b] = inst.pmax;
+    if (flat) mlpInput(inst, features, flat, b * mlpInputSize(K));
     for (let k = 0; k < K; k++) {
       const n = b * K + k;
       node[2 * n] = scaleGain(gain[k * K + k], 'direct', features);
@@ -85,9 +95,11 @@ export function denseBatch(instances: readonly Instance[], features: FeatureScal
     cross2: tf.tensor3d(cross2, [B, K, K]),
     weights: tf.tensor2d(weights, [B, K]),
     pmax: tf.tensor2d(pmax, [B, 1]),
+    ...(flat ? { mlpInput: tf.tensor2d(flat, [B, mlpInputSize(K)]) } : {}),
   };
 }
 
 export function disposeBatch(d: DenseBatch): void {
   tf.dispose([d.node, d.edge, d.mask, d.maskBias, d.degree, d.hasNeighbours, d.direct2, d.cross2, d.weights, d.pmax]);
+  if (d.mlpInput) d.mlpInput.dispose();
 }

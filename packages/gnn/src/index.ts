@@ -5,3 +5,6 @@ export * from './loss.ts';
 export * from './ops.ts';
 export * from './wcgcn.ts';
 export * from './train.ts';
+export * from './model.ts';
+export * from './pcgnn.ts';
+export * from './mlp.ts';

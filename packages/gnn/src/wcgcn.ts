@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  makeCheckpoint,
+  assertCheckpoint,
   validateWcgcn,
   verifyCheckpoint,
   wcgcnWeightShapes,
@@ -10,72 +10,39 @@ import {
 } from '@dmpemu/dmp';
 import type { Rng } from '@dmpemu/wireless';
 import type { DenseBatch } from './batch.ts';
+import { denseStack, disposeModel, initVariables, variablesOf, weightOf, type TfModel } from './model.ts';
 import { dense, matMul2d, maxOverAxis2 } from './ops.ts';
 
 /**
  * The WCGCN of eq. 8 in TensorFlow.js, batched and dense: the second implementation of
  * packages/dmp/src/wcgcnDmp.ts (the per-agent one), held equal to it by a parity test.
  */
-export interface WcgcnModel {
-  architecture: WcgcnArchitecture;
-  /** Named like the checkpoint's weights (wcgcnWeightShapes). */
-  weights: Map<string, tf.Variable>;
-}
-
-/** A trainable float32 variable holding `data` (the temporary tensor is released). */
-function variableOf(data: Float32Array, shape: number[]): tf.Variable {
-  const t = tf.tensor(data, shape);
-  const v = tf.variable(t, true);
-  t.dispose();
-  return v;
-}
+export type WcgcnModel = TfModel<WcgcnArchitecture>;
 
 /** Glorot-uniform kernels and zero biases, drawn from `rng` (reproducible on every backend). */
 export function initWcgcn(architecture: WcgcnArchitecture, rng: Rng): WcgcnModel {
-  const weights = new Map<string, tf.Variable>();
-  for (const [name, shape] of Object.entries(wcgcnWeightShapes(architecture))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    if (shape.length === 2) {
-      const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-      for (let i = 0; i < n; i++) data[i] = rng.range(-limit, limit);
-    }
-    weights.set(name, variableOf(data, shape));
-  }
-  return { architecture, weights };
+  return { architecture, weights: initVariables(wcgcnWeightShapes(architecture), rng) };
 }
 
-/** Variables from a checkpoint (hash verified, shapes checked). */
+/** Variables from a WCGCN checkpoint (kind and hash verified, shapes checked). */
 export function fromCheckpoint(c: Checkpoint): WcgcnModel {
+  assertCheckpoint(c, 'wcgcn checkpoint', 'wcgcn');
   verifyCheckpoint(c);
   validateWcgcn(c);
-  const weights = new Map<string, tf.Variable>();
-  for (const [name, w] of Object.entries(c.weights)) weights.set(name, variableOf(Float32Array.from(w.data), w.shape));
-  return { architecture: structuredClone(c.architecture), weights };
-}
-
-/** The model's current weights (float32) as a checkpoint with its hash. */
-export function toCheckpoint(m: WcgcnModel, meta: { training?: Record<string, unknown>; metrics?: Record<string, unknown> } = {}): Checkpoint {
-  const weights: Checkpoint['weights'] = {};
-  for (const [name, v] of m.weights) weights[name] = { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
-  return makeCheckpoint({ architecture: structuredClone(m.architecture), weights, training: meta.training ?? {}, metrics: meta.metrics ?? {} });
+  return { architecture: structuredClone(c.architecture), weights: variablesOf(c) };
 }
 
 export function disposeWcgcn(m: WcgcnModel): void {
-  for (const v of m.weights.values()) v.dispose();
+  disposeModel(m);
 }
 
 function weight(m: WcgcnModel, name: string): tf.Variable {
-  const v = m.weights.get(name);
-  if (!v) throw new Error(`wcgcn model: weight ${name} missing`);
-  return v;
+  return weightOf(m, name, 'wcgcn model');
 }
 
 /** Dense layers `from`.. of an MLP on [N, in] rows: ReLU between layers, `lastRelu` on the last. */
 function denseLayers(m: WcgcnModel, mlp: 'mlp1' | 'mlp2', from: number, x: tf.Tensor2D, lastRelu: boolean): tf.Tensor2D {
-  const L = m.architecture[mlp].length - 1;
-  for (let l = from; l < L; l++) x = dense(x, weight(m, `${mlp}.${l}.kernel`) as tf.Tensor2D, weight(m, `${mlp}.${l}.bias`), l + 1 < L || lastRelu);
-  return x;
+  return denseStack(m, mlp, m.architecture[mlp], from, x, lastRelu);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { makeCheckpoint, wcgcnWeightShapes, type Checkpoint, type FeatureScaling, type WcgcnArchitecture } from '@dmpemu/dmp';
+import { makeCheckpoint, mlpWeightShapes, pcgnnWeightShapes, wcgcnWeightShapes, type Checkpoint, type CheckpointArchitecture, type FeatureScaling, type MlpArchitecture, type PcgnnArchitecture, type WcgcnArchitecture } from '@dmpemu/dmp';
 import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 
 export const IDENTITY: FeatureScaling = { transform: 'linear', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
@@ -7,10 +7,20 @@ export function architecture(o: Partial<WcgcnArchitecture> = {}): WcgcnArchitect
   return { kind: 'wcgcn', task: 'power', layers: 3, mlp1: [5, 32, 32], mlp2: [35, 16, 1], aggregation: 'max', mlp1Output: 'relu', features: IDENTITY, ...o };
 }
 
+export function pcgnnArchitecture(o: Partial<PcgnnArchitecture> = {}): PcgnnArchitecture {
+  return { kind: 'pcgnn', task: 'power', layers: 2, hidden: 32, edgeEmbedding: 16, head: [16], aggregation: 'max', features: IDENTITY, ...o };
+}
+
+export function mlpArchitecture(o: Partial<MlpArchitecture> = {}): MlpArchitecture {
+  return { kind: 'mlp', task: 'power', K: 8, hidden: [200, 80, 80], features: IDENTITY, ...o };
+}
+
+const SHAPES = { wcgcn: wcgcnWeightShapes, pcgnn: pcgnnWeightShapes, mlp: mlpWeightShapes } as const;
+
 /** Random weights and biases ~ N(0, 1/fan_in): outputs spread over (0, 1) rather than saturated. */
-export function randomCheckpoint(a: WcgcnArchitecture, rng: Rng): Checkpoint {
+export function randomCheckpoint<A extends CheckpointArchitecture>(a: A, rng: Rng): Checkpoint<A> {
   const weights: Checkpoint['weights'] = {};
-  for (const [name, shape] of Object.entries(wcgcnWeightShapes(a))) {
+  for (const [name, shape] of Object.entries((SHAPES[a.kind] as (x: A) => Record<string, number[]>)(a))) {
     const n = shape.reduce((x, y) => x * y, 1);
     const std = 1 / Math.sqrt(shape[0]);
     weights[name] = { shape, data: Float32Array.from({ length: n }, () => rng.normal() * std) };

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createAlgorithm, parseCheckpoint, runInProcess, serializeCheckpoint, weightsHash, type Checkpoint } from '@dmpemu/dmp';
+import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
+import { denseBatch, disposeBatch, disposePcgnn, ensureBackend, fitFeatureScaling, negWeightedSumRate, pcgnnForward, pcgnnFromCheckpoint, PCGNN_DEFAULTS, train, type TfBackend } from '../src/index.ts';
+import { partialCsiInstance, pcgnnArchitecture, randomCheckpoint, wideRangeInstance } from './helpers.ts';
+
+let backend: TfBackend;
+beforeAll(async () => {
+  backend = await ensureBackend();
+});
+
+/** The batched TF.js forward pass: powers p[b][k]. */
+function tfPowers(c: Checkpoint, insts: Instance[]): number[][] {
+  const model = pcgnnFromCheckpoint(c);
+  const d = denseBatch(insts, c.architecture.features);
+  const p = tf.tidy(() => tf.mul(pcgnnForward(model, d), d.pmax).arraySync() as number[][]);
+  disposeBatch(d);
+  disposePcgnn(model);
+  return p;
+}
+
+/** Per-agent DMP (in-process executor) and batched TF.js agree on every power to 1e-5. */
+function expectParity(c: Checkpoint, insts: Instance[]): void {
+  const p = tfPowers(c, insts);
+  let spread = 0;
+  insts.forEach((inst, b) => {
+    const dmp = runInProcess(inst, { name: 'pcgnn', checkpoint: c });
+    expect(dmp.rounds).toBe(c.architecture.layers);
+    dmp.outputs.forEach((o, k) => {
+      expect(Math.abs(o[0] - p[b][k])).toBeLessThan(1e-5);
+      if (o[0] > 0.05 && o[0] < 0.95) spread++;
+    });
+  });
+  expect(spread).toBeGreaterThan(0); // not a trivially saturated comparison
+}
+
+describe('PCGNN (eqs. 20-21): TF.js batched model = per-agent DMP', () => {
+  it('parity on Rayleigh K=8, full CSI, random weights (max aggregation)', () => {
+    const rng = new Rng('pcgnn-parity-rayleigh');
+    const insts = Array.from({ length: 4 }, () => rayleighInstance(rng, { K: 8, snrDb: 10, weighted: true }));
+    expectParity(randomCheckpoint(pcgnnArchitecture(), rng), insts);
+  });
+
+  it('parity with a partial CSI mask, including an agent with no neighbours (empty aggregate = 0), every aggregation', () => {
+    const rng = new Rng('pcgnn-parity-csi');
+    const insts = Array.from({ length: 3 }, () => partialCsiInstance(rng));
+    for (const aggregation of ['max', 'sum', 'mean'] as const) {
+      expectParity(randomCheckpoint(pcgnnArchitecture({ aggregation }), rng), insts);
+    }
+  });
+
+  it('parity with dB features fitted on wide-range gains, 3 layers, a deeper head and none', () => {
+    const rng = new Rng('pcgnn-parity-db');
+    const insts = Array.from({ length: 3 }, () => wideRangeInstance(rng));
+    insts[1].csi = partialCsiInstance(rng).csi;
+    const features = fitFeatureScaling(insts, 'db');
+    expectParity(randomCheckpoint(pcgnnArchitecture({ features, layers: 3, hidden: 16, edgeEmbedding: 8, head: [12, 6] }), rng), insts);
+    expectParity(randomCheckpoint(pcgnnArchitecture({ features, layers: 1, head: [] }), rng), insts);
+  });
+
+  it('gradients of the loss are finite and non-zero for every weight', () => {
+    const rng = new Rng('pcgnn-grads');
+    const insts = [...Array.from({ length: 3 }, () => rayleighInstance(rng, { K: 8, snrDb: 10 })), partialCsiInstance(rng)];
+    const c = randomCheckpoint(pcgnnArchitecture(), rng);
+    const model = pcgnnFromCheckpoint(c);
+    const d = denseBatch(insts, c.architecture.features);
+    const { value, grads } = tf.variableGrads(() => negWeightedSumRate(pcgnnForward(model, d), d), [...model.weights.values()]);
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    expect(Object.keys(grads)).toHaveLength(5 + 3 * 2 + 4); // embeddings, W_2; per layer W_1, W_3, b; head 2 layers
+    for (const [name, variable] of model.weights) {
+      const v = grads[variable.name].dataSync();
+      expect(v.every(Number.isFinite), name).toBe(true);
+      expect(v.some((x) => x !== 0), name).toBe(true);
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+    disposeBatch(d);
+    disposePcgnn(model);
+  });
+
+  it('a few Adam steps (train, kind pcgnn) reduce the loss; the DMP runs the result and reaches the same sum rate', async () => {
+    const rng = new Rng('pcgnn-adam');
+    const insts = Array.from({ length: 16 }, () => rayleighInstance(rng, { K: 8, snrDb: 10 }));
+    const losses: number[] = [];
+    const tensors = tf.memory().numTensors;
+    const c = await train({ kind: 'pcgnn', instances: insts, batch: 16, steps: 15, lr: 3e-3, seed: 7, onStep: (s) => losses.push(s.loss) });
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(losses).toHaveLength(15);
+    expect(c.architecture).toMatchObject({ kind: 'pcgnn', ...PCGNN_DEFAULTS });
+    expect(c.architecture.features.transform).toBe('db');
+    expect(c.training).toMatchObject({ seed: 7, steps: 15, batch: 16, lr: 3e-3, backend, K: 8 });
+    const model = pcgnnFromCheckpoint(c);
+    const d = denseBatch(insts, c.architecture.features);
+    const after = tf.tidy(() => negWeightedSumRate(pcgnnForward(model, d), d).dataSync()[0]);
+    disposeBatch(d);
+    disposePcgnn(model);
+    expect(after).toBeLessThan(losses[0]);
+    const wsr = insts.map((inst) => runInProcess(inst, { name: 'pcgnn', checkpoint: c }).history.at(-1)!);
+    const mean = wsr.reduce((s, x) => s + x, 0) / insts.length;
+    expect(Math.abs(mean + after) / mean).toBeLessThan(1e-5);
+  });
+
+  it('a trained checkpoint round-trips through JSON and resumes; a tampered one is refused', async () => {
+    const c = await train({ kind: 'pcgnn', generator: (rng) => rayleighInstance(rng, { K: 6, snrDb: 0 }), batch: 4, steps: 2, seed: 'gen', architecture: { layers: 3, hidden: 8 } });
+    expect(c.architecture).toMatchObject({ kind: 'pcgnn', layers: 3, hidden: 8 });
+    const back = parseCheckpoint(serializeCheckpoint(c));
+    expect(back.hash).toBe(c.hash);
+    const inst = rayleighInstance(new Rng(1), { K: 6, snrDb: 0 });
+    expect(tfPowers(back, [inst])).toEqual(tfPowers(c, [inst]));
+    const more = await train({ kind: 'pcgnn', init: back, generator: (rng) => rayleighInstance(rng, { K: 6, snrDb: 0 }), batch: 4, steps: 1, seed: 'more' });
+    expect(more.architecture).toEqual(c.architecture);
+    expect(more.training.steps).toBe(3);
+    await expect(train({ init: back, instances: [inst], batch: 1, steps: 1, seed: 1 })).rejects.toThrow('train: the init checkpoint is a "pcgnn", kind is "wcgcn" (the default): pass kind "pcgnn"');
+    const tampered = structuredClone(c);
+    tampered.weights['layer.2.neighbour.kernel'].data[0] += 1e-3;
+    expect(() => createAlgorithm({ name: 'pcgnn', checkpoint: tampered })).toThrow(`checkpoint hash mismatch: expected ${c.hash}, got ${weightsHash(tampered)}`);
+    expect(() => pcgnnFromCheckpoint(tampered)).toThrow('checkpoint hash mismatch');
+  });
+});
