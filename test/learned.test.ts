@@ -75,6 +75,27 @@ describe('learned DMP (WCGCN) end to end', () => {
     }
   });
 
+  it('trains PCGNN and the MLP baseline too; each runs where it belongs', async () => {
+    const sets = { pcgnn: 'architecture: { kind: pcgnn, layers: 2, hidden: 8, edgeEmbedding: 4, head: [4] }', mlp: 'architecture: { kind: mlp, hidden: [16, 8] }' };
+    for (const [kind, arch] of Object.entries(sets)) {
+      const sc = join(dir, `${kind}.yaml`);
+      writeFileSync(sc, [`name: ${kind}-tiny`, 'network: { model: rayleigh-ic, K: 5, snrDb: 10 }', arch, 'training: { samples: 32, steps: 3, batch: 8, seed: 2 }', 'validation: { instances: 4, every: 3 }', `output: { dir: ${dir} }`].join('\n'));
+      const { stdout } = await run(process.execPath, [CLI, 'train', sc, '--quiet']);
+      expect(stdout).toMatch(/^trained 3 steps/);
+      expect(loadCheckpoint(join(dir, `${kind}-tiny.json`)).architecture.kind).toBe(kind);
+    }
+    const insts = join(dir, 'k5.json');
+    await run(process.execPath, [CLI, 'generate', '--model', 'rayleigh-ic', '--K', '5', '--count', '3', '--out', insts]);
+    const mlp = JSON.parse((await run(process.execPath, [CLI, 'eval', '--instances', insts, '--algorithm', 'mlp', '--checkpoint', join(dir, 'mlp-tiny.json'), '--json'])).stdout);
+    expect(mlp).toMatchObject({ algorithm: 'mlp', instances: 3, checkpoint: loadCheckpoint(join(dir, 'mlp-tiny.json')).hash });
+    const pc = JSON.parse((await run(process.execPath, [CLI, 'eval', '--instances', insts, '--algorithm', 'pcgnn', '--checkpoint', join(dir, 'pcgnn-tiny.json'), '--json'])).stdout);
+    expect(pc).toMatchObject({ algorithm: 'pcgnn', runtime: 'inprocess', rounds: 2 });
+    await expect(run(process.execPath, [CLI, 'eval', '--instances', insts, '--algorithm', 'wcgcn', '--checkpoint', join(dir, 'pcgnn-tiny.json')])).rejects.toMatchObject({
+      code: 2,
+      stderr: `dmpemu: --checkpoint ${join(dir, 'pcgnn-tiny.json')} holds a pcgnn model, not wcgcn\n`,
+    });
+  });
+
   it('a scenario naming a missing checkpoint is rejected before anything starts', () => {
     expect(() => parseScenario({ name: 'x', networks: [{ model: 'rayleigh-ic', K: 4 }], algorithms: [{ name: 'wcgcn', checkpoint: join(dir, 'nope.json') }] }, 's.yaml')).toThrow(
       `algorithms[0].checkpoint ${join(dir, 'nope.json')}: no checkpoint at ${join(dir, 'nope.json')}`,

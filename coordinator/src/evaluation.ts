@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { runInProcess, type AlgorithmSpec, type MissingPolicy } from '@dmpemu/dmp';
+import { mlpPolicy, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
 import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
 import type { AgentDeath, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
 import type { ResolvedFaults } from './faultPlan.ts';
@@ -26,6 +26,22 @@ export interface Evaluation {
 }
 
 export const ITERATIVE: ReadonlySet<string> = new Set(['wmmse', 'fplinq']);
+
+/** Centralized learned baselines: they need the whole channel and a checkpoint (the PCNet-style MLP). */
+export const LEARNED_CENTRALIZED = ['mlp'] as const;
+
+/** The MLP baseline on every instance (centralized inference from its checkpoint, typed arrays). */
+export function evalMlp(insts: Instance[], c: Checkpoint): Evaluation {
+  const policy = mlpPolicy(c);
+  let seconds = 0;
+  const rates = insts.map((inst) => {
+    const t0 = performance.now();
+    const p = policy(inst);
+    seconds += (performance.now() - t0) / 1000;
+    return objective(inst, { kind: 'power', p });
+  });
+  return { rates, seconds };
+}
 
 /** A centralized baseline on every instance; with `history`, the mean objective after every iteration. */
 export function evalCentralized(insts: Instance[], name: CentralizedAlgorithm, o: { iterations?: number; seed: number; history?: boolean }): Evaluation {

@@ -6,7 +6,7 @@ import { stringify as toYaml } from 'yaml';
 import type { MissingPolicy } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
 import { resolveFaults } from './faultPlan.ts';
-import { evalCentralized, evalDmp, ITERATIVE, mean, overtakes, wmmseYardstick, type Evaluation } from './evaluation.ts';
+import { evalCentralized, evalDmp, evalMlp, ITERATIVE, mean, overtakes, wmmseYardstick, type Evaluation } from './evaluation.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from './coordinator.ts';
 import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from './scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
@@ -163,6 +163,10 @@ async function runNetwork(
     for (const alg of algorithms) {
       if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
       log(`${name}: ${alg.name}${alg.iterations ? ` (${alg.iterations} iterations)` : ''} on ${insts.length} instance(s)`);
+      if (alg.name === 'mlp') {
+        out.algorithms.push({ algorithm: algorithmLabel(alg), kind: 'centralized', runtime: 'centralized', ...summarise(evalMlp(insts, checkpoints.get(alg.checkpoint!)!), refMean) });
+        continue;
+      }
       if (!isDmp(alg)) {
         const e = evalCentralized(insts, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
         const iterative = ITERATIVE.has(alg.name);

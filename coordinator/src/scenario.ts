@@ -3,6 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
 import { readCheckpoint } from './checkpoints.ts';
+import { LEARNED_CENTRALIZED } from './evaluation.ts';
 import { CENTRALIZED_ALGORITHMS, MODEL_NAMES } from '@dmpemu/wireless';
 import { UsageError } from './usageError.ts';
 import { formatIssues } from './zodIssues.ts';
@@ -27,7 +28,8 @@ const networkSchema = z.strictObject({
   noise: posNum.optional(),
 }).refine((n) => n.dmin === undefined || n.dmax === undefined || n.dmin <= n.dmax, { message: 'dmin must not exceed dmax', path: ['dmin'] });
 
-const ALGORITHM_NAMES = [...DMP_ALGORITHMS, ...CENTRALIZED_ALGORITHMS] as const;
+const ALGORITHM_NAMES = [...DMP_ALGORITHMS, ...CENTRALIZED_ALGORITHMS, ...LEARNED_CENTRALIZED] as const;
+const NEEDS_CHECKPOINT: readonly string[] = [...LEARNED_DMP_ALGORITHMS, ...LEARNED_CENTRALIZED];
 /**
  * `- wmmse` is short for `- { name: wmmse }`. Learned algorithms name a checkpoint (a name in
  * scenarios/models/ or a path) and may run more or fewer rounds than they were trained with.
@@ -43,7 +45,7 @@ const algorithmSchema = z.preprocess(
       /** Run only on these networks (by name); default all. */
       networks: z.array(z.string()).min(1).optional(),
     })
-    .refine((a) => !(LEARNED_DMP_ALGORITHMS as readonly string[]).includes(a.name) || a.checkpoint !== undefined, { message: 'a learned algorithm needs a checkpoint (name or path)', path: ['checkpoint'] }),
+    .refine((a) => !NEEDS_CHECKPOINT.includes(a.name) || a.checkpoint !== undefined, { message: 'a learned algorithm needs a checkpoint (name or path)', path: ['checkpoint'] }),
 );
 
 const runtimeSchema = z.strictObject({
@@ -143,7 +145,10 @@ export function algorithmLabel(a: AlgorithmEntry): string {
 export function loadCheckpoints(sc: Scenario): Map<string, Checkpoint> {
   const out = new Map<string, Checkpoint>();
   sc.algorithms.forEach((a, i) => {
-    if (a.checkpoint && !out.has(a.checkpoint)) out.set(a.checkpoint, readCheckpoint(a.checkpoint, `algorithms[${i}].checkpoint`));
+    if (!a.checkpoint) return;
+    const c = out.get(a.checkpoint) ?? readCheckpoint(a.checkpoint, `algorithms[${i}].checkpoint`);
+    if (c.architecture.kind !== a.name) throw new UsageError(`algorithms[${i}].checkpoint ${a.checkpoint}: holds a ${c.architecture.kind} model, not ${a.name}`);
+    out.set(a.checkpoint, c);
   });
   return out;
 }

@@ -26,16 +26,24 @@ export const trainScenarioSchema = z.strictObject({
     csiRange: z.number().positive().optional(),
     noise: z.number().positive().optional(),
   }),
+  /**
+   * `kind` wcgcn (eq. 8 of the MPGNN paper), pcgnn (eqs. 20-21 of the DMP paper) or the
+   * centralized mlp baseline; the other keys override that kind's defaults (packages/gnn/README.md).
+   */
   architecture: z
     .strictObject({
-      layers: posInt.default(3),
-      mlp1: z.array(posInt).min(2).default([5, 32, 32]),
-      mlp2: z.array(posInt).min(2).default([35, 16, 1]),
-      aggregation: z.enum(['max', 'sum', 'mean']).default('max'),
-      mlp1Output: z.enum(['relu', 'linear']).default('relu'),
+      kind: z.enum(['wcgcn', 'pcgnn', 'mlp']).default('wcgcn'),
       features: z.enum(['db', 'linear']).default('db'),
+      layers: posInt.optional(),
+      aggregation: z.enum(['max', 'sum', 'mean']).optional(),
+      mlp1: z.array(posInt).min(2).optional(),
+      mlp2: z.array(posInt).min(2).optional(),
+      mlp1Output: z.enum(['relu', 'linear']).optional(),
+      hidden: z.union([posInt, z.array(posInt).min(1)]).optional(),
+      edgeEmbedding: posInt.optional(),
+      head: z.array(posInt).optional(),
     })
-    .default({ layers: 3, mlp1: [5, 32, 32], mlp2: [35, 16, 1], aggregation: 'max', mlp1Output: 'relu', features: 'db' }),
+    .default({ kind: 'wcgcn', features: 'db' }),
   training: z.strictObject({
     /** Size of the fixed training set (the papers use 10^4); 0: fresh instances for every batch. */
     samples: z.number().int().nonnegative().default(10000),

@@ -3,11 +3,11 @@ import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, type MissingPolicy } from '@dmp
 import { readCheckpoint } from '../checkpoints.ts';
 import type { CentralizedAlgorithm } from '@dmpemu/wireless';
 import { closeBroker, Coordinator, openBroker } from '../coordinator.ts';
-import { evalCentralized, evalDmp, ITERATIVE, mean, overtakes, wmmseYardstick, type Evaluation } from '../evaluation.ts';
+import { evalCentralized, evalDmp, evalMlp, ITERATIVE, LEARNED_CENTRALIZED, mean, overtakes, wmmseYardstick, type Evaluation } from '../evaluation.ts';
 import { readInstancesFile } from '../instancesFile.ts';
 import { UsageError } from '../usageError.ts';
 
-export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal', ...DMP_ALGORITHMS] as const;
+export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal', ...LEARNED_CENTRALIZED, ...DMP_ALGORITHMS] as const;
 
 export interface EvalArgs {
   instances: string;
@@ -68,9 +68,19 @@ function dmpName(name: string): string {
 
 export async function evaluate(a: EvalArgs): Promise<EvalResult> {
   const learned = (LEARNED_DMP_ALGORITHMS as readonly string[]).includes(a.algorithm);
-  if (learned && !a.checkpoint) throw new UsageError(`--algorithm ${a.algorithm} needs --checkpoint <name or path>`);
-  if (!learned && (a.checkpoint || a.rounds)) throw new UsageError(`--checkpoint and --rounds are for learned algorithms (${LEARNED_DMP_ALGORITHMS.join(', ')}), not ${a.algorithm}`);
+  const mlp = a.algorithm === 'mlp';
+  if ((learned || mlp) && !a.checkpoint) throw new UsageError(`--algorithm ${a.algorithm} needs --checkpoint <name or path>`);
+  if (!learned && !mlp && a.checkpoint) throw new UsageError(`--checkpoint is for learned algorithms (${[...LEARNED_DMP_ALGORITHMS, ...LEARNED_CENTRALIZED].join(', ')}), not ${a.algorithm}`);
+  if (!learned && a.rounds) throw new UsageError(`--rounds is for learned DMP algorithms (${LEARNED_DMP_ALGORITHMS.join(', ')}), not ${a.algorithm}`);
   const checkpoint = a.checkpoint ? readCheckpoint(a.checkpoint) : undefined;
+  if (checkpoint && checkpoint.architecture.kind !== (mlp ? 'mlp' : a.algorithm))
+    throw new UsageError(`--checkpoint ${a.checkpoint} holds a ${checkpoint.architecture.kind} model, not ${a.algorithm}`);
+  if (mlp) {
+    if (a.runtime) throw new UsageError('--algorithm mlp is centralized (it needs the whole channel): drop --runtime');
+    const file = readInstancesFile(a.instances);
+    const e = evalMlp(file.instances, checkpoint!);
+    return { algorithm: 'mlp', instances: file.instances.length, meanRate: mean(e.rates), rates: e.rates, seconds: e.seconds, checkpoint: checkpoint!.hash };
+  }
   const runtime = a.runtime ?? (learned ? 'inprocess' : undefined);
   const file = readInstancesFile(a.instances);
   const count = file.instances.length;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
-import { runInProcess, saveCheckpoint, type Checkpoint } from '@dmpemu/dmp';
+import { mlpPowers, runInProcess, saveCheckpoint, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
 import { readCheckpoint, updateManifest } from '../checkpoints.ts';
 import type { TrainScenario } from '../trainScenario.ts';
@@ -17,10 +17,13 @@ export interface TrainArgs {
   log: (s: string) => void;
 }
 
-/** Mean objective of the checkpoint (its T rounds, in process) over the mean of WMMSE-100. */
+/** Mean objective of the checkpoint (a GNN: its T rounds in process; the MLP: centralized) over the mean of WMMSE-100. */
 export function validationRatio(c: Checkpoint, insts: Instance[], wmmse100: number): number {
-  const rates = insts.map((inst) => runInProcess(inst, { name: 'wcgcn', checkpoint: c }).history.at(-1)!);
-  return rates.reduce((a, b) => a + b, 0) / insts.length / wmmse100;
+  const rate = (inst: Instance): number =>
+    c.architecture.kind === 'mlp'
+      ? objective(inst, { kind: 'power', p: mlpPowers(c as Checkpoint<MlpArchitecture>, inst) })
+      : runInProcess(inst, { name: c.architecture.kind, checkpoint: c }).history.at(-1)!;
+  return insts.reduce((s, inst) => s + rate(inst), 0) / insts.length / wmmse100;
 }
 
 /**
@@ -41,6 +44,8 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const done0 = Number(init?.training.steps ?? 0);
   if (done0 >= total) return `${out} already has ${done0} of ${total} steps; nothing to do`;
   const { model, K, ...options } = sc.network;
+  const { kind, features, ...architecture } = sc.architecture;
+  if (init && init.architecture.kind !== kind) throw new UsageError(`--resume: ${out} holds a ${init.architecture.kind}, the scenario trains a ${kind}`);
   const draw = (seed: number, label: string, n: number): Instance[] => Array.from({ length: n }, (_, i) => generateInstance(model, Rng.derive(seed, `${label}/${i}`), { K, ...options }));
   const trainSet = sc.training.samples > 0 ? draw(sc.training.seed, 'train', sc.training.samples) : undefined;
   const valSet = draw(sc.validation.seed, 'validation', sc.validation.instances);
@@ -67,8 +72,9 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
       lr: sc.training.lr,
       seed: `${sc.training.seed}/${done0}`,
       init,
-      architecture: sc.architecture,
-      features: sc.architecture.features,
+      kind,
+      architecture: architecture as never,
+      features,
       training: { scenario: sc.name, network: sc.network, samples: sc.training.samples || 'fresh per batch' },
       every: sc.validation.every,
       signal: abort.signal,
@@ -90,7 +96,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
     name: sc.name,
     file: `${sc.name}.json`,
     hash: final.hash,
-    architecture: `wcgcn T=${final.architecture.layers} mlp1 ${final.architecture.mlp1.join('-')} mlp2 ${final.architecture.mlp2.join('-')} ${final.architecture.aggregation} ${final.architecture.features.transform}`,
+    architecture: describeArchitecture(final),
     network: sc.network,
     training: { steps, batch: sc.training.batch, lr: sc.training.lr, samples: sc.training.samples, seed: sc.training.seed, backend, secondsThisRun: (performance.now() - t0) / 1000 },
     validationRatio: lastRatio,
@@ -100,4 +106,17 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   });
   const status = abort.signal.aborted ? `interrupted (${String(abort.signal.reason)}) at step ${steps} of ${total}; continue with --resume` : `trained ${steps} steps`;
   return `${status}: ${out} (hash ${final.hash.slice(0, 12)}), ${(100 * lastRatio).toFixed(1)}% of WMMSE-100 on ${valSet.length} validation instances`;
+}
+
+/** One line naming a checkpoint's architecture, for the manifest. */
+export function describeArchitecture(c: Checkpoint): string {
+  const a = c.architecture;
+  switch (a.kind) {
+    case 'wcgcn':
+      return `wcgcn T=${a.layers} mlp1 ${a.mlp1.join('-')} mlp2 ${a.mlp2.join('-')} ${a.aggregation} ${a.features.transform}`;
+    case 'pcgnn':
+      return `pcgnn T=${a.layers} hidden ${a.hidden} edge ${a.edgeEmbedding} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}`;
+    case 'mlp':
+      return `mlp K=${a.K} hidden ${a.hidden.join('-')} ${a.features.transform}`;
+  }
 }
