@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { runInProcess } from '@dmpemu/dmp';
+import { objective, rayleighInstance, Rng, runCentralized } from '@dmpemu/wireless';
+import { overtakes, wmmseYardstick } from '../src/evaluation.ts';
+
+describe('the WMMSE yardstick', () => {
+  const insts = Array.from({ length: 4 }, (_, n) => rayleighInstance(new Rng(n), { K: 8, snrDb: 10 }));
+  const y = wmmseYardstick(insts);
+
+  it('holds the mean objective after every iteration, from the full-power start', () => {
+    const mean = (f: (i: (typeof insts)[number]) => number): number => insts.reduce((s, i) => s + f(i), 0) / insts.length;
+    expect(y.history[0]).toBeCloseTo(mean((i) => objective(i, runCentralized('full', i))), 12);
+    expect(y.history[30]).toBeCloseTo(mean((i) => objective(i, runCentralized('wmmse', i, { iterations: 30 }))), 12);
+    expect(y.wmmse100).toBe(y.history[100]);
+  });
+
+  it('overtakes: a tie within floating-point noise is no win: the decentralised WMMSE first beats WMMSE-10 at round 22 (iteration 11), never WMMSE-100', () => {
+    const history = insts.map((i) => runInProcess(i, { name: 'wmmse-dmp', iterations: 100 }).history).reduce((acc, h) => acc.map((v, t) => v + h[t] / insts.length), new Array(200).fill(0));
+    const o = overtakes(history, y);
+    // after round 2t - 1 the DMP equals WMMSE-t; it exceeds WMMSE-10 first when it reaches iteration 11
+    expect(o.wmmse10).toBe(2 * 11);
+    expect(o.wmmse100).toBeNull();
+    expect(overtakes([y.history[30] * (1 + 1e-6)], y)).toEqual({ wmmse10: 1, wmmse30: 1, wmmse100: null });
+  });
+});
