@@ -10,3 +10,4 @@ export * from './wcgcnDmp.ts';
 export * from './wmmseBeamDmp.ts';
 export * from './pcgnnDmp.ts';
 export * from './mlpInference.ts';
+export * from './denseLayers.ts';

@@ -1,55 +1,8 @@
 import type { Instance } from '@dmpemu/wireless';
 import { assertCheckpoint, verifyCheckpoint, type Checkpoint, type FeatureScaling, type MlpArchitecture, type WeightTensor } from './checkpoint.ts';
 import { scaleGain } from './wcgcnDmp.ts';
+import { DenseLayers } from './denseLayers.ts';
 
-/**
- * A stack of dense layers in float64, y = x W + b per layer with kernels [in, out] (the
- * checkpoint layout), ReLU after every layer but the last, whose activation is given. Shared by
- * the MLP baseline and PCGNN's output MLP. Not reentrant: it owns its scratch buffers.
- */
-export class DenseLayers {
-  readonly inputs: number;
-  readonly outputs: number;
-  private readonly widths: number[];
-  private readonly kernels: Float64Array[] = [];
-  private readonly biases: Float64Array[] = [];
-  private readonly scratch: Float64Array[] = [];
-
-  /** Layers `<prefix>.<l>.kernel` / `.bias` of `weights` for l = 0..widths.length - 2. */
-  constructor(widths: number[], weights: Record<string, WeightTensor>, prefix: string, private readonly lastRelu: boolean) {
-    this.widths = [...widths];
-    this.inputs = widths[0];
-    this.outputs = widths[widths.length - 1];
-    for (let l = 0; l + 1 < widths.length; l++) {
-      this.kernels.push(Float64Array.from(weights[`${prefix}.${l}.kernel`].data));
-      this.biases.push(Float64Array.from(weights[`${prefix}.${l}.bias`].data));
-      if (l + 2 < widths.length) this.scratch.push(new Float64Array(widths[l + 1]));
-    }
-  }
-
-  /** out = layers(input); `out` has the last width (`input` itself when there are no layers). */
-  forward(input: Float64Array, out: Float64Array): void {
-    const L = this.kernels.length;
-    if (L === 0) {
-      out.set(input.subarray(0, out.length));
-      return;
-    }
-    let x = input;
-    for (let l = 0; l < L; l++) {
-      const nIn = this.widths[l], nOut = this.widths[l + 1];
-      const W = this.kernels[l], y = l + 1 === L ? out : this.scratch[l];
-      y.set(this.biases[l]);
-      for (let i = 0; i < nIn; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        const row = i * nOut;
-        for (let o = 0; o < nOut; o++) y[o] += xi * W[row + o];
-      }
-      if (l + 1 < L || this.lastRelu) for (let o = 0; o < nOut; o++) if (y[o] < 0) y[o] = 0;
-      x = y;
-    }
-  }
-}
 
 /** Names and shapes of a dense stack's weights: `<prefix>.<l>.kernel` [in, out], `<prefix>.<l>.bias` [out]. */
 export function denseWeightShapes(widths: number[], prefix: string, into: Record<string, number[]> = {}): Record<string, number[]> {

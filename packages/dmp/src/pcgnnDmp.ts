@@ -1,7 +1,8 @@
 import type { LocalView } from '@dmpemu/wireless';
 import type { Checkpoint, PcgnnArchitecture } from './checkpoint.ts';
 import type { DmpAlgorithm } from './contract.ts';
-import { checkWeightShapes, DenseLayers, denseWeightShapes } from './mlpInference.ts';
+import { DenseLayers } from './denseLayers.ts';
+import { checkWeightShapes, denseWeightShapes } from './mlpInference.ts';
 import { scaleGain } from './wcgcnDmp.ts';
 
 /** Node input of PCGNN's embedding (eq. 20): u_k = [g_kk, w_k] (g_kk scaled). */

@@ -1,6 +1,7 @@
 import type { LocalView } from '@dmpemu/wireless';
 import type { Checkpoint, FeatureScaling, WcgcnArchitecture } from './checkpoint.ts';
 import type { DmpAlgorithm } from './contract.ts';
+import { DenseLayers } from './denseLayers.ts';
 
 /** Node state width: x_k = [g_kk, w_k, p_k] (g_kk scaled, p_k as a fraction of Pmax). */
 export const WCGCN_NODE_FEATURES = 3;
@@ -54,39 +55,6 @@ export function validateWcgcn(c: Checkpoint<WcgcnArchitecture>): void {
   for (const name of Object.keys(c.weights)) if (!(name in shapes)) throw new Error(`wcgcn checkpoint: unexpected weight ${name}`);
 }
 
-/** A dense MLP in float64: ReLU after every layer but the last, whose activation is given. */
-class Mlp {
-  private readonly kernels: Float64Array[] = [];
-  private readonly biases: Float64Array[] = [];
-  private readonly scratch: Float64Array[] = [];
-
-  constructor(private readonly widths: number[], c: Checkpoint<WcgcnArchitecture>, prefix: string, private readonly lastRelu: boolean) {
-    for (let l = 0; l + 1 < widths.length; l++) {
-      this.kernels.push(Float64Array.from(c.weights[`${prefix}.${l}.kernel`].data));
-      this.biases.push(Float64Array.from(c.weights[`${prefix}.${l}.bias`].data));
-      if (l + 2 < widths.length) this.scratch.push(new Float64Array(widths[l + 1]));
-    }
-  }
-
-  /** out = MLP(input); `out` has the last width. Not reentrant (shares scratch buffers). */
-  forward(input: Float64Array, out: Float64Array): void {
-    const L = this.kernels.length;
-    let x = input;
-    for (let l = 0; l < L; l++) {
-      const nIn = this.widths[l], nOut = this.widths[l + 1];
-      const W = this.kernels[l], y = l + 1 === L ? out : this.scratch[l];
-      y.set(this.biases[l]);
-      for (let i = 0; i < nIn; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        const row = i * nOut;
-        for (let o = 0; o < nOut; o++) y[o] += xi * W[row + o];
-      }
-      if (l + 1 < L || this.lastRelu) for (let o = 0; o < nOut; o++) if (y[o] < 0) y[o] = 0;
-      x = y;
-    }
-  }
-}
 
 export interface WcgcnState {
   view: LocalView;
@@ -109,8 +77,8 @@ export function wcgcnDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.architectu
   validateWcgcn(c);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`wcgcn: rounds must be a positive integer, got ${rounds}`);
   const a = c.architecture;
-  const mlp1 = new Mlp(a.mlp1, c, 'mlp1', a.mlp1Output === 'relu');
-  const mlp2 = new Mlp(a.mlp2, c, 'mlp2', false);
+  const mlp1 = new DenseLayers(a.mlp1, c.weights, 'mlp1', a.mlp1Output === 'relu');
+  const mlp2 = new DenseLayers(a.mlp2, c.weights, 'mlp2', false);
   const msgSize = a.mlp1[a.mlp1.length - 1];
   const in1 = new Float64Array(a.mlp1[0]);
   const in2 = new Float64Array(a.mlp2[0]);
