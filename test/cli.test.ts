@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
+import { REFERENCE_DIR } from './referenceDir.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
-const REF = new URL('../../shared/reference/', import.meta.url).pathname;
+const REF = REFERENCE_DIR;
 
 async function dmpemu(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

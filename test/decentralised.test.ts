@@ -3,8 +3,10 @@ import { describe, expect, inject, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { objective, parseInstanceFile, wmmsePower } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/coordinator.ts';
+import { join } from 'node:path';
+import { REFERENCE_DIR } from './referenceDir.ts';
 
-const ref = (name: string) => parseInstanceFile(JSON.parse(readFileSync(new URL(`../../shared/reference/${name}`, import.meta.url), 'utf8')), name);
+const ref = (name: string) => parseInstanceFile(JSON.parse(readFileSync(join(REFERENCE_DIR, name), 'utf8')), name);
 
 describe('decentralised WMMSE over a real nats-server', () => {
   it('K=10 and K=30 reference instances: 100 iterations equal the centralized WMMSE and the in-process history', async () => {

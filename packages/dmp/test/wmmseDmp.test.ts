@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateInstance, objective, parseInstanceFile, rayleighInstance, Rng, wmmsePower } from '@dmpemu/wireless';
 import { runInProcess } from '../src/index.ts';
+import { join } from 'node:path';
+import { REFERENCE_DIR } from '../../../test/referenceDir.ts';
 
-const ref = (name: string) => parseInstanceFile(JSON.parse(readFileSync(new URL(`../../../../shared/reference/${name}`, import.meta.url), 'utf8')), name);
+const ref = (name: string) => parseInstanceFile(JSON.parse(readFileSync(join(REFERENCE_DIR, name), 'utf8')), name);
 
 describe('WMMSE as a DMP, in process', () => {
   it('equals the centralized WMMSE after T iterations with full CSI (reference K=30)', () => {

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { d2dInstance, fplinqPower, generateInstance, HermitianSolver, objective, parseInstanceFile, rayleighInstance, Rng, runCentralized, wmmsePower, type Decision, type Instance } from '../src/index.ts';
+import { REFERENCE_DIR } from '../../../test/referenceDir.ts';
 
-const refDir = new URL('../../../../shared/reference/', import.meta.url);
+const refDir = new URL(`file://${REFERENCE_DIR}/`);
 const refs = readdirSync(refDir).filter((f) => f.endsWith('.json')).map((f) => parseInstanceFile(JSON.parse(readFileSync(new URL(f, refDir), 'utf8')), f));
 
 function historyOf(inst: Instance, name: 'wmmse' | 'fplinq', iterations: number): number[] {

@@ -1,8 +1,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { objective, parseInstanceFile, wmmsePower } from '../src/index.ts';
+import { REFERENCE_DIR } from '../../../test/referenceDir.ts';
 
-const refDir = new URL('../../../../shared/reference/', import.meta.url);
+const refDir = new URL(`file://${REFERENCE_DIR}/`);
 const files = readdirSync(refDir).filter((f) => f.endsWith('.json'));
 
 describe('reference instances', () => {
