@@ -57,7 +57,7 @@ describe('run outputs', () => {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const f = rounds();
-      if (f && readFileSync(f, 'utf8').split('\n').length > 50) break;
+      if (f && readFileSync(f, 'utf8').split('\n').filter(Boolean).length > 50) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGKILL');
