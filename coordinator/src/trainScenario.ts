@@ -25,6 +25,8 @@ export const trainScenarioSchema = z.strictObject({
     dmax: z.number().positive().optional(),
     csiRange: z.number().positive().optional(),
     noise: z.number().positive().optional(),
+    /** miso: transmit antennas (then the WCGCN does beamforming). */
+    Nt: posInt.optional(),
   }),
   /**
    * `kind` wcgcn (eq. 8 of the MPGNN paper), pcgnn (eqs. 20-21 of the DMP paper) or the
@@ -33,7 +35,8 @@ export const trainScenarioSchema = z.strictObject({
   architecture: z
     .strictObject({
       kind: z.enum(['wcgcn', 'pcgnn', 'mlp']).default('wcgcn'),
-      features: z.enum(['db', 'linear']).default('db'),
+      /** Default db; log1p for a miso network (beamforming keeps a channel vector's direction). */
+      features: z.enum(['db', 'linear', 'log1p']).optional(),
       layers: posInt.optional(),
       aggregation: z.enum(['max', 'sum', 'mean']).optional(),
       mlp1: z.array(posInt).min(2).optional(),
@@ -43,7 +46,7 @@ export const trainScenarioSchema = z.strictObject({
       edgeEmbedding: posInt.optional(),
       head: z.array(posInt).optional(),
     })
-    .default({ kind: 'wcgcn', features: 'db' }),
+    .default({ kind: 'wcgcn' }),
   training: z.strictObject({
     /** Size of the fixed training set (the papers use 10^4); 0: fresh instances for every batch. */
     samples: z.number().int().nonnegative().default(10000),

@@ -113,7 +113,7 @@ export function describeArchitecture(c: Checkpoint): string {
   const a = c.architecture;
   switch (a.kind) {
     case 'wcgcn':
-      return `wcgcn T=${a.layers} mlp1 ${a.mlp1.join('-')} mlp2 ${a.mlp2.join('-')} ${a.aggregation} ${a.features.transform}`;
+      return `wcgcn ${a.task === 'beamforming' ? `beamforming Nt=${a.Nt} ` : ''}T=${a.layers} mlp1 ${a.mlp1.join('-')} mlp2 ${a.mlp2.join('-')} ${a.aggregation} ${a.features.transform}`;
     case 'pcgnn':
       return `pcgnn T=${a.layers} hidden ${a.hidden} edge ${a.edgeEmbedding} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}`;
     case 'mlp':

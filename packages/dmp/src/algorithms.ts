@@ -1,6 +1,7 @@
 import type { AlgorithmSpec, DmpAlgorithm } from './contract.ts';
 import { assertCheckpoint, verifyCheckpoint } from './checkpoint.ts';
 import { pcgnnDmp } from './pcgnnDmp.ts';
+import { wcgcnBeamDmp } from './wcgcnBeamDmp.ts';
 import { wcgcnDmp } from './wcgcnDmp.ts';
 import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
 import { wmmseDmp } from './wmmseDmp.ts';
@@ -20,7 +21,9 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
       if (c === undefined) throw new Error('wcgcn: the algorithm spec has no checkpoint (train one with @dmpemu/gnn or load one with loadCheckpoint)');
       assertCheckpoint(c, 'wcgcn checkpoint', 'wcgcn');
       verifyCheckpoint(c);
-      return wcgcnDmp(c, spec.rounds) as DmpAlgorithm<unknown>;
+      if (c.architecture.task === 'beamforming' && c.architecture.Nt !== Nt) throw new Error(`wcgcn: the checkpoint does beamforming with Nt = ${c.architecture.Nt}, the network has Nt = ${Nt}`);
+      if (c.architecture.task === 'power' && Nt > 1) throw new Error(`wcgcn: the checkpoint does power control, the network has Nt = ${Nt} antennas (train a beamforming WCGCN)`);
+      return (c.architecture.task === 'beamforming' ? wcgcnBeamDmp(c, spec.rounds) : wcgcnDmp(c, spec.rounds)) as DmpAlgorithm<unknown>;
     }
     case 'pcgnn': {
       const c = spec.checkpoint;

@@ -17,20 +17,28 @@ export const CHECKPOINT_FORMAT = 'dmpemu-checkpoint/1';
  * channels g_kk and cross channels g_jk, g_kj have their own constants.
  */
 export interface FeatureScaling {
-  transform: 'linear' | 'db';
+  /**
+   * `log1p` (beamforming): T(g) = log10(1 + g^2) of a channel norm ||h|| (the MISO model has sigma^2 = 1),
+   * applied to h by keeping its direction: h (T(||h||) - shift) / (scale ||h||); shift is 0.
+   */
+  transform: 'linear' | 'db' | 'log1p';
   direct: { shift: number; scale: number };
   cross: { shift: number; scale: number };
 }
 
 /**
- * WCGCN for power control (eq. 8 of mpgnn-wcgcn-scalable-rrm.md), weights shared by its T layers.
- * `mlp1`, `mlp2` list layer widths input first, as the paper does ({5, 32, 32} = 5 inputs, one
- * hidden layer of 32, 32 outputs). Hidden layers use ReLU; MLP2's output is linear (then the
- * sigmoid of eq. 8); MLP1's output is ReLU (`relu`, as in the paper's code) or `linear`.
+ * WCGCN (eq. 8 of mpgnn-wcgcn-scalable-rrm.md), weights shared by its T layers, for power control
+ * (`task: 'power'`, sigma = sigmoid) or MISO beamforming (`task: 'beamforming'` with `Nt` antennas,
+ * sigma(x) = x / max(||x||, 1), complex numbers as two reals). `mlp1`, `mlp2` list layer widths
+ * input first, as the paper does ({5, 32, 32} = 5 inputs, one hidden layer of 32, 32 outputs).
+ * Hidden layers use ReLU; MLP2's output is linear (then sigma); MLP1's output is ReLU (`relu`, as
+ * in the paper's code) or `linear`.
  */
 export interface WcgcnArchitecture {
   kind: 'wcgcn';
-  task: 'power';
+  task: 'power' | 'beamforming';
+  /** Beamforming only: transmit antennas per transmitter. */
+  Nt?: number;
   /** T: layers = communication rounds. */
   layers: number;
   mlp1: number[];
@@ -185,7 +193,7 @@ const isRecord = (x: unknown): x is Record<string, unknown> => x !== null && typ
 const isWidth = (n: unknown): boolean => Number.isInteger(n) && (n as number) > 0;
 
 function checkFeatures(f: unknown, source: string): void {
-  if (!isRecord(f) || !['linear', 'db'].includes(f.transform as string)) fail(source, 'architecture.features.transform', 'must be linear or db');
+  if (!isRecord(f) || !['linear', 'db', 'log1p'].includes(f.transform as string)) fail(source, 'architecture.features.transform', 'must be linear, db or log1p');
   for (const kind of ['direct', 'cross'] as const) {
     const s = f[kind];
     if (!isRecord(s) || !isNum(s.shift) || !isNum(s.scale) || s.scale === 0) fail(source, `architecture.features.${kind}`, 'must be { shift, scale } with finite numbers, scale != 0');
@@ -207,10 +215,14 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
     const expected = kind !== undefined ? JSON.stringify(kind) : `one of ${ARCHITECTURE_KINDS.map((k) => JSON.stringify(k)).join(', ')}`;
     fail(source, 'architecture.kind', `must be ${expected}, got ${JSON.stringify(a.kind)}`);
   }
-  if (a.task !== 'power') fail(source, 'architecture.task', `must be "power", got ${JSON.stringify(a.task)}`);
+  const tasks = a.kind === 'wcgcn' ? ['power', 'beamforming'] : ['power'];
+  if (!tasks.includes(a.task as string)) fail(source, 'architecture.task', `must be ${tasks.map((t) => JSON.stringify(t)).join(' or ')}, got ${JSON.stringify(a.task)}`);
   switch (a.kind as ArchitectureKind) {
     case 'wcgcn':
       checkLayers(a, source);
+      if (a.task === 'beamforming' ? !(Number.isInteger(a.Nt) && (a.Nt as number) >= 1) : a.Nt !== undefined) {
+        fail(source, 'architecture.Nt', a.task === 'beamforming' ? `must be a positive integer for beamforming, got ${JSON.stringify(a.Nt)}` : 'must be absent for power control');
+      }
       for (const m of ['mlp1', 'mlp2'] as const) {
         const l = a[m];
         if (!Array.isArray(l) || l.length < 2 || !l.every(isWidth)) fail(source, `architecture.${m}`, 'must list at least 2 positive layer widths');

@@ -7,6 +7,7 @@ export * from './inProcess.ts';
 export * from './deliveryFaults.ts';
 export * from './checkpoint.ts';
 export * from './wcgcnDmp.ts';
+export * from './wcgcnBeamDmp.ts';
 export * from './wmmseBeamDmp.ts';
 export * from './pcgnnDmp.ts';
 export * from './mlpInference.ts';

@@ -10,9 +10,10 @@ export const WCGCN_EDGE_FEATURES = 2;
 /** Amplitudes are floored here before the dB transform (-300 dB), so log10 stays finite. */
 const MIN_AMPLITUDE = 1e-15;
 
-/** T(g) of a feature scaling: the amplitude itself, or the channel gain 20 log10 g in dB. */
+/** T(g) of a feature scaling: the amplitude itself, the channel gain 20 log10 g in dB, or log10(1 + g^2). */
 export function transformGain(g: number, transform: FeatureScaling['transform']): number {
-  return transform === 'db' ? 20 * Math.log10(Math.max(g, MIN_AMPLITUDE)) : g;
+  if (transform === 'db') return 20 * Math.log10(Math.max(g, MIN_AMPLITUDE));
+  return transform === 'log1p' ? Math.log10(1 + g * g) : g;
 }
 
 /** The checkpoint's input normalisation of one amplitude (`direct` g_kk or `cross` g_jk, g_kj). */
@@ -35,14 +36,26 @@ export function wcgcnWeightShapes(a: WcgcnArchitecture): Record<string, number[]
   return shapes;
 }
 
+/**
+ * Widths of x_k, e_jk and y_k. Power control: x_k = [g_kk, w_k, p_k], e_jk = [g_jk, g_kj], y_k
+ * scalar. Beamforming (section V-C: MLP1 {6 Nt, ...}, MLP2 {... + 4 Nt, ..., 2 Nt}):
+ * x_k = [h_kk, v_k], e_jk = h_jk, y_k = v_k, complex vectors as Nt real parts then Nt imaginary parts.
+ */
+export function wcgcnWidths(a: Pick<WcgcnArchitecture, 'task' | 'Nt'>): { node: number; edge: number; output: number } {
+  if (a.task === 'power') return { node: WCGCN_NODE_FEATURES, edge: WCGCN_EDGE_FEATURES, output: 1 };
+  const Nt = a.Nt ?? 1;
+  return { node: 4 * Nt, edge: 2 * Nt, output: 2 * Nt };
+}
+
 /** Throws unless the architecture's widths fit eq. 8 and the weights have exactly the expected shapes. */
 export function validateWcgcn(c: Checkpoint<WcgcnArchitecture>): void {
   const a = c.architecture;
-  const ins = WCGCN_NODE_FEATURES + WCGCN_EDGE_FEATURES;
+  const w = wcgcnWidths(a);
+  const ins = w.node + w.edge;
   if (a.mlp1[0] !== ins) throw new Error(`wcgcn checkpoint: architecture.mlp1[0] must be ${ins} ([x_j, e_jk]), got ${a.mlp1[0]}`);
   const msg = a.mlp1[a.mlp1.length - 1];
-  if (a.mlp2[0] !== WCGCN_NODE_FEATURES + msg) throw new Error(`wcgcn checkpoint: architecture.mlp2[0] must be ${WCGCN_NODE_FEATURES + msg} ([x_k, aggregate]), got ${a.mlp2[0]}`);
-  if (a.mlp2[a.mlp2.length - 1] !== 1) throw new Error(`wcgcn checkpoint: architecture.mlp2 must end in 1 (y_k), got ${a.mlp2[a.mlp2.length - 1]}`);
+  if (a.mlp2[0] !== w.node + msg) throw new Error(`wcgcn checkpoint: architecture.mlp2[0] must be ${w.node + msg} ([x_k, aggregate]), got ${a.mlp2[0]}`);
+  if (a.mlp2[a.mlp2.length - 1] !== w.output) throw new Error(`wcgcn checkpoint: architecture.mlp2 must end in ${w.output} (y_k), got ${a.mlp2[a.mlp2.length - 1]}`);
   const shapes = wcgcnWeightShapes(a);
   for (const [name, shape] of Object.entries(shapes)) {
     const w = c.weights[name];
@@ -74,6 +87,7 @@ export interface WcgcnState {
  * `c` must be verified (createAlgorithm does); its shapes are checked here.
  */
 export function wcgcnDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.architecture.layers): DmpAlgorithm<WcgcnState> {
+  if (c.architecture.task !== 'power') throw new Error(`wcgcn: this checkpoint does ${c.architecture.task}; wcgcnDmp runs power control (use wcgcnBeamDmp)`);
   validateWcgcn(c);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`wcgcn: rounds must be a positive integer, got ${rounds}`);
   const a = c.architecture;

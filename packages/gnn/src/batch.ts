@@ -17,7 +17,7 @@ import { knowsEdge, type Instance } from '@dmpemu/wireless';
  * and, when asked (`{ mlpInput: true }`), the centralized MLP baseline's input:
  * - `mlpInput` [B, K^2 + K]: every scaled g_ij at i K + j, whatever the CSI, then w_k (mlpInput of @dmpemu/dmp).
  */
-export interface DenseBatch {
+export interface GraphTensors {
   B: number;
   K: number;
   node: tf.Tensor3D;
@@ -26,6 +26,9 @@ export interface DenseBatch {
   maskBias: tf.Tensor4D;
   degree: tf.Tensor3D;
   hasNeighbours: tf.Tensor3D;
+}
+
+export interface DenseBatch extends GraphTensors {
   direct2: tf.Tensor2D;
   cross2: tf.Tensor3D;
   weights: tf.Tensor2D;
@@ -41,6 +44,36 @@ export interface DenseBatchOptions {
 /** A value that no message reaches: masked entries of the max aggregation. */
 export const MASKED = -1e30;
 
+/**
+ * The CSI graph of a batch, receiver-major ([b, k, j] = edge (j, k)): `mask`, `maskBias`,
+ * `degree` and `hasNeighbours` as in DenseBatch, and `known(b, k, j)` for filling edge features.
+ */
+export function csiGraph(instances: readonly Instance[], K: number): Pick<GraphTensors, 'mask' | 'maskBias' | 'degree' | 'hasNeighbours'> & { known: Uint8Array } {
+  const B = instances.length;
+  const mask = new Float32Array(B * K * K);
+  const maskBias = new Float32Array(B * K * K);
+  const degree = new Float32Array(B * K);
+  instances.forEach((inst, b) => {
+    if (inst.K !== K) throw new Error(`batch: instance ${b} has K = ${inst.K}, expected ${K} like instance 0`);
+    for (let k = 0; k < K; k++)
+      for (let j = 0; j < K; j++) {
+        const e = (b * K + k) * K + j;
+        if (j === k || !knowsEdge(inst, j, k)) maskBias[e] = MASKED;
+        else {
+          mask[e] = 1;
+          degree[b * K + k]++;
+        }
+      }
+  });
+  return {
+    known: Uint8Array.from(mask),
+    mask: tf.tensor4d(mask, [B, K, K, 1]),
+    maskBias: tf.tensor4d(maskBias, [B, K, K, 1]),
+    degree: tf.tensor3d(degree, [B, K, 1]),
+    hasNeighbours: tf.tensor3d(degree.map((d) => (d > 0 ? 1 : 0)), [B, K, 1]),
+  };
+}
+
 /** Build the dense tensors of a batch (all instances must have the same K and be SISO). */
 export function denseBatch(instances: readonly Instance[], features: FeatureScaling, o: DenseBatchOptions = {}): DenseBatch {
   const B = instances.length;
@@ -48,17 +81,16 @@ export function denseBatch(instances: readonly Instance[], features: FeatureScal
   const K = instances[0].K;
   const node = new Float32Array(B * K * 2);
   const edge = new Float32Array(B * K * K * 2);
-  const mask = new Float32Array(B * K * K);
-  const maskBias = new Float32Array(B * K * K);
-  const degree = new Float32Array(B * K);
   const direct2 = new Float32Array(B * K);
   const cross2 = new Float32Array(B * K * K);
   const weights = new Float32Array(B * K);
   const pmax = new Float32Array(B);
   const flat = o.mlpInput ? new Float32Array(B * mlpInputSize(K)) : undefined;
   instances.forEach((inst, b) => {
-    if (inst.K !== K) throw new Error(`denseBatch: instance ${b} has K = ${inst.K}, expected ${K} like instance 0`);
-    if (inst.Nt !== 1 || inst.hRe !== undefined) throw new Error(`denseBatch: instance ${b} is MISO (Nt = ${inst.Nt}); the models here do power control`);
+    if (inst.Nt !== 1 || inst.hRe !== undefined) throw new Error(`denseBatch: instance ${b} is MISO (Nt = ${inst.Nt}); use beamBatch for beamforming`);
+  });
+  const graph = csiGraph(instances, K);
+  instances.forEach((inst, b) => {
     const { gain, noise } = inst;
     pmax[b] = inst.pmax;
     if (flat) mlpInput(inst, features, flat, b * mlpInputSize(K));
@@ -71,12 +103,7 @@ export function denseBatch(instances: readonly Instance[], features: FeatureScal
       for (let j = 0; j < K; j++) {
         const e = n * K + j; // [b, k, j]: receiver k, sender j
         if (j !== k) cross2[(b * K + j) * K + k] = (gain[j * K + k] * gain[j * K + k]) / noise;
-        if (j === k || !knowsEdge(inst, j, k)) {
-          maskBias[e] = MASKED;
-          continue;
-        }
-        mask[e] = 1;
-        degree[n]++;
+        if (!graph.known[e]) continue;
         edge[2 * e] = scaleGain(gain[j * K + k], 'cross', features);
         edge[2 * e + 1] = scaleGain(gain[k * K + j], 'cross', features);
       }
@@ -87,10 +114,10 @@ export function denseBatch(instances: readonly Instance[], features: FeatureScal
     K,
     node: tf.tensor3d(node, [B, K, 2]),
     edge: tf.tensor4d(edge, [B, K, K, 2]),
-    mask: tf.tensor4d(mask, [B, K, K, 1]),
-    maskBias: tf.tensor4d(maskBias, [B, K, K, 1]),
-    degree: tf.tensor3d(degree, [B, K, 1]),
-    hasNeighbours: tf.tensor3d(degree.map((d) => (d > 0 ? 1 : 0)), [B, K, 1]),
+    mask: graph.mask,
+    maskBias: graph.maskBias,
+    degree: graph.degree,
+    hasNeighbours: graph.hasNeighbours,
     direct2: tf.tensor2d(direct2, [B, K]),
     cross2: tf.tensor3d(cross2, [B, K, K]),
     weights: tf.tensor2d(weights, [B, K]),

@@ -5,7 +5,8 @@ import { knowsEdge, type Instance } from '@dmpemu/wireless';
  * Standardise the model's channel inputs on training data, as the papers' code does: shift and
  * scale are the mean and standard deviation of T(g) over the direct channels g_kk and, separately,
  * over the cross channels g_jk, g_kj of the edges agents know (their CSI). T is the identity
- * (`linear`) or 20 log10 (`db`). The constants go into the checkpoint, so every agent scales its
+ * (`linear`) or 20 log10 (`db`); with `log1p` (channel vectors: g = ||h||, T = log10(1 + g^2)) the
+ * shift is 0 and the scale the root mean square of T. The constants go into the checkpoint, so every agent scales its
  * local view the same way.
  */
 export function fitFeatureScaling(instances: readonly Instance[], transform: FeatureScaling['transform']): FeatureScaling {
@@ -29,6 +30,7 @@ export function fitFeatureScaling(instances: readonly Instance[], transform: Fea
   }
   const stats = ([n, s, s2]: number[]): { shift: number; scale: number } => {
     if (n === 0) return { shift: 0, scale: 1 };
+    if (transform === 'log1p') return { shift: 0, scale: Math.sqrt(s2 / n) || 1 }; // no shift: a vector keeps its direction
     const mean = s / n;
     const std = Math.sqrt(Math.max(s2 / n - mean * mean, 0));
     return { shift: mean, scale: std > 1e-9 * Math.max(1, Math.abs(mean)) ? std : 1 };

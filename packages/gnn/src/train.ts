@@ -1,61 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ArchitectureKind, ArchitectureOf, Checkpoint, CheckpointArchitecture, FeatureScaling, MlpArchitecture, PcgnnArchitecture, WcgcnArchitecture } from '@dmpemu/dmp';
-import { Rng, type Instance } from '@dmpemu/wireless';
+import type { ArchitectureOf, Checkpoint, CheckpointArchitecture, FeatureScaling } from '@dmpemu/dmp';
+import { isMiso, Rng, type Instance } from '@dmpemu/wireless';
 import { ensureBackend } from './backend.ts';
-import { denseBatch, disposeBatch, type DenseBatch } from './batch.ts';
 import { fitFeatureScaling } from './features.ts';
-import { negWeightedSumRate } from './loss.ts';
-import { initMlp, mlpForward, mlpFromCheckpoint, type MlpModel } from './mlp.ts';
+import { modelKindImpl, type ModelKind } from './kinds.ts';
 import { disposeModel, toCheckpoint, type TfModel } from './model.ts';
-import { initPcgnn, pcgnnForward, pcgnnFromCheckpoint, type PcgnnModel } from './pcgnn.ts';
-import { fromCheckpoint, initWcgcn, wcgcnForward, type WcgcnModel } from './wcgcn.ts';
 
-/** The paper's setting (section V): 3 layers, MLP1 {5, 32, 32}, MLP2 {35, 16, 1}, max aggregation. */
-export const WCGCN_DEFAULTS = { layers: 3, mlp1: [5, 32, 32], mlp2: [35, 16, 1], aggregation: 'max', mlp1Output: 'relu' } as const;
-/**
- * PCGNN (eqs. 20-21): 2 layers and max aggregation as in section VI-A of the DMP paper; the widths
- * are not given there: ours are H = 32 (as WCGCN's messages), an edge embedding of 16 and one
- * hidden layer of 16 in the output MLP.
- */
-export const PCGNN_DEFAULTS = { layers: 2, hidden: 32, edgeEmbedding: 16, head: [16], aggregation: 'max' } as const;
-/** The MLP baseline: PCNet's hidden layers 200, 80, 80 (ReLU); K from the training data. */
-export const MLP_DEFAULTS = { hidden: [200, 80, 80] } as const;
-
-/** The architectures train() trains. */
-export type ModelKind = ArchitectureKind;
 /** What a caller may choose of an architecture of that kind (train sets kind, task and features). */
 export type ArchitectureOptions<K extends ModelKind> = Partial<Omit<ArchitectureOf<K>, 'kind' | 'task' | 'features'>>;
-
-/** How train() builds, restores and runs each kind of model. */
-interface ModelKindImpl {
-  /** A fresh model: defaults, then the caller's options, then the fitted features (K for an MLP from `sample`). */
-  create(options: Record<string, unknown>, features: FeatureScaling, sample: Instance, rng: Rng): TfModel;
-  fromCheckpoint(c: Checkpoint): TfModel;
-  forward(m: TfModel, d: DenseBatch): tf.Tensor2D;
-  /** Whether the batch needs the MLP baseline's input. */
-  mlpInput: boolean;
-}
-
-const KINDS: Record<ModelKind, ModelKindImpl> = {
-  wcgcn: {
-    create: (o, features, _s, rng) => initWcgcn({ kind: 'wcgcn', task: 'power', ...WCGCN_DEFAULTS, ...o, features } as unknown as WcgcnArchitecture, rng),
-    fromCheckpoint,
-    forward: (m, d) => wcgcnForward(m as WcgcnModel, d),
-    mlpInput: false,
-  },
-  pcgnn: {
-    create: (o, features, _s, rng) => initPcgnn({ kind: 'pcgnn', task: 'power', ...PCGNN_DEFAULTS, ...o, features } as unknown as PcgnnArchitecture, rng),
-    fromCheckpoint: pcgnnFromCheckpoint,
-    forward: (m, d) => pcgnnForward(m as PcgnnModel, d),
-    mlpInput: false,
-  },
-  mlp: {
-    create: (o, features, sample, rng) => initMlp({ kind: 'mlp', task: 'power', K: sample.K, ...MLP_DEFAULTS, ...o, features } as unknown as MlpArchitecture, rng),
-    fromCheckpoint: mlpFromCheckpoint,
-    forward: (m, d) => mlpForward(m as MlpModel, d),
-    mlpInput: true,
-  },
-};
 
 export interface TrainStep {
   step: number;
@@ -76,7 +28,7 @@ export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
   seed: number | string;
   /** Architecture choices over the kind's defaults (WCGCN_DEFAULTS, PCGNN_DEFAULTS, MLP_DEFAULTS). */
   architecture?: ArchitectureOptions<K>;
-  /** Input normalisation: given, or fitted (fitFeatureScaling) with this transform. Default `db`. */
+  /** Input normalisation: given, or fitted (fitFeatureScaling) with this transform. Default `db` (`log1p` for MISO beamforming). */
   features?: FeatureScaling | FeatureScaling['transform'];
   /** Adam learning rate (1e-3 as in the paper). */
   lr?: number;
@@ -125,17 +77,16 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
   if (o.init && o.init.architecture.kind !== kind) {
     throw new Error(`train: the init checkpoint is a ${JSON.stringify(o.init.architecture.kind)}, kind is ${JSON.stringify(kind)}${o.kind === undefined ? ' (the default)' : ''}: pass kind ${JSON.stringify(o.init.architecture.kind)}`);
   }
-  const impl = KINDS[kind];
-  if (impl === undefined) throw new Error(`train: kind must be one of ${Object.keys(KINDS).join(', ')}, got ${JSON.stringify(kind)}`);
+  const impl = modelKindImpl(kind);
   const backend = await ensureBackend();
   const lr = o.lr ?? 1e-3;
   const next = batchSource(o as TrainOptions<ModelKind>, Rng.derive(o.seed, 'data'));
   let model: TfModel;
   if (o.init) model = impl.fromCheckpoint(o.init);
   else {
-    const f = o.features ?? 'db';
     const fitRng = Rng.derive(o.seed, 'features');
     const fitSet = o.instances && o.instances.length > 0 ? o.instances : Array.from({ length: Math.max(o.batch, 16) }, () => o.generator!(fitRng));
+    const f = o.features ?? (isMiso(fitSet[0]) ? 'log1p' : 'db');
     const features = typeof f === 'string' ? fitFeatureScaling(fitSet, f) : f;
     model = impl.create({ ...o.architecture }, features, fitSet[0], Rng.derive(o.seed, 'init'));
   }
@@ -156,14 +107,9 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
     let done = 0;
     for (let step = 0; step < o.steps && !o.signal?.aborted; step++) {
       const s0 = performance.now();
-      const d = denseBatch(next(), model.architecture.features, { mlpInput: impl.mlpInput });
-      K = d.K;
-      let loss: tf.Scalar;
-      try {
-        loss = optimizer.minimize(() => negWeightedSumRate(impl.forward(model, d), d), true, vars)!;
-      } finally {
-        disposeBatch(d);
-      }
+      const instances = next();
+      K = instances[0].K;
+      const loss = optimizer.minimize(() => impl.loss(model, instances), true, vars)!;
       const value = (await loss.data())[0];
       tf.dispose(loss);
       if (!Number.isFinite(value)) throw new Error(`train: loss is ${value} at step ${step}`);
