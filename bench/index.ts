@@ -7,3 +7,4 @@ const only = process.argv[2];
 if (!only || only === 'wmmse') benchWmmse();
 if (!only || only === 'runtime') await benchRuntime();
 if (!only || only === 'gnn') await benchGnn();
+if (!only || only === 'parallel') await (await import('./parallel.ts')).benchParallelTraining();

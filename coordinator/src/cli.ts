@@ -106,10 +106,11 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--steps <n>', 'total training steps (overrides training.steps)', positiveInt)
     .option('--out <dir>', 'checkpoint directory (overrides output.dir)')
     .option('--quiet', 'no progress bar')
+    .option('--workers <n>', 'gradient worker threads: each batch split over n threads (1: in process)', positiveInt, 1)
     .action(async (file: string, o) => {
       const sc = loadTrainScenario(file);
       if (o.out) sc.output.dir = o.out;
-      print(await trainCommand(sc, { resume: !!o.resume, steps: o.steps, quiet: !!o.quiet, command: `dmpemu train ${process.argv.slice(3).join(' ')}`, log: print }));
+      print(await trainCommand(sc, { resume: !!o.resume, steps: o.steps, quiet: !!o.quiet, workers: o.workers, command: `dmpemu train ${process.argv.slice(3).join(' ')}`, log: print }));
     });
 
   const natsOption = (): Option => new Option('--nats <url>', 'NATS server URL').env('NATS_URL').makeOptionMandatory();

@@ -13,6 +13,8 @@ export interface TrainArgs {
   /** Override training.steps. */
   steps?: number;
   quiet: boolean;
+  /** Gradient worker threads (train's `workers`; default 1 = in process). */
+  workers?: number;
   command: string;
   log: (s: string) => void;
 }
@@ -78,6 +80,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
       training: { scenario: sc.name, network: sc.network, samples: sc.training.samples || 'fresh per batch' },
       every: sc.validation.every,
       signal: abort.signal,
+      workers: a.workers,
       onStep: (s) => a.quiet || bar.update(done0 + s.step + 1, { sps: s.samplesPerSecond.toFixed(0), loss: s.loss.toFixed(4) }),
       onCheckpoint: (c) => {
         lastRatio = validationRatio(c, valSet, wmmse100);
@@ -98,7 +101,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
     hash: final.hash,
     architecture: describeArchitecture(final),
     network: sc.network,
-    training: { steps, batch: sc.training.batch, lr: sc.training.lr, samples: sc.training.samples, seed: sc.training.seed, backend, secondsThisRun: (performance.now() - t0) / 1000 },
+    training: { steps, batch: sc.training.batch, lr: sc.training.lr, samples: sc.training.samples, seed: sc.training.seed, backend, workers: a.workers ?? 1, secondsThisRun: (performance.now() - t0) / 1000 },
     validationRatio: lastRatio,
     validationInstances: valSet.length,
     trainedAt: new Date().toISOString(),

@@ -5,6 +5,7 @@ import { ensureBackend } from './backend.ts';
 import { fitFeatureScaling } from './features.ts';
 import { modelKindImpl, type ModelKind } from './kinds.ts';
 import { disposeModel, toCheckpoint, type TfModel } from './model.ts';
+import { GradientPool } from './parallel.ts';
 
 /** What a caller may choose of an architecture of that kind (train sets kind, task and features). */
 export type ArchitectureOptions<K extends ModelKind> = Partial<Omit<ArchitectureOf<K>, 'kind' | 'task' | 'features'>>;
@@ -42,6 +43,8 @@ export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
   onCheckpoint?: (c: Checkpoint<ArchitectureOf<K>>, stepsDone: number) => void | Promise<void>;
   /** Stop early when aborted; the checkpoint returned holds the steps done so far. */
   signal?: AbortSignal;
+  /** Gradient worker threads: with n >= 2 each step's batch is split in n parts whose gradients are computed in parallel (parallel.ts); 1 (default) = in process. */
+  workers?: number;
 }
 
 function batchSource(o: TrainOptions<ModelKind>, rng: Rng): () => Instance[] {
@@ -73,6 +76,8 @@ function batchSource(o: TrainOptions<ModelKind>, rng: Rng): () => Instance[] {
 export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): Promise<Checkpoint<ArchitectureOf<NoInfer<K>>>> {
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new Error(`train: steps must be a positive integer, got ${o.steps}`);
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`train: batch must be a positive integer, got ${o.batch}`);
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`train: workers must be a positive integer (1 = in process, n >= 2 = n gradient worker threads), got ${workers}`);
   const kind: ModelKind = o.kind ?? 'wcgcn';
   if (o.init && o.init.architecture.kind !== kind) {
     throw new Error(`train: the init checkpoint is a ${JSON.stringify(o.init.architecture.kind)}, kind is ${JSON.stringify(kind)}${o.kind === undefined ? ' (the default)' : ''}: pass kind ${JSON.stringify(o.init.architecture.kind)}`);
@@ -95,12 +100,13 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
   const losses: number[] = [];
   let K = 0;
   const t0 = performance.now();
+  const pool = workers >= 2 ? new GradientPool(workers) : undefined;
   try {
     const stepsBefore = Number(o.init?.training.steps ?? 0);
     const snapshot = (done: number, seconds: number): Checkpoint<ArchitectureOf<K>> => {
       const tail = losses.slice(-Math.min(10, losses.length));
       return toCheckpoint(model, {
-        training: { ...o.training, seed: o.seed, steps: stepsBefore + done, batch: o.batch, lr, optimizer: 'adam', backend, samples: (stepsBefore + done) * o.batch, K },
+        training: { ...o.training, seed: o.seed, steps: stepsBefore + done, batch: o.batch, lr, optimizer: 'adam', backend, workers, samples: (stepsBefore + done) * o.batch, K },
         metrics: { initialLoss: losses[0], finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length, seconds, samplesPerSecond: (done * o.batch) / seconds },
       }) as Checkpoint<CheckpointArchitecture> as Checkpoint<ArchitectureOf<K>>;
     };
@@ -109,9 +115,13 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
       const s0 = performance.now();
       const instances = next();
       K = instances[0].K;
-      const loss = optimizer.minimize(() => impl.loss(model, instances), true, vars)!;
-      const value = (await loss.data())[0];
-      tf.dispose(loss);
+      let value: number;
+      if (pool) value = await pool.step(model, instances, optimizer);
+      else {
+        const loss = optimizer.minimize(() => impl.loss(model, instances), true, vars)!;
+        value = (await loss.data())[0];
+        tf.dispose(loss);
+      }
       if (!Number.isFinite(value)) throw new Error(`train: loss is ${value} at step ${step}`);
       losses.push(value);
       o.onStep?.({ step, loss: value, samplesPerSecond: o.batch / ((performance.now() - s0) / 1000) });
@@ -122,6 +132,7 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
     await o.onCheckpoint?.(final, done);
     return final;
   } finally {
+    await pool?.close();
     optimizer.dispose();
     disposeModel(model);
   }
