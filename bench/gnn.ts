@@ -11,6 +11,7 @@ export async function benchGnn(): Promise<void> {
   const { selectBackend, train, TF_BACKENDS } = await import('@dmpemu/gnn');
   console.log('\n## WCGCN training throughput (3 layers, MLP1 5-32-32, MLP2 35-16-1, batch 64)');
   let checkpoint: Checkpoint | undefined;
+  const wasmSps = new Map<number, number>(); // K -> our TF.js WASM samples/s, for the torch ratio below
   for (const b of TF_BACKENDS) {
     const loaded = await selectBackend([b]).then(
       () => true,
@@ -25,7 +26,25 @@ export async function benchGnn(): Promise<void> {
       const sps: number[] = [];
       const c = await train({ generator: (rng) => generateInstance('rayleigh-ic', rng, { K, snrDb: 10 }), steps, batch: 64, seed: 1, onStep: (s) => s.step > 0 && sps.push(s.samplesPerSecond) });
       if (K === 10) checkpoint = c;
+      if (b === 'wasm') wasmSps.set(K, sps.reduce((a, x) => a + x, 0) / sps.length);
       console.log(`${b.padEnd(14)} K=${String(K).padEnd(4)} ${(sps.reduce((a, x) => a + x, 0) / sps.length).toFixed(0).padStart(6)} samples/s`);
+    }
+  }
+  console.log('\n## The same WCGCN in PyTorch (PyG-style edge list, and dense), same machine, same run');
+  const { spawnSync } = await import('node:child_process');
+  const py = spawnSync('python3', [new URL('wcgcn_torch.py', import.meta.url).pathname], { encoding: 'utf8' });
+  if (py.error) console.log(`python3 not found here (${py.error.message})`);
+  else if (py.status !== 0) console.log(`wcgcn_torch.py failed: ${py.stderr.trim().split('\n').pop()}`);
+  else {
+    console.log(py.stdout.trimEnd());
+    // torch per core: threads=1, the faster of the two formulations, per K
+    const torchSps = new Map<number, number>();
+    for (const [, threads, K, sps] of py.stdout.matchAll(/^torch-\w+\s+threads=(\d+)\s+K=(\d+)\s+(\d+) samples\/s/gm)) {
+      if (threads === '1') torchSps.set(Number(K), Math.max(torchSps.get(Number(K)) ?? 0, Number(sps)));
+    }
+    for (const [K, t] of torchSps) {
+      const w = wasmSps.get(K);
+      console.log(`K=${String(K).padEnd(4)} torch (1 thread, faster formulation) ${t.toFixed(0).padStart(6)} samples/s` + (w ? `   TF.js WASM ${w.toFixed(0).padStart(5)} samples/s   torch / WASM x${(t / w).toFixed(1)}` : '   (no WASM figure this run)'));
     }
   }
   console.log('\n## Inference: WCGCN (3 rounds, every agent in one process, typed arrays; local views prebuilt) vs centralized WMMSE-100, d2d with CSI range 300 m');
