@@ -19,7 +19,7 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: '20' }] }, 's.yaml: invalid scenario: networks[0].K: Invalid input: expected number, received string'],
     [{ ...ok, networks: [{ model: 'lte', K: 3 }] }, 's.yaml: invalid scenario: networks[0].model: Invalid option: expected one of "rayleigh-ic"|"d2d"|"miso"|"regnn-adhoc"'],
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wmmse', iterations: 0 }] }, 's.yaml: invalid scenario: algorithms[1].iterations: Too small: expected number to be >0'],
-    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"wmmse"|"fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
+    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"wmmse"|"fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
     [{ ...ok, runtime: { kind: 'mpi' } }, 's.yaml: invalid scenario: runtime.kind: Invalid option: expected one of "nats"|"inprocess"'],
     [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin must not exceed dmax'],
     [{ name: 'x', algorithms: ['wmmse'] }, 's.yaml: invalid scenario: networks: Invalid input: expected array, received undefined'],

@@ -1,13 +1,14 @@
 import type { AlgorithmSpec, DmpAlgorithm } from './contract.ts';
 import { assertCheckpoint, verifyCheckpoint } from './checkpoint.ts';
 import { pcgnnDmp } from './pcgnnDmp.ts';
+import { regnnDmp } from './regnnDmp.ts';
 import { wcgcnBeamDmp } from './wcgcnBeamDmp.ts';
 import { wcgcnDmp } from './wcgcnDmp.ts';
 import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
 import { wmmseDmp } from './wmmseDmp.ts';
 
 /** Learned DMP algorithms: their spec must carry a checkpoint (`AlgorithmSpec.checkpoint`). */
-export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn'] as const;
+export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn'] as const;
 /** DMP algorithms by name: the one place a spec shipped over the wire becomes code. */
 export const DMP_ALGORITHMS = ['wmmse-dmp', ...LEARNED_DMP_ALGORITHMS] as const;
 
@@ -31,6 +32,13 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
       assertCheckpoint(c, 'pcgnn checkpoint', 'pcgnn');
       verifyCheckpoint(c);
       return pcgnnDmp(c, spec.rounds) as DmpAlgorithm<unknown>;
+    }
+    case 'regnn': {
+      const c = spec.checkpoint;
+      if (c === undefined) throw new Error('regnn: the algorithm spec has no checkpoint (train one with trainRegnn from @dmpemu/gnn, or load one with loadCheckpoint)');
+      assertCheckpoint(c, 'regnn checkpoint', 'regnn');
+      verifyCheckpoint(c);
+      return regnnDmp(c, spec.rounds) as DmpAlgorithm<unknown>;
     }
     default:
       throw new Error(`unknown DMP algorithm ${JSON.stringify(spec.name)}: expected one of ${DMP_ALGORITHMS.join(', ')}`);

@@ -89,9 +89,44 @@ export interface MlpArchitecture {
   layers?: undefined;
 }
 
-export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture;
+/**
+ * REGNN (eqs. 12-14 of regnn-primal-dual.md) for binary power control: L layers
+ * z_l = sigma(sum_f sum_{k < K_l} alpha_lk^fg H^k z_{l-1}^f + b_l), ReLU hidden, z_0 = x = 1 (problem
+ * (49) has no node state), the last layer (F_L = 1) a logit whose sigmoid is the probability of
+ * transmitting at p0 (Bernoulli policy; regnnDmp.ts decides p0 when it exceeds 1/2). H is the shift
+ * operator with self loops over agent k's known edges, its entries the `features` scaling of the
+ * amplitude in units of the noise at power p0: H_kj = scaleGain(g_kj sqrt(p0 / sigma^2)), with
+ * `log1p` log10(1 + p0 g_kj^2 / sigma^2) / scale (regnnDmp.ts: regnnShiftEntry).
+ * Layer l needs K_l - 1 shifts: the REGNN runs sum_l (K_l - 1) rounds.
+ */
+export interface RegnnArchitecture {
+  kind: 'regnn';
+  task: 'power';
+  /** L: graph filter layers. */
+  layers: number;
+  /** K_l per layer: filter taps alpha_l0..alpha_l(K_l - 1). */
+  taps: number[];
+  /** F_l per layer: output features (the input x has F_0 = 1); the last must be 1. */
+  widths: number[];
+  /** p0: the transmit power when on (same units as the noise); the policy picks p_k in {0, p0}. */
+  p0: number;
+  /**
+   * `outgoing`: the paper's H (Remark 1), [H z]_k = sum_j h_kj z_j over k's transmitter to j's
+   * receiver; `incoming`: its transpose (h_jk, the interference k receives; the authors' code).
+   */
+  shift: 'outgoing' | 'incoming';
+  /**
+   * How an agent turns its probability pi_k into a power: `threshold` p_k = p0 when pi_k > 1/2
+   * (the policy's most likely action, binary and deterministic), `expected` p_k = pi_k p0.
+   */
+  decision: 'threshold' | 'expected';
+  /** The graph normalisation: H_kj from g_kj sqrt(p0 / sigma^2), `direct` on the self loops. */
+  features: FeatureScaling;
+}
+
+export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture;
 export type ArchitectureKind = CheckpointArchitecture['kind'];
-export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp'];
+export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn'];
 /** The architecture type of one kind. */
 export type ArchitectureOf<K extends ArchitectureKind> = Extract<CheckpointArchitecture, { kind: K }>;
 
@@ -208,6 +243,18 @@ function checkLayers(a: Record<string, unknown>, source: string): void {
   if (!Number.isInteger(a.layers) || (a.layers as number) < 1) fail(source, 'architecture.layers', 'must be a positive integer');
 }
 
+function checkRegnn(a: Record<string, unknown>, source: string): void {
+  checkLayers(a, source);
+  for (const f of ['taps', 'widths'] as const) {
+    const l = a[f];
+    if (!Array.isArray(l) || l.length !== a.layers || !l.every(isWidth)) fail(source, `architecture.${f}`, `must list ${a.layers} positive integers (one per layer)`);
+  }
+  if ((a.widths as number[])[(a.layers as number) - 1] !== 1) fail(source, 'architecture.widths', 'must end in 1 (the policy logit)');
+  if (!isNum(a.p0) || a.p0 <= 0) fail(source, 'architecture.p0', `must be a positive number, got ${JSON.stringify(a.p0)}`);
+  if (!['outgoing', 'incoming'].includes(a.shift as string)) fail(source, 'architecture.shift', `must be outgoing or incoming, got ${JSON.stringify(a.shift)}`);
+  if (!['threshold', 'expected'].includes(a.decision as string)) fail(source, 'architecture.decision', `must be threshold or expected, got ${JSON.stringify(a.decision)}`);
+}
+
 /** `kind`: the one kind expected (errors then name it), else any of ARCHITECTURE_KINDS. */
 function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind): void {
   if (!isRecord(a)) fail(source, 'architecture', 'must be an object');
@@ -240,6 +287,9 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       if (!isWidth(a.K)) fail(source, 'architecture.K', `must be a positive integer, got ${JSON.stringify(a.K)}`);
       if (!Array.isArray(a.hidden) || !a.hidden.every(isWidth)) fail(source, 'architecture.hidden', 'must list positive hidden layer widths (may be empty)');
       if (a.layers !== undefined) fail(source, 'architecture.layers', 'must be absent for an mlp (it runs no communication rounds)');
+      break;
+    case 'regnn':
+      checkRegnn(a, source);
       break;
   }
   checkFeatures(a.features, source);

@@ -10,3 +10,6 @@ export * from './train.ts';
 export * from './model.ts';
 export * from './pcgnn.ts';
 export * from './mlp.ts';
+export * from './regnn.ts';
+export * from './primalDual.ts';
+export * from './parallel.ts';

@@ -1,4 +1,4 @@
-import { makeCheckpoint, mlpWeightShapes, pcgnnWeightShapes, wcgcnWeightShapes, type Checkpoint, type CheckpointArchitecture, type FeatureScaling, type MlpArchitecture, type PcgnnArchitecture, type WcgcnArchitecture } from '@dmpemu/dmp';
+import { makeCheckpoint, mlpWeightShapes, pcgnnWeightShapes, regnnWeightShapes, wcgcnWeightShapes, type Checkpoint, type CheckpointArchitecture, type FeatureScaling, type MlpArchitecture, type PcgnnArchitecture, type WcgcnArchitecture } from '@dmpemu/dmp';
 import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 
 export const IDENTITY: FeatureScaling = { transform: 'linear', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
@@ -15,7 +15,7 @@ export function mlpArchitecture(o: Partial<MlpArchitecture> = {}): MlpArchitectu
   return { kind: 'mlp', task: 'power', K: 8, hidden: [200, 80, 80], features: IDENTITY, ...o };
 }
 
-const SHAPES = { wcgcn: wcgcnWeightShapes, pcgnn: pcgnnWeightShapes, mlp: mlpWeightShapes } as const;
+const SHAPES = { wcgcn: wcgcnWeightShapes, pcgnn: pcgnnWeightShapes, mlp: mlpWeightShapes, regnn: regnnWeightShapes } as const;
 
 /** Random weights and biases ~ N(0, 1/fan_in): outputs spread over (0, 1) rather than saturated. */
 export function randomCheckpoint<A extends CheckpointArchitecture>(a: A, rng: Rng): Checkpoint<A> {
