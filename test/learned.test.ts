@@ -96,6 +96,32 @@ describe('learned DMP (WCGCN) end to end', () => {
     });
   });
 
+  it('trains a REGNN (primal-dual) and a beamforming WCGCN from training scenarios; a regnn scenario with a fixed training set is refused', async () => {
+    const sets = {
+      regnn: ['network: { model: regnn-adhoc, K: 6 }', 'architecture: { kind: regnn, layers: 2, taps: [3, 2], widths: [4, 1] }', 'training: { samples: 0, steps: 5, batch: 4, seed: 2, primalDual: { Pmax: 6 } }'],
+      miso: ['network: { model: miso, K: 5, Nt: 2, field: 150, dmin: 2, dmax: 40 }', 'architecture: { mlp1: [12, 8, 8], mlp2: [16, 8, 4] }', 'training: { samples: 16, steps: 3, batch: 8, seed: 2 }'],
+    };
+    for (const [name, lines] of Object.entries(sets)) {
+      const sc = join(dir, `${name}.yaml`);
+      writeFileSync(sc, [`name: ${name}-tiny`, ...lines, 'validation: { instances: 4, every: 100 }', `output: { dir: ${dir} }`].join('\n'));
+      const { stdout } = await run(process.execPath, [CLI, 'train', sc, '--quiet']);
+      expect(stdout).toMatch(new RegExp(`^trained ${name === 'regnn' ? 5 : 3} steps`));
+    }
+    const regnn = loadCheckpoint(join(dir, 'regnn-tiny.json'));
+    expect(regnn.architecture).toMatchObject({ kind: 'regnn', taps: [3, 2], widths: [4, 1] });
+    expect(regnn.training).toMatchObject({ Pmax: 6, samples: 4 });
+    expect(loadCheckpoint(join(dir, 'miso-tiny.json')).architecture).toMatchObject({ kind: 'wcgcn', task: 'beamforming', Nt: 2 });
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name: string; architecture: string }[];
+    expect(manifest.find((e) => e.name === 'regnn-tiny')?.architecture).toBe('regnn L=2 taps 3-2 widths 4-1 p0=4 outgoing threshold');
+    expect(manifest.find((e) => e.name === 'miso-tiny')?.architecture).toBe('wcgcn beamforming Nt=2 T=3 mlp1 12-8-8 mlp2 16-8-4 max log1p');
+    const bad = join(dir, 'regnn-bad.yaml');
+    writeFileSync(bad, ['name: regnn-bad', ...sets.regnn.slice(0, 2), 'training: { steps: 5 }'].join('\n'));
+    await expect(run(process.execPath, [CLI, 'train', bad, '--quiet'])).rejects.toMatchObject({
+      code: 2,
+      stderr: 'dmpemu: regnn-bad: training.samples must be 0 for a regnn (primal-dual training draws fresh instances every step), got 10000\n',
+    });
+  });
+
   it('a scenario naming a missing checkpoint is rejected before anything starts', () => {
     expect(() => parseScenario({ name: 'x', networks: [{ model: 'rayleigh-ic', K: 4 }], algorithms: [{ name: 'wcgcn', checkpoint: join(dir, 'nope.json') }] }, 's.yaml')).toThrow(
       `algorithms[0].checkpoint ${join(dir, 'nope.json')}: no checkpoint at ${join(dir, 'nope.json')}`,

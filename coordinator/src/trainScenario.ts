@@ -34,7 +34,7 @@ export const trainScenarioSchema = z.strictObject({
    */
   architecture: z
     .strictObject({
-      kind: z.enum(['wcgcn', 'pcgnn', 'mlp']).default('wcgcn'),
+      kind: z.enum(['wcgcn', 'pcgnn', 'mlp', 'regnn']).default('wcgcn'),
       /** Default db; log1p for a miso network (beamforming keeps a channel vector's direction). */
       features: z.enum(['db', 'linear', 'log1p']).optional(),
       layers: posInt.optional(),
@@ -45,6 +45,12 @@ export const trainScenarioSchema = z.strictObject({
       hidden: z.union([posInt, z.array(posInt).min(1)]).optional(),
       edgeEmbedding: posInt.optional(),
       head: z.array(posInt).optional(),
+      /** regnn (eq. 14 of the REGNN paper): filter taps K_l and output features F_l per layer, on-power p0, shift orientation, decision rule. */
+      taps: z.array(posInt).min(1).optional(),
+      widths: z.array(posInt).min(1).optional(),
+      p0: z.number().positive().optional(),
+      shift: z.enum(['outgoing', 'incoming']).optional(),
+      decision: z.enum(['threshold', 'expected']).optional(),
     })
     .default({ kind: 'wcgcn' }),
   training: z.strictObject({
@@ -54,6 +60,16 @@ export const trainScenarioSchema = z.strictObject({
     batch: posInt.default(64),
     lr: z.number().positive().default(1e-3),
     seed: z.number().int().nonnegative().default(1),
+    /** regnn only: Algorithm 1 of the REGNN paper (average budget Pmax, default K; actions sampled per instance; dual step and decay; Adam rate of r). */
+    primalDual: z
+      .strictObject({
+        Pmax: z.number().positive().optional(),
+        actionSamples: posInt.default(4),
+        dualStep: z.number().positive().default(1e-4),
+        dualDecay: z.number().positive().max(1).default(0.99995),
+        rLr: z.number().positive().default(1e-2),
+      })
+      .optional(),
   }),
   validation: z
     .strictObject({ instances: posInt.default(100), every: posInt.default(200), seed: z.number().int().nonnegative().default(9001) })

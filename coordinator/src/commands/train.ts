@@ -34,7 +34,7 @@ export function validationRatio(c: Checkpoint, insts: Instance[], wmmse100: numb
  * on SIGINT/SIGTERM; `resume` continues from the saved checkpoint up to the total step count.
  */
 export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<string> {
-  const { train, ensureBackend } = await import('@dmpemu/gnn'); // TensorFlow.js only when training
+  const { train, trainRegnn, ensureBackend } = await import('@dmpemu/gnn'); // TensorFlow.js only when training
   const out = join(sc.output.dir, `${sc.name}.json`);
   mkdirSync(sc.output.dir, { recursive: true });
   const total = a.steps ?? sc.training.steps;
@@ -48,6 +48,9 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const { model, K, ...options } = sc.network;
   const { kind, features, ...architecture } = sc.architecture;
   if (init && init.architecture.kind !== kind) throw new UsageError(`--resume: ${out} holds a ${init.architecture.kind}, the scenario trains a ${kind}`);
+  if (kind === 'regnn' && features !== undefined) throw new UsageError(`${sc.name}: architecture.features: a regnn fits its own graph normalisation; remove it`);
+  if (kind === 'regnn' && sc.training.samples > 0) throw new UsageError(`${sc.name}: training.samples must be 0 for a regnn (primal-dual training draws fresh instances every step), got ${sc.training.samples}`);
+  if (kind !== 'regnn' && sc.training.primalDual) throw new UsageError(`${sc.name}: training.primalDual is for kind regnn, the scenario trains a ${kind}`);
   const draw = (seed: number, label: string, n: number): Instance[] => Array.from({ length: n }, (_, i) => generateInstance(model, Rng.derive(seed, `${label}/${i}`), { K, ...options }));
   const trainSet = sc.training.samples > 0 ? draw(sc.training.seed, 'train', sc.training.samples) : undefined;
   const valSet = draw(sc.validation.seed, 'validation', sc.validation.instances);
@@ -66,30 +69,50 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const t0 = performance.now();
   let final: Checkpoint;
   try {
-    final = await train({
-      instances: trainSet,
-      generator: trainSet ? undefined : (rng) => generateInstance(model, rng, { K, ...options }),
+    const common = {
       steps: total - done0,
       batch: sc.training.batch,
       lr: sc.training.lr,
       seed: `${sc.training.seed}/${done0}`,
-      init,
-      kind,
-      architecture: architecture as never,
-      features,
       training: { scenario: sc.name, network: sc.network, samples: sc.training.samples || 'fresh per batch' },
       every: sc.validation.every,
       signal: abort.signal,
-      workers: a.workers,
-      onStep: (s) => a.quiet || bar.update(done0 + s.step + 1, { sps: s.samplesPerSecond.toFixed(0), loss: s.loss.toFixed(4) }),
-      onCheckpoint: (c) => {
+      onCheckpoint: (c: Checkpoint) => {
         lastRatio = validationRatio(c, valSet, wmmse100);
         c.metrics.validationRatio = lastRatio;
         saveCheckpoint(`${out}.tmp`, c);
         renameSync(`${out}.tmp`, out);
         if (!a.quiet) bar.update({ val: `${(100 * lastRatio).toFixed(1)}%` });
       },
-    });
+    };
+    const progress = (step: number, sps: number, loss: number): void => {
+      if (!a.quiet) bar.update(done0 + step + 1, { sps: sps.toFixed(0), loss: loss.toFixed(4) });
+    };
+    const generator = (rng: Rng): Instance => generateInstance(model, rng, { K, ...options });
+    if (kind === 'regnn') {
+      const pd = sc.training.primalDual;
+      final = await trainRegnn({
+        ...common,
+        K,
+        generator,
+        init,
+        architecture: architecture as never,
+        ...(pd && { Pmax: pd.Pmax, samples: pd.actionSamples, dualStep: pd.dualStep, dualDecay: pd.dualDecay, rLr: pd.rLr }),
+        onStep: (s) => progress(s.step, s.samplesPerSecond, -s.lagrangian), // loss: minus the Lagrangian
+      });
+    } else {
+      final = await train({
+        ...common,
+        instances: trainSet,
+        generator: trainSet ? undefined : generator,
+        init,
+        kind,
+        architecture: architecture as never,
+        features,
+        workers: a.workers,
+        onStep: (s) => progress(s.step, s.samplesPerSecond, s.loss),
+      });
+    }
   } finally {
     process.off('SIGINT', onInt).off('SIGTERM', onTerm);
     if (!a.quiet) bar.stop();
@@ -121,5 +144,7 @@ export function describeArchitecture(c: Checkpoint): string {
       return `pcgnn T=${a.layers} hidden ${a.hidden} edge ${a.edgeEmbedding} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}`;
     case 'mlp':
       return `mlp K=${a.K} hidden ${a.hidden.join('-')} ${a.features.transform}`;
+    case 'regnn':
+      return `regnn L=${a.layers} taps ${a.taps.join('-')} widths ${a.widths.join('-')} p0=${a.p0} ${a.shift} ${a.decision}`;
   }
 }
