@@ -32,9 +32,13 @@ describe('learned DMP (WCGCN) end to end', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toHaveLength(1);
     expect(manifest[0]).toMatchObject({ name: 'tiny', file: 'tiny.json', hash: c.hash, validationInstances: 8 });
+    const adam = () => JSON.parse(readFileSync(join(dir, 'tiny.adam.json'), 'utf8'));
+    expect(adam()).toMatchObject({ checkpoint: c.hash, iterations: 4 }); // Adam's state beside the checkpoint it belongs to
     const { stdout } = await run(process.execPath, [CLI, 'train', join(dir, 'tiny.yaml'), '--resume', '--steps', '6', '--quiet']);
-    expect(stdout).toMatch(/^trained 6 steps/);
-    expect(loadCheckpoint(join(dir, 'tiny.json')).training.steps).toBe(6);
+    expect(stdout).toMatch(/^trained 6 steps/); // no "moments restart" line: the state was found
+    const resumed = loadCheckpoint(join(dir, 'tiny.json'));
+    expect(resumed.training.steps).toBe(6);
+    expect(adam()).toMatchObject({ checkpoint: resumed.hash, iterations: 6 });
   });
 
   it('runs decentralised over NATS exactly as in process, with partial CSI', async () => {

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { mlpPowers, runInProcess, saveCheckpoint, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
+import type { AdamState } from '@dmpemu/gnn';
 import { readCheckpoint, updateManifest } from '../checkpoints.ts';
 import type { TrainScenario } from '../trainScenario.ts';
 import { UsageError } from '../usageError.ts';
@@ -38,10 +39,13 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const out = join(sc.output.dir, `${sc.name}.json`);
   mkdirSync(sc.output.dir, { recursive: true });
   const total = a.steps ?? sc.training.steps;
+  const adamFile = join(sc.output.dir, `${sc.name}.adam.json`);
   let init: Checkpoint | undefined;
+  let adam: AdamState | undefined;
   if (a.resume) {
     if (!existsSync(out)) throw new UsageError(`--resume: no checkpoint at ${out} to resume from`);
     init = readCheckpoint(out, '--resume');
+    adam = resumedAdam(adamFile, init, a.log);
   }
   const done0 = Number(init?.training.steps ?? 0);
   if (done0 >= total) return `${out} already has ${done0} of ${total} steps; nothing to do`;
@@ -77,11 +81,15 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
       training: { scenario: sc.name, network: sc.network, samples: sc.training.samples || 'fresh per batch' },
       every: sc.validation.every,
       signal: abort.signal,
-      onCheckpoint: (c: Checkpoint) => {
+      onCheckpoint: (c: Checkpoint, _done: number, adam?: AdamState) => {
         lastRatio = validationRatio(c, valSet, wmmse100);
         c.metrics.validationRatio = lastRatio;
         saveCheckpoint(`${out}.tmp`, c);
         renameSync(`${out}.tmp`, out);
+        if (adam) {
+          writeFileSync(`${adamFile}.tmp`, JSON.stringify({ checkpoint: c.hash, ...adam }));
+          renameSync(`${adamFile}.tmp`, adamFile);
+        }
         if (!a.quiet) bar.update({ val: `${(100 * lastRatio).toFixed(1)}%` });
       },
     };
@@ -109,6 +117,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
         kind,
         architecture: architecture as never,
         features,
+        adam,
         workers: a.workers,
         onStep: (s) => progress(s.step, s.samplesPerSecond, s.loss),
       });
@@ -132,6 +141,22 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   });
   const status = abort.signal.aborted ? `interrupted (${String(abort.signal.reason)}) at step ${steps} of ${total}; continue with --resume` : `trained ${steps} steps`;
   return `${status}: ${out} (hash ${final.hash.slice(0, 12)}), ${(100 * lastRatio).toFixed(1)}% of WMMSE-100 on ${valSet.length} validation instances`;
+}
+
+/**
+ * Adam's state saved beside the checkpoint (`<name>.adam.json`), when it belongs to that
+ * checkpoint (same hash); else undefined, and `log` says that the moments restart.
+ */
+function resumedAdam(file: string, init: Checkpoint, log: (s: string) => void): AdamState | undefined {
+  if (init.architecture.kind === 'regnn') return undefined; // primal-dual keeps its dual state in the checkpoint; its Adam moments restart
+  if (!existsSync(file)) {
+    log(`--resume: no optimizer state at ${file}; Adam's moments restart`);
+    return undefined;
+  }
+  const { checkpoint, ...state } = JSON.parse(readFileSync(file, 'utf8')) as AdamState & { checkpoint: string };
+  if (checkpoint === init.hash) return state;
+  log(`--resume: ${file} belongs to another checkpoint (${String(checkpoint).slice(0, 12)}); Adam's moments restart`);
+  return undefined;
 }
 
 /** One line naming a checkpoint's architecture, for the manifest. */

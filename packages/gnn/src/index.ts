@@ -2,6 +2,7 @@ export * from './backend.ts';
 export * from './batch.ts';
 export * from './beamBatch.ts';
 export * from './kinds.ts';
+export * from './adamState.ts';
 export * from './features.ts';
 export * from './loss.ts';
 export * from './ops.ts';

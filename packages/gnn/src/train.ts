@@ -5,6 +5,7 @@ import { ensureBackend } from './backend.ts';
 import { fitFeatureScaling } from './features.ts';
 import { modelKindImpl, type ModelKind } from './kinds.ts';
 import { disposeModel, toCheckpoint, type TfModel } from './model.ts';
+import { adamState, restoreAdamState, type AdamState } from './adamState.ts';
 import { GradientPool } from './parallel.ts';
 
 /** What a caller may choose of an architecture of that kind (train sets kind, task and features). */
@@ -38,9 +39,11 @@ export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
   /** Extra provenance recorded in the checkpoint (scenario, model options...). */
   training?: Record<string, unknown>;
   onStep?: (s: TrainStep) => void;
-  /** Every `every` steps (and at the end), a checkpoint of the model so far (validation, saving). */
+  /** With `init`: Adam's state when that checkpoint was written (from onCheckpoint), so the optimisation continues instead of restarting its moments. */
+  adam?: AdamState;
+  /** Every `every` steps (and at the end), a checkpoint of the model so far (validation, saving) and Adam's state then. */
   every?: number;
-  onCheckpoint?: (c: Checkpoint<ArchitectureOf<K>>, stepsDone: number) => void | Promise<void>;
+  onCheckpoint?: (c: Checkpoint<ArchitectureOf<K>>, stepsDone: number, adam: AdamState | undefined) => void | Promise<void>;
   /** Stop early when aborted; the checkpoint returned holds the steps done so far. */
   signal?: AbortSignal;
   /** Gradient worker threads: with n >= 2 each step's batch is split in n parts whose gradients are computed in parallel (parallel.ts); 1 (default) = in process. */
@@ -97,6 +100,10 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
   }
   const optimizer = tf.train.adam(lr);
   const vars = [...model.weights.values()];
+  if (o.adam) {
+    if (!o.init) throw new Error('train: adam (an optimizer state) needs init (the checkpoint it belongs to)');
+    await restoreAdamState(optimizer, vars, model, o.adam);
+  }
   const losses: number[] = [];
   let K = 0;
   const t0 = performance.now();
@@ -126,10 +133,10 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
       losses.push(value);
       o.onStep?.({ step, loss: value, samplesPerSecond: o.batch / ((performance.now() - s0) / 1000) });
       done = step + 1;
-      if (o.every && o.onCheckpoint && done % o.every === 0 && done < o.steps) await o.onCheckpoint(snapshot(done, (performance.now() - t0) / 1000), done);
+      if (o.every && o.onCheckpoint && done % o.every === 0 && done < o.steps) await o.onCheckpoint(snapshot(done, (performance.now() - t0) / 1000), done, await adamState(optimizer, model));
     }
     const final = snapshot(done, (performance.now() - t0) / 1000);
-    await o.onCheckpoint?.(final, done);
+    if (o.onCheckpoint) await o.onCheckpoint(final, done, await adamState(optimizer, model));
     return final;
   } finally {
     await pool?.close();
