@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,22 @@ describe('learned DMP (WCGCN) end to end', () => {
     const resumed = loadCheckpoint(join(dir, 'tiny.json'));
     expect(resumed.training.steps).toBe(6);
     expect(adam()).toMatchObject({ checkpoint: resumed.hash, iterations: 6 });
+  });
+
+  it('SIGINT during dmpemu train stops it at the next step, saves the checkpoint and says how to continue', async () => {
+    const sc = join(dir, 'long.yaml');
+    writeFileSync(sc, ['name: long', 'network: { model: rayleigh-ic, K: 6, snrDb: 10 }', 'architecture: { layers: 2, mlp1: [5, 8, 8], mlp2: [11, 8, 1] }', 'training: { samples: 64, steps: 1000000, batch: 16, seed: 3 }', 'validation: { instances: 4, every: 5 }', `output: { dir: ${dir} }`].join('\n'));
+    const child = spawn(process.execPath, [CLI, 'train', sc, '--quiet']);
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    while (!existsSync(join(dir, 'long.json'))) await new Promise((r) => setTimeout(r, 100)); // training has run `every` steps
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const steps = loadCheckpoint(join(dir, 'long.json')).training.steps as number;
+    expect(steps).toBeGreaterThanOrEqual(5);
+    expect(steps).toBeLessThan(1000000);
+    expect(stdout).toContain(`interrupted (SIGINT) at step ${steps} of 1000000; continue with --resume`);
   });
 
   it('runs decentralised over NATS exactly as in process, with partial CSI', async () => {

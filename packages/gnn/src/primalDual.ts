@@ -3,6 +3,7 @@ import type { Checkpoint, RegnnArchitecture } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, sinrSiso, squaredGains, type Instance } from '@dmpemu/wireless';
 import { ensureBackend } from './backend.ts';
 import { toCheckpoint } from './model.ts';
+import { nextTurn } from './train.ts';
 import { disposeRegnn, disposeRegnnBatch, fitRegnnScaling, initRegnn, REGNN_DEFAULTS, regnnBatch, regnnFromCheckpoint, regnnLogits, regnnPolicy, type RegnnModel } from './regnn.ts';
 
 /*
@@ -224,6 +225,8 @@ export async function trainRegnn(o: PrimalDualOptions): Promise<Checkpoint<Regnn
     };
     let done = 0;
     for (let step = 0; step < o.steps && !o.signal?.aborted; step++) {
+      await nextTurn();
+      if (o.signal?.aborted) break;
       const s0 = performance.now();
       const insts = Array.from({ length: o.batch }, () => gen(dataRng));
       const B = insts.length;

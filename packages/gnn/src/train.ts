@@ -50,6 +50,14 @@ export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
   workers?: number;
 }
 
+/**
+ * Let the event loop run (signals, timers, I/O) between training steps: a step's awaits resolve
+ * as microtasks on WASM, so without this a SIGINT is never handled while training runs.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function batchSource(o: TrainOptions<ModelKind>, rng: Rng): () => Instance[] {
   if (o.instances && o.instances.length > 0) {
     const set = o.instances;
@@ -119,6 +127,8 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
     };
     let done = 0;
     for (let step = 0; step < o.steps && !o.signal?.aborted; step++) {
+      await nextTurn();
+      if (o.signal?.aborted) break;
       const s0 = performance.now();
       const instances = next();
       K = instances[0].K;
