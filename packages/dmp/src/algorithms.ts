@@ -1,5 +1,5 @@
 import type { AlgorithmSpec, DmpAlgorithm } from './contract.ts';
-import { assertCheckpoint, verifyCheckpoint } from './checkpoint.ts';
+import { assertCheckpoint, verifyCheckpoint, type ArchitectureKind, type ArchitectureOf, type Checkpoint } from './checkpoint.ts';
 import { pcgnnDmp } from './pcgnnDmp.ts';
 import { regnnDmp } from './regnnDmp.ts';
 import { wcgcnBeamDmp } from './wcgcnBeamDmp.ts';
@@ -12,34 +12,30 @@ export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn'] as const;
 /** DMP algorithms by name: the one place a spec shipped over the wire becomes code. */
 export const DMP_ALGORITHMS = ['wmmse-dmp', ...LEARNED_DMP_ALGORITHMS] as const;
 
+/** The spec's checkpoint, of `kind`, structure checked and hash verified; `hint` says where to get one. */
+function learnedCheckpoint<K extends ArchitectureKind>(spec: AlgorithmSpec, kind: K, hint: string): Checkpoint<ArchitectureOf<K>> {
+  const c = spec.checkpoint;
+  if (c === undefined) throw new Error(`${kind}: the algorithm spec has no checkpoint (${hint})`);
+  assertCheckpoint(c, `${kind} checkpoint`, kind);
+  verifyCheckpoint(c);
+  return c;
+}
+
 /** The algorithm of `spec` for nodes with `Nt` transmit antennas (wmmse-dmp: power control, or beamforming when Nt > 1). */
 export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unknown> {
   switch (spec.name) {
     case 'wmmse-dmp':
       return (Nt > 1 ? wmmseBeamDmp(spec.iterations ?? 100, Nt) : wmmseDmp(spec.iterations ?? 100)) as DmpAlgorithm<unknown>;
     case 'wcgcn': {
-      const c = spec.checkpoint;
-      if (c === undefined) throw new Error('wcgcn: the algorithm spec has no checkpoint (train one with @dmpemu/gnn or load one with loadCheckpoint)');
-      assertCheckpoint(c, 'wcgcn checkpoint', 'wcgcn');
-      verifyCheckpoint(c);
+      const c = learnedCheckpoint(spec, 'wcgcn', 'train one with @dmpemu/gnn or load one with loadCheckpoint');
       if (c.architecture.task === 'beamforming' && c.architecture.Nt !== Nt) throw new Error(`wcgcn: the checkpoint does beamforming with Nt = ${c.architecture.Nt}, the network has Nt = ${Nt}`);
       if (c.architecture.task === 'power' && Nt > 1) throw new Error(`wcgcn: the checkpoint does power control, the network has Nt = ${Nt} antennas (train a beamforming WCGCN)`);
       return (c.architecture.task === 'beamforming' ? wcgcnBeamDmp(c, spec.rounds) : wcgcnDmp(c, spec.rounds)) as DmpAlgorithm<unknown>;
     }
-    case 'pcgnn': {
-      const c = spec.checkpoint;
-      if (c === undefined) throw new Error('pcgnn: the algorithm spec has no checkpoint (train one with @dmpemu/gnn, kind pcgnn, or load one with loadCheckpoint)');
-      assertCheckpoint(c, 'pcgnn checkpoint', 'pcgnn');
-      verifyCheckpoint(c);
-      return pcgnnDmp(c, spec.rounds) as DmpAlgorithm<unknown>;
-    }
-    case 'regnn': {
-      const c = spec.checkpoint;
-      if (c === undefined) throw new Error('regnn: the algorithm spec has no checkpoint (train one with trainRegnn from @dmpemu/gnn, or load one with loadCheckpoint)');
-      assertCheckpoint(c, 'regnn checkpoint', 'regnn');
-      verifyCheckpoint(c);
-      return regnnDmp(c, spec.rounds) as DmpAlgorithm<unknown>;
-    }
+    case 'pcgnn':
+      return pcgnnDmp(learnedCheckpoint(spec, 'pcgnn', 'train one with @dmpemu/gnn, kind pcgnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
+    case 'regnn':
+      return regnnDmp(learnedCheckpoint(spec, 'regnn', 'train one with trainRegnn from @dmpemu/gnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
     default:
       throw new Error(`unknown DMP algorithm ${JSON.stringify(spec.name)}: expected one of ${DMP_ALGORITHMS.join(', ')}`);
   }
