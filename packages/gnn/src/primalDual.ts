@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Checkpoint, RegnnArchitecture } from '@dmpemu/dmp';
-import { generateInstance, objective, Rng, sinrSiso, squaredGains, type Instance } from '@dmpemu/wireless';
+import { generateInstance, Rng, sinrSiso, squaredGains, type Instance } from '@dmpemu/wireless';
 import { ensureBackend } from './backend.ts';
 import { toCheckpoint } from './model.ts';
 import { nextTurn } from './train.ts';
-import { disposeRegnn, disposeRegnnBatch, fitRegnnScaling, initRegnn, REGNN_DEFAULTS, regnnBatch, regnnFromCheckpoint, regnnLogits, regnnPolicy, type RegnnModel } from './regnn.ts';
+import { disposeRegnn, disposeRegnnBatch, fitRegnnScaling, initRegnn, REGNN_DEFAULTS, regnnBatch, regnnFromCheckpoint, regnnLogits, type RegnnModel } from './regnn.ts';
 
 /*
  * Model-free primal-dual training of a REGNN (Algorithm 1 of regnn-primal-dual.md) for problem
@@ -271,46 +271,6 @@ export async function trainRegnn(o: PrimalDualOptions): Promise<Checkpoint<Regnn
     optimizer.dispose();
     rOpt.dispose();
     rVar.dispose();
-    disposeRegnn(model);
-  }
-}
-
-export interface RegnnEvaluation {
-  /** The deployed decisions (threshold: p0 when pi > 1/2; expected: pi p0): mean sum rate and mean 1^T p. */
-  threshold: { sumRate: number; power: number };
-  expected: { sumRate: number; power: number };
-  /** The stochastic policy itself (its training objective), by `samples` draws per instance. */
-  sampled: { sumRate: number; power: number };
-}
-
-/** Evaluate a REGNN checkpoint on instances (all of one K) with the TF.js forward pass. */
-export async function evaluateRegnn(c: Checkpoint, instances: readonly Instance[], o: { samples?: number; seed?: number | string } = {}): Promise<RegnnEvaluation> {
-  await ensureBackend();
-  const model = regnnFromCheckpoint(c);
-  const p0 = model.architecture.p0;
-  const rng = Rng.derive(o.seed ?? 0, 'evaluate');
-  const S = o.samples ?? 16;
-  const acc = { threshold: { sumRate: 0, power: 0 }, expected: { sumRate: 0, power: 0 }, sampled: { sumRate: 0, power: 0 } };
-  try {
-    for (let from = 0; from < instances.length; from += 64) {
-      const chunk = instances.slice(from, from + 64);
-      const d = regnnBatch(chunk, model.architecture);
-      const pi = tf.tidy(() => regnnPolicy(model, d).dataSync() as Float32Array);
-      disposeRegnnBatch(d);
-      chunk.forEach((inst, b) => {
-        const K = inst.K;
-        const add = (into: { sumRate: number; power: number }, p: Float64Array, w: number): void => {
-          into.sumRate += (w * objective(inst, { kind: 'power', p })) / instances.length;
-          into.power += (w * p.reduce((x, v) => x + v, 0)) / instances.length;
-        };
-        const probs = pi.subarray(b * K, (b + 1) * K);
-        add(acc.threshold, Float64Array.from(probs, (q) => (q > 0.5 ? p0 : 0)), 1);
-        add(acc.expected, Float64Array.from(probs, (q) => q * p0), 1);
-        for (let s = 0; s < S; s++) add(acc.sampled, Float64Array.from(probs, (q) => (rng.uniform() < q ? p0 : 0)), 1 / S);
-      });
-    }
-    return acc;
-  } finally {
     disposeRegnn(model);
   }
 }
