@@ -140,6 +140,10 @@ describe('learned DMP (WCGCN) end to end', () => {
       code: 2,
       stderr: 'dmpemu: regnn-bad: training.samples must be 0 for a regnn (primal-dual training draws fresh instances every step), got 10000\n',
     });
+    await expect(run(process.execPath, [CLI, 'train', join(dir, 'regnn.yaml'), '--workers', '2', '--quiet'])).rejects.toMatchObject({
+      code: 2,
+      stderr: 'dmpemu: --workers: primal-dual (regnn) training runs in one process; drop --workers 2\n',
+    });
   });
 
   it('a scenario naming a missing checkpoint is rejected before anything starts', () => {

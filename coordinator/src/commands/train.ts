@@ -54,6 +54,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   if (init && init.architecture.kind !== kind) throw new UsageError(`--resume: ${out} holds a ${init.architecture.kind}, the scenario trains a ${kind}`);
   if (kind === 'regnn' && features !== undefined) throw new UsageError(`${sc.name}: architecture.features: a regnn fits its own graph normalisation; remove it`);
   if (kind === 'regnn' && sc.training.samples > 0) throw new UsageError(`${sc.name}: training.samples must be 0 for a regnn (primal-dual training draws fresh instances every step), got ${sc.training.samples}`);
+  if (kind === 'regnn' && (a.workers ?? 1) > 1) throw new UsageError(`--workers: primal-dual (regnn) training runs in one process; drop --workers ${a.workers}`);
   if (kind !== 'regnn' && sc.training.primalDual) throw new UsageError(`${sc.name}: training.primalDual is for kind regnn, the scenario trains a ${kind}`);
   const draw = (seed: number, label: string, n: number): Instance[] => Array.from({ length: n }, (_, i) => generateInstance(model, Rng.derive(seed, `${label}/${i}`), { K, ...options }));
   const trainSet = sc.training.samples > 0 ? draw(sc.training.seed, 'train', sc.training.samples) : undefined;
