@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { loadCheckpoint, runInProcess, type Checkpoint } from '@dmpemu/dmp';
-import { decode, encode, subjects } from '@dmpemu/wire';
+import { Sealer, subjects } from '@dmpemu/wire';
 import { localView, rayleighInstance, Rng, withMissingCsi } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/coordinator.ts';
 import { parseScenario } from '../coordinator/src/scenario.ts';
@@ -84,8 +84,21 @@ describe('learned DMP (WCGCN) end to end', () => {
     try {
       await co.launch(2, 2);
       const inst = rayleighInstance(new Rng(1), { K: 2, snrDb: 10 });
-      const msg = { type: 'configure', job: 99, view: localView(inst, 0), algorithm: { name: 'wcgcn', checkpoint: tampered }, roundDeadlineMs: 1000, policy: 'skip', fromRound: 0 };
-      const reply = decode((await nc.request(subjects(co.runId).agent(0), encode(msg), { timeout: 5000 })).data);
+      const msg = { type: 'configure', job: 99, k: 0, view: localView(inst, 0), algorithm: { name: 'wcgcn', checkpoint: tampered }, roundDeadlineMs: 1000, policy: 'skip', fromRound: 0 };
+      // a sealed configure (with the run's secret) and the host's sealed answer on its up subject
+      const subj = subjects(co.runId);
+      const sealer = new Sealer(co.secret);
+      const answered = new Promise<unknown>((resolve) =>
+        nc.subscribe(subj.upAll, {
+          callback: (_e, m) => {
+            const r = sealer.open(m.subject, m.data);
+            if (r.ok) resolve(r.value);
+          },
+        }),
+      );
+      await nc.flush();
+      nc.publish(subj.configure(0), sealer.seal(subj.configure(0), msg));
+      const reply = await answered;
       expect(reply).toMatchObject({ type: 'refused', job: 99, k: 0 });
       expect((reply as { reason: string }).reason).toMatch(new RegExp(`^checkpoint hash mismatch: expected ${c.hash}, got [0-9a-f]{64}$`));
       await expect(co.runJob(inst, { name: 'wcgcn', checkpoint: tampered }, { roundDeadlineMs: 1000, policy: 'skip' })).rejects.toThrow(`checkpoint hash mismatch: expected ${c.hash}`);

@@ -29,7 +29,7 @@ describe('runtime over a real nats-server', () => {
     const c = await Coordinator.start({ broker: inject('natsUrl') });
     const spy = await connect({ servers: inject('natsUrl') });
     const seen = new Map<number, unknown>();
-    spy.subscribe(`${subjects(c.runId).base}.agent.*`, { callback: (_e, m) => void seen.set(Number(m.subject.split('.').at(-1)), decode(m.data)) });
+    spy.subscribe(`${subjects(c.runId).base}.cfg.*`, { callback: (_e, m) => void seen.set(Number(m.subject.split('.').at(-1)), decode(m.data.subarray(0, m.data.length - 16))) }); // sealed: msgpack + 16-byte tag
     await spy.flush();
     try {
       await c.launch(K, 4);
@@ -96,7 +96,7 @@ describe('runtime over a real nats-server', () => {
           if (rec.t !== 0) return;
           spy.publish(subj.broadcast(0), new Uint8Array([0xc1])); // not msgpack: 4 subscribers (agents 1-4)
           spy.publish(subj.broadcast(0), new Uint8Array([0x93, 1, 2, 3])); // msgpack [1,2,3]: wrong shape
-          spy.publish(subj.agent(2), new Uint8Array([0x01])); // a number, not a configure message
+          spy.publish(subj.configure(2), new Uint8Array([0x01])); // unsealed: not a configure message
         },
       });
       expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, { name: 'wmmse-dmp', iterations: 10 }).history);

@@ -1,193 +1,259 @@
-import { createAlgorithm, isLost, linkDelayMs, NodeRunner, publishDelayMs, type AlgorithmSpec } from '@dmpemu/dmp';
-import {
-  configureSchema,
-  decode,
-  encode,
-  isBroadcast,
-  parseControl,
-  type BroadcastMsg,
-  type ConfigureMsg,
-  type ReportMsg,
-  type Subjects,
-  type Transport,
-} from '@dmpemu/wire';
+import { createAlgorithm, isLost, linkDelayMs, NodeRunner, publishDelayMs, type AlgorithmSpec, type DeliveryFaults } from '@dmpemu/dmp';
+import { allFinite, encode, isBroadcast, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
-/** Counters an agent keeps over its lifetime; reported with every round. */
-export interface AgentCounters {
-  malformed: number;
-  late: number;
-  lost: number;
+/** Rounds ahead of its own that an agent keeps broadcasts for; later ones are dropped (`overflow`). */
+export const MAX_ROUNDS_AHEAD = 4;
+
+/** What an agent tells its host. */
+export interface AgentEvents {
+  /** Round t is done (an update was made, on all neighbours or on the deadline). */
+  roundDone(k: number, t: number, entry: RoundEntry): void;
+  /** The algorithm threw: the agent takes no further part in the job. */
+  failed(k: number, t: number, reason: string): void;
+  /** Two different broadcasts of one neighbour for one round. */
+  conflict(c: Conflict): void;
+}
+
+interface Job {
+  config: ConfigureMsg;
+  /** The configure message's bytes: a repeated one (a retry) is answered again, a different one refused. */
+  bytes: Uint8Array;
+  runner: NodeRunner<unknown>;
+  rounds: number;
+  faults?: DeliveryFaults;
+  /** Round in progress or last done (-1: none yet). */
+  t: number;
+  open: boolean;
+  timer?: NodeJS.Timeout;
+  /** Broadcasts of rounds not started here yet, by round then sender slot. */
+  early: Map<number, Map<number, { b: Float64Array; lost: boolean }>>;
+  bytesIn: number;
+  bytesOut: number;
+  failed: boolean;
+  subs: { unsubscribe(): void }[];
 }
 
 /**
- * One agent k: knows only the local view the coordinator sent it, subscribes only to its own
- * control subject and its neighbours' broadcast subjects, and runs its node of the DMP algorithm.
- * Per round: broadcast, collect the neighbours' broadcasts until all arrived or the deadline,
- * update, report.
+ * One agent k: knows only the local view the coordinator sent it, subscribes only to its
+ * neighbours' broadcast subjects, and runs its node of the DMP algorithm. Per round: broadcast,
+ * collect the neighbours' broadcasts until all arrived or the deadline, update, tell the host.
+ * Every broadcast is checked before it is used: its sender must be the subject's agent, its job
+ * this job, its round within the plan and at most MAX_ROUNDS_AHEAD ahead, its vector of the
+ * algorithm's size with finite entries, and only the first copy per sender and round counts.
+ * Nothing the algorithm throws escapes: the agent fails (reported, with the reason) and its host
+ * lives on.
  */
 export class Agent {
-  private runner: NodeRunner<unknown> | undefined;
-  private config: ConfigureMsg | undefined;
-  private subs: { unsubscribe(): void }[] = [];
-  private readonly controlSub: { unsubscribe(): void };
-  /** Round in progress (-1: none). */
-  private t = -1;
-  private open = false;
-  private timer: NodeJS.Timeout | undefined;
-  /** Broadcasts of rounds not yet started here (the round message can trail a fast neighbour's broadcast). */
-  private early = new Map<number, { m: BroadcastMsg; lost: boolean }[]>();
-  private bytesIn = 0;
-  private bytesOut = 0;
-  readonly counters: AgentCounters = { malformed: 0, late: 0, lost: 0 };
+  private job: Job | undefined;
 
   constructor(
     readonly k: number,
     private readonly bus: Transport,
     private readonly subj: Subjects,
-    private readonly decodeData: (bytes: Uint8Array) => unknown = decode,
-  ) {
-    this.controlSub = bus.subscribe(subj.agent(k), (data, reply) => this.onConfigure(data, reply()));
+    /** The host's counters of the current job (shared by its agents). */
+    private readonly counters: () => Counters,
+    private readonly events: AgentEvents,
+    private readonly decodeData: (bytes: Uint8Array) => unknown,
+  ) {}
+
+  /** The job this agent is configured for, if any. */
+  get jobId(): number | undefined {
+    return this.job?.config.job;
   }
 
-  get configured(): boolean {
-    return this.config !== undefined;
+  /** Whether the agent takes part in round t of its job (configured, not failed, joined). */
+  takesPart(t: number): boolean {
+    const j = this.job;
+    return !!j && !j.failed && t >= j.config.fromRound && t < j.rounds;
   }
 
-  private onConfigure(data: Uint8Array, reply?: string): void {
-    let msg: unknown;
-    try {
-      msg = decode(data);
-    } catch {
-      this.counters.malformed++;
-      return;
+  get rounds(): number {
+    return this.job?.rounds ?? 0;
+  }
+
+  /**
+   * A configure message for this agent (sealed and schema-checked by the host). A new job replaces
+   * the old one; the same message again (a retry) is answered `ready` again; a different one for
+   * the job it already has is refused. Returns the answer.
+   */
+  configure(c: ConfigureMsg, bytes: Uint8Array): { ok: true } | { ok: false; reason: string } {
+    if (c.k !== this.k || c.view.k !== this.k) return { ok: false, reason: `configure: addressed to agent ${this.k}, but the message is for agent ${c.k} with the view of agent ${c.view.k}` };
+    const cur = this.job;
+    if (cur && cur.config.job === c.job) {
+      if (sameBytes(cur.bytes, bytes) && cur.t < 0) return { ok: true };
+      return { ok: false, reason: `configure: job ${c.job} is already configured${cur.t >= 0 ? ` and running (round ${cur.t})` : ''}; a job is configured once` };
     }
-    const r = parseControl(configureSchema, msg);
-    const answer = (m: object): void => {
-      if (reply) this.bus.publish(reply, encode(m));
-    };
-    if (!r.ok) {
-      this.counters.malformed++;
-      const job = typeof (msg as { job?: unknown })?.job === 'number' ? (msg as { job: number }).job : 0;
-      return answer({ type: 'refused', job, k: this.k, reason: `configure: ${r.reason}` });
-    }
-    const c = r.value as ConfigureMsg;
-    if (c.view.k !== this.k) return answer({ type: 'refused', job: c.job, k: this.k, reason: `configure: view is for agent ${c.view.k}, this is agent ${this.k}` });
+    if (cur && c.job < cur.config.job) return { ok: false, reason: `configure: job ${c.job} is older than the current job ${cur.config.job}` };
     let runner: NodeRunner<unknown>;
     try {
       runner = new NodeRunner(createAlgorithm(c.algorithm as AlgorithmSpec, c.view.Nt), c.view, c.policy);
     } catch (e) {
-      return answer({ type: 'refused', job: c.job, k: this.k, reason: (e as Error).message });
+      return { ok: false, reason: (e as Error).message };
     }
-    this.reset();
-    this.config = c;
-    this.runner = runner;
-    for (const j of c.view.neighbours) this.subs.push(this.bus.subscribe(this.subj.broadcast(j), (d) => this.onBroadcast(d)));
-    answer({ type: 'ready', job: c.job, k: this.k });
+    this.endJob();
+    const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, failed: false, subs: [] };
+    this.job = job;
+    for (const j of c.view.neighbours) job.subs.push(this.bus.subscribe(this.subj.broadcast(j), (d) => this.onBroadcast(job, j, d)));
+    return { ok: true };
   }
 
-  /** Round t of `job` starts: publish this agent's broadcast and wait for the neighbours'. */
-  startRound(job: number, t: number, gone: number[]): void {
-    const runner = this.runner;
-    if (!runner || !this.config || job !== this.config.job || t <= this.t || t < this.config.fromRound) return;
-    runner.setGone(gone);
-    this.t = t;
-    this.open = true;
-    this.bytesIn = 0;
-    const out = encode([job, t, this.k, runner.broadcast(t)] satisfies BroadcastMsg);
-    this.bytesOut = out.length;
-    const straggle = publishDelayMs(this.config.faults, this.k);
-    if (straggle > 0) setTimeout(() => this.bus.publish(this.subj.broadcast(this.k), out), straggle);
+  /**
+   * Round t of the job starts: if round t' < t is still open (this host fell behind: load, a frozen
+   * process), it is closed first as on its deadline, so its state, inbox and timer never leak into
+   * round t. Then publish this agent's broadcast and wait for the neighbours'.
+   */
+  startRound(job: number, t: number, gone: readonly number[]): void {
+    const j = this.job;
+    if (!j || j.config.job !== job || j.failed || t <= j.t || !this.takesPart(t)) return;
+    if (j.open) this.finish(j, true);
+    if (j.failed) return;
+    const c = this.counters();
+    for (const [r, m] of j.early) {
+      if (r >= t) continue;
+      c.late += m.size;
+      j.early.delete(r);
+    }
+    j.runner.setGone(gone);
+    j.t = t;
+    j.open = true;
+    j.bytesIn = 0;
+    let b: Float64Array;
+    try {
+      b = j.runner.broadcast(t);
+    } catch (e) {
+      return this.fail(j, t, e);
+    }
+    const out = encode([job, t, this.k, b] satisfies BroadcastMsg);
+    j.bytesOut = out.length;
+    const straggle = publishDelayMs(j.faults, this.k);
+    if (straggle > 0) setTimeout(() => this.job === j && this.bus.publish(this.subj.broadcast(this.k), out), straggle);
     else this.bus.publish(this.subj.broadcast(this.k), out);
-    for (const e of this.early.get(t) ?? []) this.use(e.m, e.lost);
-    this.early.delete(t);
-    if (runner.complete()) this.finish(false);
-    else this.timer = setTimeout(() => this.finish(true), this.config.roundDeadlineMs);
+    const early = j.early.get(t);
+    j.early.delete(t);
+    if (early) for (const [i, e] of [...early].sort((x, y) => x[0] - y[0])) if (!this.use(j, i, e.b, e.lost)) return;
+    if (j.runner.complete()) this.finish(j, false);
+    else j.timer = setTimeout(() => this.finish(j, true), j.config.roundDeadlineMs);
   }
 
-  private onBroadcast(data: Uint8Array): void {
+  private onBroadcast(j: Job, sender: number, data: Uint8Array): void {
+    if (this.job !== j || j.failed) return;
+    const c = this.counters();
     let m: unknown;
     try {
       m = this.decodeData(data);
     } catch {
-      this.counters.malformed++;
+      c.malformedData++;
       return;
     }
-    const runner = this.runner;
-    if (!isBroadcast(m) || !runner || runner.slot(m[2]) < 0) {
-      this.counters.malformed++;
+    if (!isBroadcast(m) || m[2] !== sender) return void c.malformedData++;
+    const [job, t, , b] = m;
+    if (job !== j.config.job) {
+      if (job < j.config.job) c.late++;
+      else c.malformedData++;
       return;
     }
-    const [job, t, from] = m;
-    const faults = this.config!.faults;
-    if (job !== this.config!.job) return void this.counters.late++;
+    if (t >= j.rounds || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
+    if (t < j.t || (t === j.t && !j.open)) return void c.late++;
+    if (t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
     // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
     // need not wait for the deadline (the aggregate is the same as after a real loss).
-    const lost = isLost(faults, t, from, this.k);
-    const delay = lost ? 0 : linkDelayMs(faults, t, from, this.k);
-    if (delay > 0) setTimeout(() => this.accept(m, data.length, false), delay);
-    else this.accept(m, data.length, lost);
+    const lost = isLost(j.faults, t, sender, this.k);
+    const delay = lost ? 0 : linkDelayMs(j.faults, t, sender, this.k);
+    if (delay > 0) setTimeout(() => this.accept(j, t, sender, b, data.length, false), delay);
+    else this.accept(j, t, sender, b, data.length, lost);
   }
 
-  /** A valid broadcast of this job reaches the agent: use it, keep it for its round, or count it late. */
-  private accept(m: BroadcastMsg, size: number, lost: boolean): void {
-    const [job, t] = m;
-    if (job !== this.config?.job || t < this.t || (t === this.t && !this.open)) {
-      this.counters.late++;
+  /** A checked broadcast of this job reaches the agent: use it now, keep it for its round, or drop it. */
+  private accept(j: Job, t: number, sender: number, b: Float64Array, size: number, lost: boolean): void {
+    if (this.job !== j || j.failed) return;
+    const c = this.counters();
+    if (t < j.t || (t === j.t && !j.open)) return void c.late++;
+    const i = j.runner.slot(sender);
+    if (t > j.t) {
+      const round = j.early.get(t) ?? new Map<number, { b: Float64Array; lost: boolean }>();
+      const prior = round.get(i);
+      if (prior) return this.duplicate(j, t, sender, prior.b, b);
+      round.set(i, { b, lost });
+      j.early.set(t, round);
+      if (lost) c.lost++;
+      else j.bytesIn += size;
       return;
     }
-    if (lost) this.counters.lost++;
-    else this.bytesIn += size;
-    if (t > this.t) {
-      const list = this.early.get(t) ?? [];
-      list.push({ m, lost });
-      this.early.set(t, list);
-      return;
+    const prior = j.runner.stored(i);
+    if (prior !== undefined) return this.duplicate(j, t, sender, prior, b);
+    if (j.runner.isSkipped(i)) return void c.duplicate++;
+    if (lost) c.lost++;
+    else j.bytesIn += size;
+    if (this.use(j, i, b, lost) && j.runner.complete()) this.finish(j, false);
+  }
+
+  private duplicate(j: Job, t: number, from: number, first: Float64Array, again: Float64Array): void {
+    const c = this.counters();
+    c.duplicate++;
+    if (!sameValues(first, again)) {
+      c.conflicting++;
+      this.events.conflict({ k: this.k, from, t });
     }
-    this.use(m, lost);
-    if (this.runner!.complete()) this.finish(false);
+    void j;
   }
 
-  /** Hand a broadcast of the current round to the node (or tell it the message is lost). */
-  private use(m: BroadcastMsg, lost: boolean): void {
-    const [, t, from, b] = m;
-    const ok = lost ? this.runner!.skip(from) : this.runner!.receive(t, from, b);
-    if (!ok) this.counters.malformed++;
+  /** Hand a broadcast of the current round to the node (or tell it the message is lost). False if the agent failed. */
+  private use(j: Job, slot: number, b: Float64Array, lost: boolean): boolean {
+    try {
+      if (lost) j.runner.skipSlot(slot);
+      else j.runner.receiveSlot(slot, b);
+      return true;
+    } catch (e) {
+      this.fail(j, j.t, e);
+      return false;
+    }
   }
 
-  private finish(timedOut: boolean): void {
-    if (!this.open || !this.runner || !this.config) return;
-    clearTimeout(this.timer);
-    this.open = false;
-    const outcome = this.runner.update(this.t);
-    const report: ReportMsg = {
-      type: 'report',
-      job: this.config.job,
-      t: this.t,
-      k: this.k,
-      output: this.runner.output(),
-      received: outcome.received,
-      missing: outcome.missing,
-      bytesOut: this.bytesOut,
-      bytesIn: this.bytesIn,
-      malformed: this.counters.malformed,
-      late: this.counters.late,
-      lost: this.counters.lost,
-      timedOut,
-    };
-    this.bus.publish(this.subj.report, encode(report));
+  private finish(j: Job, timedOut: boolean): void {
+    if (this.job !== j || !j.open || j.failed) return;
+    clearTimeout(j.timer);
+    j.open = false;
+    let entry: RoundEntry;
+    try {
+      const outcome = j.runner.update(j.t);
+      entry = { k: this.k, output: j.runner.output(), received: outcome.received, missing: outcome.missing, bytesOut: j.bytesOut, bytesIn: j.bytesIn, timedOut };
+    } catch (e) {
+      return this.fail(j, j.t, e);
+    }
+    this.events.roundDone(this.k, j.t, entry);
   }
 
-  private reset(): void {
-    clearTimeout(this.timer);
-    for (const s of this.subs) s.unsubscribe();
-    this.subs = [];
-    this.early.clear();
-    this.t = -1;
-    this.open = false;
+  private fail(j: Job, t: number, e: unknown): void {
+    clearTimeout(j.timer);
+    j.open = false;
+    j.failed = true;
+    this.events.failed(this.k, t, `${j.runner.alg.name}: ${firstLine(e)}`);
   }
 
-  close(): void {
-    this.reset();
-    this.controlSub.unsubscribe();
+  /** Leave the current job: timers stopped, broadcast subscriptions dropped. */
+  endJob(): void {
+    const j = this.job;
+    if (!j) return;
+    clearTimeout(j.timer);
+    j.open = false;
+    for (const s of j.subs) s.unsubscribe();
+    this.job = undefined;
   }
+}
+
+function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0];
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }

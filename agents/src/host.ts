@@ -1,63 +1,192 @@
 import { hostname } from 'node:os';
-import { decode, decodeControl, encode, roundSchema, stopSchema, subjects, type RegisterMsg, type Transport } from '@dmpemu/wire';
+import {
+  configureSchema,
+  controlSchema,
+  decode,
+  parseControl,
+  Sealer,
+  subjects,
+  zeroCounters,
+  type Conflict,
+  type ConfigureMsg,
+  type ControlMsg,
+  type Counters,
+  type RegisterMsg,
+  type RoundEntry,
+  type Subjects,
+  type Transport,
+  type UpMsg,
+} from '@dmpemu/wire';
 import { Agent } from './agent.ts';
+
+/** Conflicts a host keeps per job to name in its final message (the count is complete). */
+const MAX_CONFLICTS_LISTED = 20;
+
+export interface AgentHostOptions {
+  runId: string;
+  /** The host's id (a subject token): its `reg.<host>` and `up.<host>` subjects. */
+  host: string;
+  ids: number[];
+  /** The run secret (hex) shared with the coordinator: every control message is sealed with it. */
+  secret: string;
+  log?: (s: string) => void;
+}
 
 /**
  * An agent host: runs many agents in one process for scale. Each agent keeps its own local view,
  * state and subscriptions, and every message between agents goes through the broker. The host
- * shares the connection and the control-plane subscriptions (round start, stop) among its agents.
+ * shares the connection and the control plane among its agents: it opens and checks every
+ * control message (seal, schema, job and round plan) before an agent sees it, counts what it
+ * drops per job, and reports its agents' rounds to the coordinator in one message per round.
  */
 export class AgentHost {
   readonly agents: Agent[];
+  readonly host: string;
+  private readonly subj: Subjects;
+  private readonly sealer: Sealer;
   private readonly subs: { unsubscribe(): void }[] = [];
   private registerTimer: NodeJS.Timeout | undefined;
   private resolveStopped!: (reason: string) => void;
   /** Resolves with the coordinator's reason when it stops the run. */
   readonly stopped = new Promise<string>((r) => (this.resolveStopped = r));
-  /** Control messages this host dropped as malformed. */
-  malformed = 0;
+  /** The job the counters belong to, and its counters and conflicts. */
+  private counterJob = -1;
+  private counters: Counters = zeroCounters();
+  private conflicts: Conflict[] = [];
+  /** The last round started in the current job. */
+  private lastRound = -1;
+  /** Rounds whose report is being collected: the agents expected and what they reported. */
+  private readonly pending = new Map<number, { expected: Set<number>; entries: RoundEntry[] }>();
+  private readonly log: (s: string) => void;
 
-  constructor(private readonly bus: Transport, runId: string, ids: number[], private readonly log: (s: string) => void = () => {}) {
-    const subj = subjects(runId);
+  constructor(private readonly bus: Transport, o: AgentHostOptions) {
+    this.subj = subjects(o.runId);
+    this.host = o.host;
+    this.sealer = new Sealer(o.secret);
+    this.log = o.log ?? (() => {});
     const decodeData = lastValueDecoder();
-    this.agents = ids.map((k) => new Agent(k, bus, subj, decodeData));
-    this.subs.push(bus.subscribe(subj.round, (d) => this.onRound(d)));
-    this.subs.push(bus.subscribe(subj.stop, (d) => this.onStop(d)));
-    const register = encode({ type: 'register', agents: ids, pid: process.pid, host: hostname() } satisfies RegisterMsg);
-    // Register now and again every second until configured: the coordinator may come up later.
-    const announce = (): void => {
-      if (this.agents.every((a) => a.configured)) return;
-      bus.publish(subj.register, register);
-      this.registerTimer = setTimeout(announce, 1000);
+    const events = {
+      roundDone: (k: number, t: number, e: RoundEntry) => this.onRoundDone(k, t, e),
+      failed: (k: number, t: number, reason: string) => this.onFailed(k, t, reason),
+      conflict: (c: Conflict) => void (this.conflicts.length < MAX_CONFLICTS_LISTED && this.conflicts.push(c)),
     };
-    bus.flush().then(announce, () => {});
-    // After a broker restart, say again that we are here (a few times: the coordinator may
+    this.agents = o.ids.map((k) => new Agent(k, bus, this.subj, () => this.counters, events, decodeData));
+    for (const a of this.agents) this.subs.push(bus.subscribe(this.subj.configure(a.k), (d) => this.onConfigure(a, d)));
+    this.subs.push(bus.subscribe(this.subj.control, (d) => this.onControl(d)));
+    const register: RegisterMsg = { type: 'register', host: o.host, agents: o.ids, pid: process.pid, hostname: hostname() };
+    const announce = (): void => bus.publish(this.subj.register(o.host), this.sealer.seal(this.subj.register(o.host), register));
+    // Register now and again every second until configured: the coordinator may come up later.
+    const repeat = (): void => {
+      if (this.agents.every((a) => a.jobId !== undefined)) return;
+      announce();
+      this.registerTimer = setTimeout(repeat, 1000);
+    };
+    bus.flush().then(repeat, () => {});
+    // After a broker outage, say again that we are here (a few times: the coordinator may
     // reconnect after us and miss the first); the coordinator waits for it.
-    bus.onReconnect(() => {
-      for (let i = 0; i < 10; i++) setTimeout(() => bus.publish(subj.register, register), 300 * i).unref();
+    bus.onConnection((e) => {
+      if (e === 'reconnect') for (let i = 0; i < 10; i++) setTimeout(announce, 300 * i).unref();
     });
   }
 
-  private onRound(data: Uint8Array): void {
-    const r = decodeControl(roundSchema, data);
-    if (!r) return void this.malformed++;
-    for (const a of this.agents) a.startRound(r.job, r.t, r.gone);
+  private up(msg: UpMsg): void {
+    const s = this.subj.up(this.host);
+    this.bus.publish(s, this.sealer.seal(s, msg));
   }
 
-  private onStop(data: Uint8Array): void {
-    const r = decodeControl(stopSchema, data);
-    if (!r) return void this.malformed++;
-    this.log(`stop: ${r.reason}`);
-    this.resolveStopped(r.reason);
+  /** Open a sealed control message; count and drop what is not one. */
+  private open(subject: string, data: Uint8Array): unknown {
+    const r = this.sealer.open(subject, data);
+    if (r.ok) return r.value;
+    if (r.reason === 'unauthenticated') this.counters.unauthenticated++;
+    else this.counters.malformedControl++;
+    return undefined;
+  }
+
+  private onConfigure(a: Agent, data: Uint8Array): void {
+    const msg = this.open(this.subj.configure(a.k), data);
+    if (msg === undefined) return;
+    const r = parseControl(configureSchema, msg);
+    if (!r.ok) {
+      this.counters.malformedControl++;
+      const job = (msg as { job?: unknown })?.job;
+      if (Number.isInteger(job) && (job as number) >= 0) this.up({ type: 'refused', job: job as number, k: a.k, reason: `configure: ${r.reason}` });
+      return;
+    }
+    const c = r.value as ConfigureMsg;
+    if (c.job > this.counterJob) {
+      this.counterJob = c.job;
+      this.counters = zeroCounters();
+      this.conflicts = [];
+      this.lastRound = -1;
+      this.pending.clear();
+    }
+    const answer = a.configure(c, data);
+    this.up(answer.ok ? { type: 'ready', job: c.job, k: a.k } : { type: 'refused', job: c.job, k: a.k, reason: answer.reason });
+  }
+
+  private onControl(data: Uint8Array): void {
+    const msg = this.open(this.subj.control, data);
+    if (msg === undefined) return;
+    const r = parseControl(controlSchema, msg);
+    if (!r.ok) return void this.counters.malformedControl++;
+    this.handle(r.value);
+  }
+
+  private handle(m: ControlMsg): void {
+    if (m.type === 'stop') {
+      this.log(`stop: ${m.reason}`);
+      return this.resolveStopped(m.reason);
+    }
+    if (m.job !== this.counterJob) {
+      // a sealed message of another job: a delayed one (older) is late, anything else does not fit
+      if (m.job < this.counterJob) this.counters.late++;
+      else this.counters.malformedControl++;
+      return;
+    }
+    if (m.type === 'end') return this.endJob(m.job);
+    const rounds = Math.max(0, ...this.agents.map((a) => (a.jobId === m.job ? a.rounds : 0)));
+    if (m.t >= rounds) return void this.counters.malformedControl++;
+    if (m.t <= this.lastRound) return void this.counters.duplicate++; // announced again after an outage
+    this.lastRound = m.t;
+    const expected = new Set(this.agents.filter((a) => a.jobId === m.job && a.takesPart(m.t)).map((a) => a.k));
+    if (expected.size > 0) this.pending.set(m.t, { expected, entries: [] });
+    for (const a of this.agents) a.startRound(m.job, m.t, m.gone);
+  }
+
+  private onRoundDone(k: number, t: number, e: RoundEntry): void {
+    const p = this.pending.get(t);
+    if (!p || !p.expected.has(k)) return;
+    p.entries.push(e);
+    this.flush(t);
+  }
+
+  private onFailed(k: number, t: number, reason: string): void {
+    this.log(`agent ${k} failed in round ${t}: ${reason}`);
+    this.up({ type: 'failed', job: this.counterJob, k, t, reason });
+    for (const [r, p] of this.pending) if (p.expected.delete(k)) this.flush(r);
+  }
+
+  /** Report round t once every expected agent is done with it. */
+  private flush(t: number): void {
+    const p = this.pending.get(t);
+    if (!p || p.entries.length < p.expected.size) return;
+    this.pending.delete(t);
+    if (p.entries.length > 0) this.up({ type: 'report', job: this.counterJob, t, agents: p.entries });
+  }
+
+  private endJob(job: number): void {
+    for (const a of this.agents) if (a.jobId === job) a.endJob();
+    this.pending.clear();
+    this.up({ type: 'final', job, counters: { ...this.counters }, conflicts: [...this.conflicts] });
   }
 
   async close(): Promise<void> {
     clearTimeout(this.registerTimer);
-    for (const a of this.agents) a.close();
+    for (const a of this.agents) a.endJob();
     for (const s of this.subs) s.unsubscribe();
   }
 }
-
 
 /**
  * Decoder for the data plane of one host: a broadcast reaches every subscribing agent of the host
@@ -68,15 +197,10 @@ export function lastValueDecoder(): (bytes: Uint8Array) => unknown {
   let last: Uint8Array | undefined;
   let value: unknown;
   return (bytes) => {
-    if (last && sameBytes(last, bytes)) return value;
+    if (last && last.length === bytes.length && Buffer.compare(last, bytes) === 0) return value;
+    last = undefined;
     value = decode(bytes);
     last = bytes.slice();
     return value;
   };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { NatsTransport } from '@dmpemu/wire';
 import { AgentHost } from './host.ts';
 
@@ -5,6 +6,10 @@ export interface AgentProcessOptions {
   nats: string;
   run: string;
   ids: number[];
+  /** The host's id (default: this machine's name and pid). */
+  host?: string;
+  /** The run secret (hex) the coordinator gave this host. */
+  secret: string;
   /** Exit when this process (the coordinator that launched us) is gone. */
   parentPid?: number;
   verbose?: boolean;
@@ -16,8 +21,9 @@ export interface AgentProcessOptions {
  */
 export async function runAgentProcess(o: AgentProcessOptions): Promise<string> {
   const log = o.verbose ? (s: string) => process.stderr.write(`[agents ${o.ids[0]}..${o.ids.at(-1)}] ${s}\n`) : () => {};
-  const bus = await NatsTransport.connect(o.nats, `dmpemu-agents-${o.run}-${o.ids[0]}`);
-  const host = new AgentHost(bus, o.run, o.ids, log);
+  const host = o.host ?? defaultHostId();
+  const bus = await NatsTransport.connect(o.nats, `dmpemu-agents-${o.run}-${host}`, { onError: (e) => log(`handler error: ${(e as Error).message}`) });
+  const agents = new AgentHost(bus, { runId: o.run, host, ids: o.ids, secret: o.secret, log });
   let onSignal!: (reason: string) => void;
   const signalled = new Promise<string>((r) => (onSignal = r));
   const term = (): void => onSignal('SIGTERM');
@@ -36,13 +42,18 @@ export async function runAgentProcess(o: AgentProcessOptions): Promise<string> {
     }, 500);
     watch.unref();
   });
-  const reason = await Promise.race([host.stopped, signalled, orphaned, bus.closed().then(() => 'connection closed')]);
+  const reason = await Promise.race([agents.stopped, signalled, orphaned, bus.closed().then(() => 'connection closed')]);
   process.off('SIGTERM', term);
   process.off('SIGINT', int);
-  await host.close();
+  await agents.close();
   await bus.close();
   log(`exit: ${reason}`);
   return reason;
+}
+
+/** A host id from this machine's name and the process id (letters, digits, '-', '_'). */
+export function defaultHostId(): string {
+  return `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`;
 }
 
 /** Parse an id list: "3", "0-49", "1,4,7-9". */

@@ -10,6 +10,8 @@ import { trainCommand } from './commands/train.ts';
 import { runScenario } from './runScenario.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './usageError.ts';
+import { readFileSync } from 'node:fs';
+import { RUN_SECRET_ENV } from '@dmpemu/wire';
 
 /** Build the `dmpemu` command tree. `print` receives what goes to stdout. */
 export function buildCli(print: (s: string) => void): Command {
@@ -118,13 +120,24 @@ export function buildCli(print: (s: string) => void): Command {
     c
       .addOption(natsOption())
       .requiredOption('--run <id>', 'run id announced by the coordinator')
+      .option('--host-id <id>', 'this host\'s id in subjects (default: machine name and pid)')
+      .option('--secret-file <file>', `file holding the run secret (default: the ${RUN_SECRET_ENV} environment variable)`)
       .option('--parent-pid <pid>', 'exit when this process is gone (set by the coordinator)', positiveInt)
       .option('--verbose', 'log to stderr');
+  const hostOptions = (o: { nats: string; run: string; hostId?: string; secretFile?: string; parentPid?: number; verbose?: boolean }, ids: number[]) => ({
+    nats: o.nats,
+    run: o.run,
+    ids,
+    host: o.hostId,
+    secret: runSecret(o.secretFile),
+    parentPid: o.parentPid,
+    verbose: o.verbose,
+  });
 
   agentArgs(program.command('agent').description('Run one agent: register, receive its local view, run rounds until stopped.'))
     .requiredOption('--id <k>', 'agent index k', nonNegativeInt)
     .action(async (o) => {
-      await runAgentProcess({ nats: o.nats, run: o.run, ids: [o.id], parentPid: o.parentPid, verbose: o.verbose });
+      await runAgentProcess(hostOptions(o, [o.id]));
     });
 
   agentArgs(program.command('agents').description('Run an agent host: many agents in one process, each with its own view, state and subscriptions.'))
@@ -139,11 +152,26 @@ export function buildCli(print: (s: string) => void): Command {
       } catch (e) {
         throw new UsageError(`--ids: ${(e as Error).message}`);
       }
-      await runAgentProcess({ nats: o.nats, run: o.run, ids, parentPid: o.parentPid, verbose: o.verbose });
+      await runAgentProcess(hostOptions(o, ids));
     });
 
   program.commands.forEach((c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   return program;
+}
+
+/** The run secret of an agent host: from --secret-file, else the environment; checked before connecting. */
+function runSecret(file: string | undefined): string {
+  let secret: string | undefined;
+  if (file) {
+    try {
+      secret = readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new UsageError(`--secret-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  } else secret = process.env[RUN_SECRET_ENV];
+  if (!secret) throw new UsageError(`agents: no run secret: give --secret-file <file> or set ${RUN_SECRET_ENV} (the coordinator launches its own hosts with it)`);
+  if (!/^[0-9a-f]{64}$/.test(secret)) throw new UsageError(`agents: the run secret${file ? ` in ${file}` : ''} must be 64 hex digits`);
+  return secret;
 }
 
 /** Run the CLI; returns the process exit code (2 for bad input). */

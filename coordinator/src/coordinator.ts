@@ -4,25 +4,30 @@ import { createAlgorithm, toDecision, type AlgorithmSpec, type DeliveryFaults, t
 import { AgentHost } from '@dmpemu/agents';
 import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
-  decode,
-  decodeControl,
-  encode,
+  addCounters,
+  allFinite,
   MemoryBus,
   MemoryTransport,
   NatsTransport,
+  newRunSecret,
   parseControl,
-  readySchema,
-  refusedSchema,
   registerSchema,
-  reportSchema,
+  Sealer,
   subjects,
+  upSchema,
+  zeroCounters,
+  lastToken,
+  type Conflict,
   type ConfigureMsg,
-  type ReportMsg,
-  type RoundMsg,
+  type ControlMsg,
+  type Counters,
+  type FinalMsg,
+  type RoundEntry,
   type Subjects,
   type Transport,
+  type UpMsg,
 } from '@dmpemu/wire';
-import { Launcher, partition, type HostProcess } from './launcher.ts';
+import { deathCause, Launcher, partition, type HostProcess } from './launcher.ts';
 import { findNatsServer, NatsServer } from './natsServer.ts';
 
 /** What the coordinator records for every round of a job. */
@@ -42,6 +47,8 @@ export interface RoundRecord {
   timedOut: number;
   /** Neighbour messages missing in aggregates, summed over agents. */
   missing: number;
+  /** A broker outage fell into this round: messages may have been lost (the result is marked). */
+  disturbed?: boolean;
 }
 
 export interface AgentDeath {
@@ -58,11 +65,15 @@ export interface JobResult {
   outputs: Float64Array[];
   deaths: AgentDeath[];
   events: InjectedEvent[];
-  /** Deliveries dropped by the messageLoss fault, summed over agents. */
+  /** Messages dropped in this job, by kind: the agents' (summed over hosts) and the coordinator's own. */
+  counters: Counters;
+  /** Deliveries dropped by the messageLoss fault (= counters.lost). */
   lost: number;
-  /** Messages agents dropped as malformed and as late, summed over agents (lifetime counters). */
+  /** Every message dropped as malformed or unauthenticated, data and control (the sum of those counters). */
   malformed: number;
   late: number;
+  /** Rounds a broker outage fell into. */
+  disturbed: number[];
 }
 
 /** Where agents and coordinator meet: a NATS server (ours or given), or the in-process bus. */
@@ -91,8 +102,10 @@ export interface CoordinatorOptions {
   /** A NATS URL, or a broker from openBroker. */
   broker: Broker | string;
   runId?: string;
+  /** The run secret (64 hex digits) hosts must know; default a fresh one. */
+  secret?: string;
   log?: (s: string) => void;
-  /** Seconds to wait for all agents to register. */
+  /** Seconds to wait for all agents to register (and to come back after a broker outage). */
   registerTimeoutS?: number;
   /** When aborted, a running job stops after its current round with an error naming the reason. */
   signal?: AbortSignal;
@@ -123,75 +136,129 @@ export interface JobOptions {
   brokerRestarts?: BrokerRestartFault[];
 }
 
-/** What the coordinator did to the run (faults it injected), with when. */
+/** What happened to the run (faults the coordinator injected, outages it saw), with when. */
 export interface InjectedEvent {
   round: number;
-  event: 'crash' | 'rejoin' | 'broker-stop' | 'broker-start';
+  event: 'crash' | 'rejoin' | 'broker-stop' | 'broker-start' | 'broker-outage';
   agent?: number;
   detail?: string;
 }
 
+/** Seconds the coordinator waits for an agent's answer to its configuration before asking again or giving up. */
+const CONFIGURE_TIMEOUT_MS = 10_000;
+/** How long the coordinator waits for the hosts' final counters of a job. */
+const FINAL_TIMEOUT_MS = 2_000;
+
+interface RoundState {
+  job: number;
+  t: number;
+  live: Set<number>;
+  entries: Map<number, RoundEntry>;
+  wake: () => void;
+}
+
+interface JobState {
+  job: number;
+  inst: Instance;
+  /** The largest power an output may have (the instance's Pmax, or the algorithm's own limit). */
+  powerLimit: number;
+  /** Agents waiting to answer their configuration. */
+  awaiting: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
+  /** Agents whose algorithm failed or whose output was invalid: the job fails with the first reason. */
+  failures: Map<number, string>;
+  finals: Map<string, FinalMsg>;
+  onFinal?: () => void;
+}
+
 /**
- * The round scheduler. Owns the transport (and the embedded nats-server, if it started one), the
- * agent processes, and the job loop: configure every agent with its local view, then per round
- * announce, collect the reports until all live agents answered or the deadline passed, and
- * evaluate the decisions on the true channel.
+ * The round scheduler (barrier clock). Owns the transport (and the embedded nats-server, if it
+ * started one), the agent processes, and the job loop: configure every agent with its local view,
+ * then per round announce, collect the hosts' reports until all live agents answered or the
+ * deadline passed, and evaluate the decisions on the true channel. Every control message it sends
+ * is sealed with the run secret, and it opens and checks every message it receives: a report
+ * counts only from the host serving that agent, once, for the current job and round, with an
+ * output of the decision's shape inside the power constraint.
  */
 export class Coordinator {
   readonly runId: string;
   readonly subj: Subjects;
-  private readonly registered = new Map<number, { pid: number; host: string }>();
+  /** The run secret: launched hosts get it in their environment, external hosts from the user. */
+  readonly secret: string;
+  private readonly sealer: Sealer;
+  /** Registered hosts, and the host serving each agent. */
+  private readonly hosts = new Map<string, { agents: number[]; pid: number; hostname: string }>();
+  private readonly ownerOf = new Map<number, string>();
+  private readonly registered = new Set<number>();
   private readonly dead = new Map<number, string>();
   private readonly deaths: AgentDeath[] = [];
+  private readonly events: InjectedEvent[] = [];
   private readonly launcher: Launcher;
   private readonly memoryHosts: AgentHost[] = [];
   private readonly subs: { unsubscribe(): void }[] = [];
+  private readonly registerTimeoutS: number;
   private job = 0;
   private stopping = false;
-  private current: { job: number; t: number; reports: Map<number, ReportMsg>; wake: (reported?: number) => void } | undefined;
-  /** The job and round in progress (round -1: between jobs), for the records of deaths. */
+  private jobState: JobState | undefined;
+  private round: RoundState | undefined;
+  /** The coordinator's own counters of the current job (messages it dropped). */
+  private counters: Counters = zeroCounters();
+  /** The job and round in progress (round -1: between rounds), for the records of deaths. */
   private now = { job: 0, t: -1 };
   private onRegister: (() => void) | undefined;
+  /** Disconnects seen so far, and the one in progress. */
+  private outages = 0;
+  private outage: { since: number; job: number; t: number } | undefined;
+  private plannedOutage = false;
+  private relaunches = 0;
   private readonly log: (s: string) => void;
   private readonly signal: AbortSignal | undefined;
 
   private constructor(readonly bus: Transport, readonly natsUrl: string | undefined, private readonly server: NatsServer | undefined, o: CoordinatorOptions) {
     this.runId = o.runId ?? `run-${randomBytes(4).toString('hex')}`;
     this.subj = subjects(this.runId);
+    this.secret = o.secret ?? newRunSecret();
+    this.sealer = new Sealer(this.secret);
     this.log = o.log ?? (() => {});
     this.signal = o.signal;
+    this.registerTimeoutS = o.registerTimeoutS ?? 60;
     this.launcher = new Launcher((h) => this.onHostExit(h));
-    this.subs.push(bus.subscribe(this.subj.register, (d) => this.onRegisterMsg(d)));
-    this.subs.push(bus.subscribe(this.subj.report, (d) => this.onReport(d)));
+    this.subs.push(bus.subscribe(this.subj.registerAll, (d, _r, s) => this.onRegisterMsg(s, d)));
+    this.subs.push(bus.subscribe(this.subj.upAll, (d, _r, s) => this.onUp(s, d)));
+    bus.onConnection((e) => this.onConnection(e));
   }
 
   /** Connect to the broker (the error names the URL when it is unreachable). */
   static async start(o: CoordinatorOptions): Promise<Coordinator> {
     const b: Broker = typeof o.broker === 'string' ? { kind: 'nats', url: o.broker } : o.broker;
     if (b.kind === 'memory') return new Coordinator(new MemoryTransport(b.bus), undefined, undefined, o);
-    return new Coordinator(await NatsTransport.connect(b.url, 'dmpemu-coordinator'), b.url, b.server, o);
+    return new Coordinator(await NatsTransport.connect(b.url, 'dmpemu-coordinator', { onError: (e) => o.log?.(`coordinator handler error: ${(e as Error).message}`) }), b.url, b.server, o);
   }
 
   get transportKind(): string {
     return this.bus.kind;
   }
 
+  private publish(subject: string, msg: ControlMsg | ConfigureMsg): void {
+    this.bus.publish(subject, this.sealer.seal(subject, msg));
+  }
+
   /**
    * Launch K agents in hosts of `perProcess` agents each and wait until all registered. Agents in
    * `isolate` (crash targets) get a process of their own.
    */
-  async launch(K: number, perProcess: number, timeoutS = 60, isolate: number[] = []): Promise<void> {
+  async launch(K: number, perProcess: number, timeoutS = this.registerTimeoutS, isolate: number[] = []): Promise<void> {
     const groups = partition(K, perProcess, isolate);
-    if (this.bus instanceof MemoryTransport) {
-      for (const ids of groups) this.memoryHosts.push(new AgentHost(new MemoryTransport(this.bus.bus), this.runId, ids));
-    } else {
-      for (const ids of groups) this.launcher.spawnHost(this.natsUrl!, this.runId, ids);
-    }
+    groups.forEach((ids, i) => this.startHost(`h${i}`, ids));
     await this.waitRegistered(K, timeoutS);
   }
 
+  private startHost(host: string, ids: number[]): void {
+    if (this.bus instanceof MemoryTransport) this.memoryHosts.push(new AgentHost(new MemoryTransport(this.bus.bus), { runId: this.runId, host, ids, secret: this.secret }));
+    else this.launcher.spawnHost(this.natsUrl!, this.runId, ids, host, this.secret);
+  }
+
   /** Wait until agents 0..K-1 registered (agents may also be started by hand on other machines). */
-  async waitRegistered(K: number, timeoutS: number): Promise<void> {
+  async waitRegistered(K: number, timeoutS = this.registerTimeoutS): Promise<void> {
     await this.waitFor(Array.from({ length: K }, (_, k) => k), timeoutS);
   }
 
@@ -215,37 +282,130 @@ export class Coordinator {
     });
   }
 
-  private onRegisterMsg(data: Uint8Array): void {
-    const r = decodeControl(registerSchema, data);
-    if (!r) return;
-    for (const k of r.agents) this.registered.set(k, { pid: r.pid, host: r.host });
+  /** Open a sealed message from a host; counts and returns undefined when it is not one. */
+  private open(subject: string, data: Uint8Array): unknown {
+    const r = this.sealer.open(subject, data);
+    if (r.ok) return r.value;
+    this.counters[r.reason === 'unauthenticated' ? 'unauthenticated' : 'malformedControl']++;
+    return undefined;
+  }
+
+  private onRegisterMsg(subject: string, data: Uint8Array): void {
+    const msg = this.open(subject, data);
+    if (msg === undefined) return;
+    const r = parseControl(registerSchema, msg);
+    if (!r.ok || r.value.host !== lastToken(subject)) return void this.counters.malformedControl++;
+    const { host, agents, pid, hostname } = r.value;
+    this.hosts.set(host, { agents, pid, hostname });
+    for (const k of agents) {
+      this.ownerOf.set(k, host);
+      this.registered.add(k);
+    }
     this.onRegister?.();
   }
 
   private onHostExit(h: HostProcess): void {
     if (this.stopping) return;
     const cause = h.exit?.signal ? `process killed by ${h.exit.signal}` : `process exited with code ${h.exit?.code}`;
-    for (const k of h.ids) this.markDead(k, cause + (h.stderr ? `: ${h.stderr.trim().split('\n').at(-1)}` : ''));
+    const why = deathCause(h.stderr);
+    for (const k of h.ids) if (this.ownerOf.get(k) === h.host || !this.ownerOf.has(k)) this.markDead(k, cause + (why ? `: ${why}` : ''));
   }
 
   /** Record agent k as dead (reported in the job result); its neighbours stop waiting for it. */
   markDead(k: number, cause: string): void {
     if (this.dead.has(k)) return;
     this.dead.set(k, cause);
-    const c = this.current;
     const { job, t } = this.now;
     this.deaths.push({ k, job, round: t, cause });
     this.log(`agent ${k} died${t >= 0 ? ` in round ${t} of job ${job}` : ''}: ${cause}`);
-    if (c && !c.reports.has(k)) c.wake(k);
+    const r = this.round;
+    if (r && r.live.delete(k)) r.wake();
+    this.jobState?.awaiting.get(k)?.resolve();
   }
 
-  private onReport(data: Uint8Array): void {
-    const r = decodeControl(reportSchema, data);
-    const c = this.current;
-    if (!r || !c || r.job !== c.job || r.t !== c.t) return;
-    if (c.reports.has(r.k)) return;
-    c.reports.set(r.k, r);
-    c.wake(r.k);
+  private onConnection(e: 'disconnect' | 'reconnect'): void {
+    if (e === 'disconnect') {
+      this.outages++;
+      this.outage = { since: performance.now(), ...this.now };
+      // every host must say again that it is there once the broker is back
+      if (!this.plannedOutage) this.registered.clear();
+      if (!this.plannedOutage) this.log(`lost the connection to the broker in round ${this.now.t} of job ${this.now.job}`);
+      return;
+    }
+    const o = this.outage;
+    this.outage = undefined;
+    if (!o || this.plannedOutage) return;
+    const ms = performance.now() - o.since;
+    this.events.push({ round: o.t, event: 'broker-outage', detail: `connection to the broker lost for ${(ms / 1000).toFixed(1)} s from round ${o.t} of job ${o.job}` });
+    this.log(`connection to the broker back after ${(ms / 1000).toFixed(1)} s`);
+  }
+
+  private onUp(subject: string, data: Uint8Array): void {
+    const msg = this.open(subject, data);
+    if (msg === undefined) return;
+    const r = parseControl(upSchema, msg);
+    const host = lastToken(subject);
+    if (!r.ok || !this.hosts.has(host)) return void this.counters.malformedControl++;
+    const m = r.value;
+    const owns = (k: number): boolean => this.ownerOf.get(k) === host;
+    const js = this.jobState;
+    if (!js || m.job !== js.job) return void (m.job < this.job ? this.counters.late++ : this.counters.malformedControl++);
+    switch (m.type) {
+      case 'ready':
+      case 'refused': {
+        if (!owns(m.k)) return void this.counters.malformedControl++;
+        const w = js.awaiting.get(m.k);
+        if (!w) return void this.counters.duplicate++;
+        js.awaiting.delete(m.k);
+        if (m.type === 'ready') w.resolve();
+        else w.reject(new Error(`agent ${m.k} refused its configuration: ${m.reason}`));
+        return;
+      }
+      case 'failed':
+        if (!owns(m.k)) return void this.counters.malformedControl++;
+        return this.fail(m.k, `agent ${m.k} failed in round ${m.t}: ${m.reason}`);
+      case 'report':
+        return this.onReport(m, owns, js);
+      case 'final':
+        if (js.finals.has(host)) return void this.counters.duplicate++;
+        js.finals.set(host, m);
+        js.onFinal?.();
+        return;
+    }
+  }
+
+  private onReport(m: Extract<UpMsg, { type: 'report' }>, owns: (k: number) => boolean, js: JobState): void {
+    const r = this.round;
+    if (!r || m.t !== r.t) return void (r && m.t < r.t ? this.counters.late++ : this.counters.malformedControl++);
+    for (const e of m.agents) {
+      if (!owns(e.k) || !r.live.has(e.k)) {
+        this.counters.malformedControl++;
+        continue;
+      }
+      const prior = r.entries.get(e.k);
+      if (prior) {
+        this.counters.duplicate++;
+        if (!sameOutput(prior.output, e.output)) this.counters.conflicting++;
+        continue;
+      }
+      const bad = checkOutput(e.output, js.inst, js.powerLimit);
+      if (bad) {
+        this.fail(e.k, `agent ${e.k} reported ${bad} in round ${m.t}`);
+        continue;
+      }
+      r.entries.set(e.k, e);
+    }
+    r.wake();
+  }
+
+  /** Agent k can take no further valid part in the job: the job fails with the first such reason. */
+  private fail(k: number, reason: string): void {
+    const js = this.jobState!;
+    if (!js.failures.has(k)) js.failures.set(k, reason);
+    this.log(reason);
+    js.awaiting.get(k)?.reject(new Error(reason));
+    const r = this.round;
+    if (r && r.live.delete(k)) r.wake();
   }
 
   /** Run one algorithm on one instance over the agents; they must be launched for K = inst.K. */
@@ -254,124 +414,192 @@ export class Coordinator {
     const alg = createAlgorithm(spec, inst.Nt);
     const K = inst.K;
     const deathsBefore = this.deaths.length;
+    const eventsBefore = this.events.length;
     const views = o.views ?? localViews(inst);
-    const events: InjectedEvent[] = [];
+    this.counters = zeroCounters();
+    const js: JobState = { job, inst, powerLimit: alg.powerLimit ?? inst.pmax, awaiting: new Map(), failures: new Map(), finals: new Map() };
+    this.jobState = js;
+    this.now = { job, t: -1 };
     const configure = (k: number, fromRound: number): Promise<void> =>
-      this.configure(k, { type: 'configure', job, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults });
-    await this.forEachBounded(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k)), (k) => configure(k, 0));
+      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults });
+    const rounds: RoundRecord[] = [];
+    const disturbed: number[] = [];
     // Until an agent reports, its transmitter is taken as silent; afterwards, its last output holds.
     const outputs: Float64Array[] = Array.from({ length: K }, () => new Float64Array(inst.Nt > 1 ? 2 * inst.Nt : 1));
-    const last = new Map<number, ReportMsg>();
-    const rounds: RoundRecord[] = [];
-    /** Restarted agents and the round they rejoin at (same phase as round 0). */
-    const rejoining = new Map<number, { from: number; ready: Promise<boolean> }>();
-    const waitMs = o.roundDeadlineMs + 1000;
-    for (let t = 0; t < alg.rounds; t++) {
-      if (this.signal?.aborted) throw new Error(`run interrupted (${String(this.signal.reason)}) in round ${t} of job ${job}`);
-      this.now = { job, t };
-      for (const b of o.brokerRestarts ?? []) if (b.round === t) await this.restartBroker(b, events);
-      for (const c of o.crashes ?? []) {
-        if (c.round !== t || this.dead.has(c.agent)) continue;
-        await this.crash(c.agent, t, events);
-        if (c.restart) {
-          const from = t + 1 + ((alg.period - ((t + 1) % alg.period)) % alg.period);
-          rejoining.set(c.agent, { from, ready: this.relaunch(c.agent).then(() => configure(c.agent, from)).then(() => true, () => false) });
+    try {
+      await forEachBounded(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k)), (k) => configure(k, 0));
+      /** Restarted agents and the round they rejoin at (same phase as round 0). */
+      const rejoining = new Map<number, { from: number; ready: Promise<boolean> }>();
+      for (let t = 0; t < alg.rounds; t++) {
+        if (this.signal?.aborted) throw new Error(`run interrupted (${String(this.signal.reason)}) in round ${t} of job ${job}`);
+        this.now = { job, t };
+        for (const b of o.brokerRestarts ?? []) if (b.round === t) await this.restartBroker(b);
+        for (const c of o.crashes ?? []) {
+          if (c.round !== t || this.dead.has(c.agent)) continue;
+          await this.crash(c.agent, t);
+          if (c.restart) {
+            const from = t + 1 + ((alg.period - ((t + 1) % alg.period)) % alg.period);
+            rejoining.set(c.agent, { from, ready: this.relaunch(c.agent).then(() => configure(c.agent, from)).then(() => true, () => false) });
+          }
         }
+        for (const [k, r] of rejoining) {
+          if (r.from > t || !(await r.ready)) continue;
+          this.dead.delete(k);
+          rejoining.delete(k);
+          this.events.push({ round: t, event: 'rejoin', agent: k });
+          this.log(`agent ${k} rejoined at round ${t}`);
+        }
+        const live = new Set(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k) && !js.failures.has(k)));
+        if (live.size === 0 && js.failures.size === 0) throw new Error(`job ${job}: no live agent in round ${t} (all ${K} agents dead${this.deaths.length ? `, e.g. agent ${this.deaths.at(-1)!.k}: ${this.deaths.at(-1)!.cause}` : ''})`);
+        const t0 = performance.now();
+        const { entries, wasDisturbed } = await this.collect(job, t, live, o.roundDeadlineMs);
+        const latencyMs = performance.now() - t0;
+        if (js.failures.size > 0) break;
+        let messages = 0, bytes = 0, timedOut = 0, missing = 0;
+        for (const [k, e] of entries) {
+          outputs[k] = e.output;
+          messages += e.received;
+          bytes += e.bytesIn;
+          missing += e.missing;
+          if (e.timedOut) timedOut++;
+        }
+        const rec: RoundRecord = { t, objective: objective(inst, toDecision(inst, outputs)), messages, bytes, latencyMs, reported: entries.size, expected: live.size, timedOut, missing };
+        if (!Number.isFinite(rec.objective)) throw new Error(`job ${job}: the objective after round ${t} is not finite (${rec.objective})`);
+        if (wasDisturbed) {
+          rec.disturbed = true;
+          disturbed.push(t);
+        }
+        rounds.push(rec);
+        o.onRound?.(rec);
       }
-      for (const [k, r] of rejoining) {
-        if (r.from > t || !(await r.ready)) continue;
-        this.dead.delete(k);
-        rejoining.delete(k);
-        events.push({ round: t, event: 'rejoin', agent: k });
-        this.log(`agent ${k} rejoined at round ${t}`);
-      }
-      const live = Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k));
-      const reports = new Map<number, ReportMsg>();
-      const t0 = performance.now();
+    } finally {
+      this.round = undefined;
+      await this.endJob(js);
+      this.now = { job, t: -1 };
+    }
+    const [first] = js.failures.values();
+    if (first) throw new Error(first);
+    const counters = addCounters({ ...this.counters }, {});
+    const conflicts: Conflict[] = [];
+    for (const f of js.finals.values()) {
+      addCounters(counters, f.counters);
+      conflicts.push(...f.conflicts);
+    }
+    this.jobState = undefined;
+    if (counters.conflicting > 0) {
+      const c = conflicts[0];
+      throw new Error(
+        `job ${job}: ${counters.conflicting} conflicting duplicate message(s), forged traffic on the broker${c ? ` (e.g. two different broadcasts of agent ${c.from} for round ${c.t}, seen by agent ${c.k})` : ''}: the result cannot be trusted; with credentials only an agent's host may publish as it (README, protocol)`,
+      );
+    }
+    return {
+      job,
+      rounds,
+      outputs,
+      deaths: this.deaths.slice(deathsBefore),
+      events: this.events.slice(eventsBefore),
+      counters,
+      lost: counters.lost,
+      malformed: counters.malformedData + counters.malformedControl + counters.unauthenticated,
+      late: counters.late,
+      disturbed,
+    };
+  }
+
+  /**
+   * Announce round t and collect the live agents' entries until all are in or the deadline (plus
+   * one second) passed. If the broker connection drops meanwhile, wait until it is back and the
+   * hosts registered again, announce the round again (hosts ignore a repeat) and wait anew: the
+   * round is then marked disturbed.
+   */
+  private async collect(job: number, t: number, live: Set<number>, deadlineMs: number): Promise<{ entries: Map<number, RoundEntry>; wasDisturbed: boolean }> {
+    const entries = new Map<number, RoundEntry>();
+    const outagesBefore = this.outages;
+    for (;;) {
       await new Promise<void>((resolve) => {
-        let pending = live.length;
-        const timer = setTimeout(done, waitMs);
+        const timer = setTimeout(done, deadlineMs + 1000);
         function done(): void {
           clearTimeout(timer);
           resolve();
         }
-        const wake = (k?: number): void => {
-          if (k !== undefined && live.includes(k)) pending--;
-          if (pending <= 0) done();
+        const wake = (): void => {
+          for (const k of live) if (!entries.has(k)) return;
+          done();
         };
-        this.current = { job, t, reports, wake };
-        if (live.length === 0) done();
-        const msg: RoundMsg = { type: 'round', job, t, gone: [...this.dead.keys()] };
-        this.bus.publish(this.subj.round, encode(msg));
+        this.round = { job, t, live, entries, wake };
+        this.publish(this.subj.control, { type: 'round', job, t, gone: [...this.dead.keys()] });
+        wake();
       });
-      const latencyMs = performance.now() - t0;
-      let messages = 0, bytes = 0, timedOut = 0, missing = 0;
-      for (const [k, r] of reports) {
-        outputs[k] = r.output;
-        last.set(k, r);
-        messages += r.received;
-        bytes += r.bytesIn;
-        missing += r.missing;
-        if (r.timedOut) timedOut++;
-      }
-      const rec: RoundRecord = {
-        t,
-        objective: objective(inst, toDecision(inst, outputs)),
-        messages,
-        bytes,
-        latencyMs,
-        reported: reports.size,
-        expected: live.length,
-        timedOut,
-        missing,
-      };
-      rounds.push(rec);
-      o.onRound?.(rec);
+      const complete = [...live].every((k) => entries.has(k));
+      if (complete || !this.outage || this.plannedOutage) break;
+      await this.recover();
     }
-    this.current = undefined;
-    this.now = { job, t: -1 };
-    let malformed = 0, late = 0, lost = 0;
-    for (const r of last.values()) {
-      malformed += r.malformed;
-      late += r.late;
-      lost += r.lost;
+    return { entries, wasDisturbed: this.outages !== outagesBefore };
+  }
+
+  /** After a broker outage: wait until the connection is back and every live host registered again. */
+  private async recover(): Promise<void> {
+    await this.reconnected(this.registerTimeoutS * 1000);
+    const live = [...this.ownerOf.keys()].filter((k) => !this.dead.has(k));
+    try {
+      await this.waitFor(live, this.registerTimeoutS);
+    } catch {
+      for (const k of live) if (!this.registered.has(k)) this.markDead(k, `did not come back within ${this.registerTimeoutS} s after a broker outage`);
     }
-    return { job, rounds, outputs, deaths: this.deaths.slice(deathsBefore), events, malformed, late, lost };
   }
 
   /** Send agent k its configuration and wait for `ready`; a refusal or silence is an error naming k. */
-  private async configure(k: number, msg: ConfigureMsg): Promise<void> {
-    let reply: unknown;
-    try {
-      reply = decode(await this.bus.request(this.subj.agent(k), encode(msg), 10_000));
-    } catch (e) {
-      if (this.dead.has(k) && msg.fromRound === 0) return;
-      throw new Error(`agent ${k} did not accept its configuration: ${(e as Error).message}`);
+  private async configure(js: JobState, k: number, msg: ConfigureMsg): Promise<void> {
+    const deadline = performance.now() + Math.max(CONFIGURE_TIMEOUT_MS, this.registerTimeoutS * 1000);
+    for (;;) {
+      const outagesBefore = this.outages;
+      const answered = new Promise<void>((resolve, reject) => js.awaiting.set(k, { resolve, reject }));
+      this.publish(this.subj.configure(k), msg);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), CONFIGURE_TIMEOUT_MS)));
+      const r = await Promise.race([answered.then(() => 'ok' as const), timedOut]).finally(() => clearTimeout(timer));
+      if (r === 'ok' || this.dead.has(k)) return;
+      js.awaiting.delete(k);
+      // lost in a broker outage: ask again once the broker is back (the agent answers a repeat again)
+      if ((this.outage || this.outages !== outagesBefore) && performance.now() < deadline) {
+        if (this.outage) await this.recover();
+        continue;
+      }
+      throw new Error(`agent ${k} did not answer its configuration within ${CONFIGURE_TIMEOUT_MS / 1000} s`);
     }
-    const refused = parseControl(refusedSchema, reply);
-    if (refused.ok) throw new Error(`agent ${k} refused its configuration: ${refused.value.reason}`);
-    if (!parseControl(readySchema, reply).ok) throw new Error(`agent ${k} answered its configuration with a malformed message`);
   }
 
-  /** Run `f` over `items` with at most 64 in flight. */
-  private async forEachBounded<T>(items: T[], f: (x: T) => Promise<void>): Promise<void> {
-    const queue = [...items];
-    await Promise.all(
-      Array.from({ length: Math.min(64, queue.length) }, async () => {
-        for (let x = queue.shift(); x !== undefined; x = queue.shift()) await f(x);
-      }),
-    );
+  /** End the job on every host and collect their final counters (a host that does not answer in time adds none). */
+  private async endJob(js: JobState): Promise<void> {
+    const hosts = new Set([...this.ownerOf].filter(([k]) => !this.dead.has(k)).map(([, h]) => h));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FINAL_TIMEOUT_MS);
+      js.onFinal = () => {
+        if ([...hosts].every((h) => js.finals.has(h))) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      try {
+        this.publish(this.subj.control, { type: 'end', job: js.job });
+      } catch {
+        clearTimeout(timer);
+        resolve();
+      }
+      js.onFinal();
+    });
+    js.onFinal = undefined;
   }
 
   /** Kill the process of agent k (launched alone, see `launch`) and wait until its death is recorded. */
-  private async crash(k: number, t: number, events: InjectedEvent[]): Promise<void> {
+  private async crash(k: number, t: number): Promise<void> {
     const h = this.launcher.hostOf(k);
     if (!h || h.exit) throw new Error(`crash fault: agent ${k} has no live process to kill`);
     if (h.ids.length !== 1) throw new Error(`crash fault: agent ${k} shares its process with ${h.ids.length - 1} other agent(s); launch it isolated`);
     const exited = new Promise((r) => h.child.once('exit', r));
     h.child.kill('SIGKILL');
     await exited;
-    events.push({ round: t, event: 'crash', agent: k, detail: 'SIGKILL' });
+    this.events.push({ round: t, event: 'crash', agent: k, detail: 'SIGKILL' });
   }
 
   /** Wait until a round trip to the broker succeeds again (the client reconnects on its own). */
@@ -379,36 +607,44 @@ export class Coordinator {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        await this.bus.flush();
-        return;
-      } catch (e) {
-        if (Date.now() > deadline) throw new Error(`no connection to the broker ${timeoutMs} ms after its restart: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
+        if (this.bus.connected) {
+          await this.bus.flush();
+          return;
+        }
+      } catch {
+        /* not yet */
       }
+      if (Date.now() > deadline) throw new Error(`no connection to the broker within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   /** Start a new process for agent k and wait for its registration. */
   private async relaunch(k: number): Promise<void> {
     this.registered.delete(k);
-    this.launcher.spawnHost(this.natsUrl!, this.runId, [k]);
+    this.startHost(`h${k}r${++this.relaunches}`, [k]);
     await this.waitFor([k], 30, true);
   }
 
   /** Stop the embedded nats-server, start it again after `downMs`, and wait for every live host to reconnect. */
-  private async restartBroker(b: BrokerRestartFault, events: InjectedEvent[]): Promise<void> {
+  private async restartBroker(b: BrokerRestartFault): Promise<void> {
     if (!this.server) throw new Error('brokerRestart fault needs the embedded nats-server (no NATS URL given)');
-    const live = [...this.registered.keys()].filter((k) => !this.dead.has(k));
+    const live = [...this.registered].filter((k) => !this.dead.has(k));
     for (const k of live) this.registered.delete(k);
-    await this.server.stop();
-    events.push({ round: b.round, event: 'broker-stop' });
-    this.log(`nats-server stopped at round ${b.round}`);
-    await new Promise((r) => setTimeout(r, b.downMs));
-    await this.server.restart();
-    events.push({ round: b.round, event: 'broker-start' });
-    this.log(`nats-server started again after ${b.downMs} ms`);
-    await this.reconnected(10_000);
-    await this.waitFor(live, 30);
+    this.plannedOutage = true;
+    try {
+      await this.server.stop();
+      this.events.push({ round: b.round, event: 'broker-stop' });
+      this.log(`nats-server stopped at round ${b.round}`);
+      await new Promise((r) => setTimeout(r, b.downMs));
+      await this.server.restart();
+      this.events.push({ round: b.round, event: 'broker-start' });
+      this.log(`nats-server started again after ${b.downMs} ms`);
+      await this.reconnected(10_000);
+      await this.waitFor(live, 30);
+    } finally {
+      this.plannedOutage = false;
+    }
   }
 
   /** Pid of the process serving each agent k (launched hosts only). */
@@ -425,7 +661,7 @@ export class Coordinator {
   async shutdown(reason = 'done'): Promise<void> {
     this.stopping = true;
     try {
-      this.bus.publish(this.subj.stop, encode({ type: 'stop', reason }));
+      this.publish(this.subj.control, { type: 'stop', reason });
       await this.bus.flush();
     } catch {
       /* the broker may be gone */
@@ -437,3 +673,29 @@ export class Coordinator {
   }
 }
 
+/** Run `f` over `items` with at most 64 in flight. */
+async function forEachBounded<T>(items: T[], f: (x: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(64, queue.length) }, async () => {
+      for (let x = queue.shift(); x !== undefined; x = queue.shift()) await f(x);
+    }),
+  );
+}
+
+/** Why an agent's reported output is not a decision of the instance (undefined: it is one). */
+export function checkOutput(out: Float64Array, inst: Instance, pmax = inst.pmax): string | undefined {
+  const beam = inst.Nt > 1 || inst.hRe !== undefined;
+  const n = beam ? 2 * inst.Nt : 1;
+  if (out.length !== n) return `an output of length ${out.length}, expected ${n} (${beam ? `a beamformer of Nt = ${inst.Nt} complex entries` : 'a power'})`;
+  if (!allFinite(out)) return 'an output that is not finite';
+  const tol = pmax * (1 + 1e-9);
+  if (!beam) return out[0] < 0 || out[0] > tol ? `a power of ${out[0]}, outside [0, Pmax = ${pmax}]` : undefined;
+  let norm2 = 0;
+  for (let i = 0; i < n; i++) norm2 += out[i] * out[i];
+  return norm2 > tol ? `a beamformer of power ${norm2}, above Pmax = ${pmax}` : undefined;
+}
+
+function sameOutput(a: Float64Array, b: Float64Array): boolean {
+  return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+}

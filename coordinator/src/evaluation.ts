@@ -3,6 +3,7 @@ import { mlpPolicy, runInProcess, type AlgorithmSpec, type Checkpoint, type Miss
 import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
 import type { AgentDeath, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
 import type { ResolvedFaults } from './faultPlan.ts';
+import { addCounters, zeroCounters, type Counters } from '@dmpemu/wire';
 
 /** Results of one algorithm over a set of instances: what `dmpemu eval` and `dmpemu run` report. */
 export interface Evaluation {
@@ -20,9 +21,16 @@ export interface Evaluation {
   deaths?: (AgentDeath & { instance: number })[];
   /** Faults the coordinator injected (crashes, rejoins, broker restarts), per instance. */
   events?: (InjectedEvent & { instance: number })[];
+  /** Every message dropped as malformed or unauthenticated (data and control), summed over jobs. */
   malformed?: number;
   /** Deliveries dropped by the messageLoss fault. */
   lost?: number;
+  /** Broadcasts of a round already closed. */
+  late?: number;
+  /** Messages dropped, by kind (@dmpemu/wire COUNTER_KINDS), summed over jobs: agents' and the coordinator's. */
+  dropped?: Counters;
+  /** Per instance, the rounds a broker outage fell into (results there may differ from a run without it). */
+  disturbed?: { instance: number; rounds: number[] }[];
 }
 
 export const ITERATIVE: ReadonlySet<string> = new Set(['wmmse', 'fplinq']);
@@ -74,7 +82,9 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
   const history: number[] = [];
   const deaths: NonNullable<Evaluation['deaths']> = [];
   const events: NonNullable<Evaluation['events']> = [];
-  let seconds = 0, latency = 0, messages = 0, bytes = 0, roundCount = 0, malformed = 0, lost = 0;
+  let seconds = 0, latency = 0, messages = 0, bytes = 0, roundCount = 0;
+  const dropped = zeroCounters();
+  const disturbed: NonNullable<Evaluation['disturbed']> = [];
   for (const [n, inst] of insts.entries()) {
     const t0 = performance.now();
     let records: RoundRecord[];
@@ -92,8 +102,8 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       records = r.rounds;
       deaths.push(...r.deaths.map((d) => ({ ...d, instance: n })));
       events.push(...r.events.map((e) => ({ ...e, instance: n })));
-      malformed += r.malformed;
-      lost += r.lost;
+      addCounters(dropped, r.counters);
+      if (r.disturbed.length) disturbed.push({ instance: n, rounds: r.disturbed });
     } else {
       const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, roundDeadlineMs: o.roundDeadlineMs });
       records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
@@ -110,7 +120,19 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
     roundCount += records.length;
   }
   const e: Evaluation = { rates, seconds, history, rounds: history.length };
-  if (o.coordinator) Object.assign(e, { meanRoundLatencyMs: latency / roundCount, messagesPerRound: messages / roundCount, bytesPerRound: bytes / roundCount, deaths, events, malformed, lost });
+  if (o.coordinator)
+    Object.assign(e, {
+      meanRoundLatencyMs: latency / roundCount,
+      messagesPerRound: messages / roundCount,
+      bytesPerRound: bytes / roundCount,
+      deaths,
+      events,
+      malformed: dropped.malformedData + dropped.malformedControl + dropped.unauthenticated,
+      lost: dropped.lost,
+      late: dropped.late,
+      dropped,
+      disturbed,
+    });
   return e;
 }
 

@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatIds } from '@dmpemu/agents';
+import { RUN_SECRET_ENV } from '@dmpemu/wire';
 
 const CLI = fileURLToPath(new URL('../../bin/dmpemu.js', import.meta.url));
 
 export interface HostProcess {
   ids: number[];
+  /** The host id it registers under. */
+  host: string;
   child: ChildProcess;
   /** Set when the process exited: code or signal. */
   exit?: { code: number | null; signal: NodeJS.Signals | null };
@@ -22,6 +25,17 @@ export function partition(K: number, perProcess: number, alone: number[] = []): 
 }
 
 /**
+ * The cause a dead host's stderr names: the first line of the error it died of (`Error: ...`,
+ * `TypeError [CODE]: ...`, or dmpemu's own one-line `dmpemu: ...`), not the last line (Node prints
+ * its version there); else the last line that is not Node's version; undefined when empty.
+ */
+export function deathCause(stderr: string): string | undefined {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = lines.find((l) => /^dmpemu: /.test(l) || /^(?:[A-Za-z_$][\w$]*)?(?:Error|Exception)(?: \[[^\]]+\])?: /.test(l));
+  return error ?? lines.filter((l) => !/^Node\.js v\d/.test(l)).at(-1);
+}
+
+/**
  * Launches agent hosts as child processes (`dmpemu agents`), watches them and kills what is left
  * at the end: no process outlives the coordinator's shutdown.
  */
@@ -29,13 +43,13 @@ export class Launcher {
   readonly hosts: HostProcess[] = [];
   constructor(private readonly onExit: (h: HostProcess) => void) {}
 
-  spawnHost(natsUrl: string, runId: string, ids: number[]): HostProcess {
+  /** Start `dmpemu agents` for `ids` as host `host`; the run secret goes in its environment, never on its command line. */
+  spawnHost(natsUrl: string, runId: string, ids: number[], host: string, secret: string): HostProcess {
     // DMPEMU_AGENT_NODE_ARGS: extra node flags for agent processes (e.g. --cpu-prof for profiling)
     const nodeArgs = (process.env.DMPEMU_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, CLI, 'agents', '--nats', natsUrl, '--run', runId, '--ids', formatIds(ids), '--parent-pid', String(process.pid)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const h: HostProcess = { ids, child, stderr: '' };
+    const args = [...nodeArgs, CLI, 'agents', '--nats', natsUrl, '--run', runId, '--ids', formatIds(ids), '--host-id', host, '--parent-pid', String(process.pid)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, [RUN_SECRET_ENV]: secret } });
+    const h: HostProcess = { ids, host, child, stderr: '' };
     child.stderr!.on('data', (d: Buffer) => {
       if (h.stderr.length < 8192) h.stderr += d.toString();
     });

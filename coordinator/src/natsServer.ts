@@ -18,8 +18,10 @@ export function findNatsServer(): string | undefined {
 }
 
 /**
- * A nats-server of our own on a free loopback port (tests, the embedded default). It can be
- * stopped and started again on the same port (broker restarts).
+ * A nats-server of our own on a free loopback port (tests, the embedded default), without
+ * JetStream (nothing here uses it, and a client's stream on `dmpemu.>` would answer requests). It
+ * can be stopped and started again on the same port (broker restarts). A watchdog process kills
+ * it and removes its directory when the process that started it is gone, even by SIGKILL.
  */
 export class NatsServer {
   private child: ChildProcess | undefined;
@@ -37,6 +39,7 @@ export class NatsServer {
     if (!bin) throw new Error('nats-server not found on the PATH or at /usr/sbin/nats-server');
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-nats-'));
     const child = spawnServer(bin, dir, -1);
+    watch(child, dir);
     const port = await waitForPort(child, dir);
     const s = new NatsServer(bin, dir, port);
     s.child = child;
@@ -61,6 +64,7 @@ export class NatsServer {
     await this.stop();
     for (const f of readdirSync(this.dir)) if (f.endsWith('.ports')) rmSync(join(this.dir, f));
     const child = spawnServer(this.bin, this.dir, this.port);
+    watch(child, this.dir);
     await waitForPort(child, this.dir);
     this.child = child;
   }
@@ -72,7 +76,33 @@ export class NatsServer {
 }
 
 function spawnServer(bin: string, dir: string, port: number): ChildProcess {
-  return spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '--ports_file_dir', dir, '-js', '-sd', join(dir, 'js')], { stdio: 'ignore' });
+  return spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '--ports_file_dir', dir], { stdio: 'ignore' });
+}
+
+/**
+ * The watchdog: a detached node process that checks twice a second whether the parent (this
+ * process) and the server still exist; when the parent is gone it kills the server and removes
+ * its directory; when the server is gone (stopped, restarted) it exits.
+ */
+const WATCHDOG = `
+const [parent, server, dir] = process.argv.slice(1);
+const alive = (pid) => { try { process.kill(Number(pid), 0); return true; } catch { return false; } };
+const timer = setInterval(() => {
+  if (!alive(server)) process.exit(0);
+  if (alive(parent)) return;
+  clearInterval(timer);
+  try { process.kill(Number(server), 'SIGTERM'); } catch {}
+  setTimeout(() => {
+    try { process.kill(Number(server), 'SIGKILL'); } catch {}
+    require('node:fs').rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }, 1000);
+}, 500);
+`;
+
+function watch(server: ChildProcess, dir: string): void {
+  if (server.pid === undefined) return;
+  spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), String(server.pid), dir], { stdio: 'ignore', detached: true }).unref();
 }
 
 async function waitForPort(child: ChildProcess, dir: string): Promise<number> {

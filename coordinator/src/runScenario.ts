@@ -34,6 +34,11 @@ export interface AlgorithmSummary {
   events?: Evaluation['events'];
   malformed?: number;
   lost?: number;
+  late?: number;
+  /** Messages dropped, by kind (malformedData, malformedControl, unauthenticated, late, duplicate, conflicting, lost, overflow). */
+  dropped?: Evaluation['dropped'];
+  /** Instances and rounds a broker outage fell into: those results are marked, not silently different. */
+  disturbed?: Evaluation['disturbed'];
   /** DMP: the smallest round count after which it beats centralized WMMSE with 10 / 30 / 100 iterations. */
   overtakes?: Record<string, number | null>;
 }

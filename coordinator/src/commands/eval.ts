@@ -48,7 +48,14 @@ export interface EvalResult {
   messagesPerRound?: number;
   bytesPerRound?: number;
   deaths?: Evaluation['deaths'];
+  events?: Evaluation['events'];
   malformed?: number;
+  lost?: number;
+  late?: number;
+  /** Messages dropped, by kind (see the README's protocol section). */
+  dropped?: Evaluation['dropped'];
+  /** Rounds a broker outage fell into, per instance. */
+  disturbed?: Evaluation['disturbed'];
   /** DMP: centralized WMMSE-100 (global CSI) on the same instances, and the run relative to it. */
   wmmse100?: number;
   normalised?: number;

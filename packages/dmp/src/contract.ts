@@ -19,6 +19,11 @@ export interface DmpAlgorithm<S> {
   readonly rounds: number;
   /** Rounds after which the meaning of a broadcast repeats (WMMSE: 2, a GNN layer: 1). */
   readonly period: number;
+  /**
+   * The largest power (or beamformer power) the algorithm may output when that is not the
+   * instance's Pmax (REGNN's on-power p0); the coordinator refuses outputs above it.
+   */
+  readonly powerLimit?: number;
   init(view: LocalView): S;
   /** Length of the broadcast vector in round t. */
   broadcastSize(t: number): number;

@@ -33,7 +33,7 @@ export class NodeRunner<S> {
   private waiting: number;
   /** Neighbours known to be gone (crashed): not waited for. */
   private readonly gone = new Set<number>();
-  /** Neighbours whose broadcast of the current round is known lost. */
+  /** Slots whose broadcast of the current round is known lost. */
   private readonly skipped = new Set<number>();
 
   constructor(readonly alg: DmpAlgorithm<S>, view: LocalView, readonly policy: MissingPolicy = 'skip') {
@@ -61,11 +61,26 @@ export class NodeRunner<S> {
   /** Store neighbour j's broadcast for the current round. False if j is unknown, a duplicate, or the wrong size. */
   receive(t: number, j: number, b: Float64Array): boolean {
     const i = this.slot(j);
-    if (i < 0 || this.inbox[i] !== undefined || this.skipped.has(j) || b.length !== this.alg.broadcastSize(t)) return false;
+    if (i < 0 || this.inbox[i] !== undefined || this.skipped.has(i) || b.length !== this.alg.broadcastSize(t)) return false;
+    this.receiveSlot(i, b);
+    return true;
+  }
+
+  /** The broadcast stored for slot i in the current round, if any. */
+  stored(i: number): Float64Array | undefined {
+    return this.inbox[i];
+  }
+
+  /** Whether slot i's broadcast of the current round is known lost. */
+  isSkipped(i: number): boolean {
+    return this.skipped.has(i);
+  }
+
+  /** Store slot i's broadcast (the caller has checked the slot is free and the size right). */
+  receiveSlot(i: number, b: Float64Array): void {
     this.inbox[i] = b;
     this.arrived++;
-    if (!this.gone.has(j)) this.waiting--;
-    return true;
+    if (!this.gone.has(this.neighbours[i])) this.waiting--;
   }
 
   /**
@@ -74,10 +89,15 @@ export class NodeRunner<S> {
    */
   skip(j: number): boolean {
     const i = this.slot(j);
-    if (i < 0 || this.inbox[i] !== undefined || this.skipped.has(j)) return false;
-    this.skipped.add(j);
-    if (!this.gone.has(j)) this.waiting--;
+    if (i < 0 || this.inbox[i] !== undefined || this.skipped.has(i)) return false;
+    this.skipSlot(i);
     return true;
+  }
+
+  /** Slot i's broadcast of the current round is lost (the caller has checked the slot is unsettled). */
+  skipSlot(i: number): void {
+    this.skipped.add(i);
+    if (!this.gone.has(this.neighbours[i])) this.waiting--;
   }
 
   /**

@@ -109,6 +109,7 @@ export function regnnDmp(c: Checkpoint<RegnnArchitecture>, rounds = regnnRounds(
   };
   return {
     name: 'regnn',
+    powerLimit: a.p0,
     rounds,
     period: 1,
     init(view) {

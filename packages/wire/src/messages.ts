@@ -3,13 +3,17 @@ import type { LocalView } from '@dmpemu/wireless';
 import { decode } from './codec.ts';
 
 /**
- * Message schemas. Control traffic is validated with zod; the data plane (one broadcast per agent
- * per round, the hot path) with a hand-written check of a 4-tuple. A message that fails is dropped
- * and counted by the receiver, never thrown at it.
+ * Message schemas of protocol version 2 (README, protocol). Control traffic is sealed
+ * (seal.ts) and validated with zod; the data plane (one broadcast per agent per round, the hot
+ * path) with a hand-written check of a 4-tuple. A message that fails is dropped and counted by the
+ * receiver, never thrown at it.
  */
-const f64 = z.custom<Float64Array>((v) => v instanceof Float64Array, { message: "expected a Float64Array" });
+const f64 = z.custom<Float64Array>((v) => v instanceof Float64Array, { message: 'expected a Float64Array' });
 const int = z.number().int();
 const index = int.nonnegative();
+/** Node clamps longer timers to 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+const hostId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
 const localViewSchema = z.strictObject({
   k: index,
@@ -20,7 +24,7 @@ const localViewSchema = z.strictObject({
   direct: z.number().nonnegative(),
   directRe: f64.optional(),
   directIm: f64.optional(),
-  neighbours: z.custom<Int32Array>((v) => v instanceof Int32Array, { message: "expected an Int32Array" }),
+  neighbours: z.custom<Int32Array>((v) => v instanceof Int32Array, { message: 'expected an Int32Array' }),
   gIn: f64,
   gOut: f64,
   hInRe: f64.optional(),
@@ -40,38 +44,68 @@ export const algorithmSpecSchema = z.strictObject({
   checkpoint: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const registerSchema = z.strictObject({ type: z.literal('register'), agents: z.array(index).min(1), pid: int, host: z.string() });
+/** What every host and the coordinator count, per job: messages dropped, by why. */
+export const COUNTER_KINDS = [
+  /** broadcasts that do not decode, have the wrong shape, size or sender, or non-finite entries */
+  'malformedData',
+  /** sealed control messages that do not fit their schema or the job and round plan */
+  'malformedControl',
+  /** control messages without a valid seal: junk, forgeries, messages moved to another subject */
+  'unauthenticated',
+  /** broadcasts of a round (or job) already closed */
+  'late',
+  /** a second copy of a message already taken (the first is kept) */
+  'duplicate',
+  /** a second copy that differs from the first: forged traffic (the job fails) */
+  'conflicting',
+  /** deliveries dropped by the messageLoss fault */
+  'lost',
+  /** broadcasts too far ahead of the receiver's round (bounded buffer) */
+  'overflow',
+] as const;
+export type CounterKind = (typeof COUNTER_KINDS)[number];
+export type Counters = Record<CounterKind, number>;
+
+export function zeroCounters(): Counters {
+  return Object.fromEntries(COUNTER_KINDS.map((c) => [c, 0])) as Counters;
+}
+
+export function addCounters(into: Counters, from: Partial<Counters>): Counters {
+  for (const c of COUNTER_KINDS) into[c] += from[c] ?? 0;
+  return into;
+}
+
+const countersSchema = z.strictObject(Object.fromEntries(COUNTER_KINDS.map((c) => [c, index])) as Record<CounterKind, typeof index>);
+
+export const registerSchema = z.strictObject({ type: z.literal('register'), host: hostId, agents: z.array(index).min(1), pid: int, hostname: z.string() });
 export type RegisterMsg = z.infer<typeof registerSchema>;
+
+export const deliveryFaultsSchema = z.strictObject({
+  seed: int,
+  loss: z.number().min(0).max(1).optional(),
+  delayMaxMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+  stragglers: z.strictObject({ agents: z.array(index), delayMs: z.number().nonnegative().max(MAX_TIMER_MS) }).optional(),
+});
 
 export const configureSchema = z.strictObject({
   type: z.literal('configure'),
   /** A job is one algorithm on one instance; agents drop traffic of other jobs. */
   job: index,
+  k: index,
   view: localViewSchema,
   algorithm: algorithmSpecSchema,
   /** How long an agent waits for its neighbours in a round before updating without them. */
-  roundDeadlineMs: z.number().positive(),
+  roundDeadlineMs: z.number().positive().max(MAX_TIMER_MS),
   policy: z.enum(['skip', 'last']),
   /** First round this agent takes part in (an agent restarted after a crash rejoins later). */
-  fromRound: index.default(0),
+  fromRound: index,
   /** Delivery faults applied on the agent's side of the wire (see @dmpemu/dmp deliveryFaults). */
-  faults: z
-    .strictObject({
-      seed: int,
-      loss: z.number().min(0).max(1).optional(),
-      delayMaxMs: z.number().nonnegative().optional(),
-      stragglers: z.strictObject({ agents: z.array(index), delayMs: z.number().nonnegative() }).optional(),
-    })
-    .optional(),
+  faults: deliveryFaultsSchema.optional(),
 });
 /** The algorithm spec travels as plain data; @dmpemu/dmp's AlgorithmSpec is the typed view of it. */
 export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view' | 'algorithm'> & { view: LocalView; algorithm: { name: string; iterations?: number; rounds?: number; checkpoint?: object } };
 
-export const readySchema = z.strictObject({ type: z.literal('ready'), job: index, k: index });
-export const refusedSchema = z.strictObject({ type: z.literal('refused'), job: index, k: index, reason: z.string() });
-export type ReadyMsg = z.infer<typeof readySchema>;
-export type RefusedMsg = z.infer<typeof refusedSchema>;
-
+/** coordinator -> hosts (`ctl`). */
 export const roundSchema = z.strictObject({
   type: z.literal('round'),
   job: index,
@@ -79,12 +113,16 @@ export const roundSchema = z.strictObject({
   /** Agents known dead: their neighbours stop waiting for them. */
   gone: z.array(index),
 });
+export const endSchema = z.strictObject({ type: z.literal('end'), job: index });
+export const stopSchema = z.strictObject({ type: z.literal('stop'), reason: z.string() });
+export const controlSchema = z.discriminatedUnion('type', [roundSchema, endSchema, stopSchema]);
 export type RoundMsg = z.infer<typeof roundSchema>;
+export type EndMsg = z.infer<typeof endSchema>;
+export type StopMsg = z.infer<typeof stopSchema>;
+export type ControlMsg = z.infer<typeof controlSchema>;
 
-export const reportSchema = z.strictObject({
-  type: z.literal('report'),
-  job: index,
-  t: index,
+/** One agent's round, as its host reports it. */
+export const roundEntrySchema = z.strictObject({
   k: index,
   output: f64,
   /** Neighbour messages used / missing in this round. */
@@ -93,19 +131,33 @@ export const reportSchema = z.strictObject({
   /** Data-plane bytes this agent published and received in this round. */
   bytesOut: index,
   bytesIn: index,
-  /** Lifetime totals: messages dropped as malformed, as late (an older round), and as lost (messageLoss fault). */
-  malformed: index,
-  late: index,
-  lost: index,
   /** Whether the round closed on the deadline instead of on all neighbours arriving. */
   timedOut: z.boolean(),
 });
+export type RoundEntry = z.infer<typeof roundEntrySchema>;
+
+/** A conflicting duplicate an agent saw: two different broadcasts of `from` for round t. */
+export const conflictSchema = z.strictObject({ k: index, from: index, t: index });
+export type Conflict = z.infer<typeof conflictSchema>;
+
+/** host -> coordinator (`up.<host>`). */
+export const readySchema = z.strictObject({ type: z.literal('ready'), job: index, k: index });
+export const refusedSchema = z.strictObject({ type: z.literal('refused'), job: index, k: index, reason: z.string() });
+/** The round of every agent of the host that took part in it (barrier clock: one message per host per round). */
+export const reportSchema = z.strictObject({ type: z.literal('report'), job: index, t: index, agents: z.array(roundEntrySchema).min(1) });
+/** An agent whose algorithm threw: it takes no further part in the job; the host lives on. */
+export const failedSchema = z.strictObject({ type: z.literal('failed'), job: index, k: index, t: int.min(-1), reason: z.string() });
+/** The host's counters for a finished job (answer to `end`). */
+export const finalSchema = z.strictObject({ type: z.literal('final'), job: index, counters: countersSchema, conflicts: z.array(conflictSchema) });
+export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema]);
+export type ReadyMsg = z.infer<typeof readySchema>;
+export type RefusedMsg = z.infer<typeof refusedSchema>;
 export type ReportMsg = z.infer<typeof reportSchema>;
+export type FailedMsg = z.infer<typeof failedSchema>;
+export type FinalMsg = z.infer<typeof finalSchema>;
+export type UpMsg = z.infer<typeof upSchema>;
 
-export const stopSchema = z.strictObject({ type: z.literal('stop'), reason: z.string() });
-export type StopMsg = z.infer<typeof stopSchema>;
-
-/** Parse a control message against a schema; returns undefined (and the reason) when it does not fit. */
+/** Parse a control message against a schema; the reason names the field when it does not fit. */
 export function parseControl<T>(schema: z.ZodType<T>, value: unknown): { ok: true; value: T } | { ok: false; reason: string } {
   const r = schema.safeParse(value);
   if (r.success) return { ok: true, value: r.data };
@@ -126,7 +178,13 @@ export function isBroadcast(v: unknown): v is BroadcastMsg {
   );
 }
 
-/** Decode bytes and check them against a control schema; undefined when either fails. */
+/** Whether every entry is a finite number. */
+export function allFinite(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+/** Decode bytes and check them against a schema; undefined when either fails (unsealed tools and tests). */
 export function decodeControl<T>(schema: z.ZodType<T>, data: Uint8Array): T | undefined {
   try {
     const r = parseControl(schema, decode(data));

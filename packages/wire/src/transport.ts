@@ -4,7 +4,28 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
  * Handler of a delivered message. `reply()` gives the reply subject of a request (computed on
  * demand: decoding subjects costs on the hot path).
  */
-export type Handler = (data: Uint8Array, reply: () => string | undefined) => void;
+export type Handler = (data: Uint8Array, reply: () => string | undefined, subject: string) => void;
+
+/** What happened to a connection: lost (`disconnect`) and back (`reconnect`, subscriptions restored). */
+export type ConnectionEvent = 'disconnect' | 'reconnect';
+
+/**
+ * Run a handler so that nothing it throws escapes into the client's read loop (an exception
+ * there stops nats.js reading: the process stays alive and deaf). `onError` hears about it.
+ */
+export function guarded(handler: Handler, onError: (e: unknown) => void): Handler {
+  return (data, reply, subject) => {
+    try {
+      handler(data, reply, subject);
+    } catch (e) {
+      try {
+        onError(e);
+      } catch {
+        /* nothing may escape */
+      }
+    }
+  };
+}
 
 /**
  * The transport agents and coordinator speak through: NATS in production and tests, an in-process
@@ -20,16 +41,28 @@ export interface Transport {
   close(): Promise<void>;
   /** Resolves when the connection is closed (by us or by the server giving up). */
   closed(): Promise<void>;
-  /** Called after every reconnect to the broker (subscriptions are restored by then). */
-  onReconnect(cb: () => void): void;
+  /** Called on every disconnect from and reconnect to the broker (subscriptions are restored by then). */
+  onConnection(cb: (e: ConnectionEvent) => void): void;
+  /** Whether the connection is up now. */
+  readonly connected: boolean;
 }
 
 export class NatsTransport implements Transport {
   readonly kind = 'nats';
-  private constructor(readonly nc: NatsConnection) {}
+  connected = true;
+  private readonly listeners: ((e: ConnectionEvent) => void)[] = [];
+  private constructor(readonly nc: NatsConnection, private readonly onError: (e: unknown) => void) {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type !== 'disconnect' && s.type !== 'reconnect') continue;
+        this.connected = s.type === 'reconnect';
+        for (const cb of this.listeners) cb(s.type);
+      }
+    })();
+  }
 
   /** Connect to a NATS server; the error names the URL when it is unreachable. */
-  static async connect(url: string, name: string, o: { timeoutMs?: number; reconnect?: boolean } = {}): Promise<NatsTransport> {
+  static async connect(url: string, name: string, o: { timeoutMs?: number; reconnect?: boolean; onError?: (e: unknown) => void } = {}): Promise<NatsTransport> {
     try {
       const nc = await connect({
         servers: url,
@@ -38,7 +71,7 @@ export class NatsTransport implements Transport {
         maxReconnectAttempts: o.reconnect === false ? 0 : -1,
         reconnectTimeWait: 250,
       });
-      return new NatsTransport(nc);
+      return new NatsTransport(nc, o.onError ?? (() => {}));
     } catch (e) {
       throw new Error(`cannot connect to NATS at ${url}: ${(e as Error).message}`);
     }
@@ -49,9 +82,10 @@ export class NatsTransport implements Transport {
   }
 
   subscribe(subject: string, handler: Handler): { unsubscribe(): void } {
+    const h = guarded(handler, this.onError);
     return this.nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (!err) handler(msg.data, () => msg.reply || undefined);
+        if (!err) h(msg.data, () => msg.reply || undefined, msg.subject);
       },
     });
   }
@@ -73,10 +107,8 @@ export class NatsTransport implements Transport {
     await this.nc.closed();
   }
 
-  onReconnect(cb: () => void): void {
-    void (async () => {
-      for await (const s of this.nc.status()) if (s.type === 'reconnect') cb();
-    })();
+  onConnection(cb: (e: ConnectionEvent) => void): void {
+    this.listeners.push(cb);
   }
 }
 
@@ -87,7 +119,7 @@ export class MemoryBus {
 
   deliver(subject: string, data: Uint8Array, reply?: string): void {
     const tokens = subject.split('.');
-    for (const s of [...this.subs]) if (matches(s.pattern, tokens)) queueMicrotask(() => s.handler(data, () => reply));
+    for (const s of [...this.subs]) if (matches(s.pattern, tokens)) queueMicrotask(() => guarded(s.handler, () => {})(data, () => reply, subject));
   }
 
   add(pattern: string, handler: Handler): { unsubscribe(): void } {
@@ -153,5 +185,6 @@ export class MemoryTransport implements Transport {
   }
 
   /** The in-process bus never disconnects. */
-  onReconnect(): void {}
+  readonly connected = true;
+  onConnection(): void {}
 }
