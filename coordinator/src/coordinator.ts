@@ -204,7 +204,10 @@ export class Coordinator {
   private counters: Counters = zeroCounters();
   /** The job and round in progress (round -1: between rounds), for the records of deaths. */
   private now = { job: 0, t: -1 };
-  private onRegister: (() => void) | undefined;
+  /** Callbacks of everyone waiting for registrations (waitFor). */
+  private readonly onRegister = new Set<() => void>();
+  /** The recovery from a broker outage in progress, shared by all who wait for it. */
+  private recovering: Promise<void> | undefined;
   /** Disconnects seen so far, and the one in progress. */
   private outages = 0;
   private outage: { since: number; job: number; t: number } | undefined;
@@ -266,19 +269,19 @@ export class Coordinator {
   private async waitFor(ids: number[], timeoutS: number, evenDead = false): Promise<void> {
     const missing = (): number[] => ids.filter((k) => !this.registered.has(k) && (evenDead || !this.dead.has(k)));
     await new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (missing().length > 0) return;
+        clearTimeout(timer);
+        this.onRegister.delete(check);
+        resolve();
+      };
       const timer = setTimeout(() => {
-        this.onRegister = undefined;
+        this.onRegister.delete(check);
         const m = missing();
         reject(new Error(`${m.length} agent(s) did not register within ${timeoutS} s: ${m.slice(0, 10).join(', ')}${m.length > 10 ? ', ...' : ''}`));
       }, timeoutS * 1000);
-      this.onRegister = () => {
-        if (missing().length === 0) {
-          clearTimeout(timer);
-          this.onRegister = undefined;
-          resolve();
-        }
-      };
-      this.onRegister();
+      this.onRegister.add(check);
+      check();
     });
   }
 
@@ -301,7 +304,7 @@ export class Coordinator {
       this.ownerOf.set(k, host);
       this.registered.add(k);
     }
-    this.onRegister?.();
+    for (const f of [...this.onRegister]) f();
   }
 
   private onHostExit(h: HostProcess): void {
@@ -537,8 +540,13 @@ export class Coordinator {
     return { entries, wasDisturbed: this.outages !== outagesBefore };
   }
 
-  /** After a broker outage: wait until the connection is back and every live host registered again. */
-  private async recover(): Promise<void> {
+  /** After a broker outage: wait until the connection is back and every live host registered again (one recovery at a time). */
+  private recover(): Promise<void> {
+    this.recovering ??= this.recoverOnce().finally(() => (this.recovering = undefined));
+    return this.recovering;
+  }
+
+  private async recoverOnce(): Promise<void> {
     await this.reconnected(this.registerTimeoutS * 1000);
     const live = [...this.ownerOf.keys()].filter((k) => !this.dead.has(k));
     try {

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { describe, expect, inject, it } from 'vitest';
+import { runInProcess } from '@dmpemu/dmp';
+import { rayleighInstance, Rng } from '@dmpemu/wireless';
+import { Coordinator } from '../coordinator/src/coordinator.ts';
+import { deathCause } from '../coordinator/src/launcher.ts';
+import { NatsServer } from '../coordinator/src/natsServer.ts';
+
+const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('processes and the broker misbehaving', () => {
+  it('a host frozen for 6 s (SIGSTOP) with a 2 s deadline: its rounds are marked missing, nothing is miscounted, and once back it takes part again', async () => {
+    const K = 8;
+    const inst = rayleighInstance(new Rng(31), { K, snrDb: 10 });
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(K, 4);
+      const frozen = c.agentPids()[4];
+      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 8 }, {
+        roundDeadlineMs: 2000,
+        policy: 'skip',
+        onRound: (rec) => {
+          if (rec.t !== 2) return;
+          process.kill(frozen, 'SIGSTOP');
+          setTimeout(() => process.kill(frozen, 'SIGCONT'), 6000);
+        },
+      });
+      expect(r.rounds).toHaveLength(16);
+      expect(r.counters).toMatchObject({ malformedData: 0, malformedControl: 0, unauthenticated: 0, duplicate: 0, conflicting: 0 });
+      expect(r.rounds.filter((x) => x.reported === 4).length).toBeGreaterThanOrEqual(1); // the frozen host's agents were silent
+      expect(r.counters.late).toBeGreaterThan(0); // what the frozen host sent for closed rounds was dropped as late
+      // back: every agent reports and no round closes on a stale timer
+      for (const x of r.rounds.slice(-4)) expect([x.reported, x.timedOut]).toEqual([K, 0]);
+    } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('a host that dies of an error is reported with the error\'s first line; a job with no live agent fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-boom-'));
+    const boom = join(dir, 'boom.cjs');
+    writeFileSync(boom, "setTimeout(() => { throw new TypeError('boom in the host'); }, 1500);\n");
+    const inst = rayleighInstance(new Rng(32), { K: 4, snrDb: 10 });
+    const before = process.env.DMPEMU_AGENT_NODE_ARGS;
+    process.env.DMPEMU_AGENT_NODE_ARGS = `--require ${boom}`;
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(4, 4);
+      process.env.DMPEMU_AGENT_NODE_ARGS = before ?? '';
+      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 400 }, { roundDeadlineMs: 1000, policy: 'skip' }).catch((e: Error) => e);
+      // all four agents shared the process: the job fails because no agent is left
+      expect(r).toBeInstanceOf(Error);
+      expect((r as Error).message).toMatch(/^job 1: no live agent in round \d+ \(all 4 agents dead, e\.g\. agent \d: process exited with code 1: TypeError: boom in the host\)$/);
+      expect([...c.deadAgents.values()]).toEqual(Array(4).fill('process exited with code 1: TypeError: boom in the host'));
+      await expect(c.runJob(inst, { name: 'wmmse-dmp', iterations: 2 }, { roundDeadlineMs: 1000, policy: 'skip' })).rejects.toThrow(/^job 2: no live agent in round 0 \(all 4 agents dead/);
+    } finally {
+      process.env.DMPEMU_AGENT_NODE_ARGS = before ?? '';
+      await c.shutdown();
+    }
+  });
+
+  it('deathCause keeps the error line, not Node\'s version line', () => {
+    const stderr = ['/x/y.js:3', "  throw new Error('pcgnn: round 1000 has no layer (T = 2)');", '  ^', '', 'Error: pcgnn: round 1000 has no layer (T = 2)', '    at Timeout._onTimeout (/x/y.js:3:9)', '', 'Node.js v20.20.2', ''].join('\n');
+    expect(deathCause(stderr)).toBe('Error: pcgnn: round 1000 has no layer (T = 2)');
+    expect(deathCause('dmpemu: cannot connect to NATS at nats://127.0.0.1:1: ECONNREFUSED\n')).toBe('dmpemu: cannot connect to NATS at nats://127.0.0.1:1: ECONNREFUSED');
+    expect(deathCause('Killed\nNode.js v20.20.2\n')).toBe('Killed');
+    expect(deathCause('')).toBeUndefined();
+  });
+
+  it('a broker outage mid-job (nats-server killed, back 3 s later) is recorded with the rounds it disturbed; one between jobs longer than a configuration timeout is ridden out', async () => {
+    const server = await NatsServer.start();
+    const K = 6;
+    const inst = rayleighInstance(new Rng(33), { K, snrDb: 10 });
+    const spec = { name: 'wmmse-dmp', iterations: 10 };
+    const c = await Coordinator.start({ broker: server.url });
+    try {
+      await c.launch(K, 3);
+      const r = await c.runJob(inst, spec, {
+        roundDeadlineMs: 1000,
+        policy: 'skip',
+        onRound: (rec) => {
+          if (rec.t !== 5) return;
+          void server.stop().then(() => sleep(3000)).then(() => server.restart());
+        },
+      });
+      expect(r.rounds).toHaveLength(20);
+      expect(r.events).toEqual([expect.objectContaining({ event: 'broker-outage', round: 6, detail: expect.stringMatching(/^connection to the broker lost for [0-9.]+ s from round 6 of job 1$/) })]);
+      expect(r.disturbed.length).toBeGreaterThan(0);
+      expect(r.disturbed.every((t) => r.rounds[t].disturbed)).toBe(true);
+      // the result is either the fault-free one or marked: here marked
+      const ref = runInProcess(inst, spec).history;
+      const same = r.rounds.map((x) => x.objective).every((v, t) => v === ref[t]);
+      expect(same || r.disturbed.length > 0).toBe(true);
+      expect(c.deadAgents.size).toBe(0);
+      // 12 s down while the next job configures: longer than the 10 s a configuration may take
+      await server.stop();
+      setTimeout(() => void server.restart(), 12_000);
+      const next = await c.runJob(inst, spec, { roundDeadlineMs: 1000, policy: 'skip' });
+      expect(next.rounds.map((x) => x.objective)).toEqual(ref);
+      expect(next.disturbed).toEqual([]);
+    } finally {
+      await c.shutdown();
+      await server.dispose();
+    }
+  }, 90_000);
+
+  it('the embedded nats-server runs without JetStream and dies with a coordinator killed by SIGKILL, leaving no directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-orphan-'));
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, ['name: orphan', 'networks:', '  - { model: rayleigh-ic, K: 4, instances: 50 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 100 }', 'runtime: { agentsPerProcess: 4 }'].join('\n'));
+    const natsDirs = (): Set<string> => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('dmpemu-nats-')));
+    const before = natsDirs();
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NATS_URL;
+    const child = spawn(process.execPath, [CLI, 'run', file, '--out', dir], { stdio: 'ignore', env });
+    let mine: string | undefined, ports: string | undefined;
+    for (let i = 0; i < 300 && !ports; i++) {
+      await sleep(50);
+      mine = [...natsDirs()].find((d) => !before.has(d));
+      ports = mine && readdirSync(join(tmpdir(), mine)).find((f) => f.endsWith('.ports'));
+    }
+    expect(ports).toBeDefined();
+    const pid = Number(/_(\d+)\.ports$/.exec(ports!)![1]);
+    const { nats } = JSON.parse((await import('node:fs')).readFileSync(join(tmpdir(), mine!, ports!), 'utf8')) as { nats: string[] };
+    const nc = await connect({ servers: nats[0] });
+    await expect(nc.request('$JS.API.INFO', new Uint8Array(), { timeout: 2000 })).rejects.toThrow(/no responders|503/i);
+    await nc.close();
+    await sleep(1000);
+    child.kill('SIGKILL');
+    for (let i = 0; i < 100 && (alive(pid) || existsSync(join(tmpdir(), mine!))); i++) await sleep(100);
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(join(tmpdir(), mine!))).toBe(false);
+  });
+});
