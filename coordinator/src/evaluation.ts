@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { mlpPolicy, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
 import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
+import type { WmmseYardstick } from './yardstick.ts';
 import type { AgentDeath, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
 import type { ResolvedFaults } from './faultPlan.ts';
 import { addCounters, zeroCounters, type Counters } from '@dmpemu/wire';
@@ -138,24 +139,6 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
 
 export function mean(xs: number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
-}
-
-/** Centralized WMMSE with global CSI on the same instances: the yardstick of every comparison. */
-export interface WmmseYardstick {
-  /** Mean objective of WMMSE after 100 iterations (from the full-power start). */
-  wmmse100: number;
-  /** Mean objective after i iterations, i = 0 (the full-power start) .. iterations. */
-  history: number[];
-}
-
-export function wmmseYardstick(insts: Instance[], iterations = 100): WmmseYardstick {
-  const n = Math.max(100, iterations);
-  const history = new Array<number>(n + 1).fill(0);
-  for (const inst of insts) {
-    history[0] += objective(inst, runCentralized('full', inst)) / insts.length;
-    runCentralized('wmmse', inst, { iterations: n, onIteration: (t, d) => (history[t] += objective(inst, d) / insts.length) });
-  }
-  return { wmmse100: history[100], history };
 }
 
 /** WMMSE iteration counts a decentralised algorithm is measured against. */

@@ -6,7 +6,8 @@ import { stringify as toYaml } from 'yaml';
 import type { MissingPolicy } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
 import { resolveFaults } from './faultPlan.ts';
-import { evalCentralized, evalDmp, evalMlp, ITERATIVE, mean, overtakes, wmmseYardstick, type Evaluation } from './evaluation.ts';
+import { evalCentralized, evalDmp, evalMlp, ITERATIVE, mean, overtakes, type Evaluation } from './evaluation.ts';
+import { Yardstick } from './yardstick.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from './coordinator.ts';
 import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from './scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
@@ -159,28 +160,29 @@ async function runNetwork(
   const name = networkName(net);
   const insts = drawInstances(net, sc.seed);
   const algorithms = sc.algorithms.filter((a) => !a.networks || a.networks.includes(name));
-  const y = wmmseYardstick(insts, Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2));
-  const refMean = y.wmmse100;
+  // the yardstick runs beside the algorithms (a worker thread for large networks); rounds.jsonl's
+  // `normalised` is the round's objective over its instance's WMMSE-100, null until that is known
+  const yard = new Yardstick(insts, Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2));
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
-  const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: refMean, wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
+  const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation }[] = [];
   let coordinator: Coordinator | undefined;
   try {
     for (const alg of algorithms) {
       if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
       log(`${name}: ${alg.name}${alg.iterations ? ` (${alg.iterations} iterations)` : ''} on ${insts.length} instance(s)`);
       if (alg.name === 'mlp') {
-        out.algorithms.push({ algorithm: algorithmLabel(alg), kind: 'centralized', runtime: 'centralized', ...summarise(evalMlp(insts, checkpoints.get(alg.checkpoint!)!), refMean) });
+        done.push({ entry: { algorithm: algorithmLabel(alg), kind: 'centralized', runtime: 'centralized' }, e: evalMlp(insts, checkpoints.get(alg.checkpoint!)!) });
         continue;
       }
       if (!isDmp(alg)) {
         const e = evalCentralized(insts, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
         const iterative = ITERATIVE.has(alg.name);
         const iterations = iterative ? alg.iterations ?? 100 : undefined;
-        out.algorithms.push({ algorithm: iterative ? `${alg.name}-${iterations}` : alg.name, kind: 'centralized', runtime: 'centralized', iterations, ...summarise(e, refMean) });
+        done.push({ entry: { algorithm: iterative ? `${alg.name}-${iterations}` : alg.name, kind: 'centralized', runtime: 'centralized', iterations }, e });
         continue;
       }
       if (sc.runtime.kind === 'nats' && !coordinator) {
-        coordinator = await Coordinator.start({ broker: broker!, runId, log, signal });
+        coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS });
         await coordinator.launch(net.K, sc.runtime.agentsPerProcess, sc.runtime.registerTimeoutS, (sc.faults.crash ?? []).map((c) => c.agent));
       }
       const label = algorithmLabel(alg);
@@ -190,13 +192,19 @@ async function runNetwork(
         roundDeadlineMs: sc.runtime.roundDeadlineMs,
         policy: sc.runtime.missingPolicy as MissingPolicy,
         faultsFor: (n) => faults[n],
-        onRound: (instance, rec) => write({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: rec.objective / refMean }),
+        onRound: (instance, rec) => {
+          const w = yard.of(instance);
+          write({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: w === undefined ? null : rec.objective / w });
+        },
       });
-      out.algorithms.push({ algorithm: label, kind: 'dmp', runtime, ...summarise(e, refMean), overtakes: overtakes(e.history!, y) });
+      done.push({ entry: { algorithm: label, kind: 'dmp', runtime }, e });
     }
   } finally {
     await coordinator?.shutdown();
   }
+  const y = await yard.done;
+  const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: y.wmmse100, wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
+  for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.wmmse100), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
   return out;
 }
 

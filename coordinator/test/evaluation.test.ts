@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { objective, rayleighInstance, Rng, runCentralized } from '@dmpemu/wireless';
-import { overtakes, wmmseYardstick } from '../src/evaluation.ts';
+import { overtakes } from '../src/evaluation.ts';
+import { wmmseYardstick, Yardstick } from '../src/yardstick.ts';
 
 describe('the WMMSE yardstick', () => {
   const insts = Array.from({ length: 4 }, (_, n) => rayleighInstance(new Rng(n), { K: 8, snrDb: 10 }));
   const y = wmmseYardstick(insts);
+
+  it('a large network is measured in a worker thread (shared memory), with the same numbers, instance by instance', async () => {
+    const big = [rayleighInstance(new Rng(5), { K: 1500, snrDb: 10 }), rayleighInstance(new Rng(6), { K: 1500, snrDb: 10 })];
+    const sync = wmmseYardstick(big);
+    const yard = new Yardstick(big);
+    expect(big[0].gain.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(yard.of(0)).toBeUndefined();
+    const y = await yard.done;
+    expect(y).toEqual(sync);
+    expect([yard.of(0), yard.of(1)]).toEqual(sync.perInstance);
+  });
 
   it('holds the mean objective after every iteration, from the full-power start', () => {
     const mean = (f: (i: (typeof insts)[number]) => number): number => insts.reduce((s, i) => s + f(i), 0) / insts.length;

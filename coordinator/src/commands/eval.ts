@@ -3,7 +3,8 @@ import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, type MissingPolicy } from '@dmp
 import { readCheckpoint } from '../checkpoints.ts';
 import type { CentralizedAlgorithm } from '@dmpemu/wireless';
 import { closeBroker, Coordinator, openBroker } from '../coordinator.ts';
-import { evalCentralized, evalDmp, evalMlp, ITERATIVE, LEARNED_CENTRALIZED, mean, overtakes, wmmseYardstick, type Evaluation } from '../evaluation.ts';
+import { evalCentralized, evalDmp, evalMlp, ITERATIVE, LEARNED_CENTRALIZED, mean, overtakes, type Evaluation } from '../evaluation.ts';
+import { wmmseYardstick } from '../yardstick.ts';
 import { readInstancesFile } from '../instancesFile.ts';
 import { UsageError } from '../usageError.ts';
 

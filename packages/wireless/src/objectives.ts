@@ -1,14 +1,40 @@
-import { squaredGains, type Instance } from './instance.ts';
+import type { Instance } from './instance.ts';
 
 /**
  * SISO: SINR_k = g_kk^2 p_k / (sum_{j != k} g_jk^2 p_j + sigma^2) (channel-models.md section 1).
  * `g2` are squared amplitudes, row-major, transmitter i to receiver j.
  */
 export function sinrSiso(g2: Float64Array, K: number, noise: number, p: ArrayLike<number>, out = new Float64Array(K)): Float64Array {
+  return sinrRows(g2, false, K, noise, p, out);
+}
+
+/** sinrSiso from the amplitudes themselves (squared on the fly: no K x K copy). */
+export function sinrFromGains(gain: Float64Array, K: number, noise: number, p: ArrayLike<number>, out = new Float64Array(K)): Float64Array {
+  return sinrRows(gain, true, K, noise, p, out);
+}
+
+/**
+ * The interference of every receiver summed transmitter by transmitter, reading the K x K matrix
+ * row by row (contiguously: a column walk misses the cache at large K); for each k the terms are
+ * added in the order j = 0, 1, ..., as a column walk would.
+ */
+function sinrRows(g: Float64Array, square: boolean, K: number, noise: number, p: ArrayLike<number>, out: Float64Array): Float64Array {
+  const interference = new Float64Array(K).fill(noise);
+  for (let j = 0; j < K; j++) {
+    const pj = p[j];
+    if (pj === 0) continue;
+    const row = j * K;
+    if (square) {
+      for (let k = 0; k < j; k++) interference[k] += g[row + k] * g[row + k] * pj;
+      for (let k = j + 1; k < K; k++) interference[k] += g[row + k] * g[row + k] * pj;
+    } else {
+      for (let k = 0; k < j; k++) interference[k] += g[row + k] * pj;
+      for (let k = j + 1; k < K; k++) interference[k] += g[row + k] * pj;
+    }
+  }
   for (let k = 0; k < K; k++) {
-    let interference = noise;
-    for (let j = 0; j < K; j++) if (j !== k) interference += g2[j * K + k] * p[j];
-    out[k] = (g2[k * K + k] * p[k]) / interference;
+    const gkk = g[k * K + k];
+    out[k] = ((square ? gkk * gkk : gkk) * p[k]) / interference[k];
   }
   return out;
 }
@@ -87,7 +113,7 @@ export interface Evaluation {
 export function evaluate(inst: Instance, d: Decision): Evaluation {
   const sinr =
     d.kind === 'power'
-      ? sinrSiso(squaredGains(inst), inst.K, inst.noise, d.p)
+      ? sinrFromGains(inst.gain, inst.K, inst.noise, d.p)
       : sinrMiso(inst, d.vRe, d.vIm);
   const r = rates(sinr);
   return { rates: r, sumRate: sumRate(r), weightedSumRate: weightedSumRate(r, inst.weights), minRate: minRate(r) };

@@ -1,4 +1,4 @@
-import { squaredGains, type Instance } from '../instance.ts';
+import type { Instance } from '../instance.ts';
 
 /** Per-iteration objective callback: iteration t (1-based) and the current powers. */
 export type IterationHook = (t: number, p: Float64Array) => void;
@@ -21,24 +21,31 @@ export interface WmmseOptions {
  */
 export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
   const { K, noise, pmax, weights: w } = inst;
-  const g2 = squaredGains(inst);
-  const g2T = transpose(g2, K); // g2T[k * K + j] = g_jk^2: rows of received power, read contiguously
   const g = inst.gain;
   const v = new Float64Array(K);
   const u = new Float64Array(K);
   const a = new Float64Array(K);
   const c = new Float64Array(K); // w_j a_j u_j^2
   const v2 = new Float64Array(K);
+  const received = new Float64Array(K);
   const p = new Float64Array(K);
   const vmax = Math.sqrt(pmax);
   for (let k = 0; k < K; k++) v[k] = Math.sqrt(o.p0 ? o.p0[k] : pmax);
 
+  // No K x K copy (g^2 or its transpose): at K = 10^4 each is 800 MB. Received power is summed
+  // transmitter by transmitter over contiguous rows, the squares taken on the fly.
   const updateUA = (): void => {
-    for (let k = 0; k < K; k++) v2[k] = v[k] * v[k];
+    received.fill(noise);
+    for (let j = 0; j < K; j++) {
+      const pj = v[j] * v[j];
+      v2[j] = pj;
+      if (pj === 0) continue;
+      const row = j * K;
+      for (let k = 0; k < K; k++) received[k] += g[row + k] * g[row + k] * pj;
+    }
     for (let k = 0; k < K; k++) {
-      const received = noise + dot(g2T, k * K, v2, K);
       const gkk = g[k * K + k];
-      u[k] = (gkk * v[k]) / received;
+      u[k] = (gkk * v[k]) / received[k];
       a[k] = 1 / (1 - u[k] * gkk * v[k]);
       c[k] = w[k] * a[k] * u[k] * u[k];
     }
@@ -47,7 +54,7 @@ export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
   updateUA();
   for (let t = 1; t <= o.iterations; t++) {
     for (let k = 0; k < K; k++) {
-      const denom = dot(g2, k * K, c, K);
+      const denom = squaredDot(g, k * K, c, K);
       const vk = (w[k] * a[k] * u[k] * g[k * K + k]) / denom;
       v[k] = Math.min(Math.max(vk, 0), vmax);
     }
@@ -61,23 +68,17 @@ export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
   return p;
 }
 
-function transpose(a: Float64Array, K: number): Float64Array {
-  const t = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) t[j * K + i] = a[i * K + j];
-  return t;
-}
-
-/** sum_j a[offset + j] * b[j] with four accumulators (breaks the add latency chain: ~2x faster). */
-export function dot(a: Float64Array, offset: number, b: Float64Array, n: number): number {
+/** sum_j a[offset + j]^2 * b[j] with four accumulators (breaks the add latency chain: ~2x faster). */
+function squaredDot(a: Float64Array, offset: number, b: Float64Array, n: number): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   let j = 0;
   for (; j + 3 < n; j += 4) {
     const o = offset + j;
-    s0 += a[o] * b[j];
-    s1 += a[o + 1] * b[j + 1];
-    s2 += a[o + 2] * b[j + 2];
-    s3 += a[o + 3] * b[j + 3];
+    s0 += a[o] * a[o] * b[j];
+    s1 += a[o + 1] * a[o + 1] * b[j + 1];
+    s2 += a[o + 2] * a[o + 2] * b[j + 2];
+    s3 += a[o + 3] * a[o + 3] * b[j + 3];
   }
-  for (; j < n; j++) s0 += a[offset + j] * b[j];
+  for (; j < n; j++) s0 += a[offset + j] * a[offset + j] * b[j];
   return s0 + s1 + (s2 + s3);
 }

@@ -1,0 +1,101 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { objective, runCentralized, type Instance } from '@dmpemu/wireless';
+
+/** Centralized WMMSE with global CSI on the same instances: the yardstick of every comparison. */
+export interface WmmseYardstick {
+  /** Mean objective of WMMSE after 100 iterations (from the full-power start). */
+  wmmse100: number;
+  /** WMMSE-100 of each instance (per-instance ratios are taken against it). */
+  perInstance: number[];
+  /** Mean objective after i iterations, i = 0 (the full-power start) .. iterations. */
+  history: number[];
+}
+
+/** The objective of WMMSE after 0..n iterations (0: the full-power start) on one instance. */
+export function wmmseCurve(inst: Instance, n: number): Float64Array {
+  const curve = new Float64Array(n + 1);
+  curve[0] = objective(inst, runCentralized('full', inst));
+  runCentralized('wmmse', inst, { iterations: n, onIteration: (t, d) => (curve[t] = objective(inst, d)) });
+  return curve;
+}
+
+/** The yardstick from per-instance curves. */
+export function fromCurves(curves: Float64Array[]): WmmseYardstick {
+  const n = curves[0].length;
+  const history = new Array<number>(n).fill(0);
+  for (const c of curves) for (let i = 0; i < n; i++) history[i] += c[i] / curves.length;
+  return { wmmse100: history[100], perInstance: curves.map((c) => c[100]), history };
+}
+
+export function wmmseYardstick(insts: Instance[], iterations = 100): WmmseYardstick {
+  const n = Math.max(100, iterations);
+  return fromCurves(insts.map((inst) => wmmseCurve(inst, n)));
+}
+
+/** Channel matrices at least this large (K^2 x instances) are measured in a worker thread, beside the run. */
+const WORKER_FROM = 4e6;
+
+/**
+ * The yardstick of a network, computed while its algorithms run: in a worker thread for large
+ * networks (centralized WMMSE-100 at K = 10^4 is about a minute on one core), in the caller's
+ * thread otherwise. `of(n)` gives instance n's WMMSE-100 once it is known.
+ */
+export class Yardstick {
+  private readonly known: (number | undefined)[];
+  readonly done: Promise<WmmseYardstick>;
+
+  constructor(insts: Instance[], iterations = 100) {
+    this.known = new Array(insts.length);
+    const n = Math.max(100, iterations);
+    if (insts.reduce((s, i) => s + i.K * i.K, 0) < WORKER_FROM) {
+      const y = wmmseYardstick(insts, n);
+      y.perInstance.forEach((v, i) => (this.known[i] = v));
+      this.done = Promise.resolve(y);
+      return;
+    }
+    for (const inst of insts) share(inst);
+    this.done = inWorker(insts, n, (i, v) => (this.known[i] = v));
+    this.done.catch(() => {}); // awaited later: not an unhandled rejection meanwhile
+  }
+
+  of(instance: number): number | undefined {
+    return this.known[instance];
+  }
+}
+
+const WORKER = new URL('./yardstickWorker.ts', import.meta.url);
+/** tsx's ESM register API (beside its loader): a worker thread registers it itself; `--import tsx` does not take in a worker on Node 20. */
+const TSX_API = new URL('./esm/api/index.mjs', pathToFileURL(createRequire(import.meta.url).resolve('tsx'))).href;
+
+function inWorker(insts: Instance[], n: number, onInstance: (i: number, wmmse100: number) => void): Promise<WmmseYardstick> {
+  return new Promise((resolve, reject) => {
+    // the worker is TypeScript: a JavaScript shim registers tsx, then imports it
+    const shim = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); })`;
+    const w = new Worker(shim, { eval: true, workerData: { insts, n } });
+    const curves: Float64Array[] = [];
+    w.on('message', (m: { i: number; curve: Float64Array }) => {
+      curves[m.i] = m.curve;
+      onInstance(m.i, m.curve[100]);
+      if (curves.filter(Boolean).length === insts.length) {
+        void w.terminate();
+        resolve(fromCurves(curves));
+      }
+    });
+    w.on('error', reject);
+    w.on('exit', (code) => curves.filter(Boolean).length < insts.length && reject(new Error(`the WMMSE yardstick worker exited with code ${code}`)));
+  });
+}
+
+/** Move an instance's typed arrays into shared memory, so the worker reads them without a copy of 8 K^2 bytes. */
+function share(inst: Instance): void {
+  const o = inst as unknown as Record<string, unknown>;
+  for (const [key, v] of Object.entries(o)) {
+    if (!(v instanceof Float64Array || v instanceof Uint8Array) || v.buffer instanceof SharedArrayBuffer) continue;
+    const Ctor = v.constructor as Float64ArrayConstructor | Uint8ArrayConstructor;
+    const s = new Ctor(new SharedArrayBuffer(v.byteLength) as unknown as ArrayBuffer);
+    s.set(v as never);
+    o[key] = s;
+  }
+}
