@@ -111,6 +111,14 @@ describe('dmpemu CLI', () => {
     expect(() => readdirSync(join(dir, 'runs-bad'))).toThrow();
   });
 
+  it('outputs.dir /proc/x is refused in one line, exit 2 (mkdir -p hung there)', async () => {
+    const sc = join(dir, 'proc.yaml');
+    writeFileSync(sc, 'name: t\nnetworks:\n  - { model: rayleigh-ic, K: 3 }\nalgorithms: [wmmse]\noutputs: { dir: /proc/x }\n');
+    const r = await dmpemu(['run', sc]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('dmpemu: outputs.dir /proc/x: cannot create directory (ENOENT)');
+  });
+
   it('an unreachable NATS URL fails the run in one line', async () => {
     const sc = join(dir, 'sc2.yaml');
     writeFileSync(sc, 'name: t\nnetworks:\n  - { model: rayleigh-ic, K: 3 }\nalgorithms: [wmmse-dmp]\n');
