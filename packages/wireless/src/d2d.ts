@@ -40,12 +40,12 @@ export interface Layout {
   dist: Float64Array;
 }
 
-/** Why these layout parameters can never give a layout (checked before drawing), or undefined. */
-export function impossibleLayout(o: LayoutOptions): string | undefined {
+/** Why these layout parameters can never give a layout (checked before drawing), and the parameter to blame; undefined when they can. */
+export function impossibleLayout(o: LayoutOptions): { key: 'dmin' | 'dmax' | 'field'; why: string } | undefined {
   const L = o.field ?? D2D_LAYOUT_DEFAULTS.field, dmin = o.dmin ?? D2D_LAYOUT_DEFAULTS.dmin, dmax = o.dmax ?? D2D_LAYOUT_DEFAULTS.dmax;
-  if (dmin > dmax) return `dmin (${dmin}) exceeds dmax (${dmax})`;
-  if (dmax < 1) return `dmax (${dmax} m) is below 1 m, the closest a receiver may be to a transmitter`;
-  if (L < dmin) return `the field (${L} m) is smaller than dmin (${dmin} m)`;
+  if (dmin > dmax) return { key: 'dmin', why: `dmin (${dmin} m) exceeds dmax (${dmax} m)` };
+  if (dmax < 1) return { key: 'dmax', why: `dmax (${dmax} m) is below 1 m, the closest a receiver may be to a transmitter` };
+  if (L < dmin) return { key: o.field === undefined ? 'dmin' : 'field', why: `the field (${L} m) is smaller than dmin (${dmin} m)` };
   return undefined;
 }
 
@@ -71,7 +71,7 @@ function drawLayout(rng: Rng, o: LayoutOptions, keepDist: boolean): { tx: Float6
   const L = o.field ?? D2D_LAYOUT_DEFAULTS.field, dmin = o.dmin ?? D2D_LAYOUT_DEFAULTS.dmin, dmax = o.dmax ?? D2D_LAYOUT_DEFAULTS.dmax;
   const fail = (why: string): Error => new Error(`d2d layout (K=${K}, field=${L}, dmin=${dmin}, dmax=${dmax}): ${why}`);
   const impossible = impossibleLayout(o);
-  if (impossible) throw fail(impossible);
+  if (impossible) throw fail(impossible.why);
   for (let attempt = 0; attempt < LAYOUT_DRAWS; attempt++) {
     const tx = new Float64Array(2 * K), rx = new Float64Array(2 * K);
     for (let k = 0; k < K; k++) {
