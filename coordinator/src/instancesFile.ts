@@ -1,20 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { InstanceFormatError, parseInstanceFile, type InstanceFile } from '@dmpemu/wireless';
+import { readBoundedText } from './boundedRead.ts';
+import { FILE_LIMITS } from './limits.ts';
 import { UsageError } from './usageError.ts';
 
-/** Read and validate an instance file (dmpemu's format or ../shared/reference/'s). */
+/** Read and validate an instance file (dmpemu's format or ../shared/reference/'s), at most 512 MiB. */
 export function readInstancesFile(path: string): InstanceFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`--instances: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = readBoundedText(path, FILE_LIMITS.instancesJson, '--instances: cannot read');
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new UsageError(`${path}: not valid JSON (${oneLine(e)})`);
   }
   try {
     return parseInstanceFile(data, path);
@@ -23,3 +19,5 @@ export function readInstancesFile(path: string): InstanceFile {
     throw e;
   }
 }
+
+const oneLine = (e: unknown): string => (e as Error).message.replace(/\s+/g, ' ');
