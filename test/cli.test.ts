@@ -58,6 +58,10 @@ describe('dmpemu CLI', () => {
     expect(readFileSync(f, 'utf8')).toBe(readFileSync(again, 'utf8'));
     const e = await dmpemu(['eval', '--instances', f, '--algorithm', 'wmmse', '--json']);
     expect(JSON.parse(e.stdout).instances).toBe(3);
+    const bin = join(dir, 'g.msgpack');
+    expect((await dmpemu(['generate', '--model', 'rayleigh-ic', '--K', '6', '--count', '3', '--seed', '4', '--snr-db', '0', '--out', bin])).code).toBe(0);
+    const b = await dmpemu(['eval', '--instances', bin, '--algorithm', 'wmmse', '--json']);
+    expect(JSON.parse(b.stdout).rates).toEqual(JSON.parse(e.stdout).rates);
   });
 
   it.each([
@@ -110,7 +114,7 @@ describe('dmpemu CLI', () => {
       [['eval', '--instances', miso, '--algorithm', 'wcgcn', '--checkpoint', 'wcgcn-d2d-k50'], `dmpemu: --algorithm wcgcn --checkpoint wcgcn-d2d-k50 on ${miso}: wcgcn: the checkpoint does power control, the network has Nt = 2 antennas (train a beamforming WCGCN)`],
       [['eval', '--instances', miso, '--algorithm', 'pcgnn', '--checkpoint', 'pcgnn-d2d-k50'], `dmpemu: --algorithm pcgnn --checkpoint pcgnn-d2d-k50 on ${miso}: pcgnn: a pcgnn does power control, the network has Nt = 2 antennas (a beamforming WCGCN or wmmse-dmp runs on MISO networks)`],
       [['eval', '--instances', miso, '--algorithm', 'fplinq'], `dmpemu: --algorithm fplinq on ${miso}: runCentralized: fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal`],
-      [['eval', '--instances', big, '--algorithm', 'wmmse'], `dmpemu: ${big}: larger than 512 MiB (the limit for JSON instance files)`],
+      [['eval', '--instances', big, '--algorithm', 'wmmse'], `dmpemu: ${big}: larger than 512 MiB (the limit for JSON instance files; write large instance sets as .msgpack)`],
       [['eval', '--instances', k10, '--algorithm', 'wcgcn', '--checkpoint', bigCheckpoint], `dmpemu: --checkpoint ${bigCheckpoint}: ${bigCheckpoint}: larger than 64 MiB (the limit for checkpoints)`],
       [['run', '/dev/zero'], 'dmpemu: /dev/zero: larger than 1 MiB (the limit for scenario files)'],
       [['train', '/dev/zero'], 'dmpemu: /dev/zero: larger than 1 MiB (the limit for training scenario files)'],

@@ -21,12 +21,12 @@ export function buildCli(print: (s: string) => void): Command {
 
   program
     .command('generate')
-    .description('Draw network instances of a channel model and write them as JSON.')
+    .description('Draw network instances of a channel model and write them as JSON (or binary msgpack when --out ends in .msgpack).')
     .addOption(new Option('--model <name>', 'network model').choices(MODEL_NAMES).makeOptionMandatory())
     .requiredOption('--K <n>', 'number of transceiver pairs (at most 10000)', positiveIntOf(kSchema))
     .option('--count <n>', 'number of instances (at most 100000)', positiveIntOf(instancesSchema), 1)
     .option('--seed <s>', 'seed; instance n uses the stream derived from (seed, n)', nonNegativeIntOf(seedSchema), 0)
-    .requiredOption('--out <file>', 'output JSON file')
+    .requiredOption('--out <file>', 'output file: JSON, or msgpack when it ends in .msgpack')
     .option('--snr-db <dB>', 'rayleigh-ic: SNR in dB (sigma^2 = 10^(-SNR/10)), in [-100, 100]', numberOf(snrDbSchema))
     .option('--weighted', 'rayleigh-ic, d2d, miso: draw weights w_k ~ U[0,1]')
     .option('--field <m>', 'd2d, miso: side of the square field in metres', positiveNumber)

@@ -28,7 +28,7 @@ export const FILE_LIMITS = {
   scenario: { bytes: 1 * MiB, what: 'scenario files' },
   trainingScenario: { bytes: 1 * MiB, what: 'training scenario files' },
   checkpoint: { bytes: 64 * MiB, what: 'checkpoints' },
-  instancesJson: { bytes: 512 * MiB, what: 'JSON instance files' },
+  instancesJson: { bytes: 512 * MiB, what: 'JSON instance files; write large instance sets as .msgpack' },
   /** About 4 GiB: one byte less than the largest Buffer Node makes (the reader needs limit + 1). */
   instancesMsgpack: { bytes: Math.min(4 * GiB, constants.MAX_LENGTH) - 1, what: '.msgpack instance files' },
 } as const;

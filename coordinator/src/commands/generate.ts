@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { generateInstance, instanceFileToJson, Rng, type GenerateOptions, type ModelName } from '@dmpemu/wireless';
+import { generateInstance, Rng, type GenerateOptions, type ModelName } from '@dmpemu/wireless';
+import { writeInstanceFile } from '../instanceFileWrite.ts';
 import { GENERATE_FLAGS, generateSchema } from '../networkSchema.ts';
 import { UsageError } from '../usageError.ts';
 
@@ -20,7 +20,7 @@ function checkFlags(a: GenerateArgs): void {
 
 /**
  * `dmpemu generate`: draw `count` instances, instance n from the stream derived from (seed, n),
- * and write them as JSON. The flags are checked as
+ * and write them one at a time (JSON, or msgpack for a .msgpack file). The flags are checked as
  * a scenario network is before anything is drawn; a layout that cannot be drawn is a UsageError.
  */
 export function generate(a: GenerateArgs): string {
@@ -38,6 +38,6 @@ export function generate(a: GenerateArgs): string {
       yield inst;
     }
   }
-  writeFileSync(out, JSON.stringify(instanceFileToJson({ model, seed, params, instances: [...instances()] })));
+  writeInstanceFile(out, { model, seed, params, instances: instances() });
   return `wrote ${count} ${model} instance(s) with K=${a.K} to ${out}`;
 }
