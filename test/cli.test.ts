@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { generateInstance, instanceFileToJson, Rng } from '@dmpemu/wireless';
 import { REFERENCE_DIR } from './referenceDir.ts';
 
 const run = promisify(execFile);
@@ -57,10 +58,14 @@ describe('dmpemu CLI', () => {
     expect(readFileSync(f, 'utf8')).toBe(readFileSync(again, 'utf8'));
     const e = await dmpemu(['eval', '--instances', f, '--algorithm', 'wmmse', '--json']);
     expect(JSON.parse(e.stdout).instances).toBe(3);
+    const bin = join(dir, 'g.msgpack');
+    expect((await dmpemu(['generate', '--model', 'rayleigh-ic', '--K', '6', '--count', '3', '--seed', '4', '--snr-db', '0', '--out', bin])).code).toBe(0);
+    const b = await dmpemu(['eval', '--instances', bin, '--algorithm', 'wmmse', '--json']);
+    expect(JSON.parse(b.stdout).rates).toEqual(JSON.parse(e.stdout).rates);
   });
 
   it.each([
-    [['generate', '--model', 'rayleigh-ic', '--K', '0', '--out', 'x.json'], "error: option '--K <n>' argument '0' is invalid. expected a positive integer."],
+    [['generate', '--model', 'rayleigh-ic', '--K', '0', '--out', 'x.json'], "error: option '--K <n>' argument '0' is invalid. expected a positive integer (decimal digits)."],
     [['generate', '--model', 'lte', '--K', '3', '--out', 'x.json'], "error: option '--model <name>' argument 'lte' is invalid. Allowed choices are rayleigh-ic, d2d, miso, regnn-adhoc."],
     [['eval', '--algorithm', 'wmmse'], "error: required option '--instances <file>' not specified"],
     [['eval', '--instances', '/nonexistent.json', '--algorithm', 'wmmse'], 'dmpemu: --instances: cannot read /nonexistent.json (ENOENT)'],
@@ -69,6 +74,58 @@ describe('dmpemu CLI', () => {
     const r = await dmpemu(args);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe(line);
+  });
+
+  describe('bad flags and files are refused in one line before anything starts (exit 2)', () => {
+    const miso = join(dir, 'miso.json'), k10 = join(REF, 'rayleigh-k10-snr0.json');
+    const big = join(dir, 'big.json'), bigCheckpoint = join(dir, 'big-checkpoint.json'), badTrain = join(dir, 'mlp1.yaml');
+    beforeAll(() => {
+      writeFileSync(miso, JSON.stringify(instanceFileToJson({ model: 'miso', instances: [generateInstance('miso', new Rng(1), { K: 4 })] })));
+      writeFileSync(big, '{');
+      truncateSync(big, 512 * 2 ** 20 + 1); // sparse: stat says too large before a byte is read
+      writeFileSync(bigCheckpoint, '{');
+      truncateSync(bigCheckpoint, 64 * 2 ** 20 + 1);
+      writeFileSync(badTrain, 'name: t\nnetwork: { model: rayleigh-ic, K: 10 }\narchitecture: { mlp1: [7, 32, 32] }\ntraining: { steps: 1 }\n');
+    });
+    const gen = (...flags: string[]): string[] => ['generate', '--out', join(dir, 'never.json'), ...flags];
+    it.each([
+      [gen('--model', 'rayleigh-ic', '--K', '0x10'), "error: option '--K <n>' argument '0x10' is invalid. expected a positive integer (decimal digits)."],
+      [gen('--model', 'rayleigh-ic', '--K', '1e3'), "error: option '--K <n>' argument '1e3' is invalid. expected a positive integer (decimal digits)."],
+      [gen('--model', 'rayleigh-ic', '--K', '+5'), "error: option '--K <n>' argument '+5' is invalid. expected a positive integer (decimal digits)."],
+      [gen('--model', 'rayleigh-ic', '--K', ' 5'), "error: option '--K <n>' argument ' 5' is invalid. expected a positive integer (decimal digits)."],
+      [gen('--model', 'rayleigh-ic', '--K', '100000'), "error: option '--K <n>' argument '100000' is invalid. Too big: expected number to be <=10000."],
+      [gen('--model', 'rayleigh-ic', '--K', '5', '--count', '1000000000'), "error: option '--count <n>' argument '1000000000' is invalid. Too big: expected number to be <=100000."],
+      [gen('--model', 'miso', '--K', '5', '--Nt', '1000'), "error: option '--Nt <n>' argument '1000' is invalid. Too big: expected number to be <=64."],
+      [gen('--model', 'rayleigh-ic', '--K', '5', '--snr-db', '1e308'), "error: option '--snr-db <dB>' argument '1e308' is invalid. Too big: expected number to be <=100."],
+      [gen('--model', 'rayleigh-ic', '--K', '5', '--snr-db', '0x10'), "error: option '--snr-db <dB>' argument '0x10' is invalid. expected a finite decimal number."],
+      [gen('--model', 'd2d', '--K', '5', '--field', '1'), 'dmpemu: --field: the field (1 m) is smaller than dmin (2 m)'],
+      [gen('--model', 'd2d', '--K', '5', '--dmin', '0.1', '--dmax', '0.5'), 'dmpemu: --dmax: dmax (0.5 m) is below 1 m, the closest a receiver may be to a transmitter'],
+      [gen('--model', 'd2d', '--K', '200', '--field', '3', '--dmin', '1', '--dmax', '2'), 'dmpemu: instance 0: d2d layout (K=200, field=3, dmin=1, dmax=2): each of 100 layouts had a transmitter closer than 1 m to a receiver (too dense: enlarge the field or lower K)'],
+      [gen('--model', 'rayleigh-ic', '--K', '5', '--csi-range', '3'), 'dmpemu: --csi-range: not a parameter of model rayleigh-ic (it takes --snr-db, --weighted)'],
+      [gen('--model', 'regnn-adhoc', '--K', '5', '--weighted'), 'dmpemu: --weighted: not a parameter of model regnn-adhoc (it takes --noise)'],
+      [gen('--model', 'miso', '--K', '6000', '--field', '10000'), 'dmpemu: --K: K=6000, Nt=2: K^2 (1 + 2 Nt) float64s are 1.34 GiB of channel matrices per instance, more than the limit (1 GiB per instance and 4 GiB per network)'],
+      [['eval', '--instances', k10, '--algorithm', 'wmmse', '--iterations', '100000'], "error: option '--iterations <n>' argument '100000' is invalid. Too big: expected number to be <=10000."],
+      [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--round-deadline-ms', '2147483648'], "error: option '--round-deadline-ms <ms>' argument '2147483648' is invalid. Too big: expected at most 2147482647 ms (Node keeps timers up to 2^31 - 1 ms, and the coordinator waits 1 s longer than the agents)."],
+      [['eval', '--instances', k10, '--algorithm', 'wcgcn', '--checkpoint', 'wcgcn-rayleigh-k10-snr0', '--iterations', '5'], 'dmpemu: --iterations is for wmmse, fplinq and wmmse-dmp, not wcgcn'],
+      [['eval', '--instances', k10, '--algorithm', 'mlp', '--checkpoint', 'mlp-rayleigh-k30-snr10'], `dmpemu: --algorithm mlp --checkpoint mlp-rayleigh-k30-snr10 on ${k10}: mlp: the checkpoint is an MLP for K = 30 pairs, the instance has K = 10 (an MLP only runs on the K it was trained for)`],
+      [['eval', '--instances', k10, '--algorithm', 'pcgnn', '--checkpoint', 'pcgnn-d2d-k50', '--rounds', '5', '--runtime', 'nats'], `dmpemu: --algorithm pcgnn --checkpoint pcgnn-d2d-k50 on ${k10}: pcgnn: rounds must equal the checkpoint's layers (T = 2: its layers do not share weights), got 5`],
+      [['eval', '--instances', k10, '--algorithm', 'regnn', '--checkpoint', 'regnn-adhoc-m20', '--rounds', '99'], `dmpemu: --algorithm regnn --checkpoint regnn-adhoc-m20 on ${k10}: regnn: rounds must equal the checkpoint's sum of (K_l - 1) = 16 (one per shift of H), got 99`],
+      [['eval', '--instances', k10, '--algorithm', 'wcgcn', '--checkpoint', 'wcgcn-miso-k50-nt2', '--runtime', 'nats'], `dmpemu: --algorithm wcgcn --checkpoint wcgcn-miso-k50-nt2 on ${k10}: wcgcn: the checkpoint does beamforming with Nt = 2, the network has Nt = 1`],
+      [['eval', '--instances', miso, '--algorithm', 'wcgcn', '--checkpoint', 'wcgcn-d2d-k50'], `dmpemu: --algorithm wcgcn --checkpoint wcgcn-d2d-k50 on ${miso}: wcgcn: the checkpoint does power control, the network has Nt = 2 antennas (train a beamforming WCGCN)`],
+      [['eval', '--instances', miso, '--algorithm', 'pcgnn', '--checkpoint', 'pcgnn-d2d-k50'], `dmpemu: --algorithm pcgnn --checkpoint pcgnn-d2d-k50 on ${miso}: pcgnn: a pcgnn does power control, the network has Nt = 2 antennas (a beamforming WCGCN or wmmse-dmp runs on MISO networks)`],
+      [['eval', '--instances', miso, '--algorithm', 'fplinq'], `dmpemu: --algorithm fplinq on ${miso}: runCentralized: fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal`],
+      [['eval', '--instances', big, '--algorithm', 'wmmse'], `dmpemu: ${big}: larger than 512 MiB (the limit for JSON instance files; write large instance sets as .msgpack)`],
+      [['eval', '--instances', k10, '--algorithm', 'wcgcn', '--checkpoint', bigCheckpoint], `dmpemu: --checkpoint ${bigCheckpoint}: ${bigCheckpoint}: larger than 64 MiB (the limit for checkpoints)`],
+      [['run', '/dev/zero'], 'dmpemu: /dev/zero: larger than 1 MiB (the limit for scenario files)'],
+      [['train', '/dev/zero'], 'dmpemu: /dev/zero: larger than 1 MiB (the limit for training scenario files)'],
+      [['train', badTrain], `dmpemu: ${badTrain}: invalid training scenario: architecture.mlp1[0] must be 5 ([x_j, e_jk]), got 7`],
+      [['train', 'scenarios/train/wcgcn-d2d-k50.yaml', '--workers', '1000'], "error: option '--workers <n>' argument '1000' is invalid. Too big: expected number to be <=32."],
+      [['train', 'scenarios/train/wcgcn-d2d-k50.yaml', '--steps', '100000000'], "error: option '--steps <n>' argument '100000000' is invalid. Too big: expected number to be <=10000000."],
+    ])('%j', async (args, line) => {
+      const r = await dmpemu(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(line);
+    });
   });
 
   it.each([
@@ -109,6 +166,14 @@ describe('dmpemu CLI', () => {
     expect(b.code).toBe(2);
     expect(b.stderr.trim()).toBe(`dmpemu: ${bad}: invalid scenario: networks[0].K: Too small: expected number to be >0`);
     expect(() => readdirSync(join(dir, 'runs-bad'))).toThrow();
+  });
+
+  it('outputs.dir /proc/x is refused in one line, exit 2 (mkdir -p hung there)', async () => {
+    const sc = join(dir, 'proc.yaml');
+    writeFileSync(sc, 'name: t\nnetworks:\n  - { model: rayleigh-ic, K: 3 }\nalgorithms: [wmmse]\noutputs: { dir: /proc/x }\n');
+    const r = await dmpemu(['run', sc]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('dmpemu: outputs.dir /proc/x: cannot create directory (ENOENT)');
   });
 
   it('an unreachable NATS URL fails the run in one line', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenario } from '../coordinator/src/scenario.ts';
+import { loadCheckpoints, parseScenario, roundsOf, sweepScenarios } from '../coordinator/src/scenario.ts';
+import { UsageError } from '../coordinator/src/usageError.ts';
 
 const ok = { name: 'x', networks: [{ model: 'rayleigh-ic', K: 5 }], algorithms: ['wmmse-dmp'] };
 
@@ -21,19 +22,89 @@ describe('scenario validation', () => {
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wmmse', iterations: 0 }] }, 's.yaml: invalid scenario: algorithms[1].iterations: Too small: expected number to be >0'],
     [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"wmmse"|"fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
     [{ ...ok, runtime: { kind: 'mpi' } }, 's.yaml: invalid scenario: runtime.kind: Invalid option: expected one of "nats"|"inprocess"'],
-    [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin must not exceed dmax'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin (70 m) exceeds dmax (65 m)'],
     [{ name: 'x', algorithms: ['wmmse'] }, 's.yaml: invalid scenario: networks: Invalid input: expected array, received undefined'],
     [{ ...ok, algorithms: [{ name: 'wmmse', networks: ['k9'] }] }, 's.yaml: invalid scenario: algorithms[0].networks[0]: no network named "k9" (networks: rayleigh-ic-k5)'],
     [{ ...ok, faults: { crash: [{ agent: 5, round: 1 }] } }, 's.yaml: invalid scenario: faults.crash[0].agent: agent 5 does not exist in a network of K=5'],
     [{ ...ok, runtime: { kind: 'inprocess' }, faults: { brokerRestart: [{ round: 1 }] } }, 's.yaml: invalid scenario: faults.brokerRestart: brokerRestart needs runtime.kind nats'],
     [{ ...ok, faults: { missingCsi: { select: 'distance' } } }, 's.yaml: invalid scenario: faults.missingCsi.distance: select "distance" needs distance (metres)'],
     [{ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0, 1.5] } }, 's.yaml (sweep faults.messageLoss.probability = 1.5): invalid scenario: faults.messageLoss.probability: Too big: expected number to be <=1'],
+    // limits (what this tool refuses as unreasonable)
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 1e9 }] }, 's.yaml: invalid scenario: networks[0].K: Too big: expected number to be <=10000'],
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 100000 }] }, 's.yaml: invalid scenario: networks[0].K: Too big: expected number to be <=10000'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5, Nt: 1000 }] }, 's.yaml: invalid scenario: networks[0].Nt: Too big: expected number to be <=64'],
+    [{ ...ok, networks: [{ model: 'miso', K: 6000, Nt: 2, field: 10000 }] }, 's.yaml: invalid scenario: networks[0].K: K=6000, Nt=2: K^2 (1 + 2 Nt) float64s are 1.34 GiB of channel matrices per instance, more than the limit (1 GiB per instance and 4 GiB per network)'],
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 10000, instances: 6 }] }, 's.yaml: invalid scenario: networks[0].instances: 6 instances of 763 MiB of channel matrices are 4.47 GiB, more than the limit (1 GiB per instance and 4 GiB per network)'],
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, instances: 1e9 }] }, 's.yaml: invalid scenario: networks[0].instances: Too big: expected number to be <=100000'],
+    [{ ...ok, algorithms: [{ name: 'wmmse-dmp', iterations: 1e12 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: Too big: expected number to be <=10000'],
+    [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0', rounds: 20000 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: Too big: expected number to be <=10000'],
+    // timers Node would clamp to 1 ms
+    [{ ...ok, runtime: { roundDeadlineMs: 2 ** 31 } }, 's.yaml: invalid scenario: runtime.roundDeadlineMs: Too big: expected at most 2147482647 ms (Node keeps timers up to 2^31 - 1 ms, and the coordinator waits 1 s longer than the agents)'],
+    [{ ...ok, runtime: { registerTimeoutS: 2147484 } }, 's.yaml: invalid scenario: runtime.registerTimeoutS: Too big: expected at most 2147483.647 s (Node keeps timers up to 2^31 - 1 ms)'],
+    [{ ...ok, faults: { messageDelay: { maxMs: 1e12 } } }, 's.yaml: invalid scenario: faults.messageDelay.maxMs: Too big: expected at most 2147483647 ms (Node keeps timers up to 2^31 - 1 ms)'],
+    // sweep keys that set nothing
+    [{ ...ok, sweep: { key: 'networks.K', values: [5, 6] } }, 's.yaml: invalid scenario: sweep.key networks.K: not a numeric key of the scenario (for a network use networks[0].K)'],
+    [{ ...ok, sweep: { key: 'algorithms.iterations', values: [5, 6] } }, 's.yaml: invalid scenario: sweep.key algorithms.iterations: not a numeric key of the scenario (for an algorithm use algorithms[0].iterations)'],
+    [{ ...ok, sweep: { key: 'faults.foo.bar', values: [1] } }, 's.yaml: invalid scenario: sweep.key faults.foo.bar: not a numeric key of the scenario (e.g. faults.messageLoss.probability, or networks[0].K for a network)'],
+    [{ ...ok, sweep: { key: 'networks[3].K', values: [5] } }, 's.yaml: invalid scenario: sweep.key networks[3].K: the scenario has no networks[3]'],
+    [{ ...ok, sweep: { key: 'networks[0].K', values: [5, 20000] } }, 's.yaml (sweep networks[0].K = 20000): invalid scenario: networks[0].K: Too big: expected number to be <=10000'],
+    // faults at rounds no job reaches
+    [{ ...ok, faults: { crash: [{ agent: 1, round: 500 }] } }, 's.yaml: invalid scenario: faults.crash[0].round: round 500 is never reached by algorithms[0] (wmmse-dmp-100), which runs 200 rounds (0-199)'],
+    [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash[0].round: round 5 is never reached by algorithms[1] (wcgcn-rayleigh-k10-snr0), which runs 3 rounds (0-2)'],
+    [{ ...ok, faults: { brokerRestart: [{ round: 200 }] } }, 's.yaml: invalid scenario: faults.brokerRestart[0].round: round 200 is never reached by algorithms[0] (wmmse-dmp-100), which runs 200 rounds (0-199)'],
+    [{ ...ok, algorithms: ['wmmse'], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash: the scenario has no DMP algorithm, so no job would reach it'],
+    // keys an algorithm does not take
+    [{ ...ok, algorithms: [{ name: 'wmmse-dmp', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse-dmp (it runs 2 rounds per iteration: give iterations)'],
+    [{ ...ok, algorithms: [{ name: 'wmmse', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse (rounds are for the learned DMP algorithms wcgcn, pcgnn, regnn)'],
+    [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0', iterations: 5 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: not a parameter of wcgcn (iterations are for wmmse-dmp, wmmse, fplinq)'],
+    [{ ...ok, algorithms: [{ name: 'strongest', iterations: 5 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: not a parameter of strongest (iterations are for wmmse-dmp, wmmse, fplinq)'],
+    [{ ...ok, algorithms: [{ name: 'wmmse', checkpoint: 'wcgcn-rayleigh-k10-snr0' }] }, 's.yaml: invalid scenario: algorithms[0].checkpoint: not a parameter of wmmse (checkpoints are for the learned algorithms wcgcn, pcgnn, regnn, mlp)'],
+    // parameters of another model
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, csiRange: 300 }] }, 's.yaml: invalid scenario: networks[0].csiRange: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, dmin: 3 }] }, 's.yaml: invalid scenario: networks[0].dmin: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, Nt: 3 }] }, 's.yaml: invalid scenario: networks[0].Nt: not a parameter of model d2d (it takes field, dmin, dmax, csiRange, weighted)'],
+    [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 5, weighted: true }] }, 's.yaml: invalid scenario: networks[0].weighted: not a parameter of model regnn-adhoc (it takes noise)'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5, snrDb: 3 }] }, 's.yaml: invalid scenario: networks[0].snrDb: not a parameter of model miso (it takes field, dmin, dmax, csiRange, Nt, weighted)'],
+    // two networks of one name
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5 }, { model: 'rayleigh-ic', K: 5, snrDb: 0 }] }, 's.yaml: invalid scenario: networks[1].name: rayleigh-ic-k5 is also the name of networks[0] (names default to <model>-k<K>): give each network its own name'],
+    [{ ...ok, networks: [{ name: 'a', model: 'rayleigh-ic', K: 5 }, { name: 'a', model: 'd2d', K: 5 }] }, 's.yaml: invalid scenario: networks[1].name: a is also the name of networks[0] (names default to <model>-k<K>): give each network its own name'],
+    // values whose instances eval would refuse, layouts that cannot be drawn
+    [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, snrDb: 1e308 }] }, 's.yaml: invalid scenario: networks[0].snrDb: Too big: expected number to be <=100'],
+    [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 5, noise: 1e-300 }] }, 's.yaml: invalid scenario: networks[0].noise: Too small: expected number to be >=1e-10'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, field: 1 }] }, 's.yaml: invalid scenario: networks[0].field: the field (1 m) is smaller than dmin (2 m)'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5, dmin: 0.1, dmax: 0.5 }] }, 's.yaml: invalid scenario: networks[0].dmax: dmax (0.5 m) is below 1 m, the closest a receiver may be to a transmitter'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 200, field: 3, dmin: 1, dmax: 2 }] }, 's.yaml: networks[0] (d2d-k200), instance 0: d2d layout (K=200, field=3, dmin=1, dmax=2): each of 100 layouts had a transmitter closer than 1 m to a receiver (too dense: enlarge the field or lower K)'],
+    // algorithms built for every network they run on, before anything starts
+    [{ ...ok, algorithms: [{ name: 'mlp', checkpoint: 'mlp-rayleigh-k10-snr10' }] }, 's.yaml: algorithms[0] (mlp-rayleigh-k10-snr10) on network rayleigh-ic-k5: mlp: the checkpoint is an MLP for K = 10 pairs, the instance has K = 5 (an MLP only runs on the K it was trained for)'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-d2d-k50' }] }, 's.yaml: algorithms[0] (wcgcn-d2d-k50) on network miso-k5: wcgcn: the checkpoint does power control, the network has Nt = 2 antennas (train a beamforming WCGCN)'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 20 }], algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-miso-k50-nt2' }] }, 's.yaml: algorithms[0] (wcgcn-miso-k50-nt2) on network d2d-k20: wcgcn: the checkpoint does beamforming with Nt = 2, the network has Nt = 1'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5, Nt: 4 }], algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-miso-k50-nt2' }] }, 's.yaml: algorithms[0] (wcgcn-miso-k50-nt2) on network miso-k5: wcgcn: the checkpoint does beamforming with Nt = 2, the network has Nt = 4'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 20 }], algorithms: ['wmmse-dmp', { name: 'pcgnn', checkpoint: 'pcgnn-d2d-k50', rounds: 5 }] }, "s.yaml: algorithms[1] (pcgnn-d2d-k50-r5) on network d2d-k20: pcgnn: rounds must equal the checkpoint's layers (T = 2: its layers do not share weights), got 5"],
+    [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 20 }], algorithms: [{ name: 'regnn', checkpoint: 'regnn-adhoc-m20', rounds: 99 }] }, "s.yaml: algorithms[0] (regnn-adhoc-m20-r99) on network regnn-adhoc-k20: regnn: rounds must equal the checkpoint's sum of (K_l - 1) = 16 (one per shift of H), got 99"],
+    [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['fplinq'] }, 's.yaml: algorithms[0] (fplinq) on network miso-k5: runCentralized: fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
   ])('rejects %j', (data, message) => {
     expect(() => parseScenario(data, 's.yaml')).toThrow(message);
     try {
       parseScenario(data, 's.yaml');
     } catch (e) {
       expect((e as Error).message).toBe(message);
+      expect(e).toBeInstanceOf(UsageError);
     }
+  });
+
+  it('a sweep key may index a network or an algorithm, and must change the scenario it runs', () => {
+    for (const key of ['networks[0].K', 'networks.0.K']) {
+      const sc = parseScenario({ ...ok, sweep: { key, values: [5, 7] } }, 's.yaml');
+      expect(sweepScenarios(sc).map((p) => p.scenario.networks[0].K)).toEqual([5, 7]);
+    }
+    const alg = parseScenario({ ...ok, sweep: { key: 'algorithms[0].iterations', values: [3, 4] } }, 's.yaml');
+    expect(sweepScenarios(alg).map((p) => p.scenario.algorithms[0].iterations)).toEqual([3, 4]);
+    const loss = parseScenario({ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0, 0.5] } }, 's.yaml');
+    expect(sweepScenarios(loss).map((p) => p.scenario.faults.messageLoss?.probability)).toEqual([0, 0.5]);
+  });
+
+  it('a REGNN runs sum_l (K_l - 1) rounds, not its layer count', () => {
+    const sc = parseScenario({ ...ok, networks: [{ model: 'regnn-adhoc', K: 20 }], algorithms: [{ name: 'regnn', checkpoint: 'regnn-adhoc-m20' }] }, 's.yaml');
+    expect(roundsOf(sc.algorithms[0], loadCheckpoints(sc))).toBe(16);
   });
 });

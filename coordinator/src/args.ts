@@ -1,23 +1,52 @@
 import { InvalidArgumentError } from 'commander';
+import type { z } from 'zod';
 
-/** Commander argument parsers that reject bad values with a message naming what was expected. */
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer.');
-  return n;
+/**
+ * Commander argument parsers that reject bad values with a message naming what was expected.
+ * Integers are decimal digits only (no 0x10, 1e3, +5 or spaces: Number() read those); numbers
+ * are decimal, optionally with an exponent. A schema adds the rule of the scenario key of the
+ * same meaning (limits.ts), so a flag and its key accept the same values.
+ */
+const DECIMAL_INT = /^\d+$/;
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+function checked(n: number, schema?: z.ZodType<number>): number {
+  if (!schema) return n;
+  const r = schema.safeParse(n);
+  if (!r.success) throw new InvalidArgumentError(`${r.error.issues[0].message}.`);
+  return r.data;
 }
 
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0.');
-  return n;
+/** A positive decimal integer, checked by `schema` when given. */
+export function positiveIntOf(schema?: z.ZodType<number>): (value: string) => number {
+  return (value) => {
+    if (!DECIMAL_INT.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive integer (decimal digits).');
+    return checked(Number(value), schema);
+  };
 }
 
-export function finiteNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a finite number.');
-  return n;
+export const positiveInt = positiveIntOf();
+
+/** An integer >= 0 in decimal digits, checked by `schema` when given. */
+export function nonNegativeIntOf(schema?: z.ZodType<number>): (value: string) => number {
+  return (value) => {
+    if (!DECIMAL_INT.test(value)) throw new InvalidArgumentError('expected an integer >= 0 (decimal digits).');
+    return checked(Number(value), schema);
+  };
 }
+
+export const nonNegativeInt = nonNegativeIntOf();
+
+/** A finite decimal number, checked by `schema` when given. */
+export function numberOf(schema?: z.ZodType<number>): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!DECIMAL.test(value) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a finite decimal number.');
+    return checked(n, schema);
+  };
+}
+
+export const finiteNumber = numberOf();
 
 export function positiveNumber(value: string): number {
   const n = finiteNumber(value);

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCheckpoint, verifyCheckpoint, type Checkpoint } from '@dmpemu/dmp';
+import { parseCheckpoint, type Checkpoint } from '@dmpemu/dmp';
+import { readBoundedText } from './boundedRead.ts';
+import { FILE_LIMITS } from './limits.ts';
 import { UsageError } from './usageError.ts';
 
 /** Where the repository's trained checkpoints live, and their manifest. */
@@ -13,14 +15,12 @@ export function checkpointPath(ref: string): string {
   return join(MODELS_DIR, `${ref}.json`);
 }
 
-/** Load and verify a checkpoint; a missing or broken one is a UsageError naming it. */
+/** Load and verify a checkpoint (at most 64 MiB); a missing, too large or broken one is a UsageError naming it. */
 export function readCheckpoint(ref: string, what = '--checkpoint'): Checkpoint {
   const path = checkpointPath(ref);
   if (!existsSync(path)) throw new UsageError(`${what} ${ref}: no checkpoint at ${path}`);
   try {
-    const c = loadCheckpoint(path);
-    verifyCheckpoint(c);
-    return c;
+    return parseCheckpoint(readBoundedText(path, FILE_LIMITS.checkpoint, 'cannot read'), path); // parseCheckpoint verifies the hash
   } catch (e) {
     throw new UsageError(`${what} ${ref}: ${(e as Error).message}`);
   }

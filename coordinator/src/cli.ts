@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MODEL_NAMES } from '@dmpemu/wireless';
-import { finiteNumber, nonNegativeInt, oneOf, positiveInt, positiveNumber } from './args.ts';
+import { nonNegativeInt, nonNegativeIntOf, numberOf, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
+import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval } from './commands/eval.ts';
 import { MISSING_POLICIES } from '@dmpemu/dmp';
 import { generate } from './commands/generate.ts';
@@ -22,24 +23,22 @@ export function buildCli(print: (s: string) => void): Command {
 
   program
     .command('generate')
-    .description('Draw network instances of a channel model and write them as JSON.')
+    .description('Draw network instances of a channel model and write them as JSON (or binary msgpack when --out ends in .msgpack).')
     .addOption(new Option('--model <name>', 'network model').choices(MODEL_NAMES).makeOptionMandatory())
-    .requiredOption('--K <n>', 'number of transceiver pairs', positiveInt)
-    .option('--count <n>', 'number of instances', positiveInt, 1)
-    .option('--seed <s>', 'seed; instance n uses the stream derived from (seed, n)', nonNegativeInt, 0)
-    .requiredOption('--out <file>', 'output JSON file')
-    .option('--snr-db <dB>', 'rayleigh-ic: SNR in dB (sigma^2 = 10^(-SNR/10))', finiteNumber)
-    .option('--weighted', 'draw weights w_k ~ U[0,1] (rayleigh-ic)')
+    .requiredOption('--K <n>', 'number of transceiver pairs (at most 10000)', positiveIntOf(kSchema))
+    .option('--count <n>', 'number of instances (at most 100000)', positiveIntOf(instancesSchema), 1)
+    .option('--seed <s>', 'seed; instance n uses the stream derived from (seed, n)', nonNegativeIntOf(seedSchema), 0)
+    .requiredOption('--out <file>', 'output file: JSON, or msgpack when it ends in .msgpack')
+    .option('--snr-db <dB>', 'rayleigh-ic: SNR in dB (sigma^2 = 10^(-SNR/10)), in [-100, 100]', numberOf(snrDbSchema))
+    .option('--weighted', 'rayleigh-ic, d2d, miso: draw weights w_k ~ U[0,1]')
     .option('--field <m>', 'd2d, miso: side of the square field in metres', positiveNumber)
     .option('--dmin <m>', 'd2d, miso: minimum direct-link distance in metres', positiveNumber)
     .option('--dmax <m>', 'd2d, miso: maximum direct-link distance in metres', positiveNumber)
     .option('--csi-range <m>', 'd2d, miso: CSI range D in metres (default: full CSI)', positiveNumber)
-    .option('--Nt <n>', 'miso: transmit antennas', positiveInt)
-    .option('--noise <sigma2>', 'regnn-adhoc: noise power', positiveNumber)
+    .option('--Nt <n>', 'miso: transmit antennas (at most 64)', positiveIntOf(ntSchema))
+    .option('--noise <sigma2>', 'regnn-adhoc: noise power, in [1e-10, 1e10]', numberOf(noiseSchema))
     .action((o) => {
-      if (o.dmin !== undefined && o.dmax !== undefined && o.dmin > o.dmax)
-        throw new UsageError(`--dmin (${o.dmin}) must not exceed --dmax (${o.dmax})`);
-      print(generate({ ...o, snrDb: o.snrDb }));
+      print(generate(o));
     });
 
   program
@@ -47,15 +46,15 @@ export function buildCli(print: (s: string) => void): Command {
     .description('Run an algorithm on every instance of a file and report the (weighted) sum rate; centralized, or as a DMP with --runtime.')
     .requiredOption('--instances <file>', 'instance file (dmpemu format or ../shared/reference format)')
     .addOption(new Option('--algorithm <name>', 'algorithm').choices(EVAL_ALGORITHMS).makeOptionMandatory())
-    .option('--iterations <n>', 'iterations of wmmse / fplinq (a WMMSE DMP runs 2 rounds per iteration)', positiveInt, 100)
-    .option('--seed <s>', 'seed for randomised algorithms (random)', nonNegativeInt, 0)
+    .option('--iterations <n>', 'iterations of wmmse / fplinq / wmmse-dmp, at most 10000 (a WMMSE DMP runs 2 rounds per iteration; default 100)', positiveIntOf(iterationsSchema))
+    .option('--seed <s>', 'seed for randomised algorithms (random)', nonNegativeIntOf(seedSchema), 0)
     .addOption(new Option('--runtime <kind>', 'run as a DMP: inprocess (the reference executor) or nats (one agent per node)').choices(['nats', 'inprocess']))
     .addOption(new Option('--nats <url>', 'with --runtime nats: NATS URL (default: an embedded nats-server)').env('NATS_URL'))
     .option('--agents-per-process <n>', 'with --runtime nats: agents per OS process', positiveInt, 10)
-    .option('--round-deadline-ms <ms>', 'with --runtime nats: round deadline', positiveNumber, 5000)
+    .option('--round-deadline-ms <ms>', 'with --runtime nats: round deadline (at most 2147482647)', numberOf(roundDeadlineMsSchema), 5000)
     .addOption(new Option('--missing-policy <p>', 'a neighbour message missing at the deadline').choices(MISSING_POLICIES).default('skip'))
-    .option('--checkpoint <ref>', 'wcgcn: checkpoint name in scenarios/models/ or a path')
-    .option('--rounds <n>', 'wcgcn: rounds to run (default: the layers it was trained with)', positiveInt)
+    .option('--checkpoint <ref>', 'wcgcn, pcgnn, regnn, mlp: checkpoint name in scenarios/models/ or a path')
+    .option('--rounds <n>', 'wcgcn: rounds to run, at most 10000 (default: the layers it was trained with)', positiveIntOf(roundsSchema))
     .option('--history', 'centralized, with --json: add the mean objective after every iteration')
     .option('--json', 'print one JSON object instead of a table')
     .action(async (o) => {
@@ -105,10 +104,10 @@ export function buildCli(print: (s: string) => void): Command {
     .description('Train a WCGCN centrally (TensorFlow.js) on a training scenario; writes a hashed checkpoint and a manifest line.')
     .argument('<train.yaml>', 'training scenario')
     .option('--resume', 'continue from the saved checkpoint up to the total step count')
-    .option('--steps <n>', 'total training steps (overrides training.steps)', positiveInt)
+    .option('--steps <n>', 'total training steps, at most 10^7 (overrides training.steps)', positiveIntOf(stepsSchema))
     .option('--out <dir>', 'checkpoint directory (overrides output.dir)')
     .option('--quiet', 'no progress bar')
-    .option('--workers <n>', 'gradient worker threads: each batch split over n threads (1: in process)', positiveInt, 1)
+    .option('--workers <n>', 'gradient worker threads, at most 32: each batch split over n threads (1: in process)', positiveIntOf(workersSchema), 1)
     .action(async (file: string, o) => {
       const sc = loadTrainScenario(file);
       if (o.out) sc.output.dir = o.out;
@@ -143,7 +142,7 @@ export function buildCli(print: (s: string) => void): Command {
   agentArgs(program.command('agents').description('Run an agent host: many agents in one process, each with its own view, state and subscriptions.'))
     .option('--ids <list>', 'agent indices, e.g. 0-49 or 1,4,7-9')
     .option('--first <k>', 'with --count: first agent index', nonNegativeInt, 0)
-    .option('--count <n>', 'number of agents, from --first', positiveInt)
+    .option('--count <n>', 'number of agents, from --first (at most 10000)', positiveIntOf(kSchema))
     .action(async (o) => {
       if (!o.ids && !o.count) throw new UsageError('agents: give --ids <list> or --count <n> [--first <k>]');
       let ids: number[];

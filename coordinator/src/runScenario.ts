@@ -12,6 +12,7 @@ import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } f
 import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from './scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from './report.ts';
+import { makeDir } from './makeDir.ts';
 
 /** One algorithm on one network, over all its instances. */
 export interface AlgorithmSummary {
@@ -103,7 +104,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const runId = `${sc.name}-${stamp}-${randomBytes(2).toString('hex')}`;
   const dir = join(sc.outputs.dir, runId);
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir, 'outputs.dir', sc.outputs.dir);
   writeFileSync(join(dir, 'scenario.yaml'), toYaml(sc));
   const roundsFile = join(dir, 'rounds.jsonl');
   writeFileSync(roundsFile, '');

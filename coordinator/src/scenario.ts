@@ -1,51 +1,58 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
+import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, regnnRounds, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
+import { readBoundedText } from './boundedRead.ts';
 import { readCheckpoint } from './checkpoints.ts';
-import { LEARNED_CENTRALIZED } from './evaluation.ts';
-import { CENTRALIZED_ALGORITHMS, MODEL_NAMES } from '@dmpemu/wireless';
+import { ITERATIVE, LEARNED_CENTRALIZED } from './evaluation.ts';
+import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
+import { delayMsSchema, FILE_LIMITS, iterationsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
+import { networkSchema } from './networkSchema.ts';
+import { checkScenario } from './scenarioChecks.ts';
+import { formatKey, isNumericKey, parseKey, SWEEP_KEY, valueAt, withValue as setValue, type KeyPath } from './sweepKey.ts';
 import { UsageError } from './usageError.ts';
 import { formatIssues } from './zodIssues.ts';
 
 const posInt = z.number().int().positive();
 const posNum = z.number().positive();
 
-const networkSchema = z.strictObject({
-  /** Label in reports; default `<model>-k<K>`. */
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"').optional(),
-  model: z.enum(MODEL_NAMES),
-  K: posInt,
-  /** Instances drawn for this network. */
-  instances: posInt.default(1),
-  snrDb: z.number().optional(),
-  weighted: z.boolean().optional(),
-  field: posNum.optional(),
-  dmin: posNum.optional(),
-  dmax: posNum.optional(),
-  csiRange: posNum.optional(),
-  Nt: posInt.optional(),
-  noise: posNum.optional(),
-}).refine((n) => n.dmin === undefined || n.dmax === undefined || n.dmin <= n.dmax, { message: 'dmin must not exceed dmax', path: ['dmin'] });
-
 const ALGORITHM_NAMES = [...DMP_ALGORITHMS, ...CENTRALIZED_ALGORITHMS, ...LEARNED_CENTRALIZED] as const;
 const NEEDS_CHECKPOINT: readonly string[] = [...LEARNED_DMP_ALGORITHMS, ...LEARNED_CENTRALIZED];
+const LEARNED_DMP: readonly string[] = LEARNED_DMP_ALGORITHMS;
+/** The algorithms that take `iterations`. */
+export const ITERATING: readonly string[] = ['wmmse-dmp', ...ITERATIVE];
+
+/** Why algorithm `name` takes no `key` (rounds, iterations, checkpoint), or undefined when it takes it. */
+export function foreignAlgorithmKey(name: string, key: 'rounds' | 'iterations' | 'checkpoint'): string | undefined {
+  if (key === 'rounds' && !LEARNED_DMP.includes(name))
+    return name === 'wmmse-dmp' ? 'it runs 2 rounds per iteration: give iterations' : `rounds are for the learned DMP algorithms ${LEARNED_DMP.join(', ')}`;
+  if (key === 'iterations' && !ITERATING.includes(name)) return `iterations are for ${ITERATING.join(', ')}`;
+  if (key === 'checkpoint' && !NEEDS_CHECKPOINT.includes(name)) return `checkpoints are for the learned algorithms ${NEEDS_CHECKPOINT.join(', ')}`;
+  return undefined;
+}
+
 /**
  * `- wmmse` is short for `- { name: wmmse }`. Learned algorithms name a checkpoint (a name in
- * scenarios/models/ or a path) and may run more or fewer rounds than they were trained with.
+ * scenarios/models/ or a path) and may run more or fewer rounds than they were trained with;
+ * a key the algorithm does not take is refused, not ignored.
  */
 const algorithmSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { name: v } : v),
   z
     .strictObject({
       name: z.enum(ALGORITHM_NAMES),
-      iterations: posInt.optional(),
+      iterations: iterationsSchema.optional(),
       checkpoint: z.string().optional(),
-      rounds: posInt.optional(),
+      rounds: roundsSchema.optional(),
       /** Run only on these networks (by name); default all. */
       networks: z.array(z.string()).min(1).optional(),
     })
-    .refine((a) => !NEEDS_CHECKPOINT.includes(a.name) || a.checkpoint !== undefined, { message: 'a learned algorithm needs a checkpoint (name or path)', path: ['checkpoint'] }),
+    .superRefine((a, ctx) => {
+      if (NEEDS_CHECKPOINT.includes(a.name) && a.checkpoint === undefined) ctx.addIssue({ code: 'custom', path: ['checkpoint'], message: 'a learned algorithm needs a checkpoint (name or path)' });
+      for (const key of ['rounds', 'iterations', 'checkpoint'] as const) {
+        const why = a[key] === undefined ? undefined : foreignAlgorithmKey(a.name, key);
+        if (why) ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of ${a.name} (${why})` });
+      }
+    }),
 );
 
 const runtimeSchema = z.strictObject({
@@ -55,9 +62,9 @@ const runtimeSchema = z.strictObject({
   agentsPerProcess: posInt.default(10),
   /** NATS URL; default: NATS_URL, else an embedded nats-server, else the in-process bus. */
   nats: z.string().url().optional(),
-  roundDeadlineMs: posNum.default(5000),
+  roundDeadlineMs: roundDeadlineMsSchema.default(5000),
   missingPolicy: z.enum(MISSING_POLICIES as [string, ...string[]]).default('skip'),
-  registerTimeoutS: posNum.default(60),
+  registerTimeoutS: registerTimeoutSSchema.default(60),
 });
 
 const index = z.number().int().nonnegative();
@@ -75,16 +82,16 @@ export const faultsSchema = z.strictObject({
     .optional(),
   csiNoise: z.strictObject({ kind: z.enum(['multiplicative', 'log-normal']), std: z.number().nonnegative() }).optional(),
   messageLoss: z.strictObject({ probability: z.number().min(0).max(1) }).optional(),
-  messageDelay: z.strictObject({ maxMs: z.number().nonnegative() }).optional(),
-  stragglers: z.strictObject({ agents: z.array(index).min(1), delayMs: z.number().nonnegative() }).optional(),
+  messageDelay: z.strictObject({ maxMs: delayMsSchema }).optional(),
+  stragglers: z.strictObject({ agents: z.array(index).min(1), delayMs: delayMsSchema }).optional(),
   crash: z.array(z.strictObject({ agent: index, round: index, restart: z.boolean().default(false) })).optional(),
-  brokerRestart: z.array(z.strictObject({ round: index, downMs: z.number().nonnegative().default(500) })).optional(),
+  brokerRestart: z.array(z.strictObject({ round: index, downMs: delayMsSchema.default(500) })).optional(),
 });
 export type Faults = z.infer<typeof faultsSchema>;
 
-/** Run the scenario once per value of one numeric key, e.g. `faults.missingCsi.fraction`. */
+/** Run the scenario once per value of one numeric key, e.g. `faults.missingCsi.fraction` or `networks[0].K`. */
 const sweepSchema = z.strictObject({
-  key: z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'expected a dotted key such as faults.missingCsi.fraction'),
+  key: z.string().regex(SWEEP_KEY, 'expected a dotted key such as faults.missingCsi.fraction or networks[0].K'),
   values: z.array(z.number()).min(1),
 });
 
@@ -111,6 +118,11 @@ export const scenarioSchema = z.strictObject({
   }
   if (faults.messageDelay || faults.stragglers) needNats(faults.messageDelay ? 'messageDelay' : 'stragglers');
   const names = new Set(networks.map(networkName));
+  networks.forEach((n, j) => {
+    const first = networks.findIndex((m) => networkName(m) === networkName(n));
+    if (first < j)
+      ctx.addIssue({ code: 'custom', path: ['networks', j, 'name'], message: `${networkName(n)} is also the name of networks[${first}] (names default to <model>-k<K>): give each network its own name` });
+  });
   sc.algorithms.forEach((a, i) =>
     a.networks?.forEach((n, j) => {
       if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['algorithms', i, 'networks', j], message: `no network named ${JSON.stringify(n)} (networks: ${[...names].join(', ')})` });
@@ -158,37 +170,67 @@ export function specOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>):
   return { name: a.name, iterations: a.iterations, rounds: a.rounds, checkpoint: a.checkpoint ? checkpoints.get(a.checkpoint) : undefined };
 }
 
-/** Rounds a DMP algorithm entry runs. */
+/** Rounds a DMP algorithm entry runs (a REGNN: one per shift of H, sum_l (K_l - 1)). */
 export function roundsOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): number {
   if (a.name === 'wmmse-dmp') return 2 * (a.iterations ?? 100);
-  return a.rounds ?? checkpoints.get(a.checkpoint!)?.architecture.layers ?? 0;
+  const arch = checkpoints.get(a.checkpoint!)?.architecture;
+  return a.rounds ?? (arch?.kind === 'regnn' ? regnnRounds(arch) : arch?.layers) ?? 0;
 }
 
 export function networkName(n: NetworkSpec): string {
   return n.name ?? `${n.model}-k${n.K}`;
 }
 
-/** Validate scenario data; errors name the offending key, e.g. `networks[0].K: ...`. */
+/**
+ * Validate scenario data; errors name the offending key, e.g. `networks[0].K: ...`. Everything is
+ * checked before anything starts: the schema, the checkpoints, every algorithm built for every
+ * network it runs on, fault rounds, layouts; with a sweep, all of that for every value.
+ */
 export function parseScenario(data: unknown, source: string): Scenario {
   const sc = parseOne(data, source);
-  loadCheckpoints(sc); // a missing or tampered checkpoint is rejected before anything starts
-  // every value of a sweep must give a valid scenario too: check them all before anything starts
-  if (sc.sweep) for (const v of sc.sweep.values) parseOne(withValue(data, sc.sweep.key, v), `${source} (sweep ${sc.sweep.key} = ${v})`);
+  let checkpoints: Map<string, Checkpoint>;
+  try {
+    checkpoints = loadCheckpoints(sc); // a missing or tampered checkpoint is rejected before anything starts
+  } catch (e) {
+    throw e instanceof UsageError ? new UsageError(`${source}: ${e.message}`) : e;
+  }
+  const drawn = new Set<string>();
+  checkScenario(sc, checkpoints, source, drawn);
+  if (sc.sweep) {
+    const path = sweepPath(sc.sweep.key, source);
+    for (const v of sc.sweep.values) {
+      const at = `${source} (sweep ${sc.sweep.key} = ${v})`;
+      const point = parseOne(applySweep(data, sc.sweep.key, path, v, source), at);
+      if (valueAt(point, path) !== v) throw new UsageError(`${source}: invalid scenario: sweep.key ${sc.sweep.key}: setting it to ${v} did not change the scenario (${formatKey(path)} is ${JSON.stringify(valueAt(point, path))})`);
+      checkScenario(point, checkpoints, at, drawn);
+    }
+  }
   return sc;
 }
 
-/** `data` with the dotted `key` set to `value` (objects created on the way). */
-export function withValue(data: unknown, key: string, value: number): unknown {
-  const copy = structuredClone(data) as Record<string, unknown>;
-  delete copy.sweep;
-  const parts = key.split('.');
-  let o = copy;
-  for (const p of parts.slice(0, -1)) {
-    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
-    o = o[p] as Record<string, unknown>;
+/** The path of a sweep key, when it names a number of the scenario schema. */
+function sweepPath(key: string, source: string): KeyPath {
+  const path = parseKey(key);
+  if (isNumericKey(scenarioSchema, path)) return path;
+  const [top, next, ...rest] = path;
+  const hint =
+    (top === 'networks' || top === 'algorithms') && typeof next === 'string'
+      ? ` (for ${top === 'networks' ? 'a network' : 'an algorithm'} use ${formatKey([top, 0, next, ...rest])})`
+      : ' (e.g. faults.messageLoss.probability, or networks[0].K for a network)';
+  throw new UsageError(`${source}: invalid scenario: sweep.key ${key}: not a numeric key of the scenario${hint}`);
+}
+
+function applySweep(data: unknown, key: string, path: KeyPath, value: number, source: string): unknown {
+  try {
+    return setValue(data, path, value);
+  } catch (e) {
+    throw new UsageError(`${source}: invalid scenario: sweep.key ${key}: ${(e as Error).message}`);
   }
-  o[parts.at(-1)!] = value;
-  return copy;
+}
+
+/** `data` with the sweep key `key` (dotted, with indices: networks[0].K) set to `value` (objects created on the way). */
+export function withValue(data: unknown, key: string, value: number): unknown {
+  return setValue(data, parseKey(key), value);
 }
 
 /** The scenarios of a sweep, one per value (the scenario itself when it has no sweep). */
@@ -205,12 +247,7 @@ function parseOne(data: unknown, source: string): Scenario {
 }
 
 export function loadScenario(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read scenario ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = readBoundedText(path, FILE_LIMITS.scenario, 'cannot read scenario');
   let data: unknown;
   try {
     data = parseYaml(text);

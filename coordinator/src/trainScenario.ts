@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { MODEL_NAMES } from '@dmpemu/wireless';
+import { validateArchitectureOptions } from '@dmpemu/dmp';
+import { readBoundedText } from './boundedRead.ts';
+import { batchSchema, FILE_LIMITS, instancesSchema, kSchema, MAX_INSTANCES, stepsSchema } from './limits.ts';
+import { memoryProblem, ntOf, trainNetworkSchema } from './networkSchema.ts';
 import { UsageError } from './usageError.ts';
 import { formatIssues } from './zodIssues.ts';
 
@@ -15,19 +17,7 @@ export const trainScenarioSchema = z.strictObject({
   /** Checkpoint name: written to <output.dir>/<name>.json. */
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"'),
   description: z.string().optional(),
-  network: z.strictObject({
-    model: z.enum(MODEL_NAMES),
-    K: posInt,
-    snrDb: z.number().optional(),
-    weighted: z.boolean().optional(),
-    field: z.number().positive().optional(),
-    dmin: z.number().positive().optional(),
-    dmax: z.number().positive().optional(),
-    csiRange: z.number().positive().optional(),
-    noise: z.number().positive().optional(),
-    /** miso: transmit antennas (then the WCGCN does beamforming). */
-    Nt: posInt.optional(),
-  }),
+  network: trainNetworkSchema,
   /**
    * `kind` wcgcn (eq. 8 of the MPGNN paper), pcgnn (eqs. 20-21 of the DMP paper) or the
    * centralized mlp baseline; the other keys override that kind's defaults (packages/gnn/README.md).
@@ -55,9 +45,9 @@ export const trainScenarioSchema = z.strictObject({
     .default({ kind: 'wcgcn' }),
   training: z.strictObject({
     /** Size of the fixed training set (the papers use 10^4); 0: fresh instances for every batch. */
-    samples: z.number().int().nonnegative().default(10000),
-    steps: posInt,
-    batch: posInt.default(64),
+    samples: z.number().int().nonnegative().max(MAX_INSTANCES).default(10000),
+    steps: stepsSchema,
+    batch: batchSchema.default(64),
     lr: z.number().positive().default(1e-3),
     seed: z.number().int().nonnegative().default(1),
     /** regnn only: Algorithm 1 of the REGNN paper (average budget Pmax, default K; actions sampled per instance; dual step and decay; Adam rate of r). */
@@ -72,20 +62,38 @@ export const trainScenarioSchema = z.strictObject({
       .optional(),
   }),
   validation: z
-    .strictObject({ instances: posInt.default(100), every: posInt.default(200), seed: z.number().int().nonnegative().default(9001) })
+    .strictObject({ instances: instancesSchema.default(100), every: posInt.default(200), seed: z.number().int().nonnegative().default(9001) })
     .default({ instances: 100, every: 200, seed: 9001 }),
   output: z.strictObject({ dir: z.string().default('scenarios/models') }).default({ dir: 'scenarios/models' }),
+}).superRefine((sc, ctx) => {
+  // the training set and the validation instances are held in memory together (counts within their own limits)
+  const counts = kSchema.safeParse(sc.network.K).success && sc.training.samples <= MAX_INSTANCES && instancesSchema.safeParse(sc.validation.instances).success;
+  const memory = counts ? memoryProblem(sc.network, sc.training.samples + sc.validation.instances) : undefined;
+  if (memory) ctx.addIssue({ code: 'custom', path: memory.key === 'K' ? ['network', 'K'] : ['training', 'samples'], message: memory.key === 'K' ? memory.why : `with validation.instances: ${memory.why}` });
 });
 export type TrainScenario = z.infer<typeof trainScenarioSchema>;
 
 export function loadTrainScenario(path: string): TrainScenario {
+  const text = readBoundedText(path, FILE_LIMITS.trainingScenario, 'cannot read training scenario');
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(path, 'utf8'));
+    data = parseYaml(text);
   } catch (e) {
-    throw new UsageError(`cannot read training scenario ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})`);
+    throw new UsageError(`cannot read training scenario ${path} (${(e as Error).message.split('\n')[0]})`);
   }
+  return parseTrainScenario(data, path);
+}
+
+/** Validate training scenario data, including the architecture it describes (checked as a checkpoint's is), before training starts. */
+export function parseTrainScenario(data: unknown, source: string): TrainScenario {
   const r = trainScenarioSchema.safeParse(data);
-  if (r.success) return r.data;
-  throw new UsageError(`${path}: invalid training scenario: ${formatIssues(r.error)}`);
+  if (!r.success) throw new UsageError(`${source}: invalid training scenario: ${formatIssues(r.error)}`);
+  const { kind, features: _f, ...options } = r.data.architecture;
+  const n = r.data.network;
+  try {
+    validateArchitectureOptions(kind, options, { K: n.K, Nt: ntOf(n), miso: n.model === 'miso' }, `${source}: invalid training scenario`);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return r.data;
 }

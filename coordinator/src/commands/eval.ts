@@ -1,11 +1,12 @@
 import Table from 'cli-table3';
-import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, type MissingPolicy } from '@dmpemu/dmp';
+import { checkMlpNetwork, createAlgorithm, DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, type AlgorithmSpec, type Checkpoint, type MissingPolicy, type MlpArchitecture } from '@dmpemu/dmp';
 import { readCheckpoint } from '../checkpoints.ts';
-import type { CentralizedAlgorithm } from '@dmpemu/wireless';
+import { checkCentralizedNetwork, isMiso, type CentralizedAlgorithm, type InstanceFile } from '@dmpemu/wireless';
 import { closeBroker, Coordinator, openBroker } from '../coordinator.ts';
 import { evalCentralized, evalDmp, evalMlp, ITERATIVE, LEARNED_CENTRALIZED, mean, overtakes, type Evaluation } from '../evaluation.ts';
 import { wmmseYardstick } from '../yardstick.ts';
 import { readInstancesFile } from '../instancesFile.ts';
+import { foreignAlgorithmKey } from '../scenario.ts';
 import { UsageError } from '../usageError.ts';
 
 export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal', ...LEARNED_CENTRALIZED, ...DMP_ALGORITHMS] as const;
@@ -13,7 +14,8 @@ export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random'
 export interface EvalArgs {
   instances: string;
   algorithm: (typeof EVAL_ALGORITHMS)[number];
-  iterations: number;
+  /** wmmse, fplinq, wmmse-dmp (default 100); refused for the others. */
+  iterations?: number;
   seed: number;
   history: boolean;
   /** Absent: centralized. `inprocess`: as a DMP in this process. `nats`: decentralised agents. */
@@ -74,18 +76,38 @@ function dmpName(name: string): string {
   throw new UsageError(`--algorithm ${name} has no DMP form for --runtime; expected one of wmmse, ${DMP_ALGORITHMS.join(', ')}`);
 }
 
+/**
+ * Throws a UsageError unless the algorithm runs on the file's networks, by building it as the run
+ * would (a DMP for the file's Nt, the MLP for its K, a centralized baseline for SISO or MISO):
+ * before any agent starts.
+ */
+function checkRuns(a: EvalArgs, file: InstanceFile, spec: AlgorithmSpec | undefined, checkpoint: Checkpoint | undefined): void {
+  const inst = file.instances[0];
+  try {
+    if (spec) createAlgorithm(spec, inst.Nt);
+    else if (a.algorithm === 'mlp') checkMlpNetwork(checkpoint!.architecture as MlpArchitecture, inst.K, inst.Nt, 'mlp', isMiso(inst));
+    else checkCentralizedNetwork(a.algorithm as CentralizedAlgorithm, file.model, inst.Nt, isMiso(inst));
+  } catch (e) {
+    throw new UsageError(`--algorithm ${a.algorithm}${a.checkpoint ? ` --checkpoint ${a.checkpoint}` : ''} on ${a.instances}: ${(e as Error).message}`);
+  }
+}
+
 export async function evaluate(a: EvalArgs): Promise<EvalResult> {
   const learned = (LEARNED_DMP_ALGORITHMS as readonly string[]).includes(a.algorithm);
   const mlp = a.algorithm === 'mlp';
   if ((learned || mlp) && !a.checkpoint) throw new UsageError(`--algorithm ${a.algorithm} needs --checkpoint <name or path>`);
   if (!learned && !mlp && a.checkpoint) throw new UsageError(`--checkpoint is for learned algorithms (${[...LEARNED_DMP_ALGORITHMS, ...LEARNED_CENTRALIZED].join(', ')}), not ${a.algorithm}`);
   if (!learned && a.rounds) throw new UsageError(`--rounds is for learned DMP algorithms (${LEARNED_DMP_ALGORITHMS.join(', ')}), not ${a.algorithm}`);
+  const dmpForm = a.runtime && a.algorithm === 'wmmse' ? 'wmmse-dmp' : a.algorithm;
+  if (a.iterations !== undefined && foreignAlgorithmKey(dmpForm, 'iterations')) throw new UsageError(`--iterations is for wmmse, fplinq and wmmse-dmp, not ${a.algorithm}`);
+  const iterations = a.iterations ?? 100;
   const checkpoint = a.checkpoint ? readCheckpoint(a.checkpoint) : undefined;
   if (checkpoint && checkpoint.architecture.kind !== (mlp ? 'mlp' : a.algorithm))
     throw new UsageError(`--checkpoint ${a.checkpoint} holds a ${checkpoint.architecture.kind} model, not ${a.algorithm}`);
   if (mlp) {
     if (a.runtime) throw new UsageError('--algorithm mlp is centralized (it needs the whole channel): drop --runtime');
     const file = readInstancesFile(a.instances);
+    checkRuns(a, file, undefined, checkpoint);
     const e = evalMlp(file.instances, checkpoint!);
     return { algorithm: 'mlp', instances: file.instances.length, meanRate: mean(e.rates), rates: e.rates, seconds: e.seconds, checkpoint: checkpoint!.hash };
   }
@@ -94,13 +116,15 @@ export async function evaluate(a: EvalArgs): Promise<EvalResult> {
   const count = file.instances.length;
   if (!runtime) {
     if ((DMP_ALGORITHMS as readonly string[]).includes(a.algorithm)) throw new UsageError(`--algorithm ${a.algorithm} is a DMP algorithm: give --runtime nats or --runtime inprocess`);
-    const e = evalCentralized(file.instances, a.algorithm as CentralizedAlgorithm, { iterations: a.iterations, seed: a.seed, history: a.history });
+    checkRuns(a, file, undefined, checkpoint);
+    const e = evalCentralized(file.instances, a.algorithm as CentralizedAlgorithm, { iterations, seed: a.seed, history: a.history });
     const r: EvalResult = { algorithm: a.algorithm, instances: count, meanRate: mean(e.rates), rates: e.rates, seconds: e.seconds };
-    if (ITERATIVE.has(a.algorithm)) r.iterations = a.iterations;
+    if (ITERATIVE.has(a.algorithm)) r.iterations = iterations;
     if (e.history) r.history = e.history;
     return r;
   }
-  const spec = { name: dmpName(a.algorithm), iterations: a.iterations, checkpoint, rounds: a.rounds };
+  const spec = { name: dmpName(a.algorithm), iterations: learned ? undefined : iterations, checkpoint, rounds: a.rounds };
+  checkRuns(a, file, spec, checkpoint);
   const broker = runtime === 'nats' ? await openBroker(a.nats, a.log) : undefined;
   let c: Coordinator | undefined;
   try {
@@ -117,7 +141,7 @@ export async function evaluate(a: EvalArgs): Promise<EvalResult> {
       meanRate: mean(rates),
       rates,
       seconds,
-      iterations: learned ? undefined : a.iterations,
+      iterations: learned ? undefined : iterations,
       runtime: c ? (c.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess',
       rounds,
       history,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
@@ -7,6 +7,7 @@ import { generateInstance, objective, Rng, runCentralized, type Instance } from 
 import type { AdamState } from '@dmpemu/gnn';
 import { readCheckpoint, updateManifest } from '../checkpoints.ts';
 import type { TrainScenario } from '../trainScenario.ts';
+import { makeDir } from '../makeDir.ts';
 import { UsageError } from '../usageError.ts';
 
 export interface TrainArgs {
@@ -37,7 +38,7 @@ export function validationRatio(c: Checkpoint, insts: Instance[], wmmse100: numb
 export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<string> {
   const { train, trainRegnn, ensureBackend } = await import('@dmpemu/gnn'); // TensorFlow.js only when training
   const out = join(sc.output.dir, `${sc.name}.json`);
-  mkdirSync(sc.output.dir, { recursive: true });
+  makeDir(sc.output.dir, 'output.dir');
   const total = a.steps ?? sc.training.steps;
   const adamFile = join(sc.output.dir, `${sc.name}.adam.json`);
   let init: Checkpoint | undefined;

@@ -21,10 +21,16 @@ function learnedCheckpoint<K extends ArchitectureKind>(spec: AlgorithmSpec, kind
   return c;
 }
 
+/** PCGNN and REGNN decide powers: they do not run on MISO nodes. */
+function powerControlOnly(kind: string, Nt: number): void {
+  if (Nt > 1) throw new Error(`${kind}: a ${kind} does power control, the network has Nt = ${Nt} antennas (a beamforming WCGCN or wmmse-dmp runs on MISO networks)`);
+}
+
 /** The algorithm of `spec` for nodes with `Nt` transmit antennas (wmmse-dmp: power control, or beamforming when Nt > 1). */
 export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unknown> {
   switch (spec.name) {
     case 'wmmse-dmp':
+      if (spec.rounds !== undefined) throw new Error(`wmmse-dmp: it runs 2 rounds per iteration: give iterations, not rounds (${spec.rounds})`);
       return (Nt > 1 ? wmmseBeamDmp(spec.iterations ?? 100, Nt) : wmmseDmp(spec.iterations ?? 100)) as DmpAlgorithm<unknown>;
     case 'wcgcn': {
       const c = learnedCheckpoint(spec, 'wcgcn', 'train one with @dmpemu/gnn or load one with loadCheckpoint');
@@ -33,8 +39,10 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
       return (c.architecture.task === 'beamforming' ? wcgcnBeamDmp(c, spec.rounds) : wcgcnDmp(c, spec.rounds)) as DmpAlgorithm<unknown>;
     }
     case 'pcgnn':
+      powerControlOnly('pcgnn', Nt);
       return pcgnnDmp(learnedCheckpoint(spec, 'pcgnn', 'train one with @dmpemu/gnn, kind pcgnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
     case 'regnn':
+      powerControlOnly('regnn', Nt);
       return regnnDmp(learnedCheckpoint(spec, 'regnn', 'train one with trainRegnn from @dmpemu/gnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
     default:
       throw new Error(`unknown DMP algorithm ${JSON.stringify(spec.name)}: expected one of ${DMP_ALGORITHMS.join(', ')}`);

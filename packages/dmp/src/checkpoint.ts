@@ -255,7 +255,14 @@ function checkRegnn(a: Record<string, unknown>, source: string): void {
   if (!['threshold', 'expected'].includes(a.decision as string)) fail(source, 'architecture.decision', `must be threshold or expected, got ${JSON.stringify(a.decision)}`);
 }
 
-/** `kind`: the one kind expected (errors then name it), else any of ARCHITECTURE_KINDS. */
+/**
+ * Throws unless `a` has the structure of an architecture (of `kind`, errors then naming it; else
+ * any of ARCHITECTURE_KINDS): for checkpoints, and for the architecture a training scenario describes.
+ */
+export function assertArchitecture(a: unknown, source: string, kind?: ArchitectureKind): asserts a is CheckpointArchitecture {
+  checkArchitecture(a, source, kind);
+}
+
 function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind): void {
   if (!isRecord(a)) fail(source, 'architecture', 'must be an object');
   if (kind !== undefined ? a.kind !== kind : !(ARCHITECTURE_KINDS as readonly unknown[]).includes(a.kind)) {

@@ -13,3 +13,4 @@ export * from './pcgnnDmp.ts';
 export * from './regnnDmp.ts';
 export * from './mlpInference.ts';
 export * from './denseLayers.ts';
+export * from './architectures.ts';

@@ -60,8 +60,13 @@ export function mlpInput(inst: Instance, features: FeatureScaling, out: Float64A
 
 /** Throws unless `inst` is a SISO network of the checkpoint's K pairs; the error names both Ks. */
 export function checkMlpInstance(a: MlpArchitecture, inst: Instance, what = 'mlp'): void {
-  if (inst.K !== a.K) throw new Error(`${what}: the checkpoint is an MLP for K = ${a.K} pairs, the instance has K = ${inst.K} (an MLP only runs on the K it was trained for)`);
-  if (inst.Nt !== 1 || inst.hRe !== undefined) throw new Error(`${what}: the instance is MISO (Nt = ${inst.Nt}); the MLP does power control`);
+  checkMlpNetwork(a, inst.K, inst.Nt, what, inst.hRe !== undefined);
+}
+
+/** Throws unless a network of K pairs with Nt transmit antennas is one the MLP runs on: SISO, the checkpoint's K. */
+export function checkMlpNetwork(a: MlpArchitecture, K: number, Nt: number, what = 'mlp', miso = Nt !== 1): void {
+  if (K !== a.K) throw new Error(`${what}: the checkpoint is an MLP for K = ${a.K} pairs, the instance has K = ${K} (an MLP only runs on the K it was trained for)`);
+  if (miso) throw new Error(`${what}: the instance is MISO (Nt = ${Nt}); the MLP does power control`);
 }
 
 /** p = sigmoid(MLP(input)) Pmax per pair, for instances of the checkpoint's K. */

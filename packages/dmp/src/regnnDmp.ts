@@ -47,10 +47,15 @@ export function regnnWeightShapes(a: RegnnArchitecture): Record<string, number[]
   return shapes;
 }
 
+/** Throws unless the REGNN runs at least one round; `what` starts the error. */
+export function validateRegnnArchitecture(a: RegnnArchitecture, what = 'regnn checkpoint'): void {
+  if (regnnRounds(a) < 1) throw new Error(`${what}: architecture.taps must include a filter of length >= 2 (taps ${JSON.stringify(a.taps)} run no rounds)`);
+}
+
 /** Throws unless the REGNN runs at least one round and the weights have exactly the shapes of the architecture. */
 export function validateRegnn(c: Checkpoint<RegnnArchitecture>): void {
   const a = c.architecture;
-  if (regnnRounds(a) < 1) throw new Error(`regnn checkpoint: architecture.taps must include a filter of length >= 2 (taps ${JSON.stringify(a.taps)} run no rounds)`);
+  validateRegnnArchitecture(a);
   checkWeightShapes('regnn checkpoint', c.weights, regnnWeightShapes(a));
 }
 

@@ -47,15 +47,20 @@ export function wcgcnWidths(a: Pick<WcgcnArchitecture, 'task' | 'Nt'>): { node: 
   return { node: 4 * Nt, edge: 2 * Nt, output: 2 * Nt };
 }
 
+/** Throws unless the architecture's widths fit eq. 8; `what` starts the error. */
+export function validateWcgcnArchitecture(a: WcgcnArchitecture, what = 'wcgcn checkpoint'): void {
+  const w = wcgcnWidths(a);
+  const ins = w.node + w.edge;
+  if (a.mlp1[0] !== ins) throw new Error(`${what}: architecture.mlp1[0] must be ${ins} ([x_j, e_jk]), got ${a.mlp1[0]}`);
+  const msg = a.mlp1[a.mlp1.length - 1];
+  if (a.mlp2[0] !== w.node + msg) throw new Error(`${what}: architecture.mlp2[0] must be ${w.node + msg} ([x_k, aggregate]), got ${a.mlp2[0]}`);
+  if (a.mlp2[a.mlp2.length - 1] !== w.output) throw new Error(`${what}: architecture.mlp2 must end in ${w.output} (y_k), got ${a.mlp2[a.mlp2.length - 1]}`);
+}
+
 /** Throws unless the architecture's widths fit eq. 8 and the weights have exactly the expected shapes. */
 export function validateWcgcn(c: Checkpoint<WcgcnArchitecture>): void {
   const a = c.architecture;
-  const w = wcgcnWidths(a);
-  const ins = w.node + w.edge;
-  if (a.mlp1[0] !== ins) throw new Error(`wcgcn checkpoint: architecture.mlp1[0] must be ${ins} ([x_j, e_jk]), got ${a.mlp1[0]}`);
-  const msg = a.mlp1[a.mlp1.length - 1];
-  if (a.mlp2[0] !== w.node + msg) throw new Error(`wcgcn checkpoint: architecture.mlp2[0] must be ${w.node + msg} ([x_k, aggregate]), got ${a.mlp2[0]}`);
-  if (a.mlp2[a.mlp2.length - 1] !== w.output) throw new Error(`wcgcn checkpoint: architecture.mlp2 must end in ${w.output} (y_k), got ${a.mlp2[a.mlp2.length - 1]}`);
+  validateWcgcnArchitecture(a);
   const shapes = wcgcnWeightShapes(a);
   for (const [name, shape] of Object.entries(shapes)) {
     const w = c.weights[name];

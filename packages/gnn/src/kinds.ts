@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Checkpoint, FeatureScaling, MlpArchitecture, PcgnnArchitecture, WcgcnArchitecture } from '@dmpemu/dmp';
+import { resolveArchitecture, type Checkpoint, type FeatureScaling } from '@dmpemu/dmp';
 import { isMiso, type Instance, type Rng } from '@dmpemu/wireless';
 import { denseBatch } from './batch.ts';
 import { beamBatch, negWeightedSumRateBeam } from './beamBatch.ts';
@@ -9,20 +9,8 @@ import type { TfModel } from './model.ts';
 import { initPcgnn, pcgnnForward, pcgnnFromCheckpoint, type PcgnnModel } from './pcgnn.ts';
 import { fromCheckpoint, initWcgcn, wcgcnForward, wcgcnLayers, type WcgcnModel } from './wcgcn.ts';
 
-/** The paper's setting (section V): 3 layers, MLP1 {5, 32, 32}, MLP2 {35, 16, 1}, max aggregation. */
-export const WCGCN_DEFAULTS = { layers: 3, mlp1: [5, 32, 32], mlp2: [35, 16, 1], aggregation: 'max', mlp1Output: 'relu' } as const;
-/** Beamforming (section V-C): MLP1 {6 Nt, 64, 64}, MLP2 {64 + 4 Nt, 32, 2 Nt}; layers and aggregation as for power control. */
-export function wcgcnBeamDefaults(Nt: number): Omit<WcgcnArchitecture, 'kind' | 'task' | 'features'> {
-  return { layers: 3, Nt, mlp1: [6 * Nt, 64, 64], mlp2: [64 + 4 * Nt, 32, 2 * Nt], aggregation: 'max', mlp1Output: 'relu' };
-}
-/**
- * PCGNN (eqs. 20-21): 2 layers and max aggregation as in section VI-A of the DMP paper; the widths
- * are not given there: ours are H = 32 (as WCGCN's messages), an edge embedding of 16 and one
- * hidden layer of 16 in the output MLP.
- */
-export const PCGNN_DEFAULTS = { layers: 2, hidden: 32, edgeEmbedding: 16, head: [16], aggregation: 'max' } as const;
-/** The MLP baseline: PCNet's hidden layers 200, 80, 80 (ReLU); K from the training data. */
-export const MLP_DEFAULTS = { hidden: [200, 80, 80] } as const;
+/** The kinds' defaults live with the architectures in @dmpemu/dmp (a training scenario is checked without TensorFlow.js). */
+export { MLP_DEFAULTS, PCGNN_DEFAULTS, WCGCN_DEFAULTS, wcgcnBeamDefaults } from '@dmpemu/dmp';
 
 /** The architectures train() trains. */
 export type ModelKind = 'wcgcn' | 'pcgnn' | 'mlp';
@@ -42,13 +30,7 @@ export interface ModelKindImpl {
 
 export const MODEL_KIND_IMPLS: Record<ModelKind, ModelKindImpl> = {
   wcgcn: {
-    create: (o, features, sample, rng) =>
-      initWcgcn(
-        (isMiso(sample)
-          ? { kind: 'wcgcn', task: 'beamforming', ...wcgcnBeamDefaults(sample.Nt), ...o, features }
-          : { kind: 'wcgcn', task: 'power', ...WCGCN_DEFAULTS, ...o, features }) as unknown as WcgcnArchitecture,
-        rng,
-      ),
+    create: (o, features, sample, rng) => initWcgcn(resolveArchitecture('wcgcn', o, features, { K: sample.K, Nt: sample.Nt, miso: isMiso(sample) }), rng),
     fromCheckpoint,
     loss(m, instances) {
       const w = m as WcgcnModel;
@@ -61,7 +43,7 @@ export const MODEL_KIND_IMPLS: Record<ModelKind, ModelKindImpl> = {
     },
   },
   pcgnn: {
-    create: (o, features, _s, rng) => initPcgnn({ kind: 'pcgnn', task: 'power', ...PCGNN_DEFAULTS, ...o, features } as unknown as PcgnnArchitecture, rng),
+    create: (o, features, sample, rng) => initPcgnn(resolveArchitecture('pcgnn', o, features, sample), rng),
     fromCheckpoint: pcgnnFromCheckpoint,
     loss(m, instances) {
       const d = denseBatch(instances, m.architecture.features);
@@ -69,7 +51,7 @@ export const MODEL_KIND_IMPLS: Record<ModelKind, ModelKindImpl> = {
     },
   },
   mlp: {
-    create: (o, features, sample, rng) => initMlp({ kind: 'mlp', task: 'power', K: sample.K, ...MLP_DEFAULTS, ...o, features } as unknown as MlpArchitecture, rng),
+    create: (o, features, sample, rng) => initMlp(resolveArchitecture('mlp', o, features, sample), rng),
     fromCheckpoint: mlpFromCheckpoint,
     loss(m, instances) {
       const d = denseBatch(instances, m.architecture.features, { mlpInput: true });

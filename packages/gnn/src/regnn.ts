@@ -21,8 +21,8 @@ import { matMul2d } from './ops.ts';
  */
 export type RegnnModel = TfModel<RegnnArchitecture>;
 
-/** Section VI-A: L = 8 layers of F_l = 1 filter of length K_l = 5, ReLU; p0 = 4 as in the authors' code. */
-export const REGNN_DEFAULTS = { layers: 8, taps: [5, 5, 5, 5, 5, 5, 5, 5], widths: [1, 1, 1, 1, 1, 1, 1, 1], p0: 4, shift: 'outgoing', decision: 'threshold' } as const;
+/** Section VI-A: L = 8 layers of F_l = 1 filter of length K_l = 5, ReLU; p0 = 4 as in the authors' code (defined with the architectures in @dmpemu/dmp). */
+export { REGNN_DEFAULTS } from '@dmpemu/dmp';
 
 /**
  * Glorot-uniform taps drawn from `rng` (initVariables), hidden biases 0.1 (the authors' code's

@@ -26,6 +26,13 @@ export interface LayoutOptions {
   dmax?: number;
 }
 
+/** The layout's defaults (channel-models.md section 2: 1000 m x 1000 m, direct links of 2-65 m). */
+export const D2D_LAYOUT_DEFAULTS = { field: 1000, dmin: 2, dmax: 65 } as const;
+/** Receiver positions drawn per pair before the layout is given up (the receiver must land inside the field). */
+export const RECEIVER_DRAWS = 1000;
+/** Whole layouts drawn before giving up (one is redrawn when a transmitter-receiver distance is below 1 m). */
+export const LAYOUT_DRAWS = 100;
+
 export interface Layout {
   tx: Float64Array;
   rx: Float64Array;
@@ -33,22 +40,46 @@ export interface Layout {
   dist: Float64Array;
 }
 
+/** Why these layout parameters can never give a layout (checked before drawing), and the parameter to blame; undefined when they can. */
+export function impossibleLayout(o: LayoutOptions): { key: 'dmin' | 'dmax' | 'field'; why: string } | undefined {
+  const L = o.field ?? D2D_LAYOUT_DEFAULTS.field, dmin = o.dmin ?? D2D_LAYOUT_DEFAULTS.dmin, dmax = o.dmax ?? D2D_LAYOUT_DEFAULTS.dmax;
+  if (dmin > dmax) return { key: 'dmin', why: `dmin (${dmin} m) exceeds dmax (${dmax} m)` };
+  if (dmax < 1) return { key: 'dmax', why: `dmax (${dmax} m) is below 1 m, the closest a receiver may be to a transmitter` };
+  if (L < dmin) return { key: o.field === undefined ? 'dmin' : 'field', why: `the field (${L} m) is smaller than dmin (${dmin} m)` };
+  return undefined;
+}
+
 /**
  * The D2D layout (channel-models.md section 2): transmitters uniform in the field, receiver k at
  * U[dmin, dmax] and a uniform angle from transmitter k, redrawn until inside the field; the whole
- * layout redrawn if any transmitter-receiver distance is below 1 m.
+ * layout redrawn if any transmitter-receiver distance is below 1 m. Both redraws are bounded
+ * (RECEIVER_DRAWS per receiver, LAYOUT_DRAWS layouts): past them, and for parameters that can
+ * never give a layout (impossibleLayout), it throws one line naming K, field, dmin, dmax and why.
  */
 export function d2dLayout(rng: Rng, o: LayoutOptions): Layout {
+  const layout = drawLayout(rng, o, true);
+  return { ...layout, dist: layout.dist! };
+}
+
+/** Throws exactly when d2dLayout(rng, o) would, drawing the same numbers but keeping no K x K matrix. */
+export function checkD2dLayout(rng: Rng, o: LayoutOptions): void {
+  drawLayout(rng, o, false);
+}
+
+function drawLayout(rng: Rng, o: LayoutOptions, keepDist: boolean): { tx: Float64Array; rx: Float64Array; dist?: Float64Array } {
   const { K } = o;
-  const L = o.field ?? 1000, dmin = o.dmin ?? 2, dmax = o.dmax ?? 65;
-  if (dmin > dmax) throw new Error(`d2d layout: dmin (${dmin}) exceeds dmax (${dmax})`);
-  for (;;) {
+  const L = o.field ?? D2D_LAYOUT_DEFAULTS.field, dmin = o.dmin ?? D2D_LAYOUT_DEFAULTS.dmin, dmax = o.dmax ?? D2D_LAYOUT_DEFAULTS.dmax;
+  const fail = (why: string): Error => new Error(`d2d layout (K=${K}, field=${L}, dmin=${dmin}, dmax=${dmax}): ${why}`);
+  const impossible = impossibleLayout(o);
+  if (impossible) throw fail(impossible.why);
+  for (let attempt = 0; attempt < LAYOUT_DRAWS; attempt++) {
     const tx = new Float64Array(2 * K), rx = new Float64Array(2 * K);
     for (let k = 0; k < K; k++) {
       tx[2 * k] = rng.range(0, L);
       tx[2 * k + 1] = rng.range(0, L);
-      let x: number, y: number;
+      let x: number, y: number, draws = 0;
       do {
+        if (draws++ === RECEIVER_DRAWS) throw fail(`no receiver position inside the field for pair ${k} in ${RECEIVER_DRAWS} draws (the field is too small for the link distances)`);
         const d = rng.range(dmin, dmax), a = rng.range(0, 2 * Math.PI);
         x = tx[2 * k] + d * Math.cos(a);
         y = tx[2 * k + 1] + d * Math.sin(a);
@@ -56,15 +87,21 @@ export function d2dLayout(rng: Rng, o: LayoutOptions): Layout {
       rx[2 * k] = x;
       rx[2 * k + 1] = y;
     }
-    const dist = new Float64Array(K * K);
+    // no draws below: stopping at the first pair closer than 1 m leaves the random stream as it was
+    const dist = keepDist ? new Float64Array(K * K) : undefined;
     let tooClose = false;
-    for (let i = 0; i < K; i++)
+    for (let i = 0; i < K && !tooClose; i++)
       for (let j = 0; j < K; j++) {
-        dist[i * K + j] = Math.hypot(tx[2 * i] - rx[2 * j], tx[2 * i + 1] - rx[2 * j + 1]);
-        if (dist[i * K + j] < 1) tooClose = true;
+        const d = Math.hypot(tx[2 * i] - rx[2 * j], tx[2 * i + 1] - rx[2 * j + 1]);
+        if (dist) dist[i * K + j] = d;
+        if (d < 1) {
+          tooClose = true;
+          break;
+        }
       }
     if (!tooClose) return { tx, rx, dist };
   }
+  throw fail(`each of ${LAYOUT_DRAWS} layouts had a transmitter closer than 1 m to a receiver (too dense: enlarge the field or lower K)`);
 }
 
 /** csi[j * K + k] = 1 when transmitter j is within `range` metres of receiver k (channel-models.md section 2). */

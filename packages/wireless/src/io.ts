@@ -7,6 +7,9 @@ import { MODEL_NAMES, type Instance, type ModelName } from './instance.ts';
  * Per instance: `gain[i][j]` amplitude from transmitter i to receiver j; `weights[k]`;
  * MISO: `hRe[i][j]`, `hIm[i][j]` arrays of Nt numbers; geometric models: `tx[k]`, `rx[k]` as
  * [x, y]; `csi[k]`: the neighbours j whose edge (j, k) agent k knows (absent: full CSI).
+ * The binary form (msgpack) has the same keys with the arrays flat and typed, as in Instance:
+ * `gain` a Float64Array of K^2, `weights` of K, `hRe`, `hIm` of K^2 Nt, `tx`, `rx` of 2K, `csi`
+ * a Uint8Array of K^2 (`csi[j K + k] = 1`); parseInstanceFile reads both.
  */
 export const FORMAT = 'dmpemu-instances/1';
 
@@ -31,6 +34,7 @@ function describe(v: unknown): string {
   if (v === undefined) return 'nothing (missing)';
   if (typeof v === 'number') return String(v);
   if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as Float64Array).length}`;
   if (v === null) return 'null';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v);
   return typeof v;
@@ -42,13 +46,25 @@ function num(v: unknown, field: string, check?: (x: number) => boolean, expected
 }
 
 function vector(v: unknown, n: number, field: string, out: Float64Array, offset: number, check?: (x: number) => boolean, expected = 'a finite number'): void {
+  if (v instanceof Float64Array) {
+    out.set(flat(v, n, field, (i) => `[${i}]`, check, expected), offset);
+    return;
+  }
   if (!Array.isArray(v) || v.length !== n) throw new InstanceFormatError(field, `an array of ${n} numbers`, v);
   for (let i = 0; i < n; i++) out[offset + i] = num(v[i], `${field}[${i}]`, check, expected);
+}
+
+/** The binary form: a Float64Array of n values, each checked; `at(i)` names entry i as the nested form would. */
+function flat(v: Float64Array, n: number, field: string, at: (i: number) => string, check?: (x: number) => boolean, expected = 'a finite number'): Float64Array {
+  if (v.length !== n) throw new InstanceFormatError(field, `a Float64Array of ${n} values`, v);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(v[i]) || (check && !check(v[i]))) throw new InstanceFormatError(`${field}${at(i)}`, expected, v[i]);
+  return v;
 }
 
 const nonNegative = (x: number): boolean => x >= 0;
 
 function matrix(v: unknown, K: number, field: string): Float64Array {
+  if (v instanceof Float64Array) return flat(v, K * K, field, (i) => `[${Math.floor(i / K)}][${i % K}]`, nonNegative, 'a finite number >= 0');
   if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `a ${K} x ${K} matrix (${K} rows)`, v);
   const out = new Float64Array(K * K);
   for (let i = 0; i < K; i++) vector(v[i], K, `${field}[${i}]`, out, i * K, nonNegative, 'a finite number >= 0');
@@ -56,6 +72,7 @@ function matrix(v: unknown, K: number, field: string): Float64Array {
 }
 
 function complexTensor(v: unknown, K: number, Nt: number, field: string): Float64Array {
+  if (v instanceof Float64Array) return flat(v, K * K * Nt, field, (i) => `[${Math.floor(i / (K * Nt))}][${Math.floor(i / Nt) % K}][${i % Nt}]`);
   if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `${K} rows of ${K} vectors of ${Nt} numbers`, v);
   const out = new Float64Array(K * K * Nt);
   for (let i = 0; i < K; i++) {
@@ -67,6 +84,7 @@ function complexTensor(v: unknown, K: number, Nt: number, field: string): Float6
 }
 
 function points(v: unknown, K: number, field: string): Float64Array {
+  if (v instanceof Float64Array) return flat(v, 2 * K, field, (i) => `[${i >> 1}][${i & 1}]`);
   if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `${K} points [x, y]`, v);
   const out = new Float64Array(2 * K);
   for (let k = 0; k < K; k++) vector(v[k], 2, `${field}[${k}]`, out, 2 * k);
@@ -74,6 +92,14 @@ function points(v: unknown, K: number, field: string): Float64Array {
 }
 
 function csiLists(v: unknown, K: number, field: string): Uint8Array {
+  if (v instanceof Uint8Array) {
+    if (v.length !== K * K) throw new InstanceFormatError(field, `a Uint8Array of ${K * K} values`, v);
+    for (let i = 0; i < K * K; i++) {
+      const ok = i % (K + 1) === 0 ? v[i] === 0 : v[i] <= 1; // csi[j K + k]; no self edge
+      if (!ok) throw new InstanceFormatError(`${field}[${i}]`, i % (K + 1) === 0 ? '0 (no edge from a pair to itself)' : '0 or 1', v[i]);
+    }
+    return v;
+  }
   if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `${K} neighbour lists`, v);
   const out = new Uint8Array(K * K);
   for (let k = 0; k < K; k++) {
@@ -192,4 +218,72 @@ export function instanceFileToJson(file: { model: ModelName; seed?: number | str
       return o;
     }),
   };
+}
+
+/** JSON.stringify of a number (null for what JSON cannot hold). */
+const jsonNumber = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+
+function jsonRow(a: Float64Array, from: number, to: number): string {
+  let s = '[';
+  for (let i = from; i < to; i++) s += (i > from ? ',' : '') + jsonNumber(a[i]);
+  return s + ']';
+}
+
+/** `[[...],[...]]` of `a` in rows of `width`, one chunk per row. */
+function* jsonRows(a: Float64Array, width: number): Generator<string> {
+  const n = a.length / width;
+  for (let i = 0; i < n; i++) yield (i === 0 ? '[' : ',') + jsonRow(a, i * width, (i + 1) * width) + (i === n - 1 ? ']' : '');
+  if (n === 0) yield '[]';
+}
+
+/** `[[[...Nt], ...K], ...K]`, one chunk per row i. */
+function* jsonComplexRows(a: Float64Array, K: number, Nt: number): Generator<string> {
+  for (let i = 0; i < K; i++) {
+    let s = i === 0 ? '[[' : ',[';
+    for (let j = 0; j < K; j++) s += (j > 0 ? ',' : '') + jsonRow(a, (i * K + j) * Nt, (i * K + j + 1) * Nt);
+    yield s + (i === K - 1 ? ']]' : ']');
+  }
+}
+
+/** One instance as instanceFileToJson and JSON.stringify write it, row by row. */
+function* instanceJsonChunks(inst: Instance): Generator<string> {
+  yield `{"noise":${jsonNumber(inst.noise)},"pmax":${jsonNumber(inst.pmax)},"gain":`;
+  yield* jsonRows(inst.gain, inst.K);
+  yield `,"weights":${jsonRow(inst.weights, 0, inst.weights.length)}`;
+  if (inst.hRe && inst.hIm) {
+    yield ',"hRe":';
+    yield* jsonComplexRows(inst.hRe, inst.K, inst.Nt);
+    yield ',"hIm":';
+    yield* jsonComplexRows(inst.hIm, inst.K, inst.Nt);
+  }
+  if (inst.tx && inst.rx) {
+    yield ',"tx":';
+    yield* jsonRows(inst.tx, 2);
+    yield ',"rx":';
+    yield* jsonRows(inst.rx, 2);
+  }
+  if (inst.csi) {
+    const lists = csiToLists(inst.csi, inst.K);
+    yield ',"csi":';
+    for (let k = 0; k < lists.length; k++) yield (k === 0 ? '[' : ',') + JSON.stringify(lists[k]) + (k === lists.length - 1 ? ']' : '');
+  }
+  yield '}';
+}
+
+/**
+ * The dmpemu JSON form of an instance file in pieces (the header, then instance by instance, row
+ * by row), so a file of any size is written without one string for all of it: the pieces joined are
+ * exactly JSON.stringify(instanceFileToJson(file)). `instances` may be drawn lazily.
+ */
+export function* instanceFileJsonChunks(file: { model: ModelName; seed?: number | string; params?: Record<string, unknown>; instances: Iterable<Instance> }): Generator<string> {
+  let n = 0;
+  for (const inst of file.instances) {
+    if (n++ === 0) {
+      const header = JSON.stringify({ format: FORMAT, model: file.model, K: inst.K, Nt: inst.Nt, noise: inst.noise, pmax: inst.pmax, seed: file.seed, params: file.params ?? {}, instances: [] });
+      yield header.slice(0, -2); // without the closing `]}`
+    } else yield ',';
+    yield* instanceJsonChunks(inst);
+  }
+  if (n === 0) throw new Error('instanceFileJsonChunks: no instances');
+  yield ']}';
 }

@@ -7,6 +7,9 @@ export function misoBeta(d: number, s: number): number {
   return 4.4e5 / (d ** 1.88 * 10 ** ((6.3 * s) / 20));
 }
 
+/** Transmit antennas when a MISO network does not say. */
+export const MISO_DEFAULT_NT = 2;
+
 export interface MisoOptions extends LayoutOptions {
   /** Transmit antennas (default 2). */
   Nt?: number;
@@ -23,7 +26,7 @@ export interface MisoOptions extends LayoutOptions {
  */
 export function misoInstance(rng: Rng, o: MisoOptions): Instance {
   const { K } = o;
-  const Nt = o.Nt ?? 2;
+  const Nt = o.Nt ?? MISO_DEFAULT_NT;
   const { tx, rx, dist } = d2dLayout(rng, o);
   const hRe = new Float64Array(K * K * Nt), hIm = new Float64Array(K * K * Nt), gain = new Float64Array(K * K);
   for (let i = 0; i < K; i++)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { D2D_NOISE, d2dInstance, instanceFileToJson, itu1411PathLossDb, L_BP, parseInstanceFile, R_BP, Rng } from '../src/index.ts';
+import { D2D_NOISE, d2dInstance, d2dLayout, generateInstance, checkD2dLayout, instanceFileToJson, itu1411PathLossDb, L_BP, parseInstanceFile, R_BP, Rng } from '../src/index.ts';
 
 describe('d2d model (channel-models.md section 2)', () => {
   it('path loss equals the ITU-1411 formula computed by hand', () => {
@@ -63,5 +63,23 @@ describe('d2d model (channel-models.md section 2)', () => {
     expect(d2dInstance(new Rng(6), { K: 12, csiRange: 200 }).gain).not.toEqual(a.gain);
     const back = parseInstanceFile(JSON.parse(JSON.stringify(instanceFileToJson({ model: 'd2d', instances: [a] }))));
     expect(back.instances[0]).toEqual(a);
+  });
+
+  it.each([
+    [{ K: 5, field: 1 }, 'd2d layout (K=5, field=1, dmin=2, dmax=65): the field (1 m) is smaller than dmin (2 m)'],
+    [{ K: 5, dmin: 0.1, dmax: 0.5 }, 'd2d layout (K=5, field=1000, dmin=0.1, dmax=0.5): dmax (0.5 m) is below 1 m, the closest a receiver may be to a transmitter'],
+    [{ K: 5, field: 10, dmin: 10, dmax: 10 }, 'd2d layout (K=5, field=10, dmin=10, dmax=10): no receiver position inside the field for pair 1 in 1000 draws (the field is too small for the link distances)'],
+    [{ K: 200, field: 3, dmin: 1, dmax: 2 }, 'd2d layout (K=200, field=3, dmin=1, dmax=2): each of 100 layouts had a transmitter closer than 1 m to a receiver (too dense: enlarge the field or lower K)'],
+  ])('an impossible layout %j throws one line instead of looping forever', (o, message) => {
+    expect(() => d2dLayout(new Rng(1), o)).toThrow(new Error(message));
+    expect(() => checkD2dLayout(new Rng(1), o)).toThrow(new Error(message));
+    expect(() => generateInstance('miso', new Rng(1), o)).toThrow(new Error(message));
+  });
+
+  it('checkD2dLayout draws what d2dLayout draws', () => {
+    const a = new Rng(3), b = new Rng(3);
+    d2dLayout(a, { K: 30, field: 100 });
+    checkD2dLayout(b, { K: 30, field: 100 });
+    expect(a.uniform()).toBe(b.uniform());
   });
 });

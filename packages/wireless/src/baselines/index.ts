@@ -8,6 +8,14 @@ import { wmmseBeamforming } from './wmmseBeamforming.ts';
 
 export const CENTRALIZED_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal'] as const;
 export type CentralizedAlgorithm = (typeof CENTRALIZED_ALGORITHMS)[number];
+/** The centralized baselines that run on MISO networks (the others do power control only). */
+export const MISO_CENTRALIZED: readonly CentralizedAlgorithm[] = ['wmmse', 'full', 'equal'];
+
+/** Throws unless `name` runs on a network of `model` with Nt transmit antennas (MISO: Nt > 1, or a miso instance). */
+export function checkCentralizedNetwork(name: CentralizedAlgorithm, model: string, Nt: number, miso = Nt > 1): void {
+  if (miso && !MISO_CENTRALIZED.includes(name))
+    throw new Error(`runCentralized: ${name} is SISO-only (power control); this ${model} instance has Nt = ${Nt} transmit antennas: use ${MISO_CENTRALIZED.join(', ').replace(/, (?=[^,]*$)/, ' or ')}`);
+}
 
 export interface CentralizedOptions {
   /** Iterations of the iterative algorithms (wmmse, fplinq); default 100. */
@@ -66,7 +74,8 @@ function runMiso(name: CentralizedAlgorithm, inst: Instance, iterations: number,
     case 'fplinq':
     case 'strongest':
     case 'random':
-      throw new Error(`runCentralized: ${name} is SISO-only (power control); this ${inst.model} instance has Nt = ${inst.Nt} transmit antennas: use wmmse, full or equal`);
+      checkCentralizedNetwork(name, inst.model, inst.Nt, true);
+      throw new Error('unreachable');
     default:
       throw unknown(name);
   }

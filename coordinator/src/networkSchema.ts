@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { impossibleLayout, MISO_DEFAULT_NT, MODEL_NAMES, type ModelName } from '@dmpemu/wireless';
+import { formatBytes, instancesSchema, kSchema, MAX_INSTANCE_MATRIX_BYTES, MAX_NETWORK_MATRIX_BYTES, noiseSchema, ntSchema, snrDbSchema } from './limits.ts';
+
+const posNum = z.number().positive();
+
+/**
+ * The parameters of the channel models (scenario networks, a training scenario's network and
+ * `dmpemu generate`'s flags: one schema for all three, so a file generate writes is one eval reads).
+ */
+export const modelParameters = {
+  snrDb: snrDbSchema.optional(),
+  weighted: z.boolean().optional(),
+  field: posNum.optional(),
+  dmin: posNum.optional(),
+  dmax: posNum.optional(),
+  csiRange: posNum.optional(),
+  Nt: ntSchema.optional(),
+  noise: noiseSchema.optional(),
+};
+export type ModelParameter = keyof typeof modelParameters;
+
+/** The parameters each model takes (channel-models.md); any other is refused, not ignored. */
+export const MODEL_PARAMETERS: Record<ModelName, readonly ModelParameter[]> = {
+  'rayleigh-ic': ['snrDb', 'weighted'],
+  d2d: ['field', 'dmin', 'dmax', 'csiRange', 'weighted'],
+  miso: ['field', 'dmin', 'dmax', 'csiRange', 'Nt', 'weighted'],
+  'regnn-adhoc': ['noise'],
+};
+
+/** Transmit antennas of a network's nodes (1: SISO). */
+export function ntOf(n: { model: ModelName; Nt?: number }): number {
+  return n.model === 'miso' ? n.Nt ?? MISO_DEFAULT_NT : 1;
+}
+
+/** Bytes of one instance's channel matrices: K^2 (1 + 2 Nt) float64s, Nt counted 0 for SISO (gain; MISO adds hRe, hIm). */
+export function channelMatrixBytes(n: { model: ModelName; K: number; Nt?: number }): number {
+  const Nt = ntOf(n);
+  return 8 * n.K * n.K * (1 + (n.model === 'miso' ? 2 * Nt : 0));
+}
+
+/** Why `count` instances of network `n` need too much memory, naming both limits; undefined when they fit. */
+export function memoryProblem(n: { model: ModelName; K: number; Nt?: number }, count: number): { key: 'K' | 'instances'; why: string } | undefined {
+  const each = channelMatrixBytes(n);
+  const limits = `${formatBytes(MAX_INSTANCE_MATRIX_BYTES)} per instance and ${formatBytes(MAX_NETWORK_MATRIX_BYTES)} per network`;
+  if (each > MAX_INSTANCE_MATRIX_BYTES) {
+    const what = n.model === 'miso' ? `K=${n.K}, Nt=${ntOf(n)}: K^2 (1 + 2 Nt) float64s` : `K=${n.K}: K^2 float64s`;
+    return { key: 'K', why: `${what} are ${formatBytes(each)} of channel matrices per instance, more than the limit (${limits})` };
+  }
+  if (count * each > MAX_NETWORK_MATRIX_BYTES)
+    return { key: 'instances', why: `${count} instances of ${formatBytes(each)} of channel matrices are ${formatBytes(count * each)}, more than the limit (${limits})` };
+  return undefined;
+}
+
+type NetworkInput = { model: ModelName; K: number; instances?: number } & Partial<Record<ModelParameter, unknown>>;
+
+/**
+ * The checks of a network that span its keys: parameters of another model, layouts that cannot
+ * exist (wireless impossibleLayout), memory. `name` says how the user wrote a key (a scenario key,
+ * or a flag of `dmpemu generate`); issues are at the key's path.
+ */
+export function networkChecks(name: (key: string) => string = (k) => k) {
+  return (n: NetworkInput, ctx: z.RefinementCtx): void => {
+    const takes = MODEL_PARAMETERS[n.model];
+    if (!takes) return; // the model itself was refused
+    let foreign = false;
+    for (const key of Object.keys(modelParameters) as ModelParameter[]) {
+      if (n[key] === undefined || takes.includes(key)) continue;
+      foreign = true;
+      ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of model ${n.model} (it takes ${takes.map(name).join(', ')})` });
+    }
+    if (foreign) return;
+    if (n.model === 'd2d' || n.model === 'miso') {
+      const bad = impossibleLayout(n as { K: number; field?: number; dmin?: number; dmax?: number });
+      if (bad) ctx.addIssue({ code: 'custom', path: [bad.key], message: bad.why });
+    }
+    // only for counts within their own limits (a K of 10^9 is already refused, and said so once)
+    const counts = kSchema.safeParse(n.K).success && instancesSchema.safeParse(n.instances ?? 1).success && (n.Nt === undefined || ntSchema.safeParse(n.Nt).success);
+    const memory = counts ? memoryProblem(n as { model: ModelName; K: number; Nt?: number }, n.instances ?? 1) : undefined;
+    if (memory) ctx.addIssue({ code: 'custom', path: [memory.key], message: memory.why });
+  };
+}
+
+/** A network of a scenario. */
+export const networkSchema = z
+  .strictObject({
+    /** Label in reports; default `<model>-k<K>`. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"').optional(),
+    model: z.enum(MODEL_NAMES),
+    K: kSchema,
+    /** Instances drawn for this network. */
+    instances: instancesSchema.default(1),
+    ...modelParameters,
+  })
+  .superRefine(networkChecks());
+
+/** The network a training scenario trains on (its instance counts are training.samples and validation.instances). */
+export const trainNetworkSchema = z.strictObject({ model: z.enum(MODEL_NAMES), K: kSchema, ...modelParameters }).superRefine(networkChecks());
+
+/** `dmpemu generate`'s flags for each key. */
+export const GENERATE_FLAGS: Record<string, string> = {
+  model: '--model', K: '--K', instances: '--count', snrDb: '--snr-db', weighted: '--weighted', field: '--field',
+  dmin: '--dmin', dmax: '--dmax', csiRange: '--csi-range', Nt: '--Nt', noise: '--noise',
+};
+
+/** `dmpemu generate`'s model flags (instances = --count), checked as a scenario network is. */
+export const generateSchema = z
+  .strictObject({ model: z.enum(MODEL_NAMES), K: kSchema, instances: instancesSchema, ...modelParameters })
+  .superRefine(networkChecks((k) => GENERATE_FLAGS[k] ?? k));

@@ -1,0 +1,67 @@
+import { checkMlpNetwork, createAlgorithm, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
+import { checkCentralizedNetwork, checkD2dLayout, Rng, type CentralizedAlgorithm } from '@dmpemu/wireless';
+import { ntOf } from './networkSchema.ts';
+import { algorithmLabel, isDmp, networkName, specOf, type Scenario } from './scenario.ts';
+import { UsageError } from './usageError.ts';
+
+/**
+ * The checks of a parsed scenario that need its checkpoints or its random draws, run before
+ * anything starts: every algorithm built for every network it runs on, fault rounds that some
+ * job never reaches, D2D/MISO layouts that cannot be drawn. Errors are UsageErrors, `source` first.
+ * `drawn` remembers the layouts already checked (the points of a sweep share most of them).
+ */
+export function checkScenario(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string, drawn = new Set<string>()): void {
+  const rounds = checkAlgorithms(sc, checkpoints, source);
+  checkFaultRounds(sc, rounds, source);
+  checkLayouts(sc, source, drawn);
+}
+
+/** Builds each algorithm for each network it runs on; returns the rounds of each DMP algorithm by index. */
+function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string): Map<number, number> {
+  const rounds = new Map<number, number>();
+  sc.algorithms.forEach((a, i) => {
+    for (const n of sc.networks) {
+      const name = networkName(n);
+      if (a.networks && !a.networks.includes(name)) continue;
+      try {
+        if (isDmp(a)) rounds.set(i, createAlgorithm(specOf(a, checkpoints), ntOf(n)).rounds);
+        else if (a.name === 'mlp') checkMlpNetwork(checkpoints.get(a.checkpoint!)!.architecture as MlpArchitecture, n.K, ntOf(n), 'mlp', n.model === 'miso');
+        else checkCentralizedNetwork(a.name as CentralizedAlgorithm, n.model, ntOf(n), n.model === 'miso');
+      } catch (e) {
+        throw new UsageError(`${source}: algorithms[${i}] (${algorithmLabel(a)}) on network ${name}: ${(e as Error).message}`);
+      }
+    }
+  });
+  return rounds;
+}
+
+/** A crash or broker restart at a round that a DMP job never reaches would silently not happen. */
+function checkFaultRounds(sc: Scenario, rounds: Map<number, number>, source: string): void {
+  const faults = [
+    ...(sc.faults.crash ?? []).map((c, i) => ({ key: `faults.crash[${i}].round`, round: c.round })),
+    ...(sc.faults.brokerRestart ?? []).map((b, i) => ({ key: `faults.brokerRestart[${i}].round`, round: b.round })),
+  ];
+  if (faults.length > 0 && rounds.size === 0) throw new UsageError(`${source}: invalid scenario: ${faults[0].key.replace(/\[\d+\]\.round$/, '')}: the scenario has no DMP algorithm, so no job would reach it`);
+  for (const f of faults)
+    for (const [i, r] of rounds)
+      if (f.round >= r)
+        throw new UsageError(`${source}: invalid scenario: ${f.key}: round ${f.round} is never reached by algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}), which runs ${r} round${r === 1 ? '' : 's'} (0-${r - 1})`);
+}
+
+/** Draws the layout of every instance of every D2D and MISO network as the run will (no channel matrices). */
+function checkLayouts(sc: Scenario, source: string, drawn: Set<string>): void {
+  sc.networks.forEach((n, j) => {
+    if (n.model !== 'd2d' && n.model !== 'miso') return;
+    const name = networkName(n);
+    for (let i = 0; i < n.instances; i++) {
+      const key = JSON.stringify([sc.seed, name, i, n.K, n.field, n.dmin, n.dmax]);
+      if (drawn.has(key)) continue;
+      try {
+        checkD2dLayout(Rng.derive(sc.seed, `${name}/${i}`), n);
+      } catch (e) {
+        throw new UsageError(`${source}: networks[${j}] (${name}), instance ${i}: ${(e as Error).message}`);
+      }
+      drawn.add(key);
+    }
+  });
+}

@@ -1,0 +1,73 @@
+import { assertArchitecture, type ArchitectureKind, type ArchitectureOf, type CheckpointArchitecture, type FeatureScaling, type WcgcnArchitecture } from './checkpoint.ts';
+import { validateRegnnArchitecture } from './regnnDmp.ts';
+import { validateWcgcnArchitecture } from './wcgcnDmp.ts';
+
+/**
+ * The architectures `dmpemu train` builds before it has weights: each kind's defaults (the papers'
+ * settings; packages/gnn/README.md), the keys a caller may set, and the checks a checkpoint's
+ * architecture gets, so a training scenario is refused before training starts.
+ */
+
+/** The paper's setting (section V): 3 layers, MLP1 {5, 32, 32}, MLP2 {35, 16, 1}, max aggregation. */
+export const WCGCN_DEFAULTS = { layers: 3, mlp1: [5, 32, 32], mlp2: [35, 16, 1], aggregation: 'max', mlp1Output: 'relu' } as const;
+/** Beamforming (section V-C): MLP1 {6 Nt, 64, 64}, MLP2 {64 + 4 Nt, 32, 2 Nt}; layers and aggregation as for power control. */
+export function wcgcnBeamDefaults(Nt: number): Omit<WcgcnArchitecture, 'kind' | 'task' | 'features'> {
+  return { layers: 3, Nt, mlp1: [6 * Nt, 64, 64], mlp2: [64 + 4 * Nt, 32, 2 * Nt], aggregation: 'max', mlp1Output: 'relu' };
+}
+/**
+ * PCGNN (eqs. 20-21): 2 layers and max aggregation as in section VI-A of the DMP paper; the widths
+ * are not given there: ours are H = 32 (as WCGCN's messages), an edge embedding of 16 and one
+ * hidden layer of 16 in the output MLP.
+ */
+export const PCGNN_DEFAULTS = { layers: 2, hidden: 32, edgeEmbedding: 16, head: [16], aggregation: 'max' } as const;
+/** The MLP baseline: PCNet's hidden layers 200, 80, 80 (ReLU); K from the training data. */
+export const MLP_DEFAULTS = { hidden: [200, 80, 80] } as const;
+/** Section VI-A of the REGNN paper: L = 8 layers of F_l = 1 filter of length K_l = 5, ReLU; p0 = 4 as in the authors' code. */
+export const REGNN_DEFAULTS = { layers: 8, taps: [5, 5, 5, 5, 5, 5, 5, 5], widths: [1, 1, 1, 1, 1, 1, 1, 1], p0: 4, shift: 'outgoing', decision: 'threshold' } as const;
+
+/** The keys of an architecture a caller may set, per kind (kind, task and the fitted features are set by training). */
+export const ARCHITECTURE_OPTIONS: Record<ArchitectureKind, readonly string[]> = {
+  wcgcn: ['layers', 'mlp1', 'mlp2', 'aggregation', 'mlp1Output'],
+  pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation'],
+  mlp: ['hidden'],
+  regnn: ['layers', 'taps', 'widths', 'p0', 'shift', 'decision'],
+};
+
+/** The network a model is built for: K pairs, Nt transmit antennas (a WCGCN does beamforming when Nt > 1 or the network is MISO). */
+export interface ModelNetwork {
+  K: number;
+  Nt: number;
+  miso?: boolean;
+}
+
+/** The architecture of `kind` for `network`: the kind's defaults, then `options`, then `features`. */
+export function resolveArchitecture<K extends ArchitectureKind>(kind: K, options: Record<string, unknown>, features: FeatureScaling, network: ModelNetwork): ArchitectureOf<K> {
+  const miso = network.miso ?? network.Nt > 1;
+  const defaults: Record<ArchitectureKind, Record<string, unknown>> = {
+    wcgcn: miso ? { task: 'beamforming', ...wcgcnBeamDefaults(network.Nt) } : { task: 'power', ...WCGCN_DEFAULTS },
+    pcgnn: { task: 'power', ...PCGNN_DEFAULTS },
+    mlp: { task: 'power', K: network.K, ...MLP_DEFAULTS },
+    regnn: { task: 'power', ...REGNN_DEFAULTS },
+  };
+  return { kind, ...defaults[kind], ...options, features } as unknown as ArchitectureOf<K>;
+}
+
+/** Feature constants that pass the structure checks, for an architecture whose features are fitted later. */
+const PLACEHOLDER_FEATURES: FeatureScaling = { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
+
+/**
+ * Throws unless `options` describe an architecture of `kind` that training can build for `network`:
+ * only the kind's keys (ARCHITECTURE_OPTIONS), the structure a checkpoint must have
+ * (assertArchitecture), and the widths its DMP checks (validateWcgcnArchitecture, validateRegnnArchitecture).
+ * `what` starts the errors (e.g. `t.yaml: invalid training scenario`).
+ */
+export function validateArchitectureOptions(kind: ArchitectureKind, options: Record<string, unknown>, network: ModelNetwork, what: string): CheckpointArchitecture {
+  for (const key of Object.keys(options))
+    if (options[key] !== undefined && !ARCHITECTURE_OPTIONS[kind].includes(key))
+      throw new Error(`${what}: architecture.${key}: not a parameter of a ${kind} (it takes ${ARCHITECTURE_OPTIONS[kind].join(', ')})`);
+  const a = resolveArchitecture(kind, options, PLACEHOLDER_FEATURES, network);
+  assertArchitecture(a, what, kind);
+  if (a.kind === 'wcgcn') validateWcgcnArchitecture(a, what);
+  if (a.kind === 'regnn') validateRegnnArchitecture(a, what);
+  return a;
+}
