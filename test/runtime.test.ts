@@ -109,5 +109,8 @@ describe('runtime over a real nats-server', () => {
 
   it('an unreachable NATS URL is a one-line error naming the URL', async () => {
     await expect(Coordinator.start({ broker: 'nats://127.0.0.1:1' })).rejects.toThrow(/^cannot connect to NATS at nats:\/\/127\.0\.0\.1:1: /);
+    const e = await Coordinator.start({ broker: 'nats://ann:s3cret@127.0.0.1:1' }).catch((x: Error) => x);
+    expect((e as Error).message).toMatch(/^cannot connect to NATS at nats:\/\/ann:\*\*\*@127\.0\.0\.1:1: /);
+    expect((e as Error).message).not.toContain('s3cret');
   });
 });

@@ -56,6 +56,9 @@ export function defaultHostId(): string {
   return `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`;
 }
 
+/** Agents one host may serve (the largest network dmpemu runs). */
+export const MAX_HOST_AGENTS = 10_000;
+
 /** Parse an id list: "3", "0-49", "1,4,7-9". */
 export function parseIds(spec: string): number[] {
   const ids: number[] = [];
@@ -65,6 +68,7 @@ export function parseIds(spec: string): number[] {
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
     if (b < a) throw new Error(`agent ids ${JSON.stringify(part)}: range end below its start`);
+    if (ids.length + b - a + 1 > MAX_HOST_AGENTS) throw new Error(`agent ids ${JSON.stringify(spec)}: more than ${MAX_HOST_AGENTS} agents`);
     for (let k = a; k <= b; k++) ids.push(k);
   }
   return ids;

@@ -8,6 +8,7 @@ describe('agent id lists', () => {
   });
   it('reject garbage naming the list', () => {
     expect(() => parseIds('0-x')).toThrow('agent ids "0-x": expected a list like 0-49 or 1,4,7-9');
+    expect(() => parseIds('0-1000000000')).toThrow('agent ids "0-1000000000": more than 10000 agents');
     expect(() => parseIds('5-2')).toThrow('agent ids "5-2": range end below its start');
   });
 });

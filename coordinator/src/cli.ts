@@ -11,7 +11,7 @@ import { trainCommand } from './commands/train.ts';
 import { runScenario } from './runScenario.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './usageError.ts';
-import { readFileSync } from 'node:fs';
+import { readBounded } from './boundedRead.ts';
 import { RUN_SECRET_ENV } from '@dmpemu/wire';
 
 /** Build the `dmpemu` command tree. `print` receives what goes to stdout. */
@@ -161,13 +161,8 @@ export function buildCli(print: (s: string) => void): Command {
 /** The run secret of an agent host: from --secret-file, else the environment; checked before connecting. */
 function runSecret(file: string | undefined): string {
   let secret: string | undefined;
-  if (file) {
-    try {
-      secret = readFileSync(file, 'utf8').trim();
-    } catch (e) {
-      throw new UsageError(`--secret-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  } else secret = process.env[RUN_SECRET_ENV];
+  if (file) secret = readBounded(file, { bytes: 1024, what: 'secret files' }, '--secret-file: cannot read').toString('utf8').trim();
+  else secret = process.env[RUN_SECRET_ENV];
   if (!secret) throw new UsageError(`agents: no run secret: give --secret-file <file> or set ${RUN_SECRET_ENV} (the coordinator launches its own hosts with it)`);
   if (!/^[0-9a-f]{64}$/.test(secret)) throw new UsageError(`agents: the run secret${file ? ` in ${file}` : ''} must be 64 hex digits`);
   return secret;

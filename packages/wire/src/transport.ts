@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { redactUrl } from './redact.ts';
 
 /**
  * Handler of a delivered message. `reply()` gives the reply subject of a request (computed on
@@ -73,7 +74,7 @@ export class NatsTransport implements Transport {
       });
       return new NatsTransport(nc, o.onError ?? (() => {}));
     } catch (e) {
-      throw new Error(`cannot connect to NATS at ${url}: ${(e as Error).message}`);
+      throw new Error(`cannot connect to NATS at ${redactUrl(url)}: ${(e as Error).message.split(url).join(redactUrl(url))}`);
     }
   }
 
