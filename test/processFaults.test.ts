@@ -52,7 +52,7 @@ describe('processes and the broker misbehaving', () => {
   it('a host that dies of an error is reported with the error\'s first line; a job with no live agent fails', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-boom-'));
     const boom = join(dir, 'boom.cjs');
-    writeFileSync(boom, "setTimeout(() => { throw new TypeError('boom in the host'); }, 1500);\n");
+    writeFileSync(boom, "process.on('SIGUSR2', () => setImmediate(() => { throw new TypeError('boom in the host'); }));\n");
     const inst = rayleighInstance(new Rng(32), { K: 4, snrDb: 10 });
     const before = process.env.DMPEMU_AGENT_NODE_ARGS;
     process.env.DMPEMU_AGENT_NODE_ARGS = `--require ${boom}`;
@@ -60,7 +60,8 @@ describe('processes and the broker misbehaving', () => {
     try {
       await c.launch(4, 4);
       process.env.DMPEMU_AGENT_NODE_ARGS = before ?? '';
-      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 400 }, { roundDeadlineMs: 1000, policy: 'skip' }).catch((e: Error) => e);
+      const pid = c.agentPids()[0];
+      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 400 }, { roundDeadlineMs: 1000, policy: 'skip', onRound: (rec) => rec.t === 5 && process.kill(pid, 'SIGUSR2') }).catch((e: Error) => e);
       // all four agents shared the process: the job fails because no agent is left
       expect(r).toBeInstanceOf(Error);
       expect((r as Error).message).toMatch(/^job 1: no live agent in round \d+ \(all 4 agents dead, e\.g\. agent \d: process exited with code 1: TypeError: boom in the host\)$/);
