@@ -250,9 +250,13 @@ export class Coordinator {
    * `isolate` (crash targets) get a process of their own.
    */
   async launch(K: number, perProcess: number, timeoutS = this.registerTimeoutS, isolate: number[] = []): Promise<void> {
-    const groups = partition(K, perProcess, isolate);
-    groups.forEach((ids, i) => this.startHost(`h${i}`, ids));
+    this.spawnHosts(K, perProcess, isolate);
     await this.waitRegistered(K, timeoutS);
+  }
+
+  /** Start the hosts of `launch` without waiting for them (they boot while the caller prepares the job). */
+  spawnHosts(K: number, perProcess: number, isolate: number[] = []): void {
+    partition(K, perProcess, isolate).forEach((ids, i) => this.startHost(`h${i}`, ids));
   }
 
   private startHost(host: string, ids: number[]): void {

@@ -159,14 +159,26 @@ async function runNetwork(
   signal?: AbortSignal,
 ): Promise<NetworkSummary> {
   const name = networkName(net);
-  const insts = drawInstances(net, sc.seed);
   const algorithms = sc.algorithms.filter((a) => !a.networks || a.networks.includes(name));
+  let coordinator: Coordinator | undefined;
+  if (sc.runtime.kind === 'nats' && algorithms.some(isDmp)) {
+    // the agent hosts boot (other processes) while this one draws the instances
+    coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS });
+    coordinator.spawnHosts(net.K, sc.runtime.agentsPerProcess, (sc.faults.crash ?? []).map((c) => c.agent));
+  }
+  let registered = false;
+  let insts: Instance[];
+  try {
+    insts = drawInstances(net, sc.seed);
+  } catch (e) {
+    await coordinator?.shutdown();
+    throw e;
+  }
   // the yardstick runs beside the algorithms (a worker thread for large networks); rounds.jsonl's
   // `normalised` is the round's objective over its instance's WMMSE-100, null until that is known
   const yard = new Yardstick(insts, Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2));
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
   const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation }[] = [];
-  let coordinator: Coordinator | undefined;
   try {
     for (const alg of algorithms) {
       if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
@@ -182,9 +194,9 @@ async function runNetwork(
         done.push({ entry: { algorithm: iterative ? `${alg.name}-${iterations}` : alg.name, kind: 'centralized', runtime: 'centralized', iterations }, e });
         continue;
       }
-      if (sc.runtime.kind === 'nats' && !coordinator) {
-        coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS });
-        await coordinator.launch(net.K, sc.runtime.agentsPerProcess, sc.runtime.registerTimeoutS, (sc.faults.crash ?? []).map((c) => c.agent));
+      if (coordinator && !registered) {
+        await coordinator.waitRegistered(net.K, sc.runtime.registerTimeoutS);
+        registered = true;
       }
       const label = algorithmLabel(alg);
       const runtime = coordinator ? (coordinator.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';

@@ -125,18 +125,27 @@ export interface D2dOptions extends LayoutOptions {
  */
 export function d2dInstance(rng: Rng, o: D2dOptions): Instance {
   const { K } = o;
-  const { tx, rx, dist } = d2dLayout(rng, o);
+  // the distances are computed again per link, never kept: a K x K matrix is 800 MB at K = 10^4
+  const { tx, rx } = drawLayout(rng, o, false);
   const gain = new Float64Array(K * K);
-  for (let i = 0; i < K; i++)
+  const csi = o.csiRange !== undefined ? new Uint8Array(K * K) : undefined;
+  const range = o.csiRange ?? 0;
+  const logRbp = Math.log10(R_BP);
+  for (let i = 0; i < K; i++) {
+    const xi = tx[2 * i], yi = tx[2 * i + 1];
     for (let j = 0; j < K; j++) {
-      const gDb = -itu1411PathLossDb(dist[i * K + j]) + (i === j ? 2.5 : 0);
-      const shadow = 10 ** ((8 * rng.normal()) / 10);
+      const d = Math.hypot(xi - rx[2 * j], yi - rx[2 * j + 1]);
+      if (csi && i !== j && d <= range) csi[i * K + j] = 1;
+      // -PL_dB(d) (+2.5 dB direct), 8 dB shadowing and Rayleigh fading in one power of ten: amplitude = 10^(dB / 20) sqrt(f)
+      const r = 20 * (Math.log10(d) - logRbp);
+      const db = -(L_BP + 6 + r + (d > R_BP ? r : 0)) + (i === j ? 2.5 : 0) + 8 * rng.normal();
       const x = rng.normal(), y = rng.normal();
-      gain[i * K + j] = Math.sqrt(10 ** (gDb / 10) * shadow * ((x * x + y * y) / 2));
+      gain[i * K + j] = 10 ** (db / 20) * Math.sqrt((x * x + y * y) / 2);
     }
+  }
   const weights = new Float64Array(K).fill(1);
   if (o.weighted ?? true) for (let k = 0; k < K; k++) weights[k] = rng.uniform();
   const inst: Instance = { model: 'd2d', K, Nt: 1, noise: D2D_NOISE, pmax: 1, weights, gain, tx, rx };
-  if (o.csiRange !== undefined) inst.csi = csiWithinRange(dist, K, o.csiRange);
+  if (csi) inst.csi = csi;
   return inst;
 }
