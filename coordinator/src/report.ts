@@ -34,7 +34,7 @@ function roundsVsIterations(net: NetworkSummary): { head: string[]; body: string
   const body = roundMarks(maxRounds).map((R) => [
     String(R),
     ...dmp.map((a) => (R <= a.history!.length ? `${a.history![R - 1].toFixed(4)} (${pct(a.history![R - 1] / net.wmmse100)})` : '-')),
-    `${net.wmmseHistory[Math.floor(R / 2)].toFixed(4)} (${pct(net.wmmseHistory[Math.floor(R / 2)] / net.wmmse100)})`,
+    net.wmmseHistory[Math.floor(R / 2)] === null || Number.isNaN(net.wmmseHistory[Math.floor(R / 2)]) ? '-' : `${net.wmmseHistory[Math.floor(R / 2)].toFixed(4)} (${pct(net.wmmseHistory[Math.floor(R / 2)] / net.wmmse100)})`,
   ]);
   return { head, body };
 }

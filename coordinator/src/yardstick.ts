@@ -9,15 +9,24 @@ export interface WmmseYardstick {
   wmmse100: number;
   /** WMMSE-100 of each instance (per-instance ratios are taken against it). */
   perInstance: number[];
-  /** Mean objective after i iterations, i = 0 (the full-power start) .. iterations. */
+  /**
+   * Mean objective after i iterations, i = 0 (the full-power start) .. iterations. Large networks
+   * (measured in a worker) have it at i <= 10, every tenth i and the last two only, NaN (null in
+   * JSON) elsewhere: each objective costs as much as a WMMSE iteration.
+   */
   history: number[];
 }
 
-/** The objective of WMMSE after 0..n iterations (0: the full-power start) on one instance. */
-export function wmmseCurve(inst: Instance, n: number): Float64Array {
-  const curve = new Float64Array(n + 1);
+/** The iterations a large network's WMMSE curve is sampled at (those every table and comparison reads). */
+export function sampled(t: number, n: number): boolean {
+  return t <= 10 || t % 10 === 0 || t >= n - 1;
+}
+
+/** The objective of WMMSE after 0..n iterations (0: the full-power start) on one instance; `at` picks the iterations (others NaN). */
+export function wmmseCurve(inst: Instance, n: number, at: (t: number) => boolean = () => true): Float64Array {
+  const curve = new Float64Array(n + 1).fill(NaN);
   curve[0] = objective(inst, runCentralized('full', inst));
-  runCentralized('wmmse', inst, { iterations: n, onIteration: (t, d) => (curve[t] = objective(inst, d)) });
+  runCentralized('wmmse', inst, { iterations: n, onIteration: (t, d) => void (at(t) && (curve[t] = objective(inst, d))) });
   return curve;
 }
 

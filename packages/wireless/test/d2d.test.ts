@@ -76,6 +76,16 @@ describe('d2d model (channel-models.md section 2)', () => {
     expect(() => generateInstance('miso', new Rng(1), o)).toThrow(new Error(message));
   });
 
+  it('dense layouts: the sorted closeness check redraws exactly when the K x K scan does (same positions)', () => {
+    for (let seed = 0; seed < 30; seed++) {
+      const o = { K: 120, field: 120, dmin: 2, dmax: 20 };
+      const a = d2dLayout(new Rng(seed), o);
+      const b = d2dInstance(new Rng(seed), o);
+      expect(Array.from(b.tx!)).toEqual(Array.from(a.tx));
+      expect(Array.from(b.rx!)).toEqual(Array.from(a.rx));
+    }
+  });
+
   it('checkD2dLayout draws what d2dLayout draws', () => {
     const a = new Rng(3), b = new Rng(3);
     d2dLayout(a, { K: 30, field: 100 });
