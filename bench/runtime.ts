@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { encode } from '@dmpemu/wire';
 import { generateInstance, localView, Rng, type Instance } from '@dmpemu/wireless';
-import { Coordinator } from '../coordinator/src/coordinator.ts';
-import { partition } from '../coordinator/src/launcher.ts';
-import { NatsServer } from '../coordinator/src/natsServer.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+import { partition } from '../coordinator/src/run/launcher.ts';
+import { NatsServer } from '../coordinator/src/run/natsServer.ts';
 
 interface Case {
   label: string;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { objective, parseInstanceFile, wmmsePower } from '@dmpemu/wireless';
-import { Coordinator } from '../coordinator/src/coordinator.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { join } from 'node:path';
 import { REFERENCE_DIR } from './referenceDir.ts';
 

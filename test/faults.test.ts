@@ -1,8 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
 import { isLost, runInProcess, type DeliveryFaults } from '@dmpemu/dmp';
 import { localView, localViews, rayleighInstance, Rng, withMissingCsi } from '@dmpemu/wireless';
-import { Coordinator } from '../coordinator/src/coordinator.ts';
-import { NatsServer } from '../coordinator/src/natsServer.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+import { NatsServer } from '../coordinator/src/run/natsServer.ts';
 
 const spec = { name: 'wmmse-dmp', iterations: 10 };
 

@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { subjects } from '@dmpemu/wire';
 import { rayleighInstance, Rng } from '@dmpemu/wireless';
-import { Coordinator } from '../coordinator/src/coordinator.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 
 /**
  * A fuzzer on the run's broker: it sees every message of the run (`dmpemu.v2.<run>.>`) and

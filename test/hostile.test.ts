@@ -4,8 +4,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { loadCheckpoint, makeCheckpoint, regnnWeightShapes, runInProcess, type AlgorithmSpec, type Checkpoint, type RegnnArchitecture } from '@dmpemu/dmp';
 import { encode, Sealer, subjects } from '@dmpemu/wire';
 import { generateInstance, localView, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
-import { Coordinator, type JobResult } from '../coordinator/src/coordinator.ts';
-import { MODELS_DIR } from '../coordinator/src/checkpoints.ts';
+import { Coordinator, type JobResult } from '../coordinator/src/run/coordinator.ts';
+import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 
 /** A coordinator with K agents in hosts of 4 on the test's nats-server, and a hostile client on the same broker. */
 async function setup(K: number, perHost = 4): Promise<{ co: Coordinator; nc: NatsConnection; close: () => Promise<void> }> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateInstance, instanceFileToJson, Rng, type Instance } from '@dmpemu/wireless';
 import { generate } from '../coordinator/src/commands/generate.ts';
-import { readInstancesFile } from '../coordinator/src/instancesFile.ts';
+import { readInstancesFile } from '../coordinator/src/scenario/instancesFile.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmpemu-files-'));
 const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);

@@ -8,8 +8,8 @@ import { connect } from '@nats-io/transport-node';
 import { loadCheckpoint, runInProcess, type Checkpoint } from '@dmpemu/dmp';
 import { Sealer, subjects } from '@dmpemu/wire';
 import { localView, rayleighInstance, Rng, withMissingCsi } from '@dmpemu/wireless';
-import { Coordinator } from '../coordinator/src/coordinator.ts';
-import { parseScenario } from '../coordinator/src/scenario.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
 
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
 const run = promisify(execFile);

@@ -2,8 +2,8 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeDir } from '../coordinator/src/makeDir.ts';
-import { UsageError } from '../coordinator/src/usageError.ts';
+import { makeDir } from '../coordinator/src/scenario/makeDir.ts';
+import { UsageError } from '../coordinator/src/scenario/usageError.ts';
 
 describe('makeDir', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dmpemu-mkdir-'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { rayleighInstance, Rng } from '@dmpemu/wireless';
-import { closeBroker, Coordinator, openBroker } from '../coordinator/src/coordinator.ts';
+import { closeBroker, Coordinator, openBroker } from '../coordinator/src/run/coordinator.ts';
 
 describe('embedded default without nats-server', () => {
   it('says so in one line and runs agents over the in-process bus, equal to the in-process executor', async () => {

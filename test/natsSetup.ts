@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { NatsServer } from '../coordinator/src/natsServer.ts';
+import { NatsServer } from '../coordinator/src/run/natsServer.ts';
 
 // Every test run gets its own nats-server on a free port; tests never use a shared one.
 let server: NatsServer | undefined;

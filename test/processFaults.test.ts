@@ -6,9 +6,9 @@ import { connect } from '@nats-io/transport-node';
 import { describe, expect, inject, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { rayleighInstance, Rng } from '@dmpemu/wireless';
-import { Coordinator } from '../coordinator/src/coordinator.ts';
-import { deathCause } from '../coordinator/src/launcher.ts';
-import { NatsServer } from '../coordinator/src/natsServer.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+import { deathCause } from '../coordinator/src/run/launcher.ts';
+import { NatsServer } from '../coordinator/src/run/natsServer.ts';
 
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

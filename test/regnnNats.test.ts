@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { makeCheckpoint, regnnWeightShapes, runInProcess, type Checkpoint, type RegnnArchitecture } from '@dmpemu/dmp';
 import { generateInstance, Rng, withMissingCsi } from '@dmpemu/wireless';
-import { Coordinator } from '../coordinator/src/coordinator.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 
 /** Random weights (the agents' arithmetic is what is compared, not the quality). */
 function randomRegnn(decision: RegnnArchitecture['decision']): Checkpoint<RegnnArchitecture> {

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { parseScenario } from '../coordinator/src/scenario.ts';
-import { runScenario } from '../coordinator/src/runScenario.ts';
+import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
+import { runScenario } from '../coordinator/src/commands/run.ts';
 
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
 

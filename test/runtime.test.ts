@@ -3,7 +3,7 @@ import { connect } from '@nats-io/transport-node';
 import { runInProcess } from '@dmpemu/dmp';
 import { decode, subjects } from '@dmpemu/wire';
 import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
-import { Coordinator } from '../coordinator/src/coordinator.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 
 function partialCsiInstance(K: number, seed: number): Instance {
   const inst = rayleighInstance(new Rng(seed), { K, snrDb: 10 });

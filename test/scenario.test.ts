@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoints, parseScenario, roundsOf, sweepScenarios } from '../coordinator/src/scenario.ts';
-import { UsageError } from '../coordinator/src/usageError.ts';
+import { loadCheckpoints, parseScenario, roundsOf, sweepScenarios } from '../coordinator/src/scenario/scenario.ts';
+import { UsageError } from '../coordinator/src/scenario/usageError.ts';
 
 const ok = { name: 'x', networks: [{ model: 'rayleigh-ic', K: 5 }], algorithms: ['wmmse-dmp'] };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTrainScenario } from '../coordinator/src/trainScenario.ts';
-import { UsageError } from '../coordinator/src/usageError.ts';
+import { parseTrainScenario } from '../coordinator/src/scenario/trainScenario.ts';
+import { UsageError } from '../coordinator/src/scenario/usageError.ts';
 
 const ok = { name: 't', network: { model: 'rayleigh-ic', K: 10, snrDb: 10 }, training: { steps: 10 } };
 const regnn = { model: 'regnn-adhoc', K: 10 };

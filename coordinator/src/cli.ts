@@ -1,17 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MODEL_NAMES } from '@dmpemu/wireless';
 import { nonNegativeInt, nonNegativeIntOf, numberOf, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
-import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './limits.ts';
+import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval } from './commands/eval.ts';
 import { MISSING_POLICIES } from '@dmpemu/dmp';
 import { generate } from './commands/generate.ts';
-import { loadScenario } from './scenario.ts';
-import { loadTrainScenario } from './trainScenario.ts';
+import { loadScenario } from './scenario/scenario.ts';
+import { loadTrainScenario } from './scenario/trainScenario.ts';
 import { trainCommand } from './commands/train.ts';
-import { runScenario } from './runScenario.ts';
+import { runScenario } from './commands/run.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
-import { UsageError } from './usageError.ts';
-import { readBounded } from './boundedRead.ts';
+import { UsageError } from './scenario/usageError.ts';
+import { readBounded } from './scenario/boundedRead.ts';
 import { RUN_SECRET_ENV } from '@dmpemu/wire';
 
 /** Build the `dmpemu` command tree. `print` receives what goes to stdout. */

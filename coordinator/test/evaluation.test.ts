@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { objective, rayleighInstance, Rng, runCentralized } from '@dmpemu/wireless';
-import { overtakes } from '../src/evaluation.ts';
-import { sampled, wmmseYardstick, Yardstick } from '../src/yardstick.ts';
+import { overtakes } from '../src/run/evaluation.ts';
+import { sampled, wmmseYardstick, Yardstick } from '../src/run/yardstick.ts';
 
 describe('the WMMSE yardstick', () => {
   const insts = Array.from({ length: 4 }, (_, n) => rayleighInstance(new Rng(n), { K: 8, snrDb: 10 }));

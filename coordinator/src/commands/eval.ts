@@ -1,13 +1,14 @@
 import Table from 'cli-table3';
 import { checkMlpNetwork, createAlgorithm, DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, type AlgorithmSpec, type Checkpoint, type MissingPolicy, type MlpArchitecture } from '@dmpemu/dmp';
-import { readCheckpoint } from '../checkpoints.ts';
+import { readCheckpoint } from '../scenario/checkpoints.ts';
 import { checkCentralizedNetwork, isMiso, type CentralizedAlgorithm, type InstanceFile } from '@dmpemu/wireless';
-import { closeBroker, Coordinator, openBroker } from '../coordinator.ts';
-import { evalCentralized, evalDmp, evalMlp, ITERATIVE, LEARNED_CENTRALIZED, mean, overtakes, type Evaluation } from '../evaluation.ts';
-import { wmmseYardstick } from '../yardstick.ts';
-import { readInstancesFile } from '../instancesFile.ts';
-import { foreignAlgorithmKey } from '../scenario.ts';
-import { UsageError } from '../usageError.ts';
+import { closeBroker, Coordinator, openBroker } from '../run/coordinator.ts';
+import { evalCentralized, evalDmp, evalMlp, mean, overtakes, type Evaluation } from '../run/evaluation.ts';
+import { ITERATIVE, LEARNED_CENTRALIZED } from '../scenario/algorithmNames.ts';
+import { wmmseYardstick } from '../run/yardstick.ts';
+import { readInstancesFile } from '../scenario/instancesFile.ts';
+import { foreignAlgorithmKey } from '../scenario/scenario.ts';
+import { UsageError } from '../scenario/usageError.ts';
 
 export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal', ...LEARNED_CENTRALIZED, ...DMP_ALGORITHMS] as const;
 

@@ -1,7 +1,7 @@
 import { generateInstance, Rng, type GenerateOptions, type ModelName } from '@dmpemu/wireless';
-import { writeInstanceFile } from '../instanceFileWrite.ts';
-import { GENERATE_FLAGS, generateSchema } from '../networkSchema.ts';
-import { UsageError } from '../usageError.ts';
+import { writeInstanceFile } from '../scenario/instanceFileWrite.ts';
+import { GENERATE_FLAGS, generateSchema } from '../scenario/networkSchema.ts';
+import { UsageError } from '../scenario/usageError.ts';
 
 export interface GenerateArgs extends GenerateOptions {
   model: ModelName;

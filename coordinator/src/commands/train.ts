@@ -5,10 +5,10 @@ import cliProgress from 'cli-progress';
 import { mlpPowers, runInProcess, saveCheckpoint, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
 import type { AdamState } from '@dmpemu/gnn';
-import { readCheckpoint, updateManifest } from '../checkpoints.ts';
-import type { TrainScenario } from '../trainScenario.ts';
-import { makeDir } from '../makeDir.ts';
-import { UsageError } from '../usageError.ts';
+import { readCheckpoint, updateManifest } from '../scenario/checkpoints.ts';
+import type { TrainScenario } from '../scenario/trainScenario.ts';
+import { makeDir } from '../scenario/makeDir.ts';
+import { UsageError } from '../scenario/usageError.ts';
 
 export interface TrainArgs {
   resume: boolean;

@@ -29,6 +29,7 @@ import {
 } from '@dmpemu/wire';
 import { deathCause, Launcher, partition, type HostProcess } from './launcher.ts';
 import { findNatsServer, NatsServer } from './natsServer.ts';
+import type { BrokerRestartFault, CrashFault } from '../scenario/faultPlan.ts';
 
 /** What the coordinator records for every round of a job. */
 export interface RoundRecord {
@@ -109,19 +110,6 @@ export interface CoordinatorOptions {
   registerTimeoutS?: number;
   /** When aborted, a running job stops after its current round with an error naming the reason. */
   signal?: AbortSignal;
-}
-
-/** An agent process killed at the start of `round`; with `restart`, a new one rejoins later. */
-export interface CrashFault {
-  agent: number;
-  round: number;
-  restart: boolean;
-}
-
-/** The embedded nats-server stopped at the start of `round` and started again `downMs` later. */
-export interface BrokerRestartFault {
-  round: number;
-  downMs: number;
 }
 
 export interface JobOptions {

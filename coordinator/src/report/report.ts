@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import type { NetworkSummary, RunSummary } from './runScenario.ts';
+import type { NetworkSummary, RunSummary } from '../results/summary.ts';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 

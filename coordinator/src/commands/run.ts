@@ -5,80 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
 import type { MissingPolicy } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
-import { resolveFaults } from './faultPlan.ts';
-import { evalCentralized, evalDmp, evalMlp, ITERATIVE, mean, overtakes, type Evaluation } from './evaluation.ts';
-import { Yardstick } from './yardstick.ts';
-import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from './coordinator.ts';
-import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from './scenario.ts';
+import { resolveFaults } from '../scenario/faultPlan.ts';
+import { evalCentralized, evalDmp, evalMlp, mean, overtakes, type Evaluation } from '../run/evaluation.ts';
+import { ITERATIVE } from '../scenario/algorithmNames.ts';
+import { Yardstick } from '../run/yardstick.ts';
+import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from '../run/coordinator.ts';
+import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
-import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from './report.ts';
-import { makeDir } from './makeDir.ts';
-
-/** One algorithm on one network, over all its instances. */
-export interface AlgorithmSummary {
-  algorithm: string;
-  kind: 'dmp' | 'centralized';
-  runtime: 'nats' | 'memory' | 'inprocess' | 'centralized';
-  /** Rounds (DMP) or iterations (iterative centralized algorithms). */
-  rounds?: number;
-  iterations?: number;
-  meanRate: number;
-  /** meanRate / mean rate of centralized WMMSE with 100 iterations on the same instances. */
-  normalised: number;
-  rates: number[];
-  /** Mean objective after each round, over instances (DMP only). */
-  history?: number[];
-  seconds: number;
-  meanRoundLatencyMs?: number;
-  messagesPerRound?: number;
-  bytesPerRound?: number;
-  deaths?: Evaluation['deaths'];
-  events?: Evaluation['events'];
-  malformed?: number;
-  lost?: number;
-  late?: number;
-  /** Messages dropped, by kind (malformedData, malformedControl, unauthenticated, late, duplicate, conflicting, lost, overflow). */
-  dropped?: Evaluation['dropped'];
-  /** Instances and rounds a broker outage fell into: those results are marked, not silently different. */
-  disturbed?: Evaluation['disturbed'];
-  /** DMP: the smallest round count after which it beats centralized WMMSE with 10 / 30 / 100 iterations. */
-  overtakes?: Record<string, number | null>;
-}
-
-function summarise(e: Evaluation, refMean: number): Omit<AlgorithmSummary, 'algorithm' | 'kind' | 'runtime' | 'iterations'> {
-  const { rates, ...rest } = e;
-  return { meanRate: mean(rates), normalised: mean(rates) / refMean, rates, ...rest };
-}
-
-export interface NetworkSummary {
-  network: string;
-  model: string;
-  K: number;
-  instances: number;
-  wmmse100: number;
-  /** Mean objective of centralized WMMSE after i iterations, i = 0.. (0: the start p = Pmax). */
-  wmmseHistory: number[];
-  /** Edges removed from the agents' local views by missing CSI, summed over instances. */
-  removedEdges: number;
-  algorithms: AlgorithmSummary[];
-}
-
-export interface RunSummary {
-  runId: string;
-  scenario: string;
-  status: 'completed' | 'failed';
-  reason?: string;
-  transport?: string;
-  startedAt: string;
-  finishedAt?: string;
-  seconds?: number;
-  /** The fault plan as resolved (per sweep point when sweeping). */
-  faults: Faults;
-  /** Results per network (no sweep). */
-  networks: NetworkSummary[];
-  /** With a sweep: the swept key and, per value, the fault plan and results per network. */
-  sweep?: { key: string; points: { value: number; faults: Faults; networks: NetworkSummary[] }[] };
-}
+import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
+import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../report/report.ts';
+import { makeDir } from '../scenario/makeDir.ts';
 
 export interface RunOptions {
   /** NATS URL overriding the scenario's (CLI --nats / NATS_URL). */

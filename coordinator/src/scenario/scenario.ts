@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, regnnRounds, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
 import { readBoundedText } from './boundedRead.ts';
 import { readCheckpoint } from './checkpoints.ts';
-import { ITERATIVE, LEARNED_CENTRALIZED } from './evaluation.ts';
+import { ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
 import { delayMsSchema, FILE_LIMITS, iterationsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';

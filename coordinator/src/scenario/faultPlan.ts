@@ -1,7 +1,19 @@
 import type { DeliveryFaults } from '@dmpemu/dmp';
 import { localViews, Rng, withCsiNoise, withMissingCsi, type Instance, type LocalView } from '@dmpemu/wireless';
-import type { BrokerRestartFault, CrashFault } from './coordinator.ts';
 import type { Faults } from './scenario.ts';
+
+/** An agent process killed at the start of `round`; with `restart`, a new one rejoins later. */
+export interface CrashFault {
+  agent: number;
+  round: number;
+  restart: boolean;
+}
+
+/** The embedded nats-server stopped at the start of `round` and started again `downMs` later. */
+export interface BrokerRestartFault {
+  round: number;
+  downMs: number;
+}
 
 /** The faults of a scenario made concrete for one instance: what each executor applies. */
 export interface ResolvedFaults {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { formatIds } from '@dmpemu/agents';
 import { RUN_SECRET_ENV } from '@dmpemu/wire';
 
-const CLI = fileURLToPath(new URL('../../bin/dmpemu.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../bin/dmpemu.js', import.meta.url));
 
 export interface HostProcess {
   ids: number[];

@@ -7,7 +7,7 @@ import { FILE_LIMITS } from './limits.ts';
 import { UsageError } from './usageError.ts';
 
 /** Where the repository's trained checkpoints live, and their manifest. */
-export const MODELS_DIR = fileURLToPath(new URL('../../scenarios/models/', import.meta.url));
+export const MODELS_DIR = fileURLToPath(new URL('../../../scenarios/models/', import.meta.url));
 
 /** A checkpoint path from a name (`wcgcn-rayleigh-k50-snr10` in scenarios/models/) or a path. */
 export function checkpointPath(ref: string): string {

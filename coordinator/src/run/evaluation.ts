@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { mlpPolicy, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
 import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
 import type { WmmseYardstick } from './yardstick.ts';
+import { ITERATIVE } from '../scenario/algorithmNames.ts';
 import type { AgentDeath, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
-import type { ResolvedFaults } from './faultPlan.ts';
+import type { ResolvedFaults } from '../scenario/faultPlan.ts';
 import { addCounters, zeroCounters, type Counters } from '@dmpemu/wire';
 
 /** Results of one algorithm over a set of instances: what `dmpemu eval` and `dmpemu run` report. */
@@ -34,10 +35,6 @@ export interface Evaluation {
   disturbed?: { instance: number; rounds: number[] }[];
 }
 
-export const ITERATIVE: ReadonlySet<string> = new Set(['wmmse', 'fplinq']);
-
-/** Centralized learned baselines: they need the whole channel and a checkpoint (the PCNet-style MLP). */
-export const LEARNED_CENTRALIZED = ['mlp'] as const;
 
 /** The MLP baseline on every instance (centralized inference from its checkpoint, typed arrays). */
 export function evalMlp(insts: Instance[], c: Checkpoint): Evaluation {

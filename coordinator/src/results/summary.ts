@@ -1,0 +1,69 @@
+/** What a run of a scenario found: per network and algorithm, and per sweep point (summary.json). */
+import { mean, type Evaluation } from '../run/evaluation.ts';
+import type { Faults } from '../scenario/scenario.ts';
+
+/** One algorithm on one network, over all its instances. */
+export interface AlgorithmSummary {
+  algorithm: string;
+  kind: 'dmp' | 'centralized';
+  runtime: 'nats' | 'memory' | 'inprocess' | 'centralized';
+  /** Rounds (DMP) or iterations (iterative centralized algorithms). */
+  rounds?: number;
+  iterations?: number;
+  meanRate: number;
+  /** meanRate / mean rate of centralized WMMSE with 100 iterations on the same instances. */
+  normalised: number;
+  rates: number[];
+  /** Mean objective after each round, over instances (DMP only). */
+  history?: number[];
+  seconds: number;
+  meanRoundLatencyMs?: number;
+  messagesPerRound?: number;
+  bytesPerRound?: number;
+  deaths?: Evaluation['deaths'];
+  events?: Evaluation['events'];
+  malformed?: number;
+  lost?: number;
+  late?: number;
+  /** Messages dropped, by kind (malformedData, malformedControl, unauthenticated, late, duplicate, conflicting, lost, overflow). */
+  dropped?: Evaluation['dropped'];
+  /** Instances and rounds a broker outage fell into: those results are marked, not silently different. */
+  disturbed?: Evaluation['disturbed'];
+  /** DMP: the smallest round count after which it beats centralized WMMSE with 10 / 30 / 100 iterations. */
+  overtakes?: Record<string, number | null>;
+}
+
+export function summarise(e: Evaluation, refMean: number): Omit<AlgorithmSummary, 'algorithm' | 'kind' | 'runtime' | 'iterations'> {
+  const { rates, ...rest } = e;
+  return { meanRate: mean(rates), normalised: mean(rates) / refMean, rates, ...rest };
+}
+
+export interface NetworkSummary {
+  network: string;
+  model: string;
+  K: number;
+  instances: number;
+  wmmse100: number;
+  /** Mean objective of centralized WMMSE after i iterations, i = 0.. (0: the start p = Pmax). */
+  wmmseHistory: number[];
+  /** Edges removed from the agents' local views by missing CSI, summed over instances. */
+  removedEdges: number;
+  algorithms: AlgorithmSummary[];
+}
+
+export interface RunSummary {
+  runId: string;
+  scenario: string;
+  status: 'completed' | 'failed';
+  reason?: string;
+  transport?: string;
+  startedAt: string;
+  finishedAt?: string;
+  seconds?: number;
+  /** The fault plan as resolved (per sweep point when sweeping). */
+  faults: Faults;
+  /** Results per network (no sweep). */
+  networks: NetworkSummary[];
+  /** With a sweep: the swept key and, per value, the fault plan and results per network. */
+  sweep?: { key: string; points: { value: number; faults: Faults; networks: NetworkSummary[] }[] };
+}
