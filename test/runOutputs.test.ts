@@ -5,10 +5,48 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
 import { runScenario } from '../coordinator/src/commands/run.ts';
+import type { RunEvent } from '../coordinator/src/run/observer.ts';
 
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
 
 describe('run outputs', () => {
+  it('an observer hears the run: its jobs with layouts, every round with per-agent powers, WMMSE curves, deaths and the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-observe-'));
+    const sc = parseScenario(
+      {
+        name: 'observe',
+        networks: [{ model: 'd2d', K: 6, field: 300, csiRange: 200, instances: 2 }],
+        algorithms: [{ name: 'wmmse-dmp', iterations: 3 }, 'fplinq'],
+        runtime: { kind: 'nats', agentsPerProcess: 3 },
+        faults: { crash: [{ agent: 4, round: 2 }] },
+        outputs: { dir },
+      },
+      'observe.yaml',
+    );
+    const events: RunEvent[] = [];
+    await runScenario(sc, { nats: inject('natsUrl'), observer: (e) => events.push(e) });
+    const of = <T extends RunEvent['type']>(t: T) => events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === t);
+    expect(events[0]).toMatchObject({ type: 'run', scenario: 'observe', jobs: 4, networks: [{ name: 'd2d-k6', model: 'd2d', K: 6, instances: 2 }] });
+    expect(of('job').map((j) => [j.job, j.of, j.algorithm, j.instance, j.kind])).toEqual([
+      [1, 4, 'wmmse-dmp-3', 0, 'dmp'],
+      [2, 4, 'wmmse-dmp-3', 1, 'dmp'],
+      [3, 4, 'fplinq-100', 0, 'centralized'],
+      [4, 4, 'fplinq-100', 1, 'centralized'],
+    ]);
+    const job = of('job')[0];
+    expect(job.tx).toHaveLength(12);
+    expect(job.edges.length % 2).toBe(0);
+    const rounds = of('round');
+    expect(rounds).toHaveLength(2 * 6);
+    expect(rounds[0].agents.power).toHaveLength(6);
+    expect(rounds.filter((r) => r.job === 1 && r.t >= 2).every((r) => r.agents.dead.includes(4))).toBe(true);
+    expect(of('death').map((d) => [d.job, d.death.k, d.death.round])).toEqual([[1, 4, 2]]);
+    expect(of('fault').map((f) => f.event.event)).toEqual(['crash']);
+    expect(of('wmmse').map((w) => [w.instance, w.curve.length])).toEqual([[0, 101], [1, 101]]);
+    expect(of('result')).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({ type: 'end', status: 'completed' });
+  });
+
   it('a sweep tabulates and plots the normalised objective per algorithm against the swept value', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-sweep-'));
     const sc = parseScenario(

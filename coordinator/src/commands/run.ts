@@ -4,13 +4,14 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
 import type { MissingPolicy } from '@dmpemu/dmp';
-import { generateInstance, objective, Rng, runCentralized, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
+import { generateInstance, knowsEdge, Rng, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
+import type { RunObserver } from '../run/observer.ts';
 import { resolveFaults } from '../scenario/faultPlan.ts';
 import { evalCentralized, evalDmp, evalMlp, mean, overtakes, type Evaluation } from '../run/evaluation.ts';
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
 import { Yardstick } from '../run/yardstick.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from '../run/coordinator.ts';
-import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
+import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../report/report.ts';
@@ -22,6 +23,21 @@ export interface RunOptions {
   log?: (s: string) => void;
   /** Aborting ends the run after the current round; the summary records the reason. */
   signal?: AbortSignal;
+  /** Hears the run as it goes (the live dashboard); it only watches. */
+  observer?: RunObserver;
+}
+
+/** What every network of a run shares. */
+interface RunContext {
+  broker: Broker | undefined;
+  write: (line: object) => void;
+  log: (s: string) => void;
+  checkpoints: Map<string, Checkpoint>;
+  signal?: AbortSignal;
+  emit: RunObserver;
+  /** Jobs announced so far and in all (for progress). */
+  jobs: { n: number; of: number };
+  point?: number;
 }
 
 /** Draw the instances of a network: instance n from the stream derived from (seed, network, n). */
@@ -49,6 +65,9 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const points = sweepScenarios(sc);
   const checkpoints = loadCheckpoints(sc);
   const needsBroker = sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
+  const emit: RunObserver = o.observer ?? (() => {});
+  const jobs = { n: 0, of: points.reduce((s, { scenario }) => s + scenario.networks.reduce((t, net) => t + net.instances * scenario.algorithms.filter((a) => !a.networks || a.networks.includes(networkName(net))).length, 0), 0) };
+  emit({ type: 'run', runId, scenario: sc.name, dir, jobs: jobs.of, sweep: sc.sweep, networks: sc.networks.map((n) => ({ name: networkName(n), model: n.model, K: n.K, instances: n.instances })) });
   let broker: Broker | undefined;
   try {
     if (needsBroker) {
@@ -63,7 +82,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
       const networks: NetworkSummary[] = [];
       for (const [i, net] of scenario.networks.entries()) {
         const write = (line: object): void => appendFileSync(roundsFile, JSON.stringify(value === undefined ? line : { sweep: value, ...line }) + '\n');
-        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, broker, write, log, checkpoints, o.signal));
+        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, { broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p }));
       }
       if (summary.sweep) summary.sweep.points.push({ value: value!, faults: scenario.faults, networks });
       else summary.networks = networks;
@@ -79,21 +98,14 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
     writeFileSync(join(dir, 'summary.md'), formatSummaryMarkdown(summary));
     if (summary.sweep?.points.length) await writeSweepPlots(summary, dir).catch((e) => log(`could not draw the sweep plots: ${(e as Error).message}`));
+    emit({ type: 'end', status: summary.status, reason: summary.reason, seconds: summary.seconds });
   }
   log(formatSummaryTable(summary));
   return { dir, summary };
 }
 
-async function runNetwork(
-  sc: Scenario,
-  net: NetworkSpec,
-  runId: string,
-  broker: Broker | undefined,
-  write: (line: object) => void,
-  log: (s: string) => void,
-  checkpoints: Map<string, Checkpoint>,
-  signal?: AbortSignal,
-): Promise<NetworkSummary> {
+async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: RunContext): Promise<NetworkSummary> {
+  const { broker, write, log, checkpoints, signal, emit } = ctx;
   const name = networkName(net);
   const algorithms = sc.algorithms.filter((a) => !a.networks || a.networks.includes(name));
   let coordinator: Coordinator | undefined;
@@ -112,22 +124,29 @@ async function runNetwork(
   }
   // the yardstick runs beside the algorithms (a worker thread for large networks); rounds.jsonl's
   // `normalised` is the round's objective over its instance's WMMSE-100, null until that is known
-  const yard = new Yardstick(insts, Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2));
+  const yard = new Yardstick(insts, Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2), (instance, curve) =>
+    emit({ type: 'wmmse', network: name, instance, curve: Array.from(curve) }),
+  );
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
+  /** Announce a job per instance as it starts (with the layout the dashboard draws); returns its number. */
+  const startJob = (alg: AlgorithmEntry, label: string, instance: number): number => {
+    const job = ++ctx.jobs.n;
+    const inst = insts[instance];
+    emit({ type: 'job', job, of: ctx.jobs.of, point: ctx.point, network: name, instance, algorithm: label, kind: isDmp(alg) ? 'dmp' : 'centralized', rounds: isDmp(alg) ? roundsOf(alg, checkpoints) : 0, K: inst.K, tx: inst.tx && Array.from(inst.tx), rx: inst.rx && Array.from(inst.rx), edges: csiEdges(faults[instance].known) });
+    return job;
+  };
   const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation }[] = [];
   try {
     for (const alg of algorithms) {
       if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
       log(`${name}: ${alg.name}${alg.iterations ? ` (${alg.iterations} iterations)` : ''} on ${insts.length} instance(s)`);
-      if (alg.name === 'mlp') {
-        done.push({ entry: { algorithm: algorithmLabel(alg), kind: 'centralized', runtime: 'centralized' }, e: evalMlp(insts, checkpoints.get(alg.checkpoint!)!) });
-        continue;
-      }
       if (!isDmp(alg)) {
-        const e = evalCentralized(insts, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
         const iterative = ITERATIVE.has(alg.name);
         const iterations = iterative ? alg.iterations ?? 100 : undefined;
-        done.push({ entry: { algorithm: iterative ? `${alg.name}-${iterations}` : alg.name, kind: 'centralized', runtime: 'centralized', iterations }, e });
+        const label = alg.name === 'mlp' ? algorithmLabel(alg) : iterative ? `${alg.name}-${iterations}` : alg.name;
+        const e = alg.name === 'mlp' ? evalMlp(insts, checkpoints.get(alg.checkpoint!)!) : evalCentralized(insts, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
+        e.rates.forEach((objective, instance) => emit({ type: 'result', job: startJob(alg, label, instance), network: name, instance, algorithm: label, objective }));
+        done.push({ entry: { algorithm: label, kind: 'centralized', runtime: 'centralized', iterations }, e });
         continue;
       }
       if (coordinator && !registered) {
@@ -136,15 +155,21 @@ async function runNetwork(
       }
       const label = algorithmLabel(alg);
       const runtime = coordinator ? (coordinator.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';
+      let job = 0;
       const e = await evalDmp(insts, specOf(alg, checkpoints), {
         coordinator,
         roundDeadlineMs: sc.runtime.roundDeadlineMs,
         policy: sc.runtime.missingPolicy as MissingPolicy,
         faultsFor: (n) => faults[n],
-        onRound: (instance, rec) => {
+        onInstance: (instance) => void (job = startJob(alg, label, instance)),
+        onRound: (instance, rec, agents) => {
           const w = yard.of(instance);
-          write({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised: w === undefined ? null : rec.objective / w });
+          const normalised = w === undefined ? null : rec.objective / w;
+          write({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised });
+          emit({ type: 'round', job, network: name, instance, algorithm: label, t: rec.t, record: rec, normalised, agents });
         },
+        onDeath: (instance, death) => emit({ type: 'death', job, network: name, instance, death }),
+        onEvent: (instance, event) => emit({ type: 'fault', job, network: name, instance, event }),
       });
       done.push({ entry: { algorithm: label, kind: 'dmp', runtime }, e });
     }
@@ -154,6 +179,14 @@ async function runNetwork(
   const y = await yard.done;
   const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: y.wmmse100, wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
   for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.wmmse100), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
+  return out;
+}
+
+/** The CSI edges j -> k of an instance as interleaved pairs (every pair when it has full CSI). */
+function csiEdges(inst: Instance): number[] {
+  const { K } = inst;
+  const out: number[] = [];
+  for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) if (j !== k && knowsEdge(inst, j, k)) out.push(j, k);
   return out;
 }
 

@@ -30,6 +30,7 @@ import {
 import { deathCause, Launcher, partition, type HostProcess } from './launcher.ts';
 import { findNatsServer, NatsServer } from './natsServer.ts';
 import type { BrokerRestartFault, CrashFault } from '../scenario/faultPlan.ts';
+import { powersOf, type RoundAgents } from './observer.ts';
 
 /** What the coordinator records for every round of a job. */
 export interface RoundRecord {
@@ -115,13 +116,17 @@ export interface CoordinatorOptions {
 export interface JobOptions {
   roundDeadlineMs: number;
   policy: MissingPolicy;
-  onRound?: (r: RoundRecord) => void;
+  /** After every round: its record and, per agent, power and who was dead, timed out or short of messages. */
+  onRound?: (r: RoundRecord, agents: RoundAgents) => void;
   /** Local views to ship (default: the instance's; CSI faults alter them). */
   views?: LocalView[];
   /** Loss, delay and stragglers, applied by the agents. */
   faults?: DeliveryFaults;
   crashes?: CrashFault[];
   brokerRestarts?: BrokerRestartFault[];
+  /** Hear deaths and events as they happen (they are in the result too). */
+  onDeath?: (d: AgentDeath) => void;
+  onEvent?: (e: InjectedEvent) => void;
 }
 
 /** What happened to the run (faults the coordinator injected, outages it saw), with when. */
@@ -156,6 +161,7 @@ interface JobState {
   failures: Map<number, string>;
   finals: Map<string, FinalMsg>;
   onFinal?: () => void;
+  options: JobOptions;
 }
 
 /**
@@ -306,12 +312,19 @@ export class Coordinator {
     for (const k of h.ids) if (this.ownerOf.get(k) === h.host || !this.ownerOf.has(k)) this.markDead(k, cause + (why ? `: ${why}` : ''));
   }
 
+  private addEvent(e: InjectedEvent): void {
+    this.events.push(e);
+    this.jobState?.options.onEvent?.(e);
+  }
+
   /** Record agent k as dead (reported in the job result); its neighbours stop waiting for it. */
   markDead(k: number, cause: string): void {
     if (this.dead.has(k)) return;
     this.dead.set(k, cause);
     const { job, t } = this.now;
-    this.deaths.push({ k, job, round: t, cause });
+    const death = { k, job, round: t, cause };
+    this.deaths.push(death);
+    this.jobState?.options.onDeath?.(death);
     this.log(`agent ${k} died${t >= 0 ? ` in round ${t} of job ${job}` : ''}: ${cause}`);
     const r = this.round;
     if (r && r.live.delete(k)) r.wake();
@@ -331,7 +344,7 @@ export class Coordinator {
     this.outage = undefined;
     if (!o || this.plannedOutage) return;
     const ms = performance.now() - o.since;
-    this.events.push({ round: o.t, event: 'broker-outage', detail: `connection to the broker lost for ${(ms / 1000).toFixed(1)} s from round ${o.t} of job ${o.job}` });
+    this.addEvent({ round: o.t, event: 'broker-outage', detail: `connection to the broker lost for ${(ms / 1000).toFixed(1)} s from round ${o.t} of job ${o.job}` });
     this.log(`connection to the broker back after ${(ms / 1000).toFixed(1)} s`);
   }
 
@@ -412,7 +425,7 @@ export class Coordinator {
     const eventsBefore = this.events.length;
     const views = o.views ?? localViews(inst);
     this.counters = zeroCounters();
-    const js: JobState = { job, inst, powerLimit: alg.powerLimit ?? inst.pmax, awaiting: new Map(), failures: new Map(), finals: new Map() };
+    const js: JobState = { job, inst, powerLimit: alg.powerLimit ?? inst.pmax, awaiting: new Map(), failures: new Map(), finals: new Map(), options: o };
     this.jobState = js;
     this.now = { job, t: -1 };
     const configure = (k: number, fromRound: number): Promise<void> =>
@@ -441,7 +454,7 @@ export class Coordinator {
           if (r.from > t || !(await r.ready)) continue;
           this.dead.delete(k);
           rejoining.delete(k);
-          this.events.push({ round: t, event: 'rejoin', agent: k });
+          this.addEvent({ round: t, event: 'rejoin', agent: k });
           this.log(`agent ${k} rejoined at round ${t}`);
         }
         const live = new Set(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k) && !js.failures.has(k)));
@@ -465,7 +478,14 @@ export class Coordinator {
           disturbed.push(t);
         }
         rounds.push(rec);
-        o.onRound?.(rec);
+        if (o.onRound) {
+          const timedOutAgents: number[] = [], missingPer = new Array<number>(K).fill(0);
+          for (const [k, e] of entries) {
+            if (e.timedOut) timedOutAgents.push(k);
+            missingPer[k] = e.missing;
+          }
+          o.onRound(rec, { power: powersOf(outputs), dead: [...this.dead.keys(), ...js.failures.keys()], timedOut: timedOutAgents, missing: missingPer });
+        }
       }
     } finally {
       this.round = undefined;
@@ -599,7 +619,7 @@ export class Coordinator {
     const exited = new Promise((r) => h.child.once('exit', r));
     h.child.kill('SIGKILL');
     await exited;
-    this.events.push({ round: t, event: 'crash', agent: k, detail: 'SIGKILL' });
+    this.addEvent({ round: t, event: 'crash', agent: k, detail: 'SIGKILL' });
   }
 
   /** Wait until a round trip to the broker succeeds again (the client reconnects on its own). */
@@ -634,11 +654,11 @@ export class Coordinator {
     this.plannedOutage = true;
     try {
       await this.server.stop();
-      this.events.push({ round: b.round, event: 'broker-stop' });
+      this.addEvent({ round: b.round, event: 'broker-stop' });
       this.log(`nats-server stopped at round ${b.round}`);
       await new Promise((r) => setTimeout(r, b.downMs));
       await this.server.restart();
-      this.events.push({ round: b.round, event: 'broker-start' });
+      this.addEvent({ round: b.round, event: 'broker-start' });
       this.log(`nats-server started again after ${b.downMs} ms`);
       await this.reconnected(10_000);
       await this.waitFor(live, 30);

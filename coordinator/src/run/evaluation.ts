@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { mlpPolicy, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
 import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
 import type { WmmseYardstick } from './yardstick.ts';
+import { powersOf, type RoundAgents } from './observer.ts';
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
 import type { AgentDeath, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
 import type { ResolvedFaults } from '../scenario/faultPlan.ts';
@@ -69,7 +70,12 @@ export interface DmpEvalOptions {
   coordinator?: Coordinator;
   roundDeadlineMs: number;
   policy: MissingPolicy;
-  onRound?: (instance: number, r: RoundRecord) => void;
+  onRound?: (instance: number, r: RoundRecord, agents: RoundAgents) => void;
+  /** Instance n's job is about to start. */
+  onInstance?: (instance: number) => void;
+  /** Deaths and injected faults of instance n's job, as they happen. */
+  onDeath?: (instance: number, d: AgentDeath) => void;
+  onEvent?: (instance: number, e: InjectedEvent) => void;
   /** The fault plan resolved for instance n (views, delivery faults, crashes, broker restarts). */
   faultsFor?: (n: number) => ResolvedFaults;
 }
@@ -87,25 +93,30 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
     const t0 = performance.now();
     let records: RoundRecord[];
     const f = o.faultsFor?.(n);
+    o.onInstance?.(n);
     if (o.coordinator) {
       const r = await o.coordinator.runJob(inst, spec, {
         roundDeadlineMs: o.roundDeadlineMs,
         policy: o.policy,
-        onRound: (rec) => o.onRound?.(n, rec),
+        onRound: (rec, agents) => o.onRound?.(n, rec, agents),
         views: f?.views,
         faults: f?.delivery,
         crashes: f?.crashes,
         brokerRestarts: f?.brokerRestarts,
+        onDeath: (d) => o.onDeath?.(n, d),
+        onEvent: (e) => o.onEvent?.(n, e),
       });
       records = r.rounds;
       deaths.push(...r.deaths.map((d) => ({ ...d, instance: n })));
       events.push(...r.events.map((e) => ({ ...e, instance: n })));
+
       addCounters(dropped, r.counters);
       if (r.disturbed.length) disturbed.push({ instance: n, rounds: r.disturbed });
     } else {
-      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, roundDeadlineMs: o.roundDeadlineMs });
+      const powers: number[][] = [];
+      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
       records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
-      for (const rec of records) o.onRound?.(n, rec);
+      records.forEach((rec, t) => o.onRound?.(n, rec, { power: powers[t], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     }
     seconds += (performance.now() - t0) / 1000;
     rates.push(records.at(-1)!.objective);

@@ -55,17 +55,18 @@ export class Yardstick {
   private readonly known: (number | undefined)[];
   readonly done: Promise<WmmseYardstick>;
 
-  constructor(insts: Instance[], iterations = 100) {
+  /** `onCurve` hears each instance's curve (WMMSE's objective after 0..n iterations) once known. */
+  constructor(insts: Instance[], iterations = 100, onCurve: (instance: number, curve: Float64Array) => void = () => {}) {
     this.known = new Array(insts.length);
     const n = Math.max(100, iterations);
     if (insts.reduce((s, i) => s + i.K * i.K, 0) < WORKER_FROM) {
-      const y = wmmseYardstick(insts, n);
-      y.perInstance.forEach((v, i) => (this.known[i] = v));
-      this.done = Promise.resolve(y);
+      const curves = insts.map((inst) => wmmseCurve(inst, n));
+      curves.forEach((c, i) => ((this.known[i] = c[100]), onCurve(i, c)));
+      this.done = Promise.resolve(fromCurves(curves));
       return;
     }
     for (const inst of insts) share(inst);
-    this.done = inWorker(insts, n, (i, v) => (this.known[i] = v));
+    this.done = inWorker(insts, n, (i, c) => ((this.known[i] = c[100]), onCurve(i, c)));
     this.done.catch(() => {}); // awaited later: not an unhandled rejection meanwhile
   }
 
@@ -78,7 +79,7 @@ const WORKER = new URL('./yardstickWorker.ts', import.meta.url);
 /** tsx's ESM register API (beside its loader): a worker thread registers it itself; `--import tsx` does not take in a worker on Node 20. */
 const TSX_API = new URL('./esm/api/index.mjs', pathToFileURL(createRequire(import.meta.url).resolve('tsx'))).href;
 
-function inWorker(insts: Instance[], n: number, onInstance: (i: number, wmmse100: number) => void): Promise<WmmseYardstick> {
+function inWorker(insts: Instance[], n: number, onInstance: (i: number, curve: Float64Array) => void): Promise<WmmseYardstick> {
   return new Promise((resolve, reject) => {
     // the worker is TypeScript: a JavaScript shim registers tsx, then imports it
     const shim = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); })`;
@@ -86,7 +87,7 @@ function inWorker(insts: Instance[], n: number, onInstance: (i: number, wmmse100
     const curves: Float64Array[] = [];
     w.on('message', (m: { i: number; curve: Float64Array }) => {
       curves[m.i] = m.curve;
-      onInstance(m.i, m.curve[100]);
+      onInstance(m.i, m.curve);
       if (curves.filter(Boolean).length === insts.length) {
         void w.terminate();
         resolve(fromCurves(curves));

@@ -22,6 +22,8 @@ export interface InProcessOptions {
   roundDeadlineMs?: number;
   /** Evaluate the true objective after every round (default true; false for timing inference alone). */
   history?: boolean;
+  /** After every round: the nodes' outputs then (read-only). */
+  onRound?: (t: number, outputs: Float64Array[]) => void;
 }
 
 /**
@@ -44,7 +46,9 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
       }
       node.update(t);
     }
-    if (o.history !== false) history.push(objective(inst, toDecision(inst, nodes.map((n) => n.output()))));
+    const outputs = o.history !== false || o.onRound ? nodes.map((n) => n.output()) : undefined;
+    if (o.history !== false) history.push(objective(inst, toDecision(inst, outputs!)));
+    o.onRound?.(t, outputs!);
   }
   return { outputs: nodes.map((n) => n.output()), history, rounds: alg.rounds };
 }
