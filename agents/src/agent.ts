@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { createAlgorithm, isLost, linkDelayMs, NodeRunner, publishDelayMs, type AlgorithmSpec, type DeliveryFaults } from '@dmpemu/dmp';
 import { allFinite, encode, isBroadcast, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
@@ -29,6 +30,8 @@ interface Job {
   early: Map<number, Map<number, { b: Float64Array; lost: boolean }>>;
   bytesIn: number;
   bytesOut: number;
+  /** When the current round started here (performance.now). */
+  startedAt: number;
   failed: boolean;
   subs: { unsubscribe(): void }[];
 }
@@ -91,7 +94,7 @@ export class Agent {
       return { ok: false, reason: (e as Error).message };
     }
     this.endJob();
-    const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, failed: false, subs: [] };
+    const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, startedAt: 0, failed: false, subs: [] };
     this.job = job;
     for (const j of c.view.neighbours) job.subs.push(this.bus.subscribe(this.subj.broadcast(j), (d) => this.onBroadcast(job, j, d)));
     return { ok: true };
@@ -117,6 +120,7 @@ export class Agent {
     j.t = t;
     j.open = true;
     j.bytesIn = 0;
+    j.startedAt = performance.now();
     let b: Float64Array;
     try {
       b = j.runner.broadcast(t);
@@ -216,7 +220,7 @@ export class Agent {
     let entry: RoundEntry;
     try {
       const outcome = j.runner.update(j.t);
-      entry = { k: this.k, output: j.runner.output(), received: outcome.received, missing: outcome.missing, bytesOut: j.bytesOut, bytesIn: j.bytesIn, timedOut };
+      entry = { k: this.k, output: j.runner.output(), received: outcome.received, missing: outcome.missing, bytesOut: j.bytesOut, bytesIn: j.bytesIn, timedOut, ms: performance.now() - j.startedAt };
     } catch (e) {
       return this.fail(j, j.t, e);
     }
@@ -228,6 +232,14 @@ export class Agent {
     j.open = false;
     j.failed = true;
     this.events.failed(this.k, t, `${j.runner.alg.name}: ${firstLine(e)}`);
+  }
+
+  /** Neighbour j died (local and async clocks say so mid-round): stop waiting for it. */
+  neighbourGone(job: number, j: number): void {
+    const jb = this.job;
+    if (!jb || jb.config.job !== job || jb.failed) return;
+    jb.runner.markGone(j);
+    if (jb.open && jb.runner.complete()) this.finish(jb, false);
   }
 
   /** Leave the current job: timers stopped, broadcast subscriptions dropped. */

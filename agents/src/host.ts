@@ -11,6 +11,7 @@ import {
   type ConfigureMsg,
   type ControlMsg,
   type Counters,
+  type ProgressEntry,
   type RegisterMsg,
   type RoundEntry,
   type Subjects,
@@ -53,8 +54,14 @@ export class AgentHost {
   private counterJob = -1;
   private counters: Counters = zeroCounters();
   private conflicts: Conflict[] = [];
-  /** The last round started in the current job. */
+  /** The last round started in the current job (barrier clock). */
   private lastRound = -1;
+  /** The current job's clock, whether it started (local), the agents known gone, and the rounds finished but not yet sent (local). */
+  private clock: 'barrier' | 'local' | 'async' = 'barrier';
+  private started = false;
+  private readonly gone = new Set<number>();
+  private outbox: ProgressEntry[] = [];
+  private flushing = false;
   /** Rounds whose report is being collected: the agents expected and what they reported. */
   private readonly pending = new Map<number, { expected: Set<number>; entries: RoundEntry[] }>();
   private readonly log: (s: string) => void;
@@ -120,6 +127,10 @@ export class AgentHost {
       this.conflicts = [];
       this.lastRound = -1;
       this.pending.clear();
+      this.clock = c.clock;
+      this.started = false;
+      this.gone.clear();
+      this.outbox = [];
     }
     const answer = a.configure(c, data);
     this.up(answer.ok ? { type: 'ready', job: c.job, k: a.k } : { type: 'refused', job: c.job, k: a.k, reason: answer.reason });
@@ -145,6 +156,22 @@ export class AgentHost {
       return;
     }
     if (m.type === 'end') return this.endJob(m.job);
+    if (m.type === 'gone') {
+      for (const j of m.agents) {
+        this.gone.add(j);
+        for (const a of this.agents) a.neighbourGone(m.job, j);
+      }
+      return;
+    }
+    if (m.type === 'start') {
+      if (this.clock === 'barrier') return void this.counters.malformedControl++;
+      if (this.started) return void this.counters.duplicate++;
+      this.started = true;
+      for (const j of m.gone) this.gone.add(j);
+      for (const a of this.agents) a.startRound(m.job, 0, [...this.gone]);
+      return;
+    }
+    if (this.clock !== 'barrier') return void this.counters.malformedControl++;
     const rounds = Math.max(0, ...this.agents.map((a) => (a.jobId === m.job ? a.rounds : 0)));
     if (m.t >= rounds) return void this.counters.malformedControl++;
     if (m.t <= this.lastRound) return void this.counters.duplicate++; // announced again after an outage
@@ -155,6 +182,18 @@ export class AgentHost {
   }
 
   private onRoundDone(k: number, t: number, e: RoundEntry): void {
+    if (this.clock === 'local') {
+      // stream the round (batched: one message per host per turn of the event loop) and go on at once
+      this.outbox.push({ ...e, t });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flushProgress());
+      }
+      const a = this.agents.find((x) => x.k === k)!;
+      const job = this.counterJob;
+      if (a.takesPart(t + 1)) queueMicrotask(() => a.startRound(job, t + 1, [...this.gone]));
+      return;
+    }
     const p = this.pending.get(t);
     if (!p || !p.expected.has(k)) return;
     p.entries.push(e);
@@ -175,7 +214,16 @@ export class AgentHost {
     if (p.entries.length > 0) this.up({ type: 'report', job: this.counterJob, t, agents: p.entries });
   }
 
+  private flushProgress(): void {
+    this.flushing = false;
+    if (this.outbox.length === 0) return;
+    const entries = this.outbox;
+    this.outbox = [];
+    this.up({ type: 'progress', job: this.counterJob, entries });
+  }
+
   private endJob(job: number): void {
+    this.flushProgress();
     for (const a of this.agents) if (a.jobId === job) a.endJob();
     this.pending.clear();
     this.up({ type: 'final', job, counters: { ...this.counters }, conflicts: [...this.conflicts] });

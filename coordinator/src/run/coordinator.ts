@@ -76,6 +76,12 @@ export interface JobResult {
   late: number;
   /** Rounds a broker outage fell into. */
   disturbed: number[];
+  /** From the first round's start to the last agent's last update (every clock: meanRoundLatencyMs is this over the rounds). */
+  wallMs: number;
+  /** Every agent's every round, from its start of the round to its update (ms). */
+  agentRoundMs: number[];
+  /** When the coordinator had each agent's last round, ms after the job started (NaN: never). */
+  agentDoneMs: number[];
 }
 
 /** Where agents and coordinator meet: a NATS server (ours or given), or the in-process bus. */
@@ -124,6 +130,8 @@ export interface JobOptions {
   faults?: DeliveryFaults;
   crashes?: CrashFault[];
   brokerRestarts?: BrokerRestartFault[];
+  /** barrier (default): the coordinator starts every round; local: agents advance on their neighbours' broadcasts or their deadline. */
+  clock?: Clock;
   /** Hear deaths and events as they happen (they are in the result too). */
   onDeath?: (d: AgentDeath) => void;
   onEvent?: (e: InjectedEvent) => void;
@@ -162,6 +170,17 @@ interface JobState {
   finals: Map<string, FinalMsg>;
   onFinal?: () => void;
   options: JobOptions;
+  clock: Clock;
+  wallMs?: number;
+}
+
+/** Who starts rounds (README, clocks). */
+export type Clock = 'barrier' | 'local' | 'async';
+
+/** The local clock's view of a job in progress: every agent's entry per round as it streams in. */
+interface StreamState {
+  perRound: Map<number, RoundEntry>[];
+  wake: () => void;
 }
 
 /**
@@ -194,6 +213,7 @@ export class Coordinator {
   private stopping = false;
   private jobState: JobState | undefined;
   private round: RoundState | undefined;
+  private stream: StreamState | undefined;
   /** The coordinator's own counters of the current job (messages it dropped). */
   private counters: Counters = zeroCounters();
   /** The job and round in progress (round -1: between rounds), for the records of deaths. */
@@ -329,6 +349,10 @@ export class Coordinator {
     const r = this.round;
     if (r && r.live.delete(k)) r.wake();
     this.jobState?.awaiting.get(k)?.resolve();
+    if (this.stream && this.jobState) {
+      this.publish(this.subj.control, { type: 'gone', job: this.jobState.job, agents: [k] });
+      this.stream.wake();
+    }
   }
 
   private onConnection(e: 'disconnect' | 'reconnect'): void {
@@ -374,6 +398,8 @@ export class Coordinator {
         return this.fail(m.k, `agent ${m.k} failed in round ${m.t}: ${m.reason}`);
       case 'report':
         return this.onReport(m, owns, js);
+      case 'progress':
+        return this.onProgress(m, owns, js);
       case 'final':
         if (js.finals.has(host)) return void this.counters.duplicate++;
         js.finals.set(host, m);
@@ -406,6 +432,31 @@ export class Coordinator {
     r.wake();
   }
 
+  private onProgress(m: Extract<UpMsg, { type: 'progress' }>, owns: (k: number) => boolean, js: JobState): void {
+    const st = this.stream;
+    if (!st) return void (this.counters.late += m.entries.length);
+    for (const e of m.entries) {
+      if (!owns(e.k) || e.t >= st.perRound.length || this.dead.has(e.k) || js.failures.has(e.k)) {
+        this.counters.malformedControl++;
+        continue;
+      }
+      const round = st.perRound[e.t];
+      const prior = round.get(e.k);
+      if (prior) {
+        this.counters.duplicate++;
+        if (!sameOutput(prior.output, e.output)) this.counters.conflicting++;
+        continue;
+      }
+      const bad = checkOutput(e.output, js.inst, js.powerLimit);
+      if (bad) {
+        this.fail(e.k, `agent ${e.k} reported ${bad} in round ${e.t}`);
+        continue;
+      }
+      round.set(e.k, e);
+    }
+    st.wake();
+  }
+
   /** Agent k can take no further valid part in the job: the job fails with the first such reason. */
   private fail(k: number, reason: string): void {
     const js = this.jobState!;
@@ -414,81 +465,101 @@ export class Coordinator {
     js.awaiting.get(k)?.reject(new Error(reason));
     const r = this.round;
     if (r && r.live.delete(k)) r.wake();
+    this.stream?.wake();
   }
 
   /** Run one algorithm on one instance over the agents; they must be launched for K = inst.K. */
   async runJob(inst: Instance, spec: AlgorithmSpec, o: JobOptions): Promise<JobResult> {
     const job = ++this.job;
     const alg = createAlgorithm(spec, inst.Nt);
+    const clock = o.clock ?? 'barrier';
+    if (clock !== 'barrier' && (o.crashes?.length || o.brokerRestarts?.length)) throw new Error(`crash and brokerRestart faults need the barrier clock, not ${clock}`);
     const K = inst.K;
     const deathsBefore = this.deaths.length;
     const eventsBefore = this.events.length;
     const views = o.views ?? localViews(inst);
     this.counters = zeroCounters();
-    const js: JobState = { job, inst, powerLimit: alg.powerLimit ?? inst.pmax, awaiting: new Map(), failures: new Map(), finals: new Map(), options: o };
+    const js: JobState = { job, inst, clock, powerLimit: alg.powerLimit ?? inst.pmax, awaiting: new Map(), failures: new Map(), finals: new Map(), options: o };
     this.jobState = js;
     this.now = { job, t: -1 };
     const configure = (k: number, fromRound: number): Promise<void> =>
-      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults });
+      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, clock });
     const rounds: RoundRecord[] = [];
     const disturbed: number[] = [];
+    const agentRoundMs: number[] = [];
+    const agentDoneMs = new Array<number>(K).fill(NaN);
     // Until an agent reports, its transmitter is taken as silent; afterwards, its last output holds.
     const outputs: Float64Array[] = Array.from({ length: K }, () => new Float64Array(inst.Nt > 1 ? 2 * inst.Nt : 1));
+    const live = (): Set<number> => new Set(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k) && !js.failures.has(k)));
+    let jobStart = 0;
+    /** Round t is complete (all live agents' entries, or its time is up): evaluate the decisions on the true channel. */
+    const record = (t: number, entries: Map<number, RoundEntry>, expected: number, latencyMs: number, wasDisturbed: boolean): void => {
+      let messages = 0, bytes = 0, timedOut = 0, missing = 0;
+      for (const [k, e] of entries) {
+        outputs[k] = e.output;
+        messages += e.received;
+        bytes += e.bytesIn;
+        missing += e.missing;
+        agentRoundMs.push(e.ms);
+        if (e.timedOut) timedOut++;
+      }
+      const rec: RoundRecord = { t, objective: objective(inst, toDecision(inst, outputs)), messages, bytes, latencyMs, reported: entries.size, expected, timedOut, missing };
+      if (!Number.isFinite(rec.objective)) throw new Error(`job ${job}: the objective after round ${t} is not finite (${rec.objective})`);
+      if (wasDisturbed) {
+        rec.disturbed = true;
+        disturbed.push(t);
+      }
+      rounds.push(rec);
+      if (o.onRound) {
+        const timedOutAgents: number[] = [], missingPer = new Array<number>(K).fill(0);
+        for (const [k, e] of entries) {
+          if (e.timedOut) timedOutAgents.push(k);
+          missingPer[k] = e.missing;
+        }
+        o.onRound(rec, { power: powersOf(outputs), dead: [...this.dead.keys(), ...js.failures.keys()], timedOut: timedOutAgents, missing: missingPer });
+      }
+    };
+    const noLiveAgent = (t: number): Error => new Error(`job ${job}: no live agent in round ${t} (all ${K} agents dead${this.deaths.length ? `, e.g. agent ${this.deaths.at(-1)!.k}: ${this.deaths.at(-1)!.cause}` : ''})`);
     try {
       await forEachBounded(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k)), (k) => configure(k, 0));
-      /** Restarted agents and the round they rejoin at (same phase as round 0). */
-      const rejoining = new Map<number, { from: number; ready: Promise<boolean> }>();
-      for (let t = 0; t < alg.rounds; t++) {
-        if (this.signal?.aborted) throw new Error(`run interrupted (${String(this.signal.reason)}) in round ${t} of job ${job}`);
-        this.now = { job, t };
-        for (const b of o.brokerRestarts ?? []) if (b.round === t) await this.restartBroker(b);
-        for (const c of o.crashes ?? []) {
-          if (c.round !== t || this.dead.has(c.agent)) continue;
-          await this.crash(c.agent, t);
-          if (c.restart) {
-            const from = t + 1 + ((alg.period - ((t + 1) % alg.period)) % alg.period);
-            rejoining.set(c.agent, { from, ready: this.relaunch(c.agent).then(() => configure(c.agent, from)).then(() => true, () => false) });
+      jobStart = performance.now();
+      if (clock === 'local') await this.runLocal(js, alg.rounds, o.roundDeadlineMs, live, record, (k, ms) => void (Number.isNaN(agentDoneMs[k]) && (agentDoneMs[k] = ms)), noLiveAgent);
+      else {
+        /** Restarted agents and the round they rejoin at (same phase as round 0). */
+        const rejoining = new Map<number, { from: number; ready: Promise<boolean> }>();
+        for (let t = 0; t < alg.rounds; t++) {
+          if (this.signal?.aborted) throw new Error(`run interrupted (${String(this.signal.reason)}) in round ${t} of job ${job}`);
+          this.now = { job, t };
+          for (const b of o.brokerRestarts ?? []) if (b.round === t) await this.restartBroker(b);
+          for (const c of o.crashes ?? []) {
+            if (c.round !== t || this.dead.has(c.agent)) continue;
+            await this.crash(c.agent, t);
+            if (c.restart) {
+              const from = t + 1 + ((alg.period - ((t + 1) % alg.period)) % alg.period);
+              rejoining.set(c.agent, { from, ready: this.relaunch(c.agent).then(() => configure(c.agent, from)).then(() => true, () => false) });
+            }
           }
-        }
-        for (const [k, r] of rejoining) {
-          if (r.from > t || !(await r.ready)) continue;
-          this.dead.delete(k);
-          rejoining.delete(k);
-          this.addEvent({ round: t, event: 'rejoin', agent: k });
-          this.log(`agent ${k} rejoined at round ${t}`);
-        }
-        const live = new Set(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k) && !js.failures.has(k)));
-        if (live.size === 0 && js.failures.size === 0) throw new Error(`job ${job}: no live agent in round ${t} (all ${K} agents dead${this.deaths.length ? `, e.g. agent ${this.deaths.at(-1)!.k}: ${this.deaths.at(-1)!.cause}` : ''})`);
-        const t0 = performance.now();
-        const { entries, wasDisturbed } = await this.collect(job, t, live, o.roundDeadlineMs);
-        const latencyMs = performance.now() - t0;
-        if (js.failures.size > 0) break;
-        let messages = 0, bytes = 0, timedOut = 0, missing = 0;
-        for (const [k, e] of entries) {
-          outputs[k] = e.output;
-          messages += e.received;
-          bytes += e.bytesIn;
-          missing += e.missing;
-          if (e.timedOut) timedOut++;
-        }
-        const rec: RoundRecord = { t, objective: objective(inst, toDecision(inst, outputs)), messages, bytes, latencyMs, reported: entries.size, expected: live.size, timedOut, missing };
-        if (!Number.isFinite(rec.objective)) throw new Error(`job ${job}: the objective after round ${t} is not finite (${rec.objective})`);
-        if (wasDisturbed) {
-          rec.disturbed = true;
-          disturbed.push(t);
-        }
-        rounds.push(rec);
-        if (o.onRound) {
-          const timedOutAgents: number[] = [], missingPer = new Array<number>(K).fill(0);
-          for (const [k, e] of entries) {
-            if (e.timedOut) timedOutAgents.push(k);
-            missingPer[k] = e.missing;
+          for (const [k, r] of rejoining) {
+            if (r.from > t || !(await r.ready)) continue;
+            this.dead.delete(k);
+            rejoining.delete(k);
+            this.addEvent({ round: t, event: 'rejoin', agent: k });
+            this.log(`agent ${k} rejoined at round ${t}`);
           }
-          o.onRound(rec, { power: powersOf(outputs), dead: [...this.dead.keys(), ...js.failures.keys()], timedOut: timedOutAgents, missing: missingPer });
+          const alive = live();
+          if (alive.size === 0 && js.failures.size === 0) throw noLiveAgent(t);
+          const t0 = performance.now();
+          const { entries, wasDisturbed } = await this.collect(job, t, alive, o.roundDeadlineMs);
+          if (js.failures.size > 0) break;
+          if (t === alg.rounds - 1) for (const k of entries.keys()) agentDoneMs[k] = performance.now() - jobStart;
+          record(t, entries, alive.size, performance.now() - t0, wasDisturbed);
         }
       }
     } finally {
       this.round = undefined;
+      this.stream = undefined;
+      const wallMs = performance.now() - jobStart;
+      js.wallMs = jobStart ? wallMs : 0;
       await this.endJob(js);
       this.now = { job, t: -1 };
     }
@@ -518,7 +589,70 @@ export class Coordinator {
       malformed: counters.malformedData + counters.malformedControl + counters.unauthenticated,
       late: counters.late,
       disturbed,
+      wallMs: js.wallMs ?? 0,
+      agentRoundMs,
+      agentDoneMs,
     };
+  }
+
+  /**
+   * The local clock: start the job once and watch. Agents advance on their own (on every live
+   * neighbour's broadcast of the round, or their deadline) and stream their rounds, batched per
+   * host; a round is recorded (its objective evaluated, off the agents' path) once every live
+   * agent's entry for it is in. If nothing arrives for a deadline plus a second, the oldest open
+   * round is recorded with what it has (its silent agents keep their last output).
+   */
+  private async runLocal(
+    js: JobState,
+    R: number,
+    deadlineMs: number,
+    live: () => Set<number>,
+    record: (t: number, entries: Map<number, RoundEntry>, expected: number, latencyMs: number, wasDisturbed: boolean) => void,
+    done: (k: number, ms: number) => void,
+    noLiveAgent: (t: number) => Error,
+  ): Promise<void> {
+    const perRound = Array.from({ length: R }, () => new Map<number, RoundEntry>());
+    const t0 = performance.now();
+    let next = 0, last = t0;
+    await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (f: () => void): void => {
+        clearTimeout(timer);
+        this.stream = undefined;
+        f();
+      };
+      const advance = (force: boolean): void => {
+        try {
+          while (next < R && js.failures.size === 0) {
+            const alive = live();
+            if (alive.size === 0) throw noLiveAgent(next);
+            const entries = perRound[next];
+            if (!force && ![...alive].every((k) => entries.has(k))) break;
+            force = false;
+            this.now = { job: js.job, t: next };
+            const now = performance.now();
+            record(next, entries, alive.size, now - last, false);
+            last = now;
+            next++;
+          }
+        } catch (e) {
+          return settle(() => reject(e));
+        }
+        if (next >= R || js.failures.size > 0) return settle(resolve);
+        clearTimeout(timer);
+        timer = setTimeout(() => advance(true), deadlineMs + 1000);
+      };
+      this.stream = {
+        perRound,
+        wake: () => {
+          for (const [k] of perRound[R - 1]) done(k, performance.now() - t0);
+          advance(false);
+        },
+      };
+      if (this.signal) this.signal.addEventListener('abort', () => settle(() => reject(new Error(`run interrupted (${String(this.signal!.reason)}) in round ${next} of job ${js.job}`))), { once: true });
+      this.publish(this.subj.control, { type: 'start', job: js.job, gone: [...this.dead.keys()] });
+      advance(false);
+    });
   }
 
   /**

@@ -4,7 +4,7 @@ import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decisio
 import type { WmmseYardstick } from './yardstick.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
-import type { AgentDeath, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
+import type { AgentDeath, Clock, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
 import type { ResolvedFaults } from '../scenario/faultPlan.ts';
 import { addCounters, zeroCounters, type Counters } from '@dmpemu/wire';
 
@@ -32,6 +32,8 @@ export interface Evaluation {
   late?: number;
   /** Messages dropped, by kind (@dmpemu/wire COUNTER_KINDS), summed over jobs: agents' and the coordinator's. */
   dropped?: Counters;
+  /** Every agent's time per round (its start of the round to its update): median and 95th percentile, ms. */
+  agentRoundMs?: { median: number; p95: number };
   /** Per instance, the rounds a broker outage fell into (results there may differ from a run without it). */
   disturbed?: { instance: number; rounds: number[] }[];
 }
@@ -76,6 +78,8 @@ export interface DmpEvalOptions {
   /** Deaths and injected faults of instance n's job, as they happen. */
   onDeath?: (instance: number, d: AgentDeath) => void;
   onEvent?: (instance: number, e: InjectedEvent) => void;
+  /** Who starts rounds over the agents (default barrier). */
+  clock?: Clock;
   /** The fault plan resolved for instance n (views, delivery faults, crashes, broker restarts). */
   faultsFor?: (n: number) => ResolvedFaults;
 }
@@ -86,7 +90,8 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
   const history: number[] = [];
   const deaths: NonNullable<Evaluation['deaths']> = [];
   const events: NonNullable<Evaluation['events']> = [];
-  let seconds = 0, latency = 0, messages = 0, bytes = 0, roundCount = 0;
+  let seconds = 0, messages = 0, bytes = 0, roundCount = 0, wallMs = 0;
+  const agentMs: number[] = [];
   const dropped = zeroCounters();
   const disturbed: NonNullable<Evaluation['disturbed']> = [];
   for (const [n, inst] of insts.entries()) {
@@ -98,6 +103,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       const r = await o.coordinator.runJob(inst, spec, {
         roundDeadlineMs: o.roundDeadlineMs,
         policy: o.policy,
+        clock: o.clock,
         onRound: (rec, agents) => o.onRound?.(n, rec, agents),
         views: f?.views,
         faults: f?.delivery,
@@ -111,6 +117,8 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       events.push(...r.events.map((e) => ({ ...e, instance: n })));
 
       addCounters(dropped, r.counters);
+      wallMs += r.wallMs;
+      for (const ms of r.agentRoundMs) agentMs.push(ms);
       if (r.disturbed.length) disturbed.push({ instance: n, rounds: r.disturbed });
     } else {
       const powers: number[][] = [];
@@ -122,7 +130,6 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
     rates.push(records.at(-1)!.objective);
     records.forEach((r, t) => {
       history[t] = (history[t] ?? 0) + r.objective / insts.length;
-      latency += r.latencyMs;
       messages += r.messages;
       bytes += r.bytes;
     });
@@ -131,7 +138,9 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
   const e: Evaluation = { rates, seconds, history, rounds: history.length };
   if (o.coordinator)
     Object.assign(e, {
-      meanRoundLatencyMs: latency / roundCount,
+      // the same in every clock: the jobs' wall time (first round start to the last update) over their rounds
+      meanRoundLatencyMs: wallMs / roundCount,
+      agentRoundMs: { median: quantile(agentMs, 0.5), p95: quantile(agentMs, 0.95) },
       messagesPerRound: messages / roundCount,
       bytesPerRound: bytes / roundCount,
       deaths,
@@ -143,6 +152,13 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       disturbed,
     });
   return e;
+}
+
+/** The q-quantile of xs (nearest rank); NaN for none. */
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
 export function mean(xs: number[]): number {

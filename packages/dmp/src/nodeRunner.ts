@@ -110,6 +110,14 @@ export class NodeRunner<S> {
     this.waiting = this.neighbours.length - this.gone.size;
   }
 
+  /** Neighbour j is gone from now on, in the middle of a round too: its broadcast is no longer waited for. */
+  markGone(j: number): void {
+    const i = this.slot(j);
+    if (i < 0 || this.gone.has(j)) return;
+    this.gone.add(j);
+    if (this.inbox[i] === undefined && !this.skipped.has(i)) this.waiting--;
+  }
+
   /** Whether every live neighbour's broadcast for the current round has arrived. */
   complete(): boolean {
     return this.waiting === 0;

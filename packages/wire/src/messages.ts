@@ -101,6 +101,14 @@ export const configureSchema = z.strictObject({
   fromRound: index,
   /** Delivery faults applied on the agent's side of the wire (see @dmpemu/dmp deliveryFaults). */
   faults: deliveryFaultsSchema.optional(),
+  /**
+   * Who starts rounds: `barrier` the coordinator, every round; `local` the agent itself, once it
+   * has every live neighbour's broadcast of the round or its deadline passed; `async` its own
+   * timer (README, clocks).
+   */
+  clock: z.enum(['barrier', 'local', 'async']),
+  /** async: the agent's activation period, its relative jitter, the probability an activation updates, and the seed of that schedule. */
+  async: z.strictObject({ periodMs: z.number().positive().max(MAX_TIMER_MS), jitter: z.number().min(0).max(1), activation: z.number().gt(0).max(1), seed: int }).optional(),
 });
 /** The algorithm spec travels as plain data; @dmpemu/dmp's AlgorithmSpec is the typed view of it. */
 export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view' | 'algorithm'> & { view: LocalView; algorithm: { name: string; iterations?: number; rounds?: number; checkpoint?: object } };
@@ -114,8 +122,12 @@ export const roundSchema = z.strictObject({
   gone: z.array(index),
 });
 export const endSchema = z.strictObject({ type: z.literal('end'), job: index });
+/** local and async clocks: the job starts, and from then on the agents clock themselves. */
+export const startSchema = z.strictObject({ type: z.literal('start'), job: index, gone: z.array(index) });
+/** local and async clocks: agents found dead during the job; their neighbours stop waiting for them. */
+export const goneSchema = z.strictObject({ type: z.literal('gone'), job: index, agents: z.array(index).min(1) });
 export const stopSchema = z.strictObject({ type: z.literal('stop'), reason: z.string() });
-export const controlSchema = z.discriminatedUnion('type', [roundSchema, endSchema, stopSchema]);
+export const controlSchema = z.discriminatedUnion('type', [roundSchema, endSchema, stopSchema, startSchema, goneSchema]);
 export type RoundMsg = z.infer<typeof roundSchema>;
 export type EndMsg = z.infer<typeof endSchema>;
 export type StopMsg = z.infer<typeof stopSchema>;
@@ -133,8 +145,13 @@ export const roundEntrySchema = z.strictObject({
   bytesIn: index,
   /** Whether the round closed on the deadline instead of on all neighbours arriving. */
   timedOut: z.boolean(),
+  /** Milliseconds from the agent's start of the round to its update. */
+  ms: z.number().nonnegative(),
 });
 export type RoundEntry = z.infer<typeof roundEntrySchema>;
+/** An agent's round in a stream of rounds (local and async clocks). */
+export const progressEntrySchema = roundEntrySchema.extend({ t: index });
+export type ProgressEntry = z.infer<typeof progressEntrySchema>;
 
 /** A conflicting duplicate an agent saw: two different broadcasts of `from` for round t. */
 export const conflictSchema = z.strictObject({ k: index, from: index, t: index });
@@ -149,7 +166,9 @@ export const reportSchema = z.strictObject({ type: z.literal('report'), job: ind
 export const failedSchema = z.strictObject({ type: z.literal('failed'), job: index, k: index, t: int.min(-1), reason: z.string() });
 /** The host's counters for a finished job (answer to `end`). */
 export const finalSchema = z.strictObject({ type: z.literal('final'), job: index, counters: countersSchema, conflicts: z.array(conflictSchema) });
-export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema]);
+/** local and async clocks: the rounds the host's agents finished since its last message (batched per host). */
+export const progressSchema = z.strictObject({ type: z.literal('progress'), job: index, entries: z.array(progressEntrySchema).min(1) });
+export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema, progressSchema]);
 export type ReadyMsg = z.infer<typeof readySchema>;
 export type RefusedMsg = z.infer<typeof refusedSchema>;
 export type ReportMsg = z.infer<typeof reportSchema>;

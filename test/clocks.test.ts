@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { loadCheckpoint, runInProcess, type AlgorithmSpec, type DeliveryFaults } from '@dmpemu/dmp';
+import { generateInstance, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
+
+/** A Rayleigh network whose CSI is a line: agent k knows only k - 1 and k + 1. */
+function line(K: number): Instance {
+  const inst = rayleighInstance(new Rng(71), { K, snrDb: 10 });
+  inst.csi = new Uint8Array(K * K);
+  for (let k = 0; k < K; k++) for (const j of [k - 1, k + 1]) if (j >= 0 && j < K) inst.csi[j * K + k] = 1;
+  return inst;
+}
+
+describe('the local clock (agents advance on their neighbours\' broadcasts; the coordinator only watches)', () => {
+  it('computes bit for bit what the in-process executor computes: WMMSE and WCGCN, full and partial CSI, with and without message loss', async () => {
+    const d2d = generateInstance('d2d', new Rng(72), { K: 10, field: 300, csiRange: 150 });
+    const wcgcn = loadCheckpoint(join(MODELS_DIR, 'wcgcn-d2d-k50.json'));
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(10, 4);
+      const cases: [Instance, AlgorithmSpec, DeliveryFaults | undefined][] = [
+        [d2d, { name: 'wmmse-dmp', iterations: 10 }, undefined],
+        [d2d, { name: 'wcgcn', checkpoint: wcgcn }, undefined],
+        [d2d, { name: 'wmmse-dmp', iterations: 10 }, { seed: 3, loss: 0.3 }],
+      ];
+      for (const [inst, spec, faults] of cases) {
+        const r = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', clock: 'local', faults });
+        expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, spec, { faults }).history);
+        expect(r.rounds.every((x) => x.reported === inst.K)).toBe(true);
+        expect(r.counters).toMatchObject({ malformedData: 0, malformedControl: 0, duplicate: 0, late: 0 });
+      }
+    } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('a straggler slows only the agents that wait for it: an agent far from it finishes its rounds before the straggler\'s neighbours', async () => {
+    const K = 12;
+    const inst = line(K);
+    const spec = { name: 'wmmse-dmp', iterations: 2 }; // 4 rounds: agent 11 is 11 hops from agent 0
+    const faults: DeliveryFaults = { seed: 1, stragglers: { agents: [0], delayMs: 150 } };
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(K, 4);
+      const r = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', clock: 'local', faults });
+      expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, spec, { faults }).history);
+      // agent 1 waits for agent 0's delayed broadcasts (at least one delay: they overlap, agent 0 itself is not held back); agent 11 never does
+      expect(r.agentDoneMs[1]).toBeGreaterThanOrEqual(150);
+      expect(r.agentDoneMs[11]).toBeLessThan(r.agentDoneMs[1]);
+      // under the barrier clock everyone waits for the straggler every round
+      const b = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', faults });
+      expect(b.agentDoneMs[11]).toBeGreaterThanOrEqual(4 * 150);
+    } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('a dead agent is announced to its neighbours, who stop waiting for it', async () => {
+    const K = 6;
+    const inst = rayleighInstance(new Rng(74), { K, snrDb: 10 });
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(K, 1);
+      const pids = c.agentPids();
+      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 200 }, {
+        roundDeadlineMs: 60_000, // the neighbours do not time out: they go on because they are told
+        policy: 'skip',
+        clock: 'local',
+        onRound: (rec) => rec.t === 20 && process.kill(pids[2], 'SIGKILL'),
+      });
+      expect(r.rounds).toHaveLength(400);
+      expect(r.deaths.map((d) => d.k)).toEqual([2]);
+      expect(r.rounds.at(-1)!).toMatchObject({ expected: 5, reported: 5, timedOut: 0 });
+    } finally {
+      await c.shutdown();
+    }
+  });
+});
