@@ -60,7 +60,7 @@ describe('hostile clients on the run\'s broker (no credentials: anyone may publi
             nc.publish(s.control, encode({ type: 'stop', reason: 'forged' }));
             nc.publish(s.configure(0), encode({ type: 'configure', job: r0job(co), k: 0, view: localView(inst, 0), algorithm: { name: 'wmmse-dmp', iterations: 1 }, roundDeadlineMs: 10, policy: 'skip', fromRound: 0 }));
             nc.publish(s.register('h9'), encode({ type: 'register', host: 'h9', agents: [0, 1, 2], pid: 1, hostname: 'x' }));
-            nc.publish(s.up('h0'), encode({ type: 'report', job: r0job(co), t: 1, agents: [{ k: 22, output: Float64Array.of(1), received: 0, missing: 0, bytesOut: 0, bytesIn: 0, timedOut: false }] }));
+            nc.publish(s.up('h0'), encode({ type: 'report', job: r0job(co), t: 1, agents: [{ k: 22, output: Float64Array.of(1), received: 0, missing: 0, bytesOut: 0, bytesIn: 0, timedOut: false, ms: 1 }] }));
           },
         });
         expect(objectives(r)).toEqual(runInProcess(inst, spec).history);
@@ -145,18 +145,31 @@ describe('a misbehaving credentialed host (it has the run secret)', () => {
     const s = subjects(co.runId);
     const sealer = new Sealer(co.secret);
     const report = (t: number, k: number, output: Float64Array): void =>
-      nc.publish(s.up('h0'), sealer.seal(s.up('h0'), { type: 'report', job: r0job(co), t, agents: [{ k, output, received: 7, missing: 0, bytesOut: 0, bytesIn: 0, timedOut: false }] }));
+      nc.publish(s.up('h0'), sealer.seal(s.up('h0'), { type: 'report', job: r0job(co), t, agents: [{ k, output, received: 7, missing: 0, bytesOut: 0, bytesIn: 0, timedOut: false, ms: 1 }] }));
+    // the misbehaving host hears the coordinator's round announcements (it can open them) and reports at once
+    let forge: ((t: number) => void) | undefined;
+    nc.subscribe(s.control, {
+      callback: (_e, m) => {
+        const r = sealer.open(s.control, m.data);
+        if (r.ok && (r.value as { type: string }).type === 'round') forge?.((r.value as { t: number }).t);
+      },
+    });
+    await nc.flush();
     try {
       // h0 serves agents 0-3: it cannot report for agent 6; the genuine report counts
-      const ok = await co.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', onRound: (rec) => rec.t === 0 && report(1, 6, Float64Array.of(0)) });
+      forge = (t) => t === 1 && report(1, 6, Float64Array.of(0));
+      const ok = await co.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip' });
       expect(objectives(ok)).toEqual(runInProcess(inst, spec).history);
       expect(ok.counters.malformedControl).toBe(1);
+      // every agent straggles 300 ms, so the forged report of round 1 is in before the genuine one
+      const faults = { seed: 1, stragglers: { agents: [0, 1, 2, 3, 4, 5, 6, 7], delayMs: 300 } };
       for (const [output, reason] of [
         [Float64Array.of(0.5, 0.5), 'agent 0 reported an output of length 2, expected 1 (a power) in round 1'],
         [Float64Array.of(1e6), 'agent 0 reported a power of 1000000, outside [0, Pmax = 1] in round 1'],
         [Float64Array.of(NaN), 'agent 0 reported an output that is not finite in round 1'],
       ] as const) {
-        await expect(co.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', onRound: (rec) => rec.t === 0 && report(1, 0, output) })).rejects.toThrow(reason);
+        forge = (t) => t === 1 && report(1, 0, output);
+        await expect(co.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', faults })).rejects.toThrow(reason);
       }
     } finally {
       await close();

@@ -84,7 +84,7 @@ describe('learned DMP (WCGCN) end to end', () => {
     try {
       await co.launch(2, 2);
       const inst = rayleighInstance(new Rng(1), { K: 2, snrDb: 10 });
-      const msg = { type: 'configure', job: 99, k: 0, view: localView(inst, 0), algorithm: { name: 'wcgcn', checkpoint: tampered }, roundDeadlineMs: 1000, policy: 'skip', fromRound: 0 };
+      const msg = { type: 'configure', job: 99, k: 0, view: localView(inst, 0), algorithm: { name: 'wcgcn', checkpoint: tampered }, roundDeadlineMs: 1000, policy: 'skip', fromRound: 0, clock: 'barrier' };
       // a sealed configure (with the run's secret) and the host's sealed answer on its up subject
       const subj = subjects(co.runId);
       const sealer = new Sealer(co.secret);

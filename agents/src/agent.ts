@@ -2,7 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { createAlgorithm, isLost, linkDelayMs, NodeRunner, publishDelayMs, type AlgorithmSpec, type DeliveryFaults } from '@dmpemu/dmp';
 import { allFinite, encode, isBroadcast, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
-/** Rounds ahead of its own that an agent keeps broadcasts for; later ones are dropped (`overflow`). */
+/**
+ * Rounds ahead of its own that an agent keeps broadcasts for under the barrier clock; later ones
+ * are dropped (`overflow`). Under the local and async clocks a neighbour that does not depend on
+ * this agent may run through the whole plan ahead of it: every round of the plan is kept (at most
+ * one broadcast of the algorithm's size per sender and round, so memory stays bounded by the plan).
+ */
 export const MAX_ROUNDS_AHEAD = 4;
 
 /** What an agent tells its host. */
@@ -57,6 +62,8 @@ export class Agent {
     private readonly counters: () => Counters,
     private readonly events: AgentEvents,
     private readonly decodeData: (bytes: Uint8Array) => unknown,
+    /** Hear neighbour j's broadcast subject (the host shares one subscription per subject among its agents). */
+    private readonly listen: (j: number, handler: (data: Uint8Array) => void) => { unsubscribe(): void } = (j, h) => bus.subscribe(subj.broadcast(j), h),
   ) {}
 
   /** The job this agent is configured for, if any. */
@@ -96,7 +103,7 @@ export class Agent {
     this.endJob();
     const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, startedAt: 0, failed: false, subs: [] };
     this.job = job;
-    for (const j of c.view.neighbours) job.subs.push(this.bus.subscribe(this.subj.broadcast(j), (d) => this.onBroadcast(job, j, d)));
+    for (const j of c.view.neighbours) job.subs.push(this.listen(j, (d) => this.onBroadcast(job, j, d)));
     return { ok: true };
   }
 
@@ -105,7 +112,7 @@ export class Agent {
    * process), it is closed first as on its deadline, so its state, inbox and timer never leak into
    * round t. Then publish this agent's broadcast and wait for the neighbours'.
    */
-  startRound(job: number, t: number, gone: readonly number[]): void {
+  startRound(job: number, t: number, gone: Iterable<number>): void {
     const j = this.job;
     if (!j || j.config.job !== job || j.failed || t <= j.t || !this.takesPart(t)) return;
     if (j.open) this.finish(j, true);
@@ -158,7 +165,7 @@ export class Agent {
     }
     if (t >= j.rounds || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
     if (t < j.t || (t === j.t && !j.open)) return void c.late++;
-    if (t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
+    if (j.config.clock === 'barrier' && t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
     // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
     // need not wait for the deadline (the aggregate is the same as after a real loss).
     const lost = isLost(j.faults, t, sender, this.k);

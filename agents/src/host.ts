@@ -42,6 +42,7 @@ export interface AgentHostOptions {
  */
 export class AgentHost {
   readonly agents: Agent[];
+  private readonly byId: Map<number, Agent>;
   readonly host: string;
   private readonly subj: Subjects;
   private readonly sealer: Sealer;
@@ -77,7 +78,9 @@ export class AgentHost {
       failed: (k: number, t: number, reason: string) => this.onFailed(k, t, reason),
       conflict: (c: Conflict) => void (this.conflicts.length < MAX_CONFLICTS_LISTED && this.conflicts.push(c)),
     };
-    this.agents = o.ids.map((k) => new Agent(k, bus, this.subj, () => this.counters, events, decodeData));
+    const listen = (j: number, h: (data: Uint8Array) => void): { unsubscribe(): void } => this.listen(j, h);
+    this.agents = o.ids.map((k) => new Agent(k, bus, this.subj, () => this.counters, events, decodeData, listen));
+    this.byId = new Map(this.agents.map((a) => [a.k, a]));
     for (const a of this.agents) this.subs.push(bus.subscribe(this.subj.configure(a.k), (d) => this.onConfigure(a, d)));
     this.subs.push(bus.subscribe(this.subj.control, (d) => this.onControl(d)));
     const register: RegisterMsg = { type: 'register', host: o.host, agents: o.ids, pid: process.pid, hostname: hostname() };
@@ -94,6 +97,29 @@ export class AgentHost {
     bus.onConnection((e) => {
       if (e === 'reconnect') for (let i = 0; i < 10; i++) setTimeout(announce, 300 * i).unref();
     });
+  }
+
+  /** One subscription per broadcast subject for the whole host, its deliveries handed to every agent listening (in the order they subscribed). */
+  private readonly shared = new Map<number, { sub: { unsubscribe(): void }; handlers: Set<(data: Uint8Array) => void> }>();
+
+  private listen(j: number, h: (data: Uint8Array) => void): { unsubscribe(): void } {
+    let s = this.shared.get(j);
+    if (!s) {
+      const handlers = new Set<(data: Uint8Array) => void>();
+      s = { sub: this.bus.subscribe(this.subj.broadcast(j), (d) => handlers.forEach((f) => f(d))), handlers };
+      this.shared.set(j, s);
+    }
+    s.handlers.add(h);
+    const entry = s;
+    return {
+      unsubscribe: () => {
+        entry.handlers.delete(h);
+        if (entry.handlers.size === 0 && this.shared.get(j) === entry) {
+          entry.sub.unsubscribe();
+          this.shared.delete(j);
+        }
+      },
+    };
   }
 
   private up(msg: UpMsg): void {
@@ -189,9 +215,9 @@ export class AgentHost {
         this.flushing = true;
         setImmediate(() => this.flushProgress());
       }
-      const a = this.agents.find((x) => x.k === k)!;
+      const a = this.byId.get(k)!;
       const job = this.counterJob;
-      if (a.takesPart(t + 1)) queueMicrotask(() => a.startRound(job, t + 1, [...this.gone]));
+      if (a.takesPart(t + 1)) queueMicrotask(() => a.startRound(job, t + 1, this.gone));
       return;
     }
     const p = this.pending.get(t);

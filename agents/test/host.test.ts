@@ -25,7 +25,7 @@ function harness() {
   });
   const control = (m: object): void => peer.publish(subj.control, sealer.seal(subj.control, m));
   const configure = (job: number, deadlineMs: number): void =>
-    peer.publish(subj.configure(0), sealer.seal(subj.configure(0), { type: 'configure', job, k: 0, view: localView(inst, 0), algorithm: { name: 'wmmse-dmp', iterations: 2 }, roundDeadlineMs: deadlineMs, policy: 'skip', fromRound: 0 }));
+    peer.publish(subj.configure(0), sealer.seal(subj.configure(0), { type: 'configure', job, k: 0, view: localView(inst, 0), algorithm: { name: 'wmmse-dmp', iterations: 2 }, roundDeadlineMs: deadlineMs, policy: 'skip', fromRound: 0, clock: 'barrier' }));
   const broadcast = (job: number, t: number, from: number, b: Float64Array): void => peer.publish(subj.broadcast(from), encode([job, t, from, b]));
   return { inst, host, up, control, configure, broadcast, peer, subj, sealer };
 }

@@ -181,6 +181,8 @@ export type Clock = 'barrier' | 'local' | 'async';
 interface StreamState {
   perRound: Map<number, RoundEntry>[];
   wake: () => void;
+  /** Agent k's last round is in. */
+  lastRound: (k: number) => void;
 }
 
 /**
@@ -453,6 +455,7 @@ export class Coordinator {
         continue;
       }
       round.set(e.k, e);
+      if (e.t === st.perRound.length - 1) st.lastRound(e.k);
     }
     st.wake();
   }
@@ -624,9 +627,11 @@ export class Coordinator {
       const advance = (force: boolean): void => {
         try {
           while (next < R && js.failures.size === 0) {
+            const entries = perRound[next];
+            // entries come from live agents only: fewer than the live agents cannot be complete
+            if (!force && entries.size < js.inst.K - this.dead.size - js.failures.size) break;
             const alive = live();
             if (alive.size === 0) throw noLiveAgent(next);
-            const entries = perRound[next];
             if (!force && ![...alive].every((k) => entries.has(k))) break;
             force = false;
             this.now = { job: js.job, t: next };
@@ -642,13 +647,7 @@ export class Coordinator {
         clearTimeout(timer);
         timer = setTimeout(() => advance(true), deadlineMs + 1000);
       };
-      this.stream = {
-        perRound,
-        wake: () => {
-          for (const [k] of perRound[R - 1]) done(k, performance.now() - t0);
-          advance(false);
-        },
-      };
+      this.stream = { perRound, wake: () => advance(false), lastRound: (k) => done(k, performance.now() - t0) };
       if (this.signal) this.signal.addEventListener('abort', () => settle(() => reject(new Error(`run interrupted (${String(this.signal!.reason)}) in round ${next} of job ${js.job}`))), { once: true });
       this.publish(this.subj.control, { type: 'start', job: js.job, gone: [...this.dead.keys()] });
       advance(false);
