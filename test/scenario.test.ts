@@ -7,7 +7,7 @@ const ok = { name: 'x', networks: [{ model: 'rayleigh-ic', K: 5 }], algorithms: 
 describe('scenario validation', () => {
   it('fills defaults', () => {
     const s = parseScenario(ok, 's.yaml');
-    expect(s.runtime).toEqual({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60 });
+    expect(s.runtime).toEqual({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60, clock: 'barrier' });
     expect(s.algorithms).toEqual([{ name: 'wmmse-dmp' }]);
     expect(s.networks[0].instances).toBe(1);
   });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createAlgorithm, isLost, linkDelayMs, NodeRunner, publishDelayMs, type AlgorithmSpec, type DeliveryFaults } from '@dmpemu/dmp';
+import { activation, asyncUpdate, createAlgorithm, isLost, keepLatest, linkDelayMs, NodeRunner, publishDelayMs, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
 import { allFinite, encode, isBroadcast, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
 /**
@@ -39,6 +39,8 @@ interface Job {
   startedAt: number;
   failed: boolean;
   subs: { unsubscribe(): void }[];
+  /** async clock: the latest broadcast per phase and slot, updates and activations so far, ages of the messages used. */
+  async?: { latest: Latest; updates: number; activations: number };
 }
 
 /**
@@ -101,7 +103,9 @@ export class Agent {
       return { ok: false, reason: (e as Error).message };
     }
     this.endJob();
+    if (c.clock === 'async' && !c.async) return { ok: false, reason: 'configure: the async clock needs its schedule (async: periodMs, jitter, activation, seed)' };
     const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, startedAt: 0, failed: false, subs: [] };
+    if (c.clock === 'async') job.async = { latest: Array.from({ length: runner.alg.period }, () => new Array(c.view.neighbours.length)), updates: 0, activations: 0 };
     this.job = job;
     for (const j of c.view.neighbours) job.subs.push(this.listen(j, (d) => this.onBroadcast(job, j, d)));
     return { ok: true };
@@ -128,17 +132,7 @@ export class Agent {
     j.open = true;
     j.bytesIn = 0;
     j.startedAt = performance.now();
-    let b: Float64Array;
-    try {
-      b = j.runner.broadcast(t);
-    } catch (e) {
-      return this.fail(j, t, e);
-    }
-    const out = encode([job, t, this.k, b] satisfies BroadcastMsg);
-    j.bytesOut = out.length;
-    const straggle = publishDelayMs(j.faults, this.k);
-    if (straggle > 0) setTimeout(() => this.job === j && this.bus.publish(this.subj.broadcast(this.k), out), straggle);
-    else this.bus.publish(this.subj.broadcast(this.k), out);
+    if (!this.publishRound(j, t)) return;
     const early = j.early.get(t);
     j.early.delete(t);
     if (early) for (const [i, e] of [...early].sort((x, y) => x[0] - y[0])) if (!this.use(j, i, e.b, e.lost)) return;
@@ -164,6 +158,7 @@ export class Agent {
       return;
     }
     if (t >= j.rounds || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
+    if (j.async) return this.acceptLatest(j, t, sender, b, data.length);
     if (t < j.t || (t === j.t && !j.open)) return void c.late++;
     if (j.config.clock === 'barrier' && t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
     // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
@@ -196,6 +191,71 @@ export class Agent {
     if (lost) c.lost++;
     else j.bytesIn += size;
     if (this.use(j, i, b, lost) && j.runner.complete()) this.finish(j, false);
+  }
+
+  /** async clock: keep the newest broadcast of each neighbour per phase (loss and delay as for rounds). */
+  private acceptLatest(j: Job, t: number, sender: number, b: Float64Array, size: number): void {
+    const c = this.counters();
+    if (isLost(j.faults, t, sender, this.k)) return void c.lost++;
+    const keep = (): void => {
+      if (this.job !== j || j.failed) return;
+      const slot = j.runner.slot(sender);
+      const prior = j.async!.latest[t % j.async!.latest.length][slot];
+      if (prior && prior.t === t) return this.duplicate(j, t, sender, prior.b, b);
+      if (!keepLatest(j.async!.latest, slot, t, b)) return void c.late++;
+      j.bytesIn += size;
+    };
+    const delay = linkDelayMs(j.faults, t, sender, this.k);
+    if (delay > 0) setTimeout(keep, delay);
+    else keep();
+  }
+
+  /** async clock: the job starts: broadcast round 0's message, then activate on this agent's own schedule. */
+  startAsync(job: number, staleness: Record<string, number>): void {
+    const j = this.job;
+    if (!j || !j.async || j.config.job !== job || j.async.activations > 0 || j.t >= 0) return;
+    j.t = 0;
+    if (!this.publishRound(j, 0)) return;
+    const tick = (): void => {
+      if (this.job !== j || j.failed) return;
+      const a = j.async!;
+      const i = a.activations++;
+      if (activation(j.config.async!, this.k, i).updates) {
+        const r = a.updates;
+        const t0 = performance.now();
+        try {
+          asyncUpdate(j.runner, a.latest, r, staleness);
+          const out = j.runner.output();
+          a.updates = r + 1;
+          this.events.roundDone(this.k, r, { k: this.k, output: out, received: 0, missing: 0, bytesOut: j.bytesOut, bytesIn: j.bytesIn, timedOut: false, ms: performance.now() - t0 });
+          j.bytesIn = 0;
+        } catch (e) {
+          return this.fail(j, r, e);
+        }
+        if (a.updates >= j.rounds) return;
+        j.t = a.updates;
+        if (!this.publishRound(j, a.updates)) return;
+      }
+      j.timer = setTimeout(tick, activation(j.config.async!, this.k, i + 1).afterMs);
+    };
+    j.timer = setTimeout(tick, activation(j.config.async!, this.k, 0).afterMs);
+  }
+
+  /** Publish this agent's broadcast of round t (a straggler holds it back); false if the algorithm failed. */
+  private publishRound(j: Job, t: number): boolean {
+    let b: Float64Array;
+    try {
+      b = j.runner.broadcast(t);
+    } catch (e) {
+      this.fail(j, t, e);
+      return false;
+    }
+    const out = encode([j.config.job, t, this.k, b] satisfies BroadcastMsg);
+    j.bytesOut = out.length;
+    const straggle = publishDelayMs(j.faults, this.k);
+    if (straggle > 0) setTimeout(() => this.job === j && this.bus.publish(this.subj.broadcast(this.k), out), straggle);
+    else this.bus.publish(this.subj.broadcast(this.k), out);
+    return true;
   }
 
   private duplicate(j: Job, t: number, from: number, first: Float64Array, again: Float64Array): void {

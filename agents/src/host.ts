@@ -63,6 +63,8 @@ export class AgentHost {
   private readonly gone = new Set<number>();
   private outbox: ProgressEntry[] = [];
   private flushing = false;
+  /** async clock: ages of the broadcasts this host's agents used, in rounds (count by age). */
+  private staleness: Record<string, number> = {};
   /** Rounds whose report is being collected: the agents expected and what they reported. */
   private readonly pending = new Map<number, { expected: Set<number>; entries: RoundEntry[] }>();
   private readonly log: (s: string) => void;
@@ -157,6 +159,7 @@ export class AgentHost {
       this.started = false;
       this.gone.clear();
       this.outbox = [];
+      this.staleness = {};
     }
     const answer = a.configure(c, data);
     this.up(answer.ok ? { type: 'ready', job: c.job, k: a.k } : { type: 'refused', job: c.job, k: a.k, reason: answer.reason });
@@ -194,7 +197,8 @@ export class AgentHost {
       if (this.started) return void this.counters.duplicate++;
       this.started = true;
       for (const j of m.gone) this.gone.add(j);
-      for (const a of this.agents) a.startRound(m.job, 0, [...this.gone]);
+      if (this.clock === 'async') for (const a of this.agents) a.startAsync(m.job, this.staleness);
+      else for (const a of this.agents) a.startRound(m.job, 0, [...this.gone]);
       return;
     }
     if (this.clock !== 'barrier') return void this.counters.malformedControl++;
@@ -208,6 +212,14 @@ export class AgentHost {
   }
 
   private onRoundDone(k: number, t: number, e: RoundEntry): void {
+    if (this.clock === 'async') {
+      this.outbox.push({ ...e, t });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flushProgress());
+      }
+      return;
+    }
     if (this.clock === 'local') {
       // stream the round (batched: one message per host per turn of the event loop) and go on at once
       this.outbox.push({ ...e, t });
@@ -252,7 +264,7 @@ export class AgentHost {
     this.flushProgress();
     for (const a of this.agents) if (a.jobId === job) a.endJob();
     this.pending.clear();
-    this.up({ type: 'final', job, counters: { ...this.counters }, conflicts: [...this.conflicts] });
+    this.up({ type: 'final', job, counters: { ...this.counters }, conflicts: [...this.conflicts], ...(this.clock === 'async' ? { staleness: { ...this.staleness } } : {}) });
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Command, CommanderError, Option } from 'commander';
 import { MODEL_NAMES } from '@dmpemu/wireless';
 import { nonNegativeInt, nonNegativeIntOf, numberOf, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
@@ -5,7 +6,7 @@ import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roun
 import { EVAL_ALGORITHMS, evaluate, formatEval } from './commands/eval.ts';
 import { MISSING_POLICIES } from '@dmpemu/dmp';
 import { generate } from './commands/generate.ts';
-import { loadScenario } from './scenario/scenario.ts';
+import { CLOCKS, loadScenario } from './scenario/scenario.ts';
 import { loadTrainScenario } from './scenario/trainScenario.ts';
 import { trainCommand } from './commands/train.ts';
 import { runScenario } from './commands/run.ts';
@@ -53,6 +54,10 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--agents-per-process <n>', 'with --runtime nats: agents per OS process', positiveInt, 10)
     .option('--round-deadline-ms <ms>', 'with --runtime nats: round deadline (at most 2147482647)', numberOf(roundDeadlineMsSchema), 5000)
     .addOption(new Option('--missing-policy <p>', 'a neighbour message missing at the deadline').choices(MISSING_POLICIES).default('skip'))
+    .addOption(new Option('--clock <clock>', 'with --runtime: who starts rounds (barrier: the coordinator; local: each agent on its neighbours\' broadcasts; async: its own timer)').choices(CLOCKS).default('barrier'))
+    .option('--period-ms <ms>', 'with --clock async: activation period', positiveNumber, 20)
+    .option('--jitter <r>', 'with --clock async: relative jitter of the period, 0..1', numberOf(z.number().min(0).max(1)), 0)
+    .option('--activation <p>', 'with --clock async: probability that an activation updates, (0, 1]', numberOf(z.number().gt(0).max(1)), 1)
     .option('--checkpoint <ref>', 'wcgcn, pcgnn, regnn, mlp: checkpoint name in scenarios/models/ or a path')
     .option('--rounds <n>', 'wcgcn: rounds to run, at most 10000 (default: the layers it was trained with)', positiveIntOf(roundsSchema))
     .option('--history', 'centralized, with --json: add the mean objective after every iteration')
@@ -69,6 +74,8 @@ export function buildCli(print: (s: string) => void): Command {
         agentsPerProcess: o.agentsPerProcess,
         roundDeadlineMs: o.roundDeadlineMs,
         policy: o.missingPolicy,
+        clock: o.clock,
+        async: o.clock === 'async' ? { periodMs: o.periodMs, jitter: o.jitter, activation: o.activation } : undefined,
         checkpoint: o.checkpoint,
         rounds: o.rounds,
         log: (s) => process.stderr.write(s + '\n'),

@@ -3,6 +3,7 @@ import { checkMlpNetwork, createAlgorithm, DMP_ALGORITHMS, LEARNED_DMP_ALGORITHM
 import { readCheckpoint } from '../scenario/checkpoints.ts';
 import { checkCentralizedNetwork, isMiso, type CentralizedAlgorithm, type InstanceFile } from '@dmpemu/wireless';
 import { closeBroker, Coordinator, openBroker } from '../run/coordinator.ts';
+import type { Clock } from '../run/coordinator.ts';
 import { evalCentralized, evalDmp, evalMlp, mean, overtakes, type Evaluation } from '../run/evaluation.ts';
 import { ITERATIVE, LEARNED_CENTRALIZED } from '../scenario/algorithmNames.ts';
 import { wmmseYardstick } from '../run/yardstick.ts';
@@ -25,6 +26,9 @@ export interface EvalArgs {
   agentsPerProcess: number;
   roundDeadlineMs: number;
   policy: MissingPolicy;
+  /** With --runtime: who starts rounds, and the async clock's schedule. */
+  clock?: Clock;
+  async?: { periodMs: number; jitter: number; activation: number };
   /** Learned algorithms: checkpoint name (scenarios/models/) or path, and rounds to run. */
   checkpoint?: string;
   rounds?: number;
@@ -58,6 +62,10 @@ export interface EvalResult {
   late?: number;
   /** Messages dropped, by kind (see the README's protocol section). */
   dropped?: Evaluation['dropped'];
+  /** async clock: ages of the broadcasts used (receiver's round minus the message's), count by age. */
+  staleness?: Record<string, number>;
+  /** Every agent's time per round, median and 95th percentile (ms). */
+  agentRoundMs?: { median: number; p95: number };
   /** Rounds a broker outage fell into, per instance. */
   disturbed?: Evaluation['disturbed'];
   /** DMP: centralized WMMSE-100 (global CSI) on the same instances, and the run relative to it. */
@@ -133,7 +141,7 @@ export async function evaluate(a: EvalArgs): Promise<EvalResult> {
       c = await Coordinator.start({ broker, log: a.log });
       await c.launch(file.K, a.agentsPerProcess);
     }
-    const e = await evalDmp(file.instances, spec, { coordinator: c, roundDeadlineMs: a.roundDeadlineMs, policy: a.policy });
+    const e = await evalDmp(file.instances, spec, { coordinator: c, roundDeadlineMs: a.roundDeadlineMs, policy: a.policy, clock: a.clock, async: a.async });
     const { rates, seconds, history, rounds, ...rest } = e;
     const y = wmmseYardstick(file.instances, Math.ceil((rounds ?? 0) / 2));
     return {

@@ -160,6 +160,8 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
         coordinator,
         roundDeadlineMs: sc.runtime.roundDeadlineMs,
         policy: sc.runtime.missingPolicy as MissingPolicy,
+        clock: sc.runtime.clock,
+        async: sc.runtime.clock === 'async' ? sc.runtime.async ?? { periodMs: 20, jitter: 0, activation: 1 } : undefined,
         faultsFor: (n) => faults[n],
         onInstance: (instance) => void (job = startJob(alg, label, instance)),
         onRound: (instance, rec, agents) => {

@@ -27,6 +27,10 @@ export interface AlgorithmSummary {
   late?: number;
   /** Messages dropped, by kind (malformedData, malformedControl, unauthenticated, late, duplicate, conflicting, lost, overflow). */
   dropped?: Evaluation['dropped'];
+  /** async clock: how old the broadcasts used were, in rounds (count by age). */
+  staleness?: Evaluation['staleness'];
+  /** Every agent's time per round: median and 95th percentile (ms). */
+  agentRoundMs?: Evaluation['agentRoundMs'];
   /** Instances and rounds a broker outage fell into: those results are marked, not silently different. */
   disturbed?: Evaluation['disturbed'];
   /** DMP: the smallest round count after which it beats centralized WMMSE with 10 / 30 / 100 iterations. */

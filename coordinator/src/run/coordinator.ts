@@ -40,8 +40,10 @@ export interface RoundRecord {
   /** Data-plane deliveries and bytes received by agents in this round. */
   messages: number;
   bytes: number;
-  /** From round start to the last report (or the deadline). */
+  /** From round start to the last report (or the deadline); local and async clocks: since the previous round was recorded. */
   latencyMs: number;
+  /** When the round was recorded, ms after the job started (the objective over time). */
+  atMs?: number;
   /** Agents that reported / were expected (live at round start). */
   reported: number;
   expected: number;
@@ -82,6 +84,8 @@ export interface JobResult {
   agentRoundMs: number[];
   /** When the coordinator had each agent's last round, ms after the job started (NaN: never). */
   agentDoneMs: number[];
+  /** async clock: how old the broadcasts used in updates were, in rounds (receiver's round minus the message's): count by age. */
+  staleness?: Record<string, number>;
 }
 
 /** Where agents and coordinator meet: a NATS server (ours or given), or the in-process bus. */
@@ -130,8 +134,10 @@ export interface JobOptions {
   faults?: DeliveryFaults;
   crashes?: CrashFault[];
   brokerRestarts?: BrokerRestartFault[];
-  /** barrier (default): the coordinator starts every round; local: agents advance on their neighbours' broadcasts or their deadline. */
+  /** barrier (default): the coordinator starts every round; local: agents advance on their neighbours' broadcasts or their deadline; async: on their own timers. */
   clock?: Clock;
+  /** async clock: the schedule (@dmpemu/dmp asyncClock); the seed defaults to the job number. */
+  async?: { periodMs: number; jitter: number; activation: number; seed?: number };
   /** Hear deaths and events as they happen (they are in the result too). */
   onDeath?: (d: AgentDeath) => void;
   onEvent?: (e: InjectedEvent) => void;
@@ -477,6 +483,8 @@ export class Coordinator {
     const alg = createAlgorithm(spec, inst.Nt);
     const clock = o.clock ?? 'barrier';
     if (clock !== 'barrier' && (o.crashes?.length || o.brokerRestarts?.length)) throw new Error(`crash and brokerRestart faults need the barrier clock, not ${clock}`);
+    if (clock === 'async' && !o.async) throw new Error('the async clock needs its schedule (async: periodMs, jitter, activation)');
+    const asyncClock = o.async && { ...o.async, seed: o.async.seed ?? job };
     const K = inst.K;
     const deathsBefore = this.deaths.length;
     const eventsBefore = this.events.length;
@@ -486,7 +494,7 @@ export class Coordinator {
     this.jobState = js;
     this.now = { job, t: -1 };
     const configure = (k: number, fromRound: number): Promise<void> =>
-      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, clock });
+      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, clock, async: clock === 'async' ? asyncClock : undefined });
     const rounds: RoundRecord[] = [];
     const disturbed: number[] = [];
     const agentRoundMs: number[] = [];
@@ -506,7 +514,7 @@ export class Coordinator {
         agentRoundMs.push(e.ms);
         if (e.timedOut) timedOut++;
       }
-      const rec: RoundRecord = { t, objective: objective(inst, toDecision(inst, outputs)), messages, bytes, latencyMs, reported: entries.size, expected, timedOut, missing };
+      const rec: RoundRecord = { t, objective: objective(inst, toDecision(inst, outputs)), messages, bytes, latencyMs, atMs: performance.now() - jobStart, reported: entries.size, expected, timedOut, missing };
       if (!Number.isFinite(rec.objective)) throw new Error(`job ${job}: the objective after round ${t} is not finite (${rec.objective})`);
       if (wasDisturbed) {
         rec.disturbed = true;
@@ -526,7 +534,7 @@ export class Coordinator {
     try {
       await forEachBounded(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k)), (k) => configure(k, 0));
       jobStart = performance.now();
-      if (clock === 'local') await this.runLocal(js, alg.rounds, o.roundDeadlineMs, live, record, (k, ms) => void (Number.isNaN(agentDoneMs[k]) && (agentDoneMs[k] = ms)), noLiveAgent);
+      if (clock !== 'barrier') await this.runLocal(js, alg.rounds, o.roundDeadlineMs, live, record, (k, ms) => void (Number.isNaN(agentDoneMs[k]) && (agentDoneMs[k] = ms)), noLiveAgent);
       else {
         /** Restarted agents and the round they rejoin at (same phase as round 0). */
         const rejoining = new Map<number, { from: number; ready: Promise<boolean> }>();
@@ -593,6 +601,7 @@ export class Coordinator {
       late: counters.late,
       disturbed,
       wallMs: js.wallMs ?? 0,
+      staleness: clock === 'async' ? mergeCounts([...js.finals.values()].map((f) => f.staleness ?? {})) : undefined,
       agentRoundMs,
       agentDoneMs,
     };
@@ -847,6 +856,13 @@ export function checkOutput(out: Float64Array, inst: Instance, pmax = inst.pmax)
   let norm2 = 0;
   for (let i = 0; i < n; i++) norm2 += out[i] * out[i];
   return norm2 > tol ? `a beamformer of power ${norm2}, above Pmax = ${pmax}` : undefined;
+}
+
+/** Sum count maps (`{age: count}`). */
+export function mergeCounts(maps: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 function sameOutput(a: Float64Array, b: Float64Array): boolean {

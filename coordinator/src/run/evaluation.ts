@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { mlpPolicy, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
+import { mlpPolicy, runAsyncInProcess, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
 import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
 import type { WmmseYardstick } from './yardstick.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
-import type { AgentDeath, Clock, Coordinator, InjectedEvent, RoundRecord } from './coordinator.ts';
+import { mergeCounts, type AgentDeath, type Clock, type Coordinator, type InjectedEvent, type RoundRecord } from './coordinator.ts';
 import type { ResolvedFaults } from '../scenario/faultPlan.ts';
 import { addCounters, zeroCounters, type Counters } from '@dmpemu/wire';
 
@@ -32,6 +32,8 @@ export interface Evaluation {
   late?: number;
   /** Messages dropped, by kind (@dmpemu/wire COUNTER_KINDS), summed over jobs: agents' and the coordinator's. */
   dropped?: Counters;
+  /** async clock: how old the broadcasts used in updates were, in rounds of the algorithm (receiver's round minus the message's): count by age, over all instances. */
+  staleness?: Record<string, number>;
   /** Every agent's time per round (its start of the round to its update): median and 95th percentile, ms. */
   agentRoundMs?: { median: number; p95: number };
   /** Per instance, the rounds a broker outage fell into (results there may differ from a run without it). */
@@ -78,8 +80,9 @@ export interface DmpEvalOptions {
   /** Deaths and injected faults of instance n's job, as they happen. */
   onDeath?: (instance: number, d: AgentDeath) => void;
   onEvent?: (instance: number, e: InjectedEvent) => void;
-  /** Who starts rounds over the agents (default barrier). */
+  /** Who starts rounds over the agents (default barrier); async needs its schedule (in process: on virtual time). */
   clock?: Clock;
+  async?: { periodMs: number; jitter: number; activation: number };
   /** The fault plan resolved for instance n (views, delivery faults, crashes, broker restarts). */
   faultsFor?: (n: number) => ResolvedFaults;
 }
@@ -94,6 +97,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
   const agentMs: number[] = [];
   const dropped = zeroCounters();
   const disturbed: NonNullable<Evaluation['disturbed']> = [];
+  const staleness: Record<string, number>[] = [];
   for (const [n, inst] of insts.entries()) {
     const t0 = performance.now();
     let records: RoundRecord[];
@@ -104,6 +108,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
         roundDeadlineMs: o.roundDeadlineMs,
         policy: o.policy,
         clock: o.clock,
+        async: o.async && { ...o.async, seed: n },
         onRound: (rec, agents) => o.onRound?.(n, rec, agents),
         views: f?.views,
         faults: f?.delivery,
@@ -120,6 +125,13 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       wallMs += r.wallMs;
       for (const ms of r.agentRoundMs) agentMs.push(ms);
       if (r.disturbed.length) disturbed.push({ instance: n, rounds: r.disturbed });
+      if (r.staleness) staleness.push(r.staleness);
+    } else if (o.clock === 'async') {
+      if (!o.async) throw new Error('the async clock needs its schedule (periodMs, jitter, activation)');
+      const r = runAsyncInProcess(inst, spec, { ...o.async, seed: n }, { policy: o.policy, views: f?.views, faults: f?.delivery });
+      staleness.push(r.staleness);
+      records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, atMs: r.iterationMs[t], reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
+      records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     } else {
       const powers: number[][] = [];
       const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
@@ -136,6 +148,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
     roundCount += records.length;
   }
   const e: Evaluation = { rates, seconds, history, rounds: history.length };
+  if (o.clock === 'async') e.staleness = mergeCounts(staleness);
   if (o.coordinator)
     Object.assign(e, {
       // the same in every clock: the jobs' wall time (first round start to the last update) over their rounds

@@ -10,6 +10,9 @@ import { networkSchema } from './networkSchema.ts';
 import { checkScenario } from './scenarioChecks.ts';
 import { formatKey, isNumericKey, parseKey, SWEEP_KEY, valueAt, withValue as setValue, type KeyPath } from './sweepKey.ts';
 import { UsageError } from './usageError.ts';
+
+/** The clocks of the runtime (README, clocks). */
+export const CLOCKS = ['barrier', 'local', 'async'] as const;
 import { formatIssues } from './zodIssues.ts';
 
 const posInt = z.number().int().positive();
@@ -65,6 +68,12 @@ const runtimeSchema = z.strictObject({
   roundDeadlineMs: roundDeadlineMsSchema.default(5000),
   missingPolicy: z.enum(MISSING_POLICIES as [string, ...string[]]).default('skip'),
   registerTimeoutS: registerTimeoutSSchema.default(60),
+  /** Who starts rounds: the coordinator (`barrier`), each agent on its neighbours' broadcasts (`local`), or its own timer (`async`). */
+  clock: z.enum(CLOCKS).default('barrier'),
+  /** async clock: activation period, its relative jitter, the probability an activation updates. */
+  async: z
+    .strictObject({ periodMs: z.number().positive().max(60_000).default(20), jitter: z.number().min(0).max(1).default(0), activation: z.number().gt(0).max(1).default(1) })
+    .optional(),
 });
 
 const index = z.number().int().nonnegative();
@@ -101,7 +110,7 @@ export const scenarioSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(0),
   networks: z.array(networkSchema).min(1),
   algorithms: z.array(algorithmSchema).min(1),
-  runtime: runtimeSchema.default({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60 }),
+  runtime: runtimeSchema.default({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60, clock: 'barrier' }),
   faults: faultsSchema.default({}),
   sweep: sweepSchema.optional(),
   outputs: z.strictObject({ dir: z.string().default('runs') }).default({ dir: 'runs' }),
@@ -112,6 +121,9 @@ export const scenarioSchema = z.strictObject({
     if (runtime.kind !== 'nats') ctx.addIssue({ code: 'custom', path: ['faults', key], message: `${key} needs runtime.kind nats` });
   };
   if (faults.crash?.length) needNats('crash');
+  for (const key of ['crash', 'brokerRestart'] as const)
+    if (faults[key]?.length && runtime.clock !== 'barrier') ctx.addIssue({ code: 'custom', path: ['faults', key], message: `${key} needs runtime.clock barrier (the coordinator injects it at a round start), not ${runtime.clock}` });
+  if (runtime.async && runtime.clock !== 'async') ctx.addIssue({ code: 'custom', path: ['runtime', 'async'], message: `runtime.async is for runtime.clock async, not ${runtime.clock}` });
   if (faults.brokerRestart?.length) {
     needNats('brokerRestart');
     if (runtime.nats) ctx.addIssue({ code: 'custom', path: ['faults', 'brokerRestart'], message: 'brokerRestart needs the embedded nats-server: remove runtime.nats' });

@@ -14,3 +14,5 @@ export * from './regnnDmp.ts';
 export * from './mlpInference.ts';
 export * from './denseLayers.ts';
 export * from './architectures.ts';
+export * from './asyncClock.ts';
+export * from './asyncInProcess.ts';

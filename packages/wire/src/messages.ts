@@ -165,7 +165,14 @@ export const reportSchema = z.strictObject({ type: z.literal('report'), job: ind
 /** An agent whose algorithm threw: it takes no further part in the job; the host lives on. */
 export const failedSchema = z.strictObject({ type: z.literal('failed'), job: index, k: index, t: int.min(-1), reason: z.string() });
 /** The host's counters for a finished job (answer to `end`). */
-export const finalSchema = z.strictObject({ type: z.literal('final'), job: index, counters: countersSchema, conflicts: z.array(conflictSchema) });
+export const finalSchema = z.strictObject({
+  type: z.literal('final'),
+  job: index,
+  counters: countersSchema,
+  conflicts: z.array(conflictSchema),
+  /** async clock: how old the broadcasts used in updates were (receiver's round minus the message's), count by age. */
+  staleness: z.record(z.string().regex(/^-?\d+$/), index).optional(),
+});
 /** local and async clocks: the rounds the host's agents finished since its last message (batched per host). */
 export const progressSchema = z.strictObject({ type: z.literal('progress'), job: index, entries: z.array(progressEntrySchema).min(1) });
 export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema, progressSchema]);

@@ -1,0 +1,162 @@
+import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
+import type { AlgorithmSpec } from './contract.ts';
+import { createAlgorithm } from './algorithms.ts';
+import { activation, type AsyncClock } from './asyncClock.ts';
+import { toDecision } from './decision.ts';
+import { isLost, linkDelayMs, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
+import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
+
+export interface AsyncInProcessOptions {
+  policy?: MissingPolicy;
+  views?: LocalView[];
+  /** Loss, link delays and stragglers, in virtual milliseconds. */
+  faults?: DeliveryFaults;
+}
+
+export interface AsyncResult {
+  /** Final outputs per node. */
+  outputs: Float64Array[];
+  /** Objective after iteration r: every agent's decision after its r-th update. */
+  history: number[];
+  /** Virtual time (ms) at which every agent had made its r-th update. */
+  iterationMs: number[];
+  /** How old the broadcasts used in updates were, in rounds of the algorithm: receiver's round minus the message's (count by age). */
+  staleness: Record<string, number>;
+  /** Activations per agent (updates are always the algorithm's rounds). */
+  activations: number[];
+}
+
+/** The latest broadcast kept per neighbour slot and phase, with the round it was sent for. */
+export type Latest = ({ t: number; b: Float64Array } | undefined)[][];
+
+/**
+ * One update of the async clock (asyncClock.ts) on a node: feed it, for round r, the latest
+ * broadcast of each neighbour of r's phase, update, and count how old each was. Shared by the
+ * in-process twin and the NATS agents, so both compute the same function of what they hold.
+ */
+export function asyncUpdate(node: NodeRunner<unknown>, latest: Latest, r: number, staleness: Record<string, number>): void {
+  const phase = latest[r % latest.length];
+  for (let i = 0; i < phase.length; i++) {
+    const m = phase[i];
+    if (!m) continue;
+    node.receiveSlot(i, m.b);
+    const age = String(r - m.t);
+    staleness[age] = (staleness[age] ?? 0) + 1;
+  }
+  node.update(r);
+}
+
+/** Keep a broadcast of round t from slot i if it is the newest of its phase. */
+export function keepLatest(latest: Latest, i: number, t: number, b: Float64Array): boolean {
+  const phase = latest[t % latest.length];
+  const prior = phase[i];
+  if (prior && prior.t >= t) return false;
+  phase[i] = { t, b };
+  return true;
+}
+
+interface Event {
+  ms: number;
+  /** Activations before deliveries at the same time (a broadcast sent at T is heard after T: jitter 0 is the synchronous schedule), then by insertion. */
+  order: number;
+  seq: number;
+  run: () => void;
+}
+
+/** A binary min-heap of events by (ms, order, seq). */
+class Events {
+  private readonly h: Event[] = [];
+  private seq = 0;
+  push(ms: number, order: number, run: () => void): void {
+    const e = { ms, order, seq: this.seq++, run };
+    const h = this.h;
+    h.push(e);
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!less(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+  pop(): Event | undefined {
+    const h = this.h;
+    if (h.length === 0) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && less(h[l], h[m])) m = l;
+        if (r < h.length && less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function less(a: Event, b: Event): boolean {
+  return a.ms !== b.ms ? a.ms < b.ms : a.order !== b.order ? a.order < b.order : a.seq < b.seq;
+}
+
+/**
+ * The async clock in process, on virtual time: the same seeded activation schedule, link delays
+ * and losses as the NATS agents, so an async study is reproducible here (the NATS run is real
+ * time and close to it, not equal).
+ */
+export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: AsyncClock, o: AsyncInProcessOptions = {}): AsyncResult {
+  const alg = createAlgorithm(spec, inst.Nt);
+  const views = o.views ?? localViews(inst);
+  const nodes = views.map((v) => new NodeRunner(alg, v, o.policy));
+  const R = alg.rounds;
+  const K = inst.K;
+  const f = o.faults;
+  const latest: Latest[] = nodes.map((n) => Array.from({ length: alg.period }, () => new Array(n.neighbours.length)));
+  const listeners: { k: number; slot: number }[][] = Array.from({ length: K }, () => []);
+  nodes.forEach((n, k) => n.neighbours.forEach((j, slot) => listeners[j].push({ k, slot })));
+  const outputs: Float64Array[][] = nodes.map(() => []);
+  const updateMs: number[][] = nodes.map(() => []);
+  const done = new Array<number>(K).fill(0);
+  const activations = new Array<number>(K).fill(0);
+  const staleness: Record<string, number> = {};
+  const q = new Events();
+  const publish = (j: number, t: number, b: Float64Array, at: number): void => {
+    const sent = at + publishDelayMs(f, j);
+    for (const { k, slot } of listeners[j]) {
+      if (isLost(f, t, j, k)) continue;
+      q.push(sent + linkDelayMs(f, t, j, k), 2, () => void keepLatest(latest[k], slot, t, b));
+    }
+  };
+  const activate = (k: number, i: number, at: number): void => {
+    activations[k]++;
+    if (activation(clock, k, i).updates) {
+      const r = done[k];
+      asyncUpdate(nodes[k], latest[k], r, staleness);
+      outputs[k].push(nodes[k].output());
+      updateMs[k].push(at);
+      done[k] = r + 1;
+      if (r + 1 < R) publish(k, r + 1, nodes[k].broadcast(r + 1), at);
+    }
+    if (done[k] < R) {
+      const next = at + activation(clock, k, i + 1).afterMs;
+      q.push(next, 1, () => activate(k, i + 1, next));
+    }
+  };
+  for (let k = 0; k < K; k++) publish(k, 0, nodes[k].broadcast(0), 0);
+  for (let k = 0; k < K; k++) {
+    const first = activation(clock, k, 0).afterMs;
+    q.push(first, 1, () => activate(k, 0, first));
+  }
+  for (let e = q.pop(); e; e = q.pop()) e.run();
+  const history: number[] = [];
+  const iterationMs: number[] = [];
+  for (let r = 0; r < R; r++) {
+    history.push(objective(inst, toDecision(inst, outputs.map((o) => o[r]))));
+    iterationMs.push(Math.max(...updateMs.map((m) => m[r])));
+  }
+  return { outputs: outputs.map((o) => o[R - 1]), history, iterationMs, staleness, activations };
+}
