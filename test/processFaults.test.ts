@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -118,7 +118,7 @@ describe('processes and the broker misbehaving', () => {
     }
   }, 90_000);
 
-  it('the embedded nats-server runs without JetStream and dies with a coordinator killed by SIGKILL, leaving no directory', async () => {
+  it('the embedded nats-server requires credentials, runs without JetStream, and dies with a coordinator killed by SIGKILL, leaving no directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-orphan-'));
     const file = join(dir, 's.yaml');
     writeFileSync(file, ['name: orphan', 'networks:', '  - { model: rayleigh-ic, K: 4, instances: 50 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 100 }', 'runtime: { agentsPerProcess: 4 }'].join('\n'));
@@ -135,10 +135,12 @@ describe('processes and the broker misbehaving', () => {
     }
     expect(ports).toBeDefined();
     const pid = Number(/_(\d+)\.ports$/.exec(ports!)![1]);
-    const { nats } = JSON.parse((await import('node:fs')).readFileSync(join(tmpdir(), mine!, ports!), 'utf8')) as { nats: string[] };
-    const nc = await connect({ servers: nats[0] });
-    await expect(nc.request('$JS.API.INFO', new Uint8Array(), { timeout: 2000 })).rejects.toThrow(/no responders|503/i);
-    await nc.close();
+    const { nats } = JSON.parse(readFileSync(join(tmpdir(), mine!, ports!), 'utf8')) as { nats: string[] };
+    // it takes no client without the run's credentials, and runs without JetStream
+    await expect(connect({ servers: nats[0], reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(args).not.toContain('-js');
+    expect(readFileSync(join(tmpdir(), mine!, 'nats.conf'), 'utf8')).not.toMatch(/jetstream/i);
     await sleep(1000);
     child.kill('SIGKILL');
     for (let i = 0; i < 100 && (alive(pid) || existsSync(join(tmpdir(), mine!))); i++) await sleep(100);

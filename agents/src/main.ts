@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { NatsTransport } from '@dmpemu/wire';
+import { NATS_PASS_ENV, NATS_USER_ENV, NatsTransport } from '@dmpemu/wire';
 import { AgentHost } from './host.ts';
 
 export interface AgentProcessOptions {
@@ -10,6 +10,9 @@ export interface AgentProcessOptions {
   host?: string;
   /** The run secret (hex) the coordinator gave this host. */
   secret: string;
+  /** Broker credentials (default: DMPEMU_NATS_USER / DMPEMU_NATS_PASS, else the URL's). */
+  user?: string;
+  pass?: string;
   /** Exit when this process (the coordinator that launched us) is gone. */
   parentPid?: number;
   verbose?: boolean;
@@ -22,7 +25,9 @@ export interface AgentProcessOptions {
 export async function runAgentProcess(o: AgentProcessOptions): Promise<string> {
   const log = o.verbose ? (s: string) => process.stderr.write(`[agents ${o.ids[0]}..${o.ids.at(-1)}] ${s}\n`) : () => {};
   const host = o.host ?? defaultHostId();
-  const bus = await NatsTransport.connect(o.nats, `dmpemu-agents-${o.run}-${host}`, { onError: (e) => log(`handler error: ${(e as Error).message}`) });
+  // the broker user: given, or handed over by the coordinator that launched this host (the URL may carry one too)
+  const user = o.user ?? process.env[NATS_USER_ENV], pass = o.pass ?? process.env[NATS_PASS_ENV];
+  const bus = await NatsTransport.connect(o.nats, `dmpemu-agents-${o.run}-${host}`, { onError: (e) => log(`handler error: ${(e as Error).message}`), user, pass });
   const agents = new AgentHost(bus, { runId: o.run, host, ids: o.ids, secret: o.secret, log });
   let onSignal!: (reason: string) => void;
   const signalled = new Promise<string>((r) => (onSignal = r));

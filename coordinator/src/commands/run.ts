@@ -23,6 +23,8 @@ export interface RunOptions {
   log?: (s: string) => void;
   /** Aborting ends the run after the current round; the summary records the reason. */
   signal?: AbortSignal;
+  /** The embedded nats-server's address (default loopback, a free port): agents on other machines connect there. */
+  listen?: { host: string; port?: number };
   /** Hears the run as it goes (the live dashboard); it only watches. */
   observer?: RunObserver;
 }
@@ -71,7 +73,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   let broker: Broker | undefined;
   try {
     if (needsBroker) {
-      broker = await openBroker(o.nats ?? sc.runtime.nats ?? process.env.NATS_URL, log);
+      broker = await openBroker(o.nats ?? sc.runtime.nats ?? process.env.NATS_URL, log, undefined, o.listen);
       summary.transport = broker.kind === 'nats' ? `nats ${broker.url}` : 'in-process bus';
       if (sc.faults.brokerRestart?.length && !(broker.kind === 'nats' && broker.server))
         throw new Error('faults.brokerRestart needs the embedded nats-server: run without --nats / NATS_URL');
@@ -112,7 +114,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   if (sc.runtime.kind === 'nats' && algorithms.some(isDmp)) {
     // the agent hosts boot (other processes) while this one draws the instances
     coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS });
-    coordinator.spawnHosts(net.K, sc.runtime.agentsPerProcess, (sc.faults.crash ?? []).map((c) => c.agent));
+    await coordinator.spawnHosts(net.K, sc.runtime.agentsPerProcess, (sc.faults.crash ?? []).map((c) => c.agent));
   }
   let registered = false;
   let insts: Instance[];
@@ -128,6 +130,8 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
     emit({ type: 'wmmse', network: name, instance, curve: Array.from(curve) }),
   );
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
+  // each host may now subscribe only to its agents' neighbours' broadcasts (embedded broker)
+  await coordinator?.limitToNeighbours(faults.map((f) => f.views));
   /** Announce a job per instance as it starts (with the layout the dashboard draws); returns its number. */
   const startJob = (alg: AlgorithmEntry, label: string, instance: number): number => {
     const job = ++ctx.jobs.n;

@@ -29,6 +29,7 @@ import {
 } from '@dmpemu/wire';
 import { deathCause, Launcher, partition, type HostProcess } from './launcher.ts';
 import { findNatsServer, NatsServer } from './natsServer.ts';
+import { hostUser, type BrokerUser } from './access.ts';
 import type { BrokerRestartFault, CrashFault } from '../scenario/faultPlan.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
 
@@ -95,14 +96,14 @@ export type Broker = { kind: 'nats'; url: string; server?: NatsServer } | { kind
  * The embedded default: the given URL; else a nats-server of our own on a free loopback port if
  * the binary exists; else, said in one line, the in-process bus.
  */
-export async function openBroker(url: string | undefined, log: (s: string) => void = () => {}, bin: string | null = findNatsServer() ?? null): Promise<Broker> {
+export async function openBroker(url: string | undefined, log: (s: string) => void = () => {}, bin: string | null = findNatsServer() ?? null, listen?: { host: string; port?: number }): Promise<Broker> {
   if (url) return { kind: 'nats', url };
   if (!bin) {
     log('nats-server not found (PATH, /usr/sbin): using the in-process bus; agents run inside the coordinator process');
     return { kind: 'memory', bus: new MemoryBus() };
   }
-  const server = await NatsServer.start(bin);
-  log(`started nats-server at ${server.url}`);
+  const server = await NatsServer.start(bin, { auth: true, host: listen?.host, port: listen?.port });
+  log(`started nats-server at ${server.url}${listen ? ` (listening on ${listen.host}:${server.port})` : ''}, credentials required`);
   return { kind: 'nats', url: server.url, server };
 }
 
@@ -256,7 +257,8 @@ export class Coordinator {
   static async start(o: CoordinatorOptions): Promise<Coordinator> {
     const b: Broker = typeof o.broker === 'string' ? { kind: 'nats', url: o.broker } : o.broker;
     if (b.kind === 'memory') return new Coordinator(new MemoryTransport(b.bus), undefined, undefined, o);
-    return new Coordinator(await NatsTransport.connect(b.url, 'dmpemu-coordinator', { onError: (e) => o.log?.(`coordinator handler error: ${(e as Error).message}`) }), b.url, b.server, o);
+    const me = b.server?.coordinator;
+    return new Coordinator(await NatsTransport.connect(b.url, 'dmpemu-coordinator', { onError: (e) => o.log?.(`coordinator handler error: ${(e as Error).message}`), user: me?.user, pass: me?.password }), b.url, b.server, o);
   }
 
   get transportKind(): string {
@@ -272,18 +274,45 @@ export class Coordinator {
    * `isolate` (crash targets) get a process of their own.
    */
   async launch(K: number, perProcess: number, timeoutS = this.registerTimeoutS, isolate: number[] = []): Promise<void> {
-    this.spawnHosts(K, perProcess, isolate);
+    await this.spawnHosts(K, perProcess, isolate);
     await this.waitRegistered(K, timeoutS);
   }
 
-  /** Start the hosts of `launch` without waiting for them (they boot while the caller prepares the job). */
-  spawnHosts(K: number, perProcess: number, isolate: number[] = []): void {
-    partition(K, perProcess, isolate).forEach((ids, i) => this.startHost(`h${i}`, ids));
+  /** Start the hosts of `launch` without waiting for them to register (they boot while the caller prepares the job). */
+  async spawnHosts(K: number, perProcess: number, isolate: number[] = []): Promise<void> {
+    await this.startHosts(partition(K, perProcess, isolate).map((ids, i) => ({ host: `h${i}`, ids })));
   }
 
-  private startHost(host: string, ids: number[]): void {
-    if (this.bus instanceof MemoryTransport) this.memoryHosts.push(new AgentHost(new MemoryTransport(this.bus.bus), { runId: this.runId, host, ids, secret: this.secret }));
-    else this.launcher.spawnHost(this.natsUrl!, this.runId, ids, host, this.secret);
+  /** Hosts and their agents; with the embedded broker's credentials each host gets a user of its own (access.ts). */
+  private readonly hostUsers = new Map<string, { ids: number[]; user: BrokerUser }>();
+
+  private async startHosts(hosts: { host: string; ids: number[] }[]): Promise<void> {
+    if (this.bus instanceof MemoryTransport) {
+      for (const { host, ids } of hosts) this.memoryHosts.push(new AgentHost(new MemoryTransport(this.bus.bus), { runId: this.runId, host, ids, secret: this.secret }));
+      return;
+    }
+    if (this.server?.auth) {
+      for (const { host, ids } of hosts) this.hostUsers.set(host, { ids, user: hostUser(this.runId, host, ids) });
+      await this.server.setUsers(hosts.map((h) => this.hostUsers.get(h.host)!.user));
+    }
+    for (const { host, ids } of hosts) this.launcher.spawnHost(this.natsUrl!, this.runId, ids, host, this.secret, this.hostUsers.get(host)?.user);
+  }
+
+  /**
+   * Narrow what each launched host may subscribe to from every broadcast of the run to its agents'
+   * neighbours in these local views (the union over a network's instances), once they are known.
+   */
+  async limitToNeighbours(views: readonly (readonly LocalView[])[]): Promise<void> {
+    if (!this.server?.auth || this.hostUsers.size === 0) return;
+    const updated: BrokerUser[] = [];
+    for (const [host, h] of this.hostUsers) {
+      const neighbours = new Set<number>();
+      for (const vs of views) for (const k of h.ids) for (const j of vs[k]?.neighbours ?? []) neighbours.add(j);
+      const u = hostUser(this.runId, host, h.ids, neighbours, h.user.password);
+      h.user = u;
+      updated.push(u);
+    }
+    await this.server.setUsers(updated);
   }
 
   /** Wait until agents 0..K-1 registered (agents may also be started by hand on other machines). */
@@ -784,7 +813,7 @@ export class Coordinator {
   /** Start a new process for agent k and wait for its registration. */
   private async relaunch(k: number): Promise<void> {
     this.registered.delete(k);
-    this.startHost(`h${k}r${++this.relaunches}`, [k]);
+    await this.startHosts([{ host: `h${k}r${++this.relaunches}`, ids: [k] }]);
     await this.waitFor([k], 30, true);
   }
 

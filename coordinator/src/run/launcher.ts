@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatIds } from '@dmpemu/agents';
-import { RUN_SECRET_ENV } from '@dmpemu/wire';
+import { NATS_PASS_ENV, NATS_USER_ENV, RUN_SECRET_ENV } from '@dmpemu/wire';
 
 const CLI = fileURLToPath(new URL('../../../bin/dmpemu.js', import.meta.url));
 
@@ -44,11 +44,11 @@ export class Launcher {
   constructor(private readonly onExit: (h: HostProcess) => void) {}
 
   /** Start `dmpemu agents` for `ids` as host `host`; the run secret goes in its environment, never on its command line. */
-  spawnHost(natsUrl: string, runId: string, ids: number[], host: string, secret: string): HostProcess {
+  spawnHost(natsUrl: string, runId: string, ids: number[], host: string, secret: string, user?: { user: string; password: string }): HostProcess {
     // DMPEMU_AGENT_NODE_ARGS: extra node flags for agent processes (e.g. --cpu-prof for profiling)
     const nodeArgs = (process.env.DMPEMU_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const args = [...nodeArgs, CLI, 'agents', '--nats', natsUrl, '--run', runId, '--ids', formatIds(ids), '--host-id', host, '--parent-pid', String(process.pid)];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, [RUN_SECRET_ENV]: secret } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, [RUN_SECRET_ENV]: secret, ...(user ? { [NATS_USER_ENV]: user.user, [NATS_PASS_ENV]: user.password } : {}) } });
     const h: HostProcess = { ids, host, child, stderr: '' };
     child.stderr!.on('data', (d: Buffer) => {
       if (h.stderr.length < 8192) h.stderr += d.toString();

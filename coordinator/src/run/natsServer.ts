@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from '@nats-io/transport-node';
+import { authorizationBlock, coordinatorUser, type BrokerUser } from './access.ts';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -23,25 +25,87 @@ export function findNatsServer(): string | undefined {
  * can be stopped and started again on the same port (broker restarts). A watchdog process kills
  * it and removes its directory when the process that started it is gone, even by SIGKILL.
  */
+export interface NatsServerOptions {
+  /** Require credentials: the coordinator's user, then one per agent host (setUser); anyone else is refused. */
+  auth?: boolean;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port (default a free one). */
+  port?: number;
+}
+
 export class NatsServer {
   private child: ChildProcess | undefined;
-  private constructor(readonly bin: string, readonly dir: string, readonly port: number) {}
+  private readonly users = new Map<string, BrokerUser>();
+  /** With auth: the coordinator's user. */
+  readonly coordinator: BrokerUser | undefined;
+  private constructor(readonly bin: string, readonly dir: string, readonly port: number, readonly host: string, auth: boolean) {
+    if (auth) {
+      this.coordinator = coordinatorUser();
+      this.users.set(this.coordinator.user, this.coordinator);
+    }
+  }
 
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `nats://${this.host === '0.0.0.0' ? '127.0.0.1' : this.host}:${this.port}`;
+  }
+
+  get auth(): boolean {
+    return this.coordinator !== undefined;
+  }
+
+  private get configFile(): string {
+    return join(this.dir, 'nats.conf');
+  }
+
+  private writeConfig(): void {
+    writeFileSync(this.configFile, this.auth ? authorizationBlock([...this.users.values()]) : '');
+  }
+
+  /**
+   * Add or change users and make the running server apply it (SIGHUP reloads the configuration);
+   * a new user can log in when this resolves. Permissions of connected clients change with the
+   * reload, which may land a moment later: tighten only what those clients will not use.
+   */
+  async setUsers(users: BrokerUser[]): Promise<void> {
+    if (!this.auth) throw new Error('setUsers: this nats-server runs without credentials');
+    const fresh = users.filter((u) => !this.users.has(u.user));
+    for (const u of users) this.users.set(u.user, u);
+    this.writeConfig();
+    this.child?.kill('SIGHUP');
+    for (const u of fresh) await this.canLogIn(u);
+  }
+
+  private async canLogIn(u: BrokerUser): Promise<void> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        const nc = await connect({ servers: this.url, user: u.user, pass: u.password, reconnect: false, timeout: 1000 });
+        await nc.close();
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`nats-server did not take the new user ${u.user} within 5 s: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
-  static async start(bin = findNatsServer()): Promise<NatsServer> {
+  static async start(bin = findNatsServer(), o: NatsServerOptions = {}): Promise<NatsServer> {
     if (!bin) throw new Error('nats-server not found on the PATH or at /usr/sbin/nats-server');
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-nats-'));
-    const child = spawnServer(bin, dir, -1);
+    const host = o.host ?? '127.0.0.1';
+    const probe = new NatsServer(bin, dir, o.port ?? -1, host, o.auth ?? false);
+    probe.writeConfig();
+    const child = spawnServer(bin, dir, o.port ?? -1, host, probe.configFile);
     watch(child, dir);
     const port = await waitForPort(child, dir);
-    const s = new NatsServer(bin, dir, port);
+    const s = new NatsServer(bin, dir, port, host, false);
+    Object.assign(s, { coordinator: probe.coordinator });
+    for (const [k, v] of probe.users) s.users.set(k, v);
     s.child = child;
     return s;
   }
@@ -63,7 +127,7 @@ export class NatsServer {
   async restart(): Promise<void> {
     await this.stop();
     for (const f of readdirSync(this.dir)) if (f.endsWith('.ports')) rmSync(join(this.dir, f));
-    const child = spawnServer(this.bin, this.dir, this.port);
+    const child = spawnServer(this.bin, this.dir, this.port, this.host, this.configFile);
     watch(child, this.dir);
     await waitForPort(child, this.dir);
     this.child = child;
@@ -75,8 +139,8 @@ export class NatsServer {
   }
 }
 
-function spawnServer(bin: string, dir: string, port: number): ChildProcess {
-  return spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '--ports_file_dir', dir], { stdio: 'ignore' });
+function spawnServer(bin: string, dir: string, port: number, host: string, config: string): ChildProcess {
+  return spawn(bin, ['-c', config, '-a', host, '-p', String(port), '--ports_file_dir', dir], { stdio: 'ignore' });
 }
 
 /**

@@ -7,6 +7,10 @@ const TAG = 16;
 /** Environment variable that hands a launched host the run secret (never the command line: `ps` shows it). */
 export const RUN_SECRET_ENV = 'DMPEMU_RUN_SECRET';
 
+/** Environment variables that hand a launched host its broker user and password (the embedded broker's access control). */
+export const NATS_USER_ENV = 'DMPEMU_NATS_USER';
+export const NATS_PASS_ENV = 'DMPEMU_NATS_PASS';
+
 /** A fresh run secret (32 random bytes, hex). */
 export function newRunSecret(): string {
   return randomBytes(32).toString('hex');

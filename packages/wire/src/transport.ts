@@ -63,10 +63,18 @@ export class NatsTransport implements Transport {
   }
 
   /** Connect to a NATS server; the error names the URL when it is unreachable. */
-  static async connect(url: string, name: string, o: { timeoutMs?: number; reconnect?: boolean; onError?: (e: unknown) => void } = {}): Promise<NatsTransport> {
+  /**
+   * Connect to a NATS server; the error names the URL (its password redacted) when it is
+   * unreachable or refuses the credentials. Credentials come from `o.user` / `o.pass` or the URL
+   * (`nats://user:pass@host:port`); a URL list is comma-separated.
+   */
+  static async connect(url: string, name: string, o: { timeoutMs?: number; reconnect?: boolean; onError?: (e: unknown) => void; user?: string; pass?: string } = {}): Promise<NatsTransport> {
     try {
+      const { servers, user, pass } = splitCredentials(url);
       const nc = await connect({
-        servers: url,
+        servers,
+        user: o.user ?? user,
+        pass: o.pass ?? pass,
         name,
         timeout: o.timeoutMs ?? 5000,
         maxReconnectAttempts: o.reconnect === false ? 0 : -1,
@@ -111,6 +119,20 @@ export class NatsTransport implements Transport {
   onConnection(cb: (e: ConnectionEvent) => void): void {
     this.listeners.push(cb);
   }
+}
+
+/** Take `user:pass@` out of NATS URLs (nats.js wants them as options). */
+export function splitCredentials(url: string): { servers: string[]; user?: string; pass?: string } {
+  let user: string | undefined, pass: string | undefined;
+  const servers = url.split(',').map((part) => {
+    const m = /^([a-z]+:\/\/)([^@/]*)@(.*)$/.exec(part.trim());
+    if (!m) return part.trim();
+    const [u, p] = m[2].split(':');
+    user = decodeURIComponent(u);
+    pass = p === undefined ? undefined : decodeURIComponent(p);
+    return m[1] + m[3];
+  });
+  return { servers, user, pass };
 }
 
 /** In-process bus with NATS subject semantics for literal subjects ('*' and '>' wildcards too). */

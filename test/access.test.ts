@@ -1,0 +1,58 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { runInProcess } from '@dmpemu/dmp';
+import { subjects } from '@dmpemu/wire';
+import { localViews, rayleighInstance, Rng } from '@dmpemu/wireless';
+import { closeBroker, Coordinator, openBroker } from '../coordinator/src/run/coordinator.ts';
+import type { BrokerUser } from '../coordinator/src/run/access.ts';
+
+/** The permission errors the server reports to a client. */
+function violations(nc: NatsConnection): string[] {
+  const seen: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'error') seen.push(String((s as { error: Error }).error.message));
+  })();
+  return seen;
+}
+
+describe('access control on the embedded broker', () => {
+  it('refuses a client without credentials; a host can neither read another host\'s configurations nor speak as another agent; the run completes', async () => {
+    const broker = await openBroker(undefined);
+    if (broker.kind !== 'nats') throw new Error('needs nats-server');
+    try {
+      await expect(connect({ servers: broker.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+      const inst = rayleighInstance(new Rng(91), { K: 6, snrDb: 10 });
+      inst.csi = new Uint8Array(36);
+      for (let j = 0; j < 6; j++) for (let k = 0; k < 6; k++) if (j !== k && (j + k) % 2 === 1) inst.csi[j * 6 + k] = 1;
+      const c = await Coordinator.start({ broker });
+      try {
+        await c.launch(6, 3); // h0: agents 0-2, h1: 3-5
+        await c.limitToNeighbours([localViews(inst)]);
+        const h0 = (c as unknown as { hostUsers: Map<string, { user: BrokerUser }> }).hostUsers.get('h0')!.user;
+        const nc = await connect({ servers: broker.url, user: h0.user, pass: h0.password });
+        const errors = violations(nc);
+        const s = subjects(c.runId);
+        const spied: string[] = [];
+        nc.subscribe(s.configure(4), { callback: (e, m) => void (e ? undefined : spied.push(m.subject)) }); // h1's agent: CSI
+        nc.subscribe(s.broadcast(5), { callback: () => {} }); // not a neighbour of 0-2? 5 is heard by 0 and 2 (odd sums): allowed
+        nc.publish(s.broadcast(4), new Uint8Array([1])); // speaking as h1's agent
+        nc.publish(s.control, new Uint8Array([1])); // only the coordinator starts rounds
+        await nc.flush();
+        const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 5 }, { roundDeadlineMs: 5000, policy: 'skip' });
+        expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, { name: 'wmmse-dmp', iterations: 5 }).history);
+        await nc.flush();
+        expect(spied).toEqual([]);
+        expect(errors.some((e) => /Permissions Violation for Subscription to "[^"]*\.cfg\.4"/.test(e))).toBe(true);
+        expect(errors.some((e) => /Permissions Violation for Publish to "[^"]*\.b\.4"/.test(e))).toBe(true);
+        expect(errors.some((e) => /Permissions Violation for Publish to "[^"]*\.ctl"/.test(e))).toBe(true);
+        expect(errors.some((e) => /\.b\.5"/.test(e))).toBe(false);
+        expect(r.counters.unauthenticated + r.counters.malformedData).toBe(0); // nothing reached anyone
+        await nc.close();
+      } finally {
+        await c.shutdown();
+      }
+    } finally {
+      await closeBroker(broker);
+    }
+  });
+});
