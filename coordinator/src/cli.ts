@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MODEL_NAMES } from '@dmpemu/wireless';
 import { nonNegativeInt, nonNegativeIntOf, numberOf, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
 import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
@@ -13,6 +13,7 @@ import { runScenario } from './commands/run.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './scenario/usageError.ts';
 import { readBounded } from './scenario/boundedRead.ts';
+import { readCredentials } from './scenario/credentials.ts';
 import { RUN_SECRET_ENV } from '@dmpemu/wire';
 
 /** Build the `dmpemu` command tree. `print` receives what goes to stdout. */
@@ -90,8 +91,14 @@ export function buildCli(print: (s: string) => void): Command {
     .addOption(new Option('--nats <url>', 'NATS server URL (default: the scenario\'s, else an embedded nats-server)').env('NATS_URL'))
     .option('--out <dir>', 'directory for runs/<run-id>/ (overrides outputs.dir)')
     .option('--quiet', 'print only the final table')
+    .option('--external-agents', 'launch no agent: print the `dmpemu agents` commands (credentials files in <run dir>/hosts/) and wait for hosts started elsewhere')
+    .option('--run-id <id>', 'the run id (1-64 letters, digits, - or _; each network runs as <id>-p<point>n<network>)')
+    .option('--secret-file <file>', 'the run secret (64 hex digits) hosts were given in advance (dmpemu nats-config); default a fresh one')
+    .option('--listen <host:port>', 'the embedded nats-server\'s address (default 127.0.0.1 and a free port)', listenAddress)
     .action(async (file: string, o) => {
       const sc = loadScenario(file);
+      if (o.runId !== undefined && !/^[A-Za-z0-9_-]{1,50}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: expected 1-50 letters, digits, '-' or '_'`);
+      if (o.listen && (o.nats || sc.runtime.nats)) throw new UsageError('--listen is for the embedded nats-server: drop --nats / runtime.nats');
       if (o.out) sc.outputs.dir = o.out;
       // SIGINT/SIGTERM end the run after the current round; summary.json then says so.
       const abort = new AbortController();
@@ -99,7 +106,15 @@ export function buildCli(print: (s: string) => void): Command {
       const onInt = stop('SIGINT'), onTerm = stop('SIGTERM');
       process.once('SIGINT', onInt).once('SIGTERM', onTerm);
       try {
-        const { dir } = await runScenario(sc, { nats: o.nats, signal: abort.signal, log: (s) => (o.quiet && !s.includes('\n') ? undefined : print(s)) });
+        const { dir } = await runScenario(sc, {
+          nats: o.nats,
+          signal: abort.signal,
+          log: (s) => (o.quiet && !s.includes('\n') ? undefined : print(s)),
+          externalAgents: !!o.externalAgents,
+          runId: o.runId,
+          secret: o.secretFile ? runSecret(o.secretFile) : undefined,
+          listen: o.listen,
+        });
         print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md${sc.sweep ? ', sweep-*.svg' : ''})`);
       } finally {
         process.off('SIGINT', onInt).off('SIGTERM', onTerm);
@@ -125,20 +140,31 @@ export function buildCli(print: (s: string) => void): Command {
   const agentArgs = (c: Command): Command =>
     c
       .addOption(natsOption())
-      .requiredOption('--run <id>', 'run id announced by the coordinator')
-      .option('--host-id <id>', 'this host\'s id in subjects (default: machine name and pid)')
-      .option('--secret-file <file>', `file holding the run secret (default: the ${RUN_SECRET_ENV} environment variable)`)
+      .option('--run <id>', 'run id announced by the coordinator (or from --creds)')
+      .option('--creds <file>', 'credentials file from `dmpemu run --external-agents` or `dmpemu nats-config`: run, host id, agent ids, run secret, broker user')
+      .option('--host-id <id>', 'this host\'s id in subjects (default: from --creds, else machine name and pid)')
+      .option('--secret-file <file>', `file holding the run secret (default: from --creds, else the ${RUN_SECRET_ENV} environment variable)`)
       .option('--parent-pid <pid>', 'exit when this process is gone (set by the coordinator)', positiveInt)
       .option('--verbose', 'log to stderr');
-  const hostOptions = (o: { nats: string; run: string; hostId?: string; secretFile?: string; parentPid?: number; verbose?: boolean }, ids: number[]) => ({
-    nats: o.nats,
-    run: o.run,
-    ids,
-    host: o.hostId,
-    secret: runSecret(o.secretFile),
-    parentPid: o.parentPid,
-    verbose: o.verbose,
-  });
+  type HostFlags = { nats: string; run?: string; creds?: string; hostId?: string; secretFile?: string; parentPid?: number; verbose?: boolean };
+  const hostOptions = (o: HostFlags, ids: number[] | undefined) => {
+    const c = o.creds ? readCredentials(o.creds) : undefined;
+    const run = o.run ?? c?.run;
+    if (!run) throw new UsageError('agents: give --run <id> or --creds <file>');
+    const agents = ids ?? (c ? parseIds(c.ids) : undefined);
+    if (!agents) throw new UsageError('agents: give --ids <list>, --count <n> [--first <k>] or --creds <file>');
+    return {
+      nats: o.nats,
+      run,
+      ids: agents,
+      host: o.hostId ?? c?.host,
+      secret: o.secretFile || !c ? runSecret(o.secretFile) : c.secret,
+      user: c?.user,
+      pass: c?.password,
+      parentPid: o.parentPid,
+      verbose: o.verbose,
+    };
+  };
 
   agentArgs(program.command('agent').description('Run one agent: register, receive its local view, run rounds until stopped.'))
     .requiredOption('--id <k>', 'agent index k', nonNegativeInt)
@@ -151,10 +177,9 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--first <k>', 'with --count: first agent index', nonNegativeInt, 0)
     .option('--count <n>', 'number of agents, from --first (at most 10000)', positiveIntOf(kSchema))
     .action(async (o) => {
-      if (!o.ids && !o.count) throw new UsageError('agents: give --ids <list> or --count <n> [--first <k>]');
-      let ids: number[];
+      let ids: number[] | undefined;
       try {
-        ids = o.ids ? parseIds(o.ids) : Array.from({ length: o.count }, (_, i) => o.first + i);
+        ids = o.ids ? parseIds(o.ids) : o.count ? Array.from({ length: o.count }, (_, i) => o.first + i) : undefined;
       } catch (e) {
         throw new UsageError(`--ids: ${(e as Error).message}`);
       }
@@ -163,6 +188,14 @@ export function buildCli(print: (s: string) => void): Command {
 
   program.commands.forEach((c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   return program;
+}
+
+/** `--listen host:port` (port 0 or missing: a free one). */
+function listenAddress(value: string): { host: string; port?: number } {
+  const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value) ?? /^([A-Za-z0-9.-]+)$/.exec(value);
+  const port = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (!m || (port !== undefined && port > 65535)) throw new InvalidArgumentError('expected host:port, e.g. 0.0.0.0:4222 or 127.0.0.1:0.');
+  return { host: m[1], port: port || undefined };
 }
 
 /** The run secret of an agent host: from --secret-file, else the environment; checked before connecting. */

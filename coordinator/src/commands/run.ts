@@ -16,6 +16,9 @@ import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../report/report.ts';
 import { makeDir } from '../scenario/makeDir.ts';
+import { writeCredentials } from '../scenario/credentials.ts';
+import { formatIds } from '@dmpemu/agents';
+import { checkRunId } from '@dmpemu/wire';
 
 export interface RunOptions {
   /** NATS URL overriding the scenario's (CLI --nats / NATS_URL). */
@@ -23,6 +26,12 @@ export interface RunOptions {
   log?: (s: string) => void;
   /** Aborting ends the run after the current round; the summary records the reason. */
   signal?: AbortSignal;
+  /** Launch no agent: print the `dmpemu agents` commands (and write their credentials files) and wait for hosts started elsewhere. */
+  externalAgents?: boolean;
+  /** The run id (default: the scenario's name, a time stamp and 4 hex digits); each network runs as `<id>-p<point>n<network>`. */
+  runId?: string;
+  /** The run secret (external hosts given it in advance: dmpemu nats-config). */
+  secret?: string;
   /** The embedded nats-server's address (default loopback, a free port): agents on other machines connect there. */
   listen?: { host: string; port?: number };
   /** Hears the run as it goes (the live dashboard); it only watches. */
@@ -40,6 +49,9 @@ interface RunContext {
   /** Jobs announced so far and in all (for progress). */
   jobs: { n: number; of: number };
   point?: number;
+  /** External agents: where their credentials files go. */
+  external?: { dir: string };
+  secret?: string;
 }
 
 /** Draw the instances of a network: instance n from the stream derived from (seed, network, n). */
@@ -56,7 +68,7 @@ export function drawInstances(n: NetworkSpec, seed: number): Instance[] {
 export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ dir: string; summary: RunSummary }> {
   const log = o.log ?? (() => {});
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  const runId = `${sc.name}-${stamp}-${randomBytes(2).toString('hex')}`;
+  const runId = checkRunId(o.runId ?? `${sc.name}-${stamp}-${randomBytes(2).toString('hex')}`);
   const dir = join(sc.outputs.dir, runId);
   makeDir(dir, 'outputs.dir', sc.outputs.dir);
   writeFileSync(join(dir, 'scenario.yaml'), toYaml(sc));
@@ -84,7 +96,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
       const networks: NetworkSummary[] = [];
       for (const [i, net] of scenario.networks.entries()) {
         const write = (line: object): void => appendFileSync(roundsFile, JSON.stringify(value === undefined ? line : { sweep: value, ...line }) + '\n');
-        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, { broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p }));
+        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, { broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p, external: o.externalAgents ? { dir } : undefined, secret: o.secret }));
       }
       if (summary.sweep) summary.sweep.points.push({ value: value!, faults: scenario.faults, networks });
       else summary.networks = networks;
@@ -113,8 +125,9 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   let coordinator: Coordinator | undefined;
   if (sc.runtime.kind === 'nats' && algorithms.some(isDmp)) {
     // the agent hosts boot (other processes) while this one draws the instances
-    coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS });
-    await coordinator.spawnHosts(net.K, sc.runtime.agentsPerProcess, (sc.faults.crash ?? []).map((c) => c.agent));
+    coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS, secret: ctx.secret });
+    if (ctx.external) await announceExternalHosts(coordinator, broker!, net.K, sc.runtime.agentsPerProcess, ctx.external.dir, sc.runtime.registerTimeoutS, log);
+    else await coordinator.spawnHosts(net.K, sc.runtime.agentsPerProcess, (sc.faults.crash ?? []).map((c) => c.agent));
   }
   let registered = false;
   let insts: Instance[];
@@ -186,6 +199,26 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: y.wmmse100, wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
   for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.wmmse100), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
   return out;
+}
+
+/**
+ * External agents: write one credentials file per host into <run dir>/hosts/ (the run id, host
+ * id, agent ids, run secret and, with the embedded broker, its user) and print the command that
+ * starts it, on this machine or another (copy the file there).
+ */
+async function announceExternalHosts(c: Coordinator, broker: Broker, K: number, perProcess: number, dir: string, timeoutS: number, log: (s: string) => void): Promise<void> {
+  const hosts = await c.externalHosts(K, perProcess);
+  const hostsDir = join(dir, 'hosts');
+  makeDir(hostsDir, 'outputs.dir', dir);
+  const url = broker.kind === 'nats' ? broker.url : 'memory';
+  const lines = [`run ${c.runId}: ${K} agents wait for ${hosts.length} external host(s) (${timeoutS} s); start each with:`];
+  for (const h of hosts) {
+    const file = join(hostsDir, `${c.runId}.${h.host}.creds`);
+    writeCredentials(file, { run: c.runId, host: h.host, ids: formatIds(h.ids), secret: c.secret, ...(h.user ? { user: h.user.user, password: h.user.password } : {}) });
+    lines.push(`  dmpemu agents --nats ${url} --creds ${file}`);
+  }
+  if (broker.kind === 'nats' && broker.server && broker.server.host !== '127.0.0.1') lines.push(`  (on another machine use this machine's address instead of ${new URL(url).hostname})`);
+  log(lines.join('\n'));
 }
 
 /** The CSI edges j -> k of an instance as interleaved pairs (every pair when it has full CSI). */

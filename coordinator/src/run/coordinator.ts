@@ -283,6 +283,20 @@ export class Coordinator {
     await this.startHosts(partition(K, perProcess, isolate).map((ids, i) => ({ host: `h${i}`, ids })));
   }
 
+  /**
+   * Hosts that someone else starts (other machines: `dmpemu agents`): the agents split as
+   * `launch` would, each host with its broker user when the embedded broker requires credentials.
+   * Nothing is launched; wait for them with waitRegistered.
+   */
+  async externalHosts(K: number, perProcess: number): Promise<{ host: string; ids: number[]; user?: BrokerUser }[]> {
+    const hosts = partition(K, perProcess).map((ids, i) => ({ host: `h${i}`, ids }));
+    if (this.server?.auth) {
+      for (const { host, ids } of hosts) this.hostUsers.set(host, { ids, user: hostUser(this.runId, host, ids) });
+      await this.server.setUsers(hosts.map((h) => this.hostUsers.get(h.host)!.user));
+    }
+    return hosts.map((h) => ({ ...h, user: this.hostUsers.get(h.host)?.user }));
+  }
+
   /** Hosts and their agents; with the embedded broker's credentials each host gets a user of its own (access.ts). */
   private readonly hostUsers = new Map<string, { ids: number[]; user: BrokerUser }>();
 

@@ -32,6 +32,8 @@ export interface NatsServerOptions {
   host?: string;
   /** Port (default a free one). */
   port?: number;
+  /** A node of a cluster: its name, its route port, and the route URLs of every node (itself included is fine). */
+  cluster?: { name: string; port: number; routes: string[] };
 }
 
 export class NatsServer {
@@ -39,6 +41,7 @@ export class NatsServer {
   private readonly users = new Map<string, BrokerUser>();
   /** With auth: the coordinator's user. */
   readonly coordinator: BrokerUser | undefined;
+  private cluster: NatsServerOptions['cluster'];
   private constructor(readonly bin: string, readonly dir: string, readonly port: number, readonly host: string, auth: boolean) {
     if (auth) {
       this.coordinator = coordinatorUser();
@@ -100,11 +103,12 @@ export class NatsServer {
     const host = o.host ?? '127.0.0.1';
     const probe = new NatsServer(bin, dir, o.port ?? -1, host, o.auth ?? false);
     probe.writeConfig();
-    const child = spawnServer(bin, dir, o.port ?? -1, host, probe.configFile);
+    const child = spawnServer(bin, dir, o.port ?? -1, host, probe.configFile, o.cluster);
     watch(child, dir);
     const port = await waitForPort(child, dir);
     const s = new NatsServer(bin, dir, port, host, false);
     Object.assign(s, { coordinator: probe.coordinator });
+    s.cluster = o.cluster;
     for (const [k, v] of probe.users) s.users.set(k, v);
     s.child = child;
     return s;
@@ -127,7 +131,7 @@ export class NatsServer {
   async restart(): Promise<void> {
     await this.stop();
     for (const f of readdirSync(this.dir)) if (f.endsWith('.ports')) rmSync(join(this.dir, f));
-    const child = spawnServer(this.bin, this.dir, this.port, this.host, this.configFile);
+    const child = spawnServer(this.bin, this.dir, this.port, this.host, this.configFile, this.cluster);
     watch(child, this.dir);
     await waitForPort(child, this.dir);
     this.child = child;
@@ -139,8 +143,9 @@ export class NatsServer {
   }
 }
 
-function spawnServer(bin: string, dir: string, port: number, host: string, config: string): ChildProcess {
-  return spawn(bin, ['-c', config, '-a', host, '-p', String(port), '--ports_file_dir', dir], { stdio: 'ignore' });
+function spawnServer(bin: string, dir: string, port: number, host: string, config: string, cluster?: NatsServerOptions['cluster']): ChildProcess {
+  const routes = cluster ? ['--server_name', cluster.name, '--cluster_name', 'dmpemu', '--cluster', `nats://${host}:${cluster.port}`, '--routes', cluster.routes.join(',')] : [];
+  return spawn(bin, ['-c', config, '-a', host, '-p', String(port), '--ports_file_dir', dir, ...routes], { stdio: 'ignore' });
 }
 
 /**
