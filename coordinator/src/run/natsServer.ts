@@ -34,6 +34,8 @@ export interface NatsServerOptions {
   port?: number;
   /** A node of a cluster: its name, its route port, and the route URLs of every node (itself included is fine). */
   cluster?: { name: string; port: number; routes: string[] };
+  /** Run inside this Linux network namespace (`ip netns exec`; tests of hosts that are really apart). */
+  netns?: string;
 }
 
 export class NatsServer {
@@ -42,6 +44,7 @@ export class NatsServer {
   /** With auth: the coordinator's user. */
   readonly coordinator: BrokerUser | undefined;
   private cluster: NatsServerOptions['cluster'];
+  private netns: string | undefined;
   private constructor(readonly bin: string, readonly dir: string, readonly port: number, readonly host: string, auth: boolean) {
     if (auth) {
       this.coordinator = coordinatorUser();
@@ -103,12 +106,13 @@ export class NatsServer {
     const host = o.host ?? '127.0.0.1';
     const probe = new NatsServer(bin, dir, o.port ?? -1, host, o.auth ?? false);
     probe.writeConfig();
-    const child = spawnServer(bin, dir, o.port ?? -1, host, probe.configFile, o.cluster);
+    const child = spawnServer(bin, dir, o.port ?? -1, host, probe.configFile, o.cluster, o.netns);
     watch(child, dir);
     const port = await waitForPort(child, dir);
     const s = new NatsServer(bin, dir, port, host, false);
     Object.assign(s, { coordinator: probe.coordinator });
     s.cluster = o.cluster;
+    s.netns = o.netns;
     for (const [k, v] of probe.users) s.users.set(k, v);
     s.child = child;
     return s;
@@ -131,7 +135,7 @@ export class NatsServer {
   async restart(): Promise<void> {
     await this.stop();
     for (const f of readdirSync(this.dir)) if (f.endsWith('.ports')) rmSync(join(this.dir, f));
-    const child = spawnServer(this.bin, this.dir, this.port, this.host, this.configFile, this.cluster);
+    const child = spawnServer(this.bin, this.dir, this.port, this.host, this.configFile, this.cluster, this.netns);
     watch(child, this.dir);
     await waitForPort(child, this.dir);
     this.child = child;
@@ -143,9 +147,11 @@ export class NatsServer {
   }
 }
 
-function spawnServer(bin: string, dir: string, port: number, host: string, config: string, cluster?: NatsServerOptions['cluster']): ChildProcess {
+function spawnServer(bin: string, dir: string, port: number, host: string, config: string, cluster?: NatsServerOptions['cluster'], netns?: string): ChildProcess {
   const routes = cluster ? ['--server_name', cluster.name, '--cluster_name', 'dmpemu', '--cluster', `nats://${host}:${cluster.port}`, '--routes', cluster.routes.join(',')] : [];
-  return spawn(bin, ['-c', config, '-a', host, '-p', String(port), '--ports_file_dir', dir, ...routes], { stdio: 'ignore' });
+  const args = ['-c', config, '-a', host, '-p', String(port), '--ports_file_dir', dir, ...routes];
+  // `ip netns exec` execs the server: the child's pid is the server's
+  return netns ? spawn('ip', ['netns', 'exec', netns, bin, ...args], { stdio: 'ignore' }) : spawn(bin, args, { stdio: 'ignore' });
 }
 
 /**
