@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { NatsServer } from '../coordinator/src/run/natsServer.ts';
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { subjects } from '@dmpemu/wire';
@@ -55,4 +60,39 @@ describe('access control on the embedded broker', () => {
       await closeBroker(broker);
     }
   });
+
+  it('dmpemu nats-config writes what a broker the user runs needs; the run goes through it with external hosts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-natscfg-'));
+    const scenario = join(dir, 's.yaml');
+    writeFileSync(scenario, ['name: own-broker', 'networks:', '  - { model: d2d, K: 6, field: 200, csiRange: 120 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 5 }', 'runtime: { agentsPerProcess: 3, registerTimeoutS: 30 }', `outputs: { dir: ${join(dir, 'runs')} }`].join('\n'));
+    const out = join(dir, 'cfg');
+    const cfg = await dmpemu(['nats-config', scenario, '--run-id', 'own1', '--out', out]);
+    expect(cfg.code, cfg.stderr).toBe(0);
+    const [, coordinatorLine] = cfg.stdout.split('\n');
+    const password = /nats:\/\/coordinator:([^@]+)@/.exec(coordinatorLine)![1];
+    const server = await NatsServer.start(undefined, { config: readFileSync(join(out, 'authorization.conf'), 'utf8') });
+    try {
+      await expect(connect({ servers: server.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+      const url = server.url.replace('nats://', `nats://coordinator:${password}@`);
+      const run = dmpemu(['run', scenario, '--nats', url, '--external-agents', '--run-id', 'own1', '--secret-file', join(out, 'secret'), '--quiet']);
+      const hosts = ['h0', 'h1'].map((h) => dmpemu(['agents', '--nats', server.url, '--creds', join(out, `own1-p0n0.${h}.creds`)]));
+      const r = await run;
+      expect(r.code, r.stderr).toBe(0);
+      expect((await Promise.all(hosts)).map((h) => h.code)).toEqual([0, 0]);
+      const summary = JSON.parse(readFileSync(join(dir, 'runs', 'own1', 'summary.json'), 'utf8'));
+      expect(summary.status).toBe('completed');
+      expect(summary.networks[0].algorithms[0].rounds).toBe(10);
+    } finally {
+      await server.dispose();
+    }
+  });
 });
+
+const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
+function dmpemu(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    delete env.NATS_URL;
+    execFile(process.execPath, [CLI, ...args], { env }, (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}

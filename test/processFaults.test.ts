@@ -98,7 +98,9 @@ describe('processes and the broker misbehaving', () => {
         },
       });
       expect(r.rounds).toHaveLength(20);
-      expect(r.events).toEqual([expect.objectContaining({ event: 'broker-outage', round: 6, detail: expect.stringMatching(/^connection to the broker lost for [0-9.]+ s from round 6 of job 1$/) })]);
+      // the server is stopped after round 5 is recorded: the loss is seen in round 6, or 7 on a loaded machine
+      expect(r.events).toEqual([expect.objectContaining({ event: 'broker-outage', detail: expect.stringMatching(/^connection to the broker lost for [0-9.]+ s from round (6|7) of job 1$/) })]);
+      expect([6, 7]).toContain(r.events[0].round);
       expect(r.disturbed.length).toBeGreaterThan(0);
       expect(r.disturbed.every((t) => r.rounds[t].disturbed)).toBe(true);
       // the result is either the fault-free one or marked: here marked

@@ -10,6 +10,7 @@ import { CLOCKS, loadScenario } from './scenario/scenario.ts';
 import { loadTrainScenario } from './scenario/trainScenario.ts';
 import { trainCommand } from './commands/train.ts';
 import { runScenario } from './commands/run.ts';
+import { natsConfig } from './commands/natsConfig.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './scenario/usageError.ts';
 import { readBounded } from './scenario/boundedRead.ts';
@@ -119,6 +120,18 @@ export function buildCli(print: (s: string) => void): Command {
       } finally {
         process.off('SIGINT', onInt).off('SIGTERM', onTerm);
       }
+    });
+
+  program
+    .command('nats-config')
+    .description('Access control for a broker you run: an authorization block, the run secret and one credentials file per agent host.')
+    .argument('<scenario.yaml>', 'scenario file')
+    .requiredOption('--run-id <id>', 'the run id `dmpemu run --run-id` will use')
+    .option('--hosts <n>', 'agent hosts per network (default: K / runtime.agentsPerProcess)', positiveIntOf(kSchema))
+    .option('--out <dir>', 'directory for the files', 'nats-config')
+    .action((file: string, o) => {
+      if (!/^[A-Za-z0-9_-]{1,50}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: expected 1-50 letters, digits, '-' or '_'`);
+      print(natsConfig(loadScenario(file), { runId: o.runId, hosts: o.hosts, out: o.out }));
     });
 
   program

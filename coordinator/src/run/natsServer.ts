@@ -36,6 +36,8 @@ export interface NatsServerOptions {
   cluster?: { name: string; port: number; routes: string[] };
   /** Run inside this Linux network namespace (`ip netns exec`; tests of hosts that are really apart). */
   netns?: string;
+  /** Configuration text of the user's own (e.g. the authorization block of `dmpemu nats-config`). */
+  config?: string;
 }
 
 export class NatsServer {
@@ -64,8 +66,10 @@ export class NatsServer {
     return join(this.dir, 'nats.conf');
   }
 
+  private extra = '';
+
   private writeConfig(): void {
-    writeFileSync(this.configFile, this.auth ? authorizationBlock([...this.users.values()]) : '');
+    writeFileSync(this.configFile, (this.auth ? authorizationBlock([...this.users.values()]) : '') + this.extra);
   }
 
   /**
@@ -105,6 +109,7 @@ export class NatsServer {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-nats-'));
     const host = o.host ?? '127.0.0.1';
     const probe = new NatsServer(bin, dir, o.port ?? -1, host, o.auth ?? false);
+    probe.extra = o.config ?? '';
     probe.writeConfig();
     const child = spawnServer(bin, dir, o.port ?? -1, host, probe.configFile, o.cluster, o.netns);
     watch(child, dir);
@@ -112,6 +117,7 @@ export class NatsServer {
     const s = new NatsServer(bin, dir, port, host, false);
     Object.assign(s, { coordinator: probe.coordinator });
     s.cluster = o.cluster;
+    s.extra = probe.extra;
     s.netns = o.netns;
     for (const [k, v] of probe.users) s.users.set(k, v);
     s.child = child;

@@ -1,4 +1,4 @@
-import type { AgentDeath, InjectedEvent, RoundRecord } from './coordinator.ts';
+import type { AgentDeath, InjectedEvent, RoundRecord } from './records.ts';
 
 /**
  * What a run tells an observer while it goes on (the live dashboard, tests): plain JSON-ready
