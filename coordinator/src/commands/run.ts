@@ -15,6 +15,7 @@ import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, 
 import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../report/report.ts';
+import { writeRunReport } from '../report/reportHtml.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 
 export interface RunOptions {
@@ -49,7 +50,8 @@ export function drawInstances(n: NetworkSpec, seed: number): Instance[] {
 /**
  * `dmpemu run`: every algorithm of the scenario on every network (for every sweep value), writing
  * runs/<run-id>/ with the resolved scenario, rounds.jsonl (appended and flushed as rounds
- * complete), summary.json and summary.md (written also when the run fails, with the reason).
+ * complete), summary.json, summary.md and report.html (written also when the run fails, with the
+ * reason).
  */
 export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ dir: string; summary: RunSummary }> {
   const log = o.log ?? (() => {});
@@ -98,6 +100,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
     writeFileSync(join(dir, 'summary.md'), formatSummaryMarkdown(summary));
     if (summary.sweep?.points.length) await writeSweepPlots(summary, dir).catch((e) => log(`could not draw the sweep plots: ${(e as Error).message}`));
+    await writeRunReport(summary, dir).catch((e) => log(`could not write report.html: ${(e as Error).message}`));
     emit({ type: 'end', status: summary.status, reason: summary.reason, seconds: summary.seconds });
   }
   log(formatSummaryTable(summary));
