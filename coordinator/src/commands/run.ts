@@ -16,6 +16,7 @@ import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../report/report.ts';
 import { writeRunReport } from '../report/reportHtml.ts';
+import { runRecorder } from '../report/runRecorder.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 
 export interface RunOptions {
@@ -51,7 +52,7 @@ export function drawInstances(n: NetworkSpec, seed: number): Instance[] {
  * `dmpemu run`: every algorithm of the scenario on every network (for every sweep value), writing
  * runs/<run-id>/ with the resolved scenario, rounds.jsonl (appended and flushed as rounds
  * complete), summary.json, summary.md and report.html (written also when the run fails, with the
- * reason).
+ * reason), and what the dashboard draws of a finished run (layouts, agents, wmmse .jsonl).
  */
 export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ dir: string; summary: RunSummary }> {
   const log = o.log ?? (() => {});
@@ -67,7 +68,12 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const points = sweepScenarios(sc);
   const checkpoints = loadCheckpoints(sc);
   const needsBroker = sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
-  const emit: RunObserver = o.observer ?? (() => {});
+  // layouts.jsonl, agents.jsonl and wmmse.jsonl (for the dashboard of finished runs), then the caller's observer
+  const record = runRecorder(dir, log);
+  const emit: RunObserver = (e) => {
+    record(e);
+    o.observer?.(e);
+  };
   const jobs = { n: 0, of: points.reduce((s, { scenario }) => s + scenario.networks.reduce((t, net) => t + net.instances * scenario.algorithms.filter((a) => !a.networks || a.networks.includes(networkName(net))).length, 0), 0) };
   emit({ type: 'run', runId, scenario: sc.name, dir, jobs: jobs.of, sweep: sc.sweep, networks: sc.networks.map((n) => ({ name: networkName(n), model: n.model, K: n.K, instances: n.instances })) });
   let broker: Broker | undefined;
