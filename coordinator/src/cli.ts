@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MODEL_NAMES } from '@dmpemu/wireless';
-import { nonNegativeInt, nonNegativeIntOf, numberOf, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
+import { existsSync, statSync } from 'node:fs';
+import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
 import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval } from './commands/eval.ts';
-import { MISSING_POLICIES } from '@dmpemu/dmp';
 import { generate } from './commands/generate.ts';
 import { loadScenario } from './scenario/scenario.ts';
 import { loadTrainScenario } from './scenario/trainScenario.ts';
@@ -13,6 +13,12 @@ import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './scenario/usageError.ts';
 import { readBounded } from './scenario/boundedRead.ts';
 import { RUN_SECRET_ENV } from '@dmpemu/wire';
+import { LEARNED_DMP_ALGORITHMS, MISSING_POLICIES } from '@dmpemu/dmp';
+import { openDashboard } from './dashboard/attach.ts';
+import { startDashboard } from './dashboard/server.ts';
+
+const DASHBOARD_HELP = 'serve a live dashboard on http://127.0.0.1:<port>/ (no port or 0: a free one; the URL is printed)';
+const LISTEN_HELP = 'with --dashboard: the address to serve on (default 127.0.0.1; 0.0.0.0 for every interface)';
 
 /** Build the `dmpemu` command tree. `print` receives what goes to stdout. */
 export function buildCli(print: (s: string) => void): Command {
@@ -57,23 +63,33 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--rounds <n>', 'wcgcn: rounds to run, at most 10000 (default: the layers it was trained with)', positiveIntOf(roundsSchema))
     .option('--history', 'centralized, with --json: add the mean objective after every iteration')
     .option('--json', 'print one JSON object instead of a table')
+    .option('--dashboard [port]', `with --runtime: ${DASHBOARD_HELP}`, portNumber)
+    .option('--listen <host>', LISTEN_HELP)
     .action(async (o) => {
-      const r = await evaluate({
-        instances: o.instances,
-        algorithm: o.algorithm,
-        iterations: o.iterations,
-        seed: o.seed,
-        history: !!o.history,
-        runtime: o.runtime,
-        nats: o.nats,
-        agentsPerProcess: o.agentsPerProcess,
-        roundDeadlineMs: o.roundDeadlineMs,
-        policy: o.missingPolicy,
-        checkpoint: o.checkpoint,
-        rounds: o.rounds,
-        log: (s) => process.stderr.write(s + '\n'),
-      });
-      print(o.json ? JSON.stringify(r) : formatEval(r));
+      if (o.dashboard !== undefined && !o.runtime && !(LEARNED_DMP_ALGORITHMS as readonly string[]).includes(o.algorithm))
+        throw new UsageError(`--dashboard shows a DMP's rounds: give --runtime nats or --runtime inprocess (${o.algorithm} runs centralized)`);
+      const dash = await openDashboard(o, undefined, (s) => process.stderr.write(s + '\n'));
+      try {
+        const r = await evaluate({
+          instances: o.instances,
+          algorithm: o.algorithm,
+          iterations: o.iterations,
+          seed: o.seed,
+          history: !!o.history,
+          runtime: o.runtime,
+          nats: o.nats,
+          agentsPerProcess: o.agentsPerProcess,
+          roundDeadlineMs: o.roundDeadlineMs,
+          policy: o.missingPolicy,
+          checkpoint: o.checkpoint,
+          rounds: o.rounds,
+          log: (s) => process.stderr.write(s + '\n'),
+          observer: dash?.observer,
+        });
+        print(o.json ? JSON.stringify(r) : formatEval(r));
+      } finally {
+        await dash?.close();
+      }
     });
 
   program
@@ -83,20 +99,38 @@ export function buildCli(print: (s: string) => void): Command {
     .addOption(new Option('--nats <url>', 'NATS server URL (default: the scenario\'s, else an embedded nats-server)').env('NATS_URL'))
     .option('--out <dir>', 'directory for runs/<run-id>/ (overrides outputs.dir)')
     .option('--quiet', 'print only the final table')
+    .option('--dashboard [port]', DASHBOARD_HELP, portNumber)
+    .option('--listen <host>', LISTEN_HELP)
     .action(async (file: string, o) => {
       const sc = loadScenario(file);
       if (o.out) sc.outputs.dir = o.out;
+      const dash = await openDashboard(o, sc.outputs.dir, print);
       // SIGINT/SIGTERM end the run after the current round; summary.json then says so.
       const abort = new AbortController();
       const stop = (sig: string) => () => abort.abort(sig);
       const onInt = stop('SIGINT'), onTerm = stop('SIGTERM');
       process.once('SIGINT', onInt).once('SIGTERM', onTerm);
       try {
-        const { dir } = await runScenario(sc, { nats: o.nats, signal: abort.signal, log: (s) => (o.quiet && !s.includes('\n') ? undefined : print(s)) });
-        print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md${sc.sweep ? ', sweep-*.svg' : ''})`);
+        const { dir } = await runScenario(sc, { nats: o.nats, signal: abort.signal, log: (s) => (o.quiet && !s.includes('\n') ? undefined : print(s)), observer: dash?.observer });
+        print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md, report.html${sc.sweep ? ', sweep-*.svg' : ''}; for the dashboard: layouts.jsonl, agents.jsonl, wmmse.jsonl)`);
       } finally {
         process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+        await dash?.close();
       }
+    });
+
+  program
+    .command('dashboard')
+    .description('Serve the dashboard for the runs of a directory, from their files (a list of runs, each run\'s curves and network, two runs compared), until interrupted.')
+    .argument('[runs]', 'directory holding run directories', 'runs')
+    .option('--port <n>', 'port, 0-65535 (0: a free one, printed)', portNumber, 0)
+    .option('--listen <host>', 'the address to serve on (0.0.0.0 for every interface)', '127.0.0.1')
+    .action(async (dir: string, o) => {
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`dashboard: ${dir} is not a directory (give the directory that holds the run directories, e.g. runs)`);
+      const d = await startDashboard({ host: o.listen, port: o.port, runsDir: dir, flag: '--port' });
+      print(`dashboard: ${d.url} (runs in ${dir}; Ctrl-C to stop)`);
+      await new Promise((r) => process.once('SIGINT', r).once('SIGTERM', r));
+      await d.close(0);
     });
 
   program

@@ -192,7 +192,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
 }
 
 /** The CSI edges j -> k of an instance as interleaved pairs (every pair when it has full CSI). */
-function csiEdges(inst: Instance): number[] {
+export function csiEdges(inst: Instance): number[] {
   const { K } = inst;
   const out: number[] = [];
   for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) if (j !== k && knowsEdge(inst, j, k)) out.push(j, k);
