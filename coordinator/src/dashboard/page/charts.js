@@ -121,8 +121,12 @@ export function objectiveData(view, roundsHint) {
   for (const [a, y] of Object.entries(view.results ?? {})) out.push({ label: a, stroke: color(a), dash: [8, 4], width: 1.2, values: x.map(() => y) });
   const o = overtakes(series, w);
   const marks = [];
-  for (const [a, byLevel] of Object.entries(o))
-    for (const [n, R] of Object.entries(byLevel)) if (R !== null) marks.push({ x: R, y: series[a].objective[R - 1], color: color(a), label: `>W${n}` });
+  for (const [a, byLevel] of Object.entries(o)) {
+    // one diamond per round, naming every level it beats from there (">W10/30/100")
+    const at = new Map();
+    for (const [n, R] of Object.entries(byLevel)) if (R !== null) at.set(R, [...(at.get(R) ?? []), n]);
+    for (const [R, ns] of at) marks.push({ x: R, y: series[a].objective[R - 1], color: color(a), label: `>W${ns.join('/')}` });
+  }
   return { x, series: out, marks, overtakes: o, points };
 }
 

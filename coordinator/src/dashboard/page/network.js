@@ -5,6 +5,8 @@
 
 /** Links drawn at most; beyond that every n-th (the note says so). */
 const MAX_LINKS = 60000;
+/** A complete graph (full CSI) is drawn up to this K; beyond it the links would be one grey disc. */
+const FULL_CSI_DRAWN = 60;
 const STOPS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 const BUCKETS = 32;
 const PALETTE = Array.from({ length: BUCKETS }, (_, i) => {
@@ -125,6 +127,8 @@ export class NetworkView {
         ctx.lineTo(P[4 * k + 2], P[4 * k + 3]);
         drawn++;
       }
+    } else if (L.all && K > FULL_CSI_DRAWN) {
+      this.note = `full CSI: all ${total} links, not drawn above K = ${FULL_CSI_DRAWN}`;
     } else if (L.all) {
       let n = 0;
       for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) {
@@ -135,7 +139,7 @@ export class NetworkView {
       }
     }
     ctx.stroke();
-    if (stride > 1) this.note = `showing 1 in ${stride} of ${total} CSI links`;
+    if (stride > 1 && !this.note) this.note = `showing 1 in ${stride} of ${total} CSI links`;
     // direct links and nodes, batched by colour bucket
     const a = this.agents;
     const max = scaleMax > 0 ? scaleMax : 1;
