@@ -91,7 +91,7 @@ describe('the dashboard only watches', () => {
       const t0 = performance.now();
       const { summary } = await runScenario(sc, { observer: dash.observer });
       expect(summary.status).toBe('completed');
-      const [s] = dash.stats();
+      const [s] = await dash.stats();
       console.log(`stalled page: run ${((performance.now() - t0) / 1000).toFixed(1)} s; sent ${s.sent}, skipped ${s.skipped} messages; at most ${(s.maxBuffered / 1024).toFixed(0)} kB held for it (largest message ${(s.largest / 1024).toFixed(0)} kB); rss ${(rss0 / 2 ** 20).toFixed(0)} -> ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
       expect(s.skipped).toBeGreaterThan(0);
       expect(s.maxBuffered).toBeLessThanOrEqual(highWater + s.largest);
@@ -99,7 +99,7 @@ describe('the dashboard only watches', () => {
       socket.resume();
       const done = (m: any): boolean => m.type === 'view' && m.view.run?.status === 'completed';
       await until(() => stalled.messages.some(done), 'the catch-up');
-      expect(dash.stats()[0].resyncs).toBeGreaterThanOrEqual(1);
+      expect((await dash.stats())[0].resyncs).toBeGreaterThanOrEqual(1);
       const caughtUp = stalled.messages.filter(done).at(-1);
       expect(caughtUp.view).toMatchObject({ instance: 4, K: 600 });
       expect(caughtUp.view.series['wmmse-dmp-1'].objective).toHaveLength(2);

@@ -1,7 +1,8 @@
 /**
- * The dashboard's server: the page (and uPlot, from node_modules) over HTTP, the run's events over
- * a WebSocket (/ws) when it watches a live run, and the finished runs of a directory over a small
- * JSON API (/api/runs...). Everything the page loads comes from here: no CDN.
+ * The dashboard's HTTP server: the page (and uPlot, from node_modules), the run's events over a
+ * WebSocket (/ws) when it watches a live run, and the finished runs of a directory over a small
+ * JSON API (/api/runs...). Everything the page loads comes from here: no CDN. It runs in a worker
+ * thread (server.ts), so it answers while the run's thread computes.
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -31,9 +32,9 @@ export interface DashboardOptions {
   log?: (s: string) => void;
 }
 
-export interface Dashboard {
+export interface Served {
   url: string;
-  /** Hand to runScenario / evaluate: it only watches (never throws, never waits). */
+  /** Never throws, never waits. */
   observer: RunObserver;
   stats(): ClientStats[];
   /** Let the pages take the last messages (at most `ms`), then stop serving. */
@@ -59,7 +60,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 const intParam = (v: string | null): number | undefined => (v !== null && /^\d+$/.test(v) ? Number(v) : undefined);
 
-export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
+export async function serve(o: DashboardOptions): Promise<Served> {
   const host = o.host ?? '127.0.0.1';
   const flag = o.flag ?? '--dashboard';
   const state = new LiveState();
