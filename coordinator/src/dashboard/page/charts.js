@@ -74,7 +74,7 @@ export class Chart {
       ctx.fill();
       ctx.stroke();
       ctx.fillStyle = '#222';
-      ctx.fillText(m.label, x + s + 2, y - s);
+      ctx.fillText(m.label, x + s + 2, y + 3 * s); // below-right: clear of the curve and the top axis
     }
     ctx.restore();
   }
