@@ -98,7 +98,7 @@ describe('the live dashboard in Chromium', () => {
       'name: big',
       'seed: 7',
       'networks: [{ name: d2d-k1000, model: d2d, K: 1000, field: 4472, csiRange: 300, instances: 1 }]',
-      'algorithms: [{ name: wmmse-dmp, iterations: 15 }]',
+      'algorithms: [{ name: wmmse-dmp, iterations: 20 }]',
       'runtime: { kind: nats, agentsPerProcess: 500 }',
       'faults: { crash: [{ agent: 17, round: 6 }] }',
     ]);
@@ -113,7 +113,7 @@ describe('the live dashboard in Chromium', () => {
     expect([r > 150, g < 110, bl < 110]).toEqual([true, true, true]);
     console.log(`K = 1000: ${b.links} links; last network draw ${b.drawMs.toFixed(1)} ms`);
     expect(await cli.exited).toBe(0);
-    await waitFor(page, (s) => s.badge === 'run completed' && s.round === 30, 'the end');
+    await waitFor(page, (s) => s.badge === 'run completed' && s.round === 40, 'the end');
     await page.close();
   }, 180_000);
 });

@@ -241,6 +241,10 @@ function render() {
     : '';
   $('banner').hidden = !state.banner || state.mode !== 'live';
   $('banner').textContent = state.banner;
+  // the list only when it changed (a long run's rounds should not rebuild 200 items a frame)
+  const logKey = `${v.log.length}|${v.log.at(-1)?.text}|${state.mode}|${v.run?.runId}|${v.instance}|${v.network}`;
+  if (logKey === state.logKey) return;
+  state.logKey = logKey;
   const log = $('log');
   log.replaceChildren(
     ...[...v.log].reverse().map((e) => {
