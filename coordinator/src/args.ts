@@ -60,3 +60,9 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     return value as T;
   };
 }
+
+/** A TCP port, 0-65535 (0: the system picks a free one). */
+export function portNumber(value: string): number {
+  if (!DECIMAL_INT.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected a port number 0-65535 (0: a free one).');
+  return Number(value);
+}

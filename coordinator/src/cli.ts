@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MODEL_NAMES } from '@dmpemu/wireless';
-import { nonNegativeInt, nonNegativeIntOf, numberOf, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
+import { existsSync, statSync } from 'node:fs';
+import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
 import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval } from './commands/eval.ts';
-import { MISSING_POLICIES } from '@dmpemu/dmp';
 import { generate } from './commands/generate.ts';
 import { CLOCKS, loadScenario } from './scenario/scenario.ts';
 import { loadTrainScenario } from './scenario/trainScenario.ts';
@@ -16,6 +16,12 @@ import { UsageError } from './scenario/usageError.ts';
 import { readBounded } from './scenario/boundedRead.ts';
 import { readCredentials } from './scenario/credentials.ts';
 import { RUN_SECRET_ENV } from '@dmpemu/wire';
+import { LEARNED_DMP_ALGORITHMS, MISSING_POLICIES } from '@dmpemu/dmp';
+import { openDashboard } from './dashboard/attach.ts';
+import { startDashboard } from './dashboard/server.ts';
+
+const DASHBOARD_HELP = 'serve a live dashboard on http://127.0.0.1:<port>/ (no port or 0: a free one; the URL is printed)';
+const LISTEN_HELP = 'with --dashboard: the address to serve on (default 127.0.0.1; 0.0.0.0 for every interface)';
 
 /** Build the `dmpemu` command tree. `print` receives what goes to stdout. */
 export function buildCli(print: (s: string) => void): Command {
@@ -64,25 +70,35 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--rounds <n>', 'wcgcn: rounds to run, at most 10000 (default: the layers it was trained with)', positiveIntOf(roundsSchema))
     .option('--history', 'centralized, with --json: add the mean objective after every iteration')
     .option('--json', 'print one JSON object instead of a table')
+    .option('--dashboard [port]', `with --runtime: ${DASHBOARD_HELP}`, portNumber)
+    .option('--listen <host>', LISTEN_HELP)
     .action(async (o) => {
-      const r = await evaluate({
-        instances: o.instances,
-        algorithm: o.algorithm,
-        iterations: o.iterations,
-        seed: o.seed,
-        history: !!o.history,
-        runtime: o.runtime,
-        nats: o.nats,
-        agentsPerProcess: o.agentsPerProcess,
-        roundDeadlineMs: o.roundDeadlineMs,
-        policy: o.missingPolicy,
-        clock: o.clock,
-        async: o.clock === 'async' ? { periodMs: o.periodMs, jitter: o.jitter, activation: o.activation } : undefined,
-        checkpoint: o.checkpoint,
-        rounds: o.rounds,
-        log: (s) => process.stderr.write(s + '\n'),
-      });
-      print(o.json ? JSON.stringify(r) : formatEval(r));
+      if (o.dashboard !== undefined && !o.runtime && !(LEARNED_DMP_ALGORITHMS as readonly string[]).includes(o.algorithm))
+        throw new UsageError(`--dashboard shows a DMP's rounds: give --runtime nats or --runtime inprocess (${o.algorithm} runs centralized)`);
+      const dash = await openDashboard(o, undefined, (s) => process.stderr.write(s + '\n'));
+      try {
+        const r = await evaluate({
+          instances: o.instances,
+          algorithm: o.algorithm,
+          iterations: o.iterations,
+          seed: o.seed,
+          history: !!o.history,
+          runtime: o.runtime,
+          nats: o.nats,
+          agentsPerProcess: o.agentsPerProcess,
+          roundDeadlineMs: o.roundDeadlineMs,
+          policy: o.missingPolicy,
+          clock: o.clock,
+          async: o.clock === 'async' ? { periodMs: o.periodMs, jitter: o.jitter, activation: o.activation } : undefined,
+          checkpoint: o.checkpoint,
+          rounds: o.rounds,
+          log: (s) => process.stderr.write(s + '\n'),
+          observer: dash?.observer,
+        });
+        print(o.json ? JSON.stringify(r) : formatEval(r));
+      } finally {
+        await dash?.close();
+      }
     });
 
   program
@@ -95,12 +111,15 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--external-agents', 'launch no agent: print the `dmpemu agents` commands (credentials files in <run dir>/hosts/) and wait for hosts started elsewhere')
     .option('--run-id <id>', 'the run id (1-64 letters, digits, - or _; each network runs as <id>-p<point>n<network>)')
     .option('--secret-file <file>', 'the run secret (64 hex digits) hosts were given in advance (dmpemu nats-config); default a fresh one')
-    .option('--listen <host:port>', 'the embedded nats-server\'s address (default 127.0.0.1 and a free port)', listenAddress)
+    .option('--dashboard [port]', DASHBOARD_HELP, portNumber)
+    .option('--listen <host[:port]>', 'the address other machines reach this run at: the embedded nats-server listens there (default 127.0.0.1 and a free port) and so does --dashboard (on its own port)', listenAddress)
     .action(async (file: string, o) => {
       const sc = loadScenario(file);
       if (o.runId !== undefined && !/^[A-Za-z0-9_-]{1,50}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: expected 1-50 letters, digits, '-' or '_'`);
-      if (o.listen && (o.nats || sc.runtime.nats)) throw new UsageError('--listen is for the embedded nats-server: drop --nats / runtime.nats');
+      const ownBroker = !o.nats && !sc.runtime.nats;
+      if (o.listen && !ownBroker && o.dashboard === undefined) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');
       if (o.out) sc.outputs.dir = o.out;
+      const dash = await openDashboard({ dashboard: o.dashboard, listen: o.dashboard === undefined ? undefined : o.listen?.host }, sc.outputs.dir, print);
       // SIGINT/SIGTERM end the run after the current round; summary.json then says so.
       const abort = new AbortController();
       const stop = (sig: string) => () => abort.abort(sig);
@@ -114,11 +133,13 @@ export function buildCli(print: (s: string) => void): Command {
           externalAgents: !!o.externalAgents,
           runId: o.runId,
           secret: o.secretFile ? runSecret(o.secretFile) : undefined,
-          listen: o.listen,
+          listen: ownBroker ? o.listen : undefined,
+          observer: dash?.observer,
         });
-        print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md${sc.sweep ? ', sweep-*.svg' : ''})`);
+        print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md, report.html${sc.sweep ? ', sweep-*.svg' : ''}; for the dashboard: layouts.jsonl, agents.jsonl, wmmse.jsonl)`);
       } finally {
         process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+        await dash?.close();
       }
     });
 
@@ -132,6 +153,20 @@ export function buildCli(print: (s: string) => void): Command {
     .action((file: string, o) => {
       if (!/^[A-Za-z0-9_-]{1,50}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: expected 1-50 letters, digits, '-' or '_'`);
       print(natsConfig(loadScenario(file), { runId: o.runId, hosts: o.hosts, out: o.out }));
+    });
+
+  program
+    .command('dashboard')
+    .description('Serve the dashboard for the runs of a directory, from their files (a list of runs, each run\'s curves and network, two runs compared), until interrupted.')
+    .argument('[runs]', 'directory holding run directories', 'runs')
+    .option('--port <n>', 'port, 0-65535 (0: a free one, printed)', portNumber, 0)
+    .option('--listen <host>', 'the address to serve on (0.0.0.0 for every interface)', '127.0.0.1')
+    .action(async (dir: string, o) => {
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`dashboard: ${dir} is not a directory (give the directory that holds the run directories, e.g. runs)`);
+      const d = await startDashboard({ host: o.listen, port: o.port, runsDir: dir, flag: '--port' });
+      print(`dashboard: ${d.url} (runs in ${dir}; Ctrl-C to stop)`);
+      await new Promise((r) => process.once('SIGINT', r).once('SIGTERM', r));
+      await d.close(0);
     });
 
   program

@@ -11,3 +11,5 @@ export type { AlgorithmSummary, NetworkSummary, RunSummary } from './results/sum
 export { formatSummaryMarkdown, formatSummaryTable } from './report/report.ts';
 export { runScenario, drawInstances, type RunOptions } from './commands/run.ts';
 export { evaluate, type EvalArgs, type EvalResult } from './commands/eval.ts';
+export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard/server.ts';
+export { writeRunReport } from './report/reportHtml.ts';

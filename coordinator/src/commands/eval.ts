@@ -6,7 +6,9 @@ import { closeBroker, Coordinator, openBroker } from '../run/coordinator.ts';
 import type { Clock } from '../run/coordinator.ts';
 import { evalCentralized, evalDmp, evalMlp, mean, overtakes, type Evaluation } from '../run/evaluation.ts';
 import { ITERATIVE, LEARNED_CENTRALIZED } from '../scenario/algorithmNames.ts';
-import { wmmseYardstick } from '../run/yardstick.ts';
+import { fromCurves, wmmseCurve } from '../run/yardstick.ts';
+import type { RunObserver } from '../run/observer.ts';
+import { csiEdges } from './run.ts';
 import { readInstancesFile } from '../scenario/instancesFile.ts';
 import { foreignAlgorithmKey } from '../scenario/scenario.ts';
 import { UsageError } from '../scenario/usageError.ts';
@@ -33,6 +35,8 @@ export interface EvalArgs {
   checkpoint?: string;
   rounds?: number;
   log?: (s: string) => void;
+  /** With --runtime: hears the DMP's jobs, rounds, deaths and faults (the live dashboard); it only watches. */
+  observer?: RunObserver;
 }
 
 /**
@@ -134,16 +138,42 @@ export async function evaluate(a: EvalArgs): Promise<EvalResult> {
   }
   const spec = { name: dmpName(a.algorithm), iterations: learned ? undefined : iterations, checkpoint, rounds: a.rounds };
   checkRuns(a, file, spec, checkpoint);
+  const planned = createAlgorithm(spec, file.instances[0].Nt).rounds;
+  // centralized WMMSE's curves first, so that an observer has them beside the rounds
+  const curves = file.instances.map((inst) => wmmseCurve(inst, Math.max(100, Math.ceil(planned / 2))));
+  const emit: RunObserver = a.observer ?? (() => {});
+  const network = `${file.model}-k${file.K}`;
+  const label = learned ? a.algorithm : `${spec.name}-${iterations}`;
+  const t0 = Date.now();
+  emit({ type: 'run', runId: `eval-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`, scenario: `eval ${label} on ${a.instances}`, dir: '', jobs: count, networks: [{ name: network, model: file.model, K: file.K, instances: count }] });
+  curves.forEach((curve, instance) => emit({ type: 'wmmse', network, instance, curve: Array.from(curve) }));
   const broker = runtime === 'nats' ? await openBroker(a.nats, a.log) : undefined;
   let c: Coordinator | undefined;
+  let status: 'completed' | 'failed' = 'failed';
+  let reason: string | undefined;
   try {
     if (broker) {
       c = await Coordinator.start({ broker, log: a.log });
       await c.launch(file.K, a.agentsPerProcess);
     }
-    const e = await evalDmp(file.instances, spec, { coordinator: c, roundDeadlineMs: a.roundDeadlineMs, policy: a.policy, clock: a.clock, async: a.async });
+    const at = (n: number) => ({ job: n + 1, network, instance: n });
+    const e = await evalDmp(file.instances, spec, {
+      coordinator: c,
+      roundDeadlineMs: a.roundDeadlineMs,
+      policy: a.policy,
+      clock: a.clock,
+      async: a.async,
+      onInstance: (n) => {
+        const inst = file.instances[n];
+        emit({ type: 'job', ...at(n), of: count, algorithm: label, kind: 'dmp', rounds: planned, K: inst.K, tx: inst.tx && Array.from(inst.tx), rx: inst.rx && Array.from(inst.rx), edges: csiEdges(inst) });
+      },
+      onRound: (n, record, agents) => emit({ type: 'round', ...at(n), algorithm: label, t: record.t, record, normalised: record.objective / curves[n][100], agents }),
+      onDeath: (n, death) => emit({ type: 'death', ...at(n), death }),
+      onEvent: (n, event) => emit({ type: 'fault', ...at(n), event }),
+    });
     const { rates, seconds, history, rounds, ...rest } = e;
-    const y = wmmseYardstick(file.instances, Math.ceil((rounds ?? 0) / 2));
+    const y = fromCurves(curves);
+    status = 'completed';
     return {
       algorithm: a.algorithm,
       instances: count,
@@ -161,9 +191,13 @@ export async function evaluate(a: EvalArgs): Promise<EvalResult> {
       overtakes: overtakes(history!, y),
       checkpoint: checkpoint?.hash,
     };
+  } catch (e) {
+    reason = (e as Error).message;
+    throw e;
   } finally {
     await c?.shutdown();
     if (broker) await closeBroker(broker);
+    emit({ type: 'end', status, reason, seconds: (Date.now() - t0) / 1000 });
   }
 }
 

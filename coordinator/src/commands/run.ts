@@ -15,6 +15,8 @@ import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, 
 import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../report/report.ts';
+import { writeRunReport } from '../report/reportHtml.ts';
+import { runRecorder } from '../report/runRecorder.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { writeCredentials } from '../scenario/credentials.ts';
 import { formatIds } from '@dmpemu/agents';
@@ -63,7 +65,8 @@ export function drawInstances(n: NetworkSpec, seed: number): Instance[] {
 /**
  * `dmpemu run`: every algorithm of the scenario on every network (for every sweep value), writing
  * runs/<run-id>/ with the resolved scenario, rounds.jsonl (appended and flushed as rounds
- * complete), summary.json and summary.md (written also when the run fails, with the reason).
+ * complete), summary.json, summary.md and report.html (written also when the run fails, with the
+ * reason), and what the dashboard draws of a finished run (layouts, agents, wmmse .jsonl).
  */
 export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ dir: string; summary: RunSummary }> {
   const log = o.log ?? (() => {});
@@ -79,7 +82,12 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const points = sweepScenarios(sc);
   const checkpoints = loadCheckpoints(sc);
   const needsBroker = sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
-  const emit: RunObserver = o.observer ?? (() => {});
+  // layouts.jsonl, agents.jsonl and wmmse.jsonl (for the dashboard of finished runs), then the caller's observer
+  const record = runRecorder(dir, log);
+  const emit: RunObserver = (e) => {
+    record(e);
+    o.observer?.(e);
+  };
   const jobs = { n: 0, of: points.reduce((s, { scenario }) => s + scenario.networks.reduce((t, net) => t + net.instances * scenario.algorithms.filter((a) => !a.networks || a.networks.includes(networkName(net))).length, 0), 0) };
   emit({ type: 'run', runId, scenario: sc.name, dir, jobs: jobs.of, sweep: sc.sweep, networks: sc.networks.map((n) => ({ name: networkName(n), model: n.model, K: n.K, instances: n.instances })) });
   let broker: Broker | undefined;
@@ -112,6 +120,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
     writeFileSync(join(dir, 'summary.md'), formatSummaryMarkdown(summary));
     if (summary.sweep?.points.length) await writeSweepPlots(summary, dir).catch((e) => log(`could not draw the sweep plots: ${(e as Error).message}`));
+    await writeRunReport(summary, dir).catch((e) => log(`could not write report.html: ${(e as Error).message}`));
     emit({ type: 'end', status: summary.status, reason: summary.reason, seconds: summary.seconds });
   }
   log(formatSummaryTable(summary));
@@ -222,7 +231,7 @@ async function announceExternalHosts(c: Coordinator, broker: Broker, K: number, 
 }
 
 /** The CSI edges j -> k of an instance as interleaved pairs (every pair when it has full CSI). */
-function csiEdges(inst: Instance): number[] {
+export function csiEdges(inst: Instance): number[] {
   const { K } = inst;
   const out: number[] = [];
   for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) if (j !== k && knowsEdge(inst, j, k)) out.push(j, k);

@@ -9,6 +9,7 @@ import { readCheckpoint, updateManifest } from '../scenario/checkpoints.ts';
 import type { TrainScenario } from '../scenario/trainScenario.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { UsageError } from '../scenario/usageError.ts';
+import { writeTrainReport } from '../report/trainReport.ts';
 
 export interface TrainArgs {
   resume: boolean;
@@ -142,7 +143,8 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
     command: a.command,
   });
   const status = abort.signal.aborted ? `interrupted (${String(abort.signal.reason)}) at step ${steps} of ${total}; continue with --resume` : `trained ${steps} steps`;
-  return `${status}: ${out} (hash ${final.hash.slice(0, 12)}), ${(100 * lastRatio).toFixed(1)}% of WMMSE-100 on ${valSet.length} validation instances`;
+  const report = await writeTrainReport(sc.output.dir, sc.name).then((f) => `\nreport: ${f}`, (e) => `\ncould not write the report: ${(e as Error).message}`);
+  return `${status}: ${out} (hash ${final.hash.slice(0, 12)}), ${(100 * lastRatio).toFixed(1)}% of WMMSE-100 on ${valSet.length} validation instances${report}`;
 }
 
 /**

@@ -1,0 +1,120 @@
+/**
+ * The plots of report.html, drawn with vega-lite to SVG when the report is written: objective
+ * against rounds with WMMSE's iterations (2 rounds per iteration), the per-instance spread, the
+ * sweep with intervals and a training curve. Static SVG needs no script to be seen.
+ */
+import type { NetworkSummary, RunSummary } from '../results/summary.ts';
+import type { RoundBand } from './jsonLines.ts';
+
+type Spec = Record<string, unknown>;
+
+const WMMSE = 'WMMSE (centralized)';
+const OVERTAKES = ['wmmse10', 'wmmse30', 'wmmse100'] as const;
+
+let serial = 0;
+
+/** One SVG from a vega-lite spec, its ids made unique so several can sit inline in one page. */
+export async function renderSvg(spec: Spec): Promise<string> {
+  const vega = await import('vega');
+  const { compile } = await import('vega-lite');
+  const view = new vega.View(vega.parse(compile(spec as never).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  const p = `p${++serial}-`;
+  return svg.replace(/\bid="([^"]+)"/g, `id="${p}$1"`).replace(/url\(#/g, `url(#${p}`).replace(/href="#/g, `href="#${p}`);
+}
+
+/** Mean objective against rounds: every DMP algorithm (its min-max band over instances), WMMSE's iterations at 2 rounds each, centralized results as rules, overtaking points. */
+export function curveSpec(net: NetworkSummary, bands: (algorithm: string) => RoundBand | undefined): Spec | undefined {
+  const dmp = net.algorithms.filter((a) => a.history?.length);
+  const xmax = dmp.length ? Math.max(...dmp.map((a) => a.history!.length)) : 2 * (net.wmmseHistory.length - 1);
+  if (!(xmax > 0)) return undefined;
+  const lines: { algorithm: string; R: number; y: number }[] = [];
+  const band: { algorithm: string; R: number; lo: number; hi: number }[] = [];
+  const marks: { algorithm: string; R: number; y: number; label: string }[] = [];
+  for (const a of dmp) {
+    a.history!.forEach((y, t) => lines.push({ algorithm: a.algorithm, R: t + 1, y }));
+    const b = bands(a.algorithm);
+    if (b && net.instances > 1) b.min.forEach((lo, t) => lo !== undefined && band.push({ algorithm: a.algorithm, R: t + 1, lo, hi: b.max[t] }));
+    for (const k of OVERTAKES) {
+      const R = a.overtakes?.[k];
+      if (typeof R === 'number' && R >= 1 && R <= a.history!.length) marks.push({ algorithm: a.algorithm, R, y: a.history![R - 1], label: `beats ${k.replace('wmmse', 'WMMSE-')}` });
+    }
+  }
+  net.wmmseHistory.forEach((y, i) => typeof y === 'number' && Number.isFinite(y) && 2 * i <= xmax && lines.push({ algorithm: WMMSE, R: 2 * i, y }));
+  const rules = net.algorithms.filter((a) => a.kind === 'centralized').map((a) => ({ algorithm: a.algorithm, y: a.meanRate }));
+  const domain = [...dmp.map((a) => a.algorithm), WMMSE, ...rules.map((r) => r.algorithm)];
+  const x = { field: 'R', type: 'quantitative', title: 'rounds (WMMSE: 2 per iteration)', scale: { domain: [0, xmax] } };
+  const color = { field: 'algorithm', type: 'nominal', scale: { domain }, legend: { orient: 'bottom', columns: 2, title: null } };
+  const layer: Spec[] = [];
+  if (band.length) layer.push({ data: { values: band }, mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } });
+  layer.push({ data: { values: lines }, mark: { type: 'line', interpolate: 'linear', clip: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title: 'weighted sum rate (bit/s/Hz)', scale: { zero: false } }, color } });
+  if (rules.length) layer.push({ data: { values: rules }, mark: { type: 'rule', strokeDash: [6, 4] }, encoding: { y: { field: 'y', type: 'quantitative' }, color } });
+  if (marks.length)
+    layer.push(
+      { data: { values: marks }, mark: { type: 'point', shape: 'diamond', size: 80, filled: true, color: 'black' }, encoding: { x, y: { field: 'y', type: 'quantitative' } } },
+      { data: { values: marks }, mark: { type: 'text', dy: -10, fontSize: 10 }, encoding: { x, y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } } },
+    );
+  return { title: `${net.network}: objective against rounds`, width: 520, height: 280, layer, config: { legend: { symbolOpacity: 1, symbolStrokeWidth: 3 } } };
+}
+
+/** Per-instance objective over the network's mean WMMSE-100, per algorithm: box (min to max) and every instance. */
+export function spreadSpec(net: NetworkSummary): Spec {
+  const values = net.algorithms.flatMap((a) => a.rates.map((r, instance) => ({ algorithm: a.algorithm, ratio: r / net.wmmse100, instance })));
+  const y = { field: 'algorithm', type: 'nominal', title: null, sort: net.algorithms.map((a) => a.algorithm) };
+  const x = { field: 'ratio', type: 'quantitative', title: 'objective per instance / mean centralized WMMSE-100', axis: { format: '%' }, scale: { zero: false } };
+  return {
+    title: `${net.network}: spread over ${net.instances} instance(s)`,
+    width: 520,
+    data: { values },
+    layer: [
+      { mark: { type: 'boxplot', extent: 'min-max', opacity: 0.5 }, encoding: { x, y } },
+      { mark: { type: 'tick', color: 'black', opacity: 0.6 }, encoding: { x, y } },
+    ],
+  };
+}
+
+/**
+ * Normalised objective against the swept value per algorithm, with a 95% interval of the mean
+ * over instances (rates over the network's mean WMMSE-100, taken as fixed: mean +- 1.96 s / sqrt n).
+ */
+export function sweepSpec(s: RunSummary, networkIndex: number): Spec | undefined {
+  const points = s.sweep?.points ?? [];
+  const net0 = points[0]?.networks[networkIndex];
+  if (!net0) return undefined;
+  const values = points.flatMap((p) =>
+    p.networks[networkIndex].algorithms.map((a) => {
+      const r = a.rates.map((x) => x / p.networks[networkIndex].wmmse100);
+      const m = r.reduce((t, x) => t + x, 0) / r.length;
+      const sd = r.length > 1 ? Math.sqrt(r.reduce((t, x) => t + (x - m) ** 2, 0) / (r.length - 1)) : 0;
+      const h = (1.96 * sd) / Math.sqrt(r.length);
+      return { value: p.value, algorithm: a.algorithm, mean: m, lo: m - h, hi: m + h };
+    }),
+  );
+  const x = { field: 'value', type: 'quantitative', title: s.sweep!.key };
+  const color = { field: 'algorithm', type: 'nominal', legend: { orient: 'bottom', columns: 2, title: null } };
+  return {
+    title: `${net0.network}: objective / centralized WMMSE-100 against ${s.sweep!.key} (95% interval over instances)`,
+    width: 520,
+    height: 280,
+    data: { values },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: 'normalised objective', axis: { format: '%' }, scale: { zero: false } }, color } },
+      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: null }, y2: { field: 'hi' }, color } },
+    ],
+  };
+}
+
+/** One plot per numeric field of a training curve, against the step. */
+export function trainingSpecs(rows: Record<string, unknown>[]): Spec[] {
+  const xKey = rows.every((r) => typeof r.step === 'number') ? 'step' : undefined;
+  const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== xKey && rows.some((r) => typeof r[k] === 'number' && Number.isFinite(r[k])));
+  return fields.map((f) => ({
+    title: f,
+    width: 520,
+    height: 200,
+    data: { values: rows.map((r, i) => ({ x: xKey ? r[xKey] : i, y: r[f] })).filter((p) => typeof p.y === 'number' && Number.isFinite(p.y)) },
+    mark: { type: 'line', point: rows.length <= 50 },
+    encoding: { x: { field: 'x', type: 'quantitative', title: xKey ?? 'line' }, y: { field: 'y', type: 'quantitative', title: f, scale: { zero: false } } },
+  }));
+}
