@@ -18,6 +18,7 @@ import {
   type Transport,
   type UpMsg,
 } from '@dmpemu/wire';
+import { loadModule } from '@dmpemu/dmp';
 import { Agent } from './agent.ts';
 
 /** Conflicts a host keeps per job to name in its final message (the count is complete). */
@@ -161,8 +162,13 @@ export class AgentHost {
       this.outbox = [];
       this.staleness = {};
     }
-    const answer = a.configure(c, data);
-    this.up(answer.ok ? { type: 'ready', job: c.job, k: a.k } : { type: 'refused', job: c.job, k: a.k, reason: answer.reason });
+    const configure = (): void => {
+      const answer = a.configure(c, data);
+      this.up(answer.ok ? { type: 'ready', job: c.job, k: a.k } : { type: 'refused', job: c.job, k: a.k, reason: answer.reason });
+    };
+    // an own algorithm's code is verified and loaded once per host (and hash) before any agent builds it
+    if (c.algorithm.module) loadModule(c.algorithm.module).then(configure, (e: Error) => this.up({ type: 'refused', job: c.job, k: a.k, reason: e.message }));
+    else configure();
   }
 
   private onControl(data: Uint8Array): void {

@@ -117,4 +117,16 @@ describe('agent host', () => {
     expect(final.counters).toMatchObject({ unauthenticated: 2, malformedControl: 3 });
     await h.host.close();
   });
+
+  it('an own module whose code does not match its hash is refused with the reason, before any code runs', async () => {
+    const h = harness();
+    const code = 'export default () => { throw new Error("must never run"); };';
+    h.peer.publish(
+      h.subj.configure(0),
+      h.sealer.seal(h.subj.configure(0), { type: 'configure', job: 3, k: 0, view: localView(h.inst, 0), algorithm: { name: 'module', module: { code, sha256: 'f'.repeat(64), label: 'evil' }, params: {} }, roundDeadlineMs: 100, policy: 'skip', fromRound: 0, clock: 'barrier' }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.up).toEqual([{ type: 'refused', job: 3, k: 0, reason: expect.stringMatching(/^module evil: code hash mismatch: expected f{64}, got [0-9a-f]{64}$/) }]);
+    await h.host.close();
+  });
 });

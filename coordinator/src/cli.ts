@@ -4,13 +4,14 @@ import { MODEL_NAMES } from '@dmpemu/wireless';
 import { existsSync, statSync } from 'node:fs';
 import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
 import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
-import { EVAL_ALGORITHMS, evaluate, formatEval } from './commands/eval.ts';
+import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
 import { CLOCKS, loadScenario } from './scenario/scenario.ts';
 import { loadTrainScenario } from './scenario/trainScenario.ts';
 import { trainCommand } from './commands/train.ts';
 import { runScenario } from './commands/run.ts';
 import { natsConfig } from './commands/natsConfig.ts';
+import { checkModules } from './scenario/moduleChecks.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './scenario/usageError.ts';
 import { readBounded } from './scenario/boundedRead.ts';
@@ -54,7 +55,8 @@ export function buildCli(print: (s: string) => void): Command {
     .command('eval')
     .description('Run an algorithm on every instance of a file and report the (weighted) sum rate; centralized, or as a DMP with --runtime.')
     .requiredOption('--instances <file>', 'instance file (dmpemu format or ../shared/reference format)')
-    .addOption(new Option('--algorithm <name>', 'algorithm').choices(EVAL_ALGORITHMS).makeOptionMandatory())
+    .requiredOption('--algorithm <name|file>', `algorithm: one of ${EVAL_ALGORITHMS.join(', ')}, or an own algorithm module (.ts/.mjs/.js, README "Write your own algorithm")`, evalAlgorithm)
+    .option('--param <key=value>', 'a parameter of an own module (repeatable; the value is JSON if it parses, else a string)', collectParam, {})
     .option('--iterations <n>', 'iterations of wmmse / fplinq / wmmse-dmp, at most 10000 (a WMMSE DMP runs 2 rounds per iteration; default 100)', positiveIntOf(iterationsSchema))
     .option('--seed <s>', 'seed for randomised algorithms (random)', nonNegativeIntOf(seedSchema), 0)
     .addOption(new Option('--runtime <kind>', 'run as a DMP: inprocess (the reference executor) or nats (one agent per node)').choices(['nats', 'inprocess']))
@@ -88,6 +90,7 @@ export function buildCli(print: (s: string) => void): Command {
           agentsPerProcess: o.agentsPerProcess,
           roundDeadlineMs: o.roundDeadlineMs,
           policy: o.missingPolicy,
+          params: o.param,
           clock: o.clock,
           async: o.clock === 'async' ? { periodMs: o.periodMs, jitter: o.jitter, activation: o.activation } : undefined,
           checkpoint: o.checkpoint,
@@ -115,6 +118,7 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--listen <host[:port]>', 'the address other machines reach this run at: the embedded nats-server listens there (default 127.0.0.1 and a free port) and so does --dashboard (on its own port)', listenAddress)
     .action(async (file: string, o) => {
       const sc = loadScenario(file);
+      await checkModules(sc, file); // own algorithms: loaded and built for every network before anything starts
       if (o.runId !== undefined && !/^[A-Za-z0-9_-]{1,50}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: expected 1-50 letters, digits, '-' or '_'`);
       const ownBroker = !o.nats && !sc.runtime.nats;
       if (o.listen && !ownBroker && o.dashboard === undefined) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');
@@ -236,6 +240,25 @@ export function buildCli(print: (s: string) => void): Command {
 
   program.commands.forEach((c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   return program;
+}
+
+/** `--algorithm`: a built-in's name, or a module file. */
+function evalAlgorithm(value: string): string {
+  if ((EVAL_ALGORITHMS as readonly string[]).includes(value) || isModulePath(value)) return value;
+  throw new InvalidArgumentError(`expected one of ${EVAL_ALGORITHMS.join(', ')}, or a module file (.ts, .mts, .js, .mjs).`);
+}
+
+/** `--param key=value`, collected: the value is JSON when it parses (numbers, true, lists), else the string. */
+function collectParam(value: string, into: Record<string, unknown>): Record<string, unknown> {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(value);
+  if (!m) throw new InvalidArgumentError('expected key=value, e.g. iterations=20.');
+  let v: unknown = m[2];
+  try {
+    v = JSON.parse(m[2]);
+  } catch {
+    /* a string */
+  }
+  return { ...into, [m[1]]: v };
 }
 
 /** `--listen host:port` (port 0 or missing: a free one). */

@@ -1,3 +1,6 @@
+import { resolve as resolvePath } from 'node:path';
+import { loadModule } from '@dmpemu/dmp';
+import { bundleModule } from '../scenario/algorithmModules.ts';
 import Table from 'cli-table3';
 import { checkMlpNetwork, createAlgorithm, DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, type AlgorithmSpec, type Checkpoint, type MissingPolicy, type MlpArchitecture } from '@dmpemu/dmp';
 import { readCheckpoint } from '../scenario/checkpoints.ts';
@@ -17,7 +20,8 @@ export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random'
 
 export interface EvalArgs {
   instances: string;
-  algorithm: (typeof EVAL_ALGORITHMS)[number];
+  /** A built-in's name, or the path of an own algorithm module. */
+  algorithm: (typeof EVAL_ALGORITHMS)[number] | string;
   /** wmmse, fplinq, wmmse-dmp (default 100); refused for the others. */
   iterations?: number;
   seed: number;
@@ -28,6 +32,8 @@ export interface EvalArgs {
   agentsPerProcess: number;
   roundDeadlineMs: number;
   policy: MissingPolicy;
+  /** An own module's parameters (--param key=value). */
+  params?: Record<string, unknown>;
   /** With --runtime: who starts rounds, and the async clock's schedule. */
   clock?: Clock;
   async?: { periodMs: number; jitter: number; activation: number };
@@ -106,6 +112,8 @@ function checkRuns(a: EvalArgs, file: InstanceFile, spec: AlgorithmSpec | undefi
 }
 
 export async function evaluate(a: EvalArgs): Promise<EvalResult> {
+  if (isModulePath(a.algorithm)) return evaluateModule(a);
+  if (a.params && Object.keys(a.params).length) throw new UsageError(`--param is for own algorithm modules (--algorithm <file>), not ${a.algorithm}`);
   const learned = (LEARNED_DMP_ALGORITHMS as readonly string[]).includes(a.algorithm);
   const mlp = a.algorithm === 'mlp';
   if ((learned || mlp) && !a.checkpoint) throw new UsageError(`--algorithm ${a.algorithm} needs --checkpoint <name or path>`);
@@ -138,12 +146,42 @@ export async function evaluate(a: EvalArgs): Promise<EvalResult> {
   }
   const spec = { name: dmpName(a.algorithm), iterations: learned ? undefined : iterations, checkpoint, rounds: a.rounds };
   checkRuns(a, file, spec, checkpoint);
+  return evaluateDmp(a, file, spec, runtime, learned ? undefined : iterations);
+}
+
+/** Whether `--algorithm` names a module file (a path) rather than a built-in. */
+export function isModulePath(algorithm: string): boolean {
+  return algorithm.includes('/') || /\.(ts|mts|js|mjs)$/.test(algorithm);
+}
+
+/** An own algorithm module (README, "Write your own algorithm"), with its `--param`s: a DMP, in process unless --runtime nats. */
+async function evaluateModule(a: EvalArgs): Promise<EvalResult> {
+  for (const [flag, v] of [['--checkpoint', a.checkpoint], ['--rounds', a.rounds], ['--iterations', a.iterations]] as const)
+    if (v !== undefined) throw new UsageError(`${flag} is not for a module (--algorithm ${a.algorithm}): give it what it takes with --param key=value`);
+  const path = resolvePath(a.algorithm);
+  const module = bundleModule(path, '--algorithm');
+  const spec: AlgorithmSpec = { name: 'module', module, params: a.params ?? {} };
+  try {
+    await loadModule(module);
+  } catch (e) {
+    throw new UsageError(`--algorithm ${a.algorithm}: ${(e as Error).message}`);
+  }
+  const file = readInstancesFile(a.instances);
+  checkRuns(a, file, spec, undefined);
+  return evaluateDmp({ ...a, algorithm: module.label }, file, spec, a.runtime ?? 'inprocess', undefined);
+}
+
+/** A DMP on every instance of the file, in process or over NATS, against centralized WMMSE-100. */
+async function evaluateDmp(a: EvalArgs, file: InstanceFile, spec: AlgorithmSpec, runtime: 'nats' | 'inprocess', iterations: number | undefined): Promise<EvalResult> {
+  const count = file.instances.length;
+  const checkpoint = spec.checkpoint;
+  const learned = checkpoint !== undefined;
   const planned = createAlgorithm(spec, file.instances[0].Nt).rounds;
   // centralized WMMSE's curves first, so that an observer has them beside the rounds
   const curves = file.instances.map((inst) => wmmseCurve(inst, Math.max(100, Math.ceil(planned / 2))));
   const emit: RunObserver = a.observer ?? (() => {});
   const network = `${file.model}-k${file.K}`;
-  const label = learned ? a.algorithm : `${spec.name}-${iterations}`;
+  const label = spec.module ? spec.module.label : learned ? a.algorithm : `${spec.name}-${iterations}`;
   const t0 = Date.now();
   emit({ type: 'run', runId: `eval-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`, scenario: `eval ${label} on ${a.instances}`, dir: '', jobs: count, networks: [{ name: network, model: file.model, K: file.K, instances: count }] });
   curves.forEach((curve, instance) => emit({ type: 'wmmse', network, instance, curve: Array.from(curve) }));

@@ -18,6 +18,7 @@ import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../r
 import { writeRunReport } from '../report/reportHtml.ts';
 import { runRecorder } from '../report/runRecorder.ts';
 import { makeDir } from '../scenario/makeDir.ts';
+import { checkModules } from '../scenario/moduleChecks.ts';
 import { writeCredentials } from '../scenario/credentials.ts';
 import { formatIds } from '@dmpemu/agents';
 import { checkRunId } from '@dmpemu/wire';
@@ -80,6 +81,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const t0 = performance.now();
   const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
   const points = sweepScenarios(sc);
+  await checkModules(sc, sc.name); // own algorithms: loaded and built for every network before anything starts
   const checkpoints = loadCheckpoints(sc);
   const needsBroker = sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
   // layouts.jsonl, agents.jsonl and wmmse.jsonl (for the dashboard of finished runs), then the caller's observer
@@ -165,11 +167,10 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   try {
     for (const alg of algorithms) {
       if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
-      log(`${name}: ${alg.name}${alg.iterations ? ` (${alg.iterations} iterations)` : ''} on ${insts.length} instance(s)`);
+      log(`${name}: ${algorithmLabel(alg)} on ${insts.length} instance(s)`);
       if (!isDmp(alg)) {
-        const iterative = ITERATIVE.has(alg.name);
-        const iterations = iterative ? alg.iterations ?? 100 : undefined;
-        const label = alg.name === 'mlp' ? algorithmLabel(alg) : iterative ? `${alg.name}-${iterations}` : alg.name;
+        const iterations = ITERATIVE.has(alg.name!) ? alg.iterations ?? 100 : undefined;
+        const label = algorithmLabel(alg);
         const e = alg.name === 'mlp' ? evalMlp(insts, checkpoints.get(alg.checkpoint!)!) : evalCentralized(insts, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
         e.rates.forEach((objective, instance) => emit({ type: 'result', job: startJob(alg, label, instance), network: name, instance, algorithm: label, objective }));
         done.push({ entry: { algorithm: label, kind: 'centralized', runtime: 'centralized', iterations }, e });

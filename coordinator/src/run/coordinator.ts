@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { createAlgorithm, toDecision, type AlgorithmSpec, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
+import { createAlgorithm, loadModule, toDecision, type AlgorithmSpec, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost } from '@dmpemu/agents';
 import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
@@ -485,6 +485,7 @@ export class Coordinator {
 
   /** Run one algorithm on one instance over the agents; they must be launched for K = inst.K. */
   async runJob(inst: Instance, spec: AlgorithmSpec, o: JobOptions): Promise<JobResult> {
+    if (spec.module) await loadModule(spec.module);
     const job = ++this.job;
     const alg = createAlgorithm(spec, inst.Nt);
     const clock = o.clock ?? 'barrier';

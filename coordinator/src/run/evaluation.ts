@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { mlpPolicy, runAsyncInProcess, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
+import { loadModule, mlpPolicy, runAsyncInProcess, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
 import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
 import type { WmmseYardstick } from './yardstick.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
@@ -89,6 +89,7 @@ export interface DmpEvalOptions {
 
 /** A DMP algorithm on every instance, decentralised (a fresh job per instance) or in process. */
 export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEvalOptions): Promise<Evaluation> {
+  if (spec.module) await loadModule(spec.module); // the in-process executors build it synchronously
   const rates: number[] = [];
   const history: number[] = [];
   const deaths: NonNullable<Evaluation['deaths']> = [];

@@ -1,6 +1,7 @@
+import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, regnnRounds, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
+import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, moduleAlgorithm, regnnRounds, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
 import { readBoundedText } from './boundedRead.ts';
 import { readCheckpoint } from './checkpoints.ts';
 import { ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
@@ -10,6 +11,7 @@ import { networkSchema } from './networkSchema.ts';
 import { checkScenario } from './scenarioChecks.ts';
 import { formatKey, isNumericKey, parseKey, SWEEP_KEY, valueAt, withValue as setValue, type KeyPath } from './sweepKey.ts';
 import { UsageError } from './usageError.ts';
+import { bundleModule, moduleLabel } from './algorithmModules.ts';
 
 /** The clocks of the runtime (README, clocks). */
 export const CLOCKS = ['barrier', 'local', 'async'] as const;
@@ -38,11 +40,29 @@ export function foreignAlgorithmKey(name: string, key: 'rounds' | 'iterations' |
  * scenarios/models/ or a path) and may run more or fewer rounds than they were trained with;
  * a key the algorithm does not take is refused, not ignored.
  */
+/** A built-in's `params` are its keys (`params: { iterations: 50 }` is `iterations: 50`); a module's go to its factory. */
+const BUILTIN_PARAMS = ['iterations', 'rounds'] as const;
+
 const algorithmSchema = z.preprocess(
-  (v) => (typeof v === 'string' ? { name: v } : v),
+  (v) => {
+    if (typeof v === 'string') return { name: v };
+    // a built-in's params become its own keys (validated as such); a module keeps them for its factory
+    if (v && typeof v === 'object' && !('module' in v) && 'params' in v && (v as { params?: unknown }).params && typeof (v as { params: unknown }).params === 'object') {
+      const { params, ...rest } = v as { params: Record<string, unknown> };
+      const unknown = Object.keys(params).filter((k) => !(BUILTIN_PARAMS as readonly string[]).includes(k));
+      return { ...rest, ...params, ...(unknown.length ? { params: Object.fromEntries(unknown.map((k) => [k, params[k]])) } : {}) };
+    }
+    return v;
+  },
   z
     .strictObject({
-      name: z.enum(ALGORITHM_NAMES),
+      name: z.enum(ALGORITHM_NAMES).optional(),
+      /** An own algorithm: a module whose default export is (params) => DmpAlgorithm (README, "Write your own algorithm"); path relative to the scenario file. */
+      module: z.string().min(1).optional(),
+      /** A module's parameters (its factory gets them); a built-in's params are its keys. */
+      params: z.record(z.string(), z.unknown()).optional(),
+      /** The name in tables, rounds.jsonl and plots (unique in a scenario). */
+      label: z.string().regex(/^[A-Za-z0-9_.+-]{1,64}$/, 'expected 1-64 letters, digits, ".", "+", "-" or "_"').optional(),
       iterations: iterationsSchema.optional(),
       checkpoint: z.string().optional(),
       rounds: roundsSchema.optional(),
@@ -50,10 +70,18 @@ const algorithmSchema = z.preprocess(
       networks: z.array(z.string()).min(1).optional(),
     })
     .superRefine((a, ctx) => {
-      if (NEEDS_CHECKPOINT.includes(a.name) && a.checkpoint === undefined) ctx.addIssue({ code: 'custom', path: ['checkpoint'], message: 'a learned algorithm needs a checkpoint (name or path)' });
+      if ((a.name === undefined) === (a.module === undefined)) return void ctx.addIssue({ code: 'custom', path: ['name'], message: 'give name (a built-in algorithm) or module (your own), not both or neither' });
+      if (a.module !== undefined) {
+        for (const key of ['iterations', 'checkpoint', 'rounds'] as const)
+          if (a[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `not a key of a module entry (give it to the module in params)` });
+        return;
+      }
+      const name = a.name!;
+      if (a.params) ctx.addIssue({ code: 'custom', path: ['params', Object.keys(a.params)[0]], message: `not a parameter of ${name} (built-ins take ${BUILTIN_PARAMS.join(', ')} as their keys allow)` });
+      if (NEEDS_CHECKPOINT.includes(name) && a.checkpoint === undefined) ctx.addIssue({ code: 'custom', path: ['checkpoint'], message: 'a learned algorithm needs a checkpoint (name or path)' });
       for (const key of ['rounds', 'iterations', 'checkpoint'] as const) {
-        const why = a[key] === undefined ? undefined : foreignAlgorithmKey(a.name, key);
-        if (why) ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of ${a.name} (${why})` });
+        const why = a[key] === undefined ? undefined : foreignAlgorithmKey(name, key);
+        if (why) ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of ${name} (${why})` });
       }
     }),
 );
@@ -130,6 +158,12 @@ export const scenarioSchema = z.strictObject({
   }
   if (faults.messageDelay || faults.stragglers) needNats(faults.messageDelay ? 'messageDelay' : 'stragglers');
   const names = new Set(networks.map(networkName));
+  const labels = new Map<string, number>();
+  sc.algorithms.forEach((a, i) => {
+    const label = algorithmLabel(a);
+    if (labels.has(label)) ctx.addIssue({ code: 'custom', path: ['algorithms', i, 'label'], message: `label ${JSON.stringify(label)} is already algorithms[${labels.get(label)}]'s: give each entry a label of its own` });
+    else labels.set(label, i);
+  });
   networks.forEach((n, j) => {
     const first = networks.findIndex((m) => networkName(m) === networkName(n));
     if (first < j)
@@ -156,13 +190,16 @@ export type NetworkSpec = Scenario['networks'][number];
 export type AlgorithmEntry = Scenario['algorithms'][number];
 
 export function isDmp(a: AlgorithmEntry): boolean {
-  return (DMP_ALGORITHMS as readonly string[]).includes(a.name);
+  return a.module !== undefined || (DMP_ALGORITHMS as readonly string[]).includes(a.name!);
 }
 
-/** The name an algorithm has in tables and rounds.jsonl. */
+/** The name an algorithm has in tables and rounds.jsonl: its label, else one made from its name, checkpoint or module. */
 export function algorithmLabel(a: AlgorithmEntry): string {
+  if (a.label) return a.label;
+  if (a.module) return moduleLabel(a.module);
   if (a.checkpoint) return `${a.checkpoint.replace(/^.*\//, '').replace(/\.json$/, '')}${a.rounds ? `-r${a.rounds}` : ''}`;
-  return a.name === 'wmmse-dmp' ? `wmmse-dmp-${a.iterations ?? 100}` : a.name;
+  const name = a.name!;
+  return name === 'wmmse-dmp' || ITERATIVE.has(name) ? `${name}-${a.iterations ?? 100}` : name;
 }
 
 /** The checkpoints the scenario's algorithms name, loaded and verified (errors name the key). */
@@ -177,13 +214,15 @@ export function loadCheckpoints(sc: Scenario): Map<string, Checkpoint> {
   return out;
 }
 
-/** What the agents are told to run for a DMP algorithm entry. */
+/** What the agents are told to run for a DMP algorithm entry (a module: its bundled code). */
 export function specOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): AlgorithmSpec {
-  return { name: a.name, iterations: a.iterations, rounds: a.rounds, checkpoint: a.checkpoint ? checkpoints.get(a.checkpoint) : undefined };
+  if (a.module) return { name: 'module', module: bundleModule(a.module, 'module'), params: a.params ?? {} };
+  return { name: a.name!, iterations: a.iterations, rounds: a.rounds, checkpoint: a.checkpoint ? checkpoints.get(a.checkpoint) : undefined };
 }
 
-/** Rounds a DMP algorithm entry runs (a REGNN: one per shift of H, sum_l (K_l - 1)). */
+/** Rounds a DMP algorithm entry runs (a REGNN: one per shift of H, sum_l (K_l - 1); a module: what it says, once loaded). */
 export function roundsOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): number {
+  if (a.module) return moduleAlgorithm(bundleModule(a.module, 'module'), a.params ?? {}).rounds;
   if (a.name === 'wmmse-dmp') return 2 * (a.iterations ?? 100);
   const arch = checkpoints.get(a.checkpoint!)?.architecture;
   return a.rounds ?? (arch?.kind === 'regnn' ? regnnRounds(arch) : arch?.layers) ?? 0;
@@ -266,5 +305,12 @@ export function loadScenario(path: string): Scenario {
   } catch (e) {
     throw new UsageError(`${path}: not valid YAML (${e instanceof YAMLParseError ? e.message.split('\n')[0] : (e as Error).message})`);
   }
-  return parseScenario(data, path);
+  return parseScenario(withModulePaths(data, dirname(resolvePath(path))), path);
+}
+
+/** Module paths of algorithm entries, relative to the scenario file, made absolute. */
+function withModulePaths(data: unknown, dir: string): unknown {
+  const algs = (data as { algorithms?: unknown })?.algorithms;
+  if (!Array.isArray(algs)) return data;
+  return { ...(data as object), algorithms: algs.map((a) => (a && typeof a === 'object' && typeof (a as { module?: unknown }).module === 'string' ? { ...a, module: resolvePath(dir, (a as { module: string }).module) } : a)) };
 }

@@ -20,6 +20,7 @@ export function checkScenario(sc: Scenario, checkpoints: Map<string, Checkpoint>
 function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string): Map<number, number> {
   const rounds = new Map<number, number>();
   sc.algorithms.forEach((a, i) => {
+    if (a.module) return; // own modules are loaded and built per network before the run starts (checkModules)
     for (const n of sc.networks) {
       const name = networkName(n);
       if (a.networks && !a.networks.includes(name)) continue;

@@ -6,6 +6,7 @@ import { wcgcnBeamDmp } from './wcgcnBeamDmp.ts';
 import { wcgcnDmp } from './wcgcnDmp.ts';
 import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
 import { wmmseDmp } from './wmmseDmp.ts';
+import { moduleAlgorithm } from './modules.ts';
 
 /** Learned DMP algorithms: their spec must carry a checkpoint (`AlgorithmSpec.checkpoint`). */
 export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn'] as const;
@@ -29,6 +30,9 @@ function powerControlOnly(kind: string, Nt: number): void {
 /** The algorithm of `spec` for nodes with `Nt` transmit antennas (wmmse-dmp: power control, or beamforming when Nt > 1). */
 export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unknown> {
   switch (spec.name) {
+    case 'module':
+      if (!spec.module) throw new Error('module: the algorithm spec has no module code');
+      return moduleAlgorithm(spec.module, spec.params ?? {});
     case 'wmmse-dmp':
       if (spec.rounds !== undefined) throw new Error(`wmmse-dmp: it runs 2 rounds per iteration: give iterations, not rounds (${spec.rounds})`);
       return (Nt > 1 ? wmmseBeamDmp(spec.iterations ?? 100, Nt) : wmmseDmp(spec.iterations ?? 100)) as DmpAlgorithm<unknown>;

@@ -1,5 +1,6 @@
 import type { LocalView } from '@dmpemu/wireless';
 import type { Checkpoint } from './checkpoint.ts';
+import type { ModuleCode } from './modules.ts';
 
 /** Permutation-invariant aggregation of the messages a node receives in a round. */
 export type Aggregation = 'sum' | 'max' | 'mean';
@@ -48,4 +49,7 @@ export interface AlgorithmSpec {
   checkpoint?: Checkpoint;
   /** Learned algorithms: rounds to run (default: the layers it was trained with; the layers share weights). */
   rounds?: number;
+  /** `name: 'module'`: an own algorithm's bundled code (modules.ts) and the parameters its factory gets. */
+  module?: ModuleCode;
+  params?: Record<string, unknown>;
 }

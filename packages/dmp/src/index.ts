@@ -16,3 +16,4 @@ export * from './denseLayers.ts';
 export * from './architectures.ts';
 export * from './asyncClock.ts';
 export * from './asyncInProcess.ts';
+export * from './modules.ts';

@@ -42,6 +42,9 @@ export const algorithmSpecSchema = z.strictObject({
   iterations: int.positive().optional(),
   rounds: int.positive().optional(),
   checkpoint: z.record(z.string(), z.unknown()).optional(),
+  /** An own algorithm: its bundled code, the code's sha256 and its label; the agent verifies the hash before loading it. */
+  module: z.strictObject({ code: z.string().max(4 * 1024 * 1024), sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string().max(200) }).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** What every host and the coordinator count, per job: messages dropped, by why. */
@@ -111,7 +114,10 @@ export const configureSchema = z.strictObject({
   async: z.strictObject({ periodMs: z.number().positive().max(MAX_TIMER_MS), jitter: z.number().min(0).max(1), activation: z.number().gt(0).max(1), seed: int }).optional(),
 });
 /** The algorithm spec travels as plain data; @dmpemu/dmp's AlgorithmSpec is the typed view of it. */
-export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view' | 'algorithm'> & { view: LocalView; algorithm: { name: string; iterations?: number; rounds?: number; checkpoint?: object } };
+export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view' | 'algorithm'> & {
+  view: LocalView;
+  algorithm: { name: string; iterations?: number; rounds?: number; checkpoint?: object; module?: { code: string; sha256: string; label: string }; params?: Record<string, unknown> };
+};
 
 /** coordinator -> hosts (`ctl`). */
 export const roundSchema = z.strictObject({

@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { loadModule, runInProcess } from '@dmpemu/dmp';
+import { fplinqPower, rayleighInstance, Rng, parseInstanceFile } from '@dmpemu/wireless';
+import { bundleModule } from '../coordinator/src/scenario/algorithmModules.ts';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+
+const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
+const EXAMPLE = new URL('../examples/algorithms/fplinq-dmp.ts', import.meta.url).pathname;
+const REF = new URL('./reference/rayleigh-k10-snr10.json', import.meta.url).pathname;
+
+function dmpemu(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => execFile(process.execPath, [CLI, ...args], { env: { ...process.env, NATS_URL: '', ...env } }, (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr })));
+}
+
+/** A module written elsewhere, only against the README's contract. */
+function outside(name: string, code?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dmpemu-module-'));
+  const file = join(dir, name);
+  if (code === undefined) copyFileSync(EXAMPLE, file);
+  else writeFileSync(file, code);
+  return file;
+}
+
+describe('own algorithms as modules', () => {
+  it('a module outside the repository, with a parameter from the command line, runs over NATS equal to the in-process executor and to an independent implementation', async () => {
+    const file = outside('fplinq-dmp.ts');
+    const nats = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--param', 'iterations=20', '--runtime', 'nats', '--agents-per-process', '5', '--json'], { NATS_URL: inject('natsUrl') });
+    expect(nats.code, nats.stderr).toBe(0);
+    const local = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--param', 'iterations=20', '--runtime', 'inprocess', '--json']);
+    const n = JSON.parse(nats.stdout), l = JSON.parse(local.stdout);
+    expect(n).toMatchObject({ algorithm: 'fplinq-dmp', runtime: 'nats', rounds: 40 });
+    expect(n.history).toEqual(l.history);
+    expect(n.rates).toEqual(l.rates);
+    // the independent implementation: centralized FPLinQ (packages/wireless), 20 iterations from full power
+    const insts = parseInstanceFile(JSON.parse(readFileSync(REF, 'utf8'))).instances;
+    const module = bundleModule(file, 'test');
+    await loadModule(module);
+    for (const inst of insts) {
+      const p = fplinqPower(inst, { iterations: 20 });
+      const ours = runInProcess(inst, { name: 'module', module, params: { iterations: 20 } }).outputs.map((o) => o[0]);
+      ours.forEach((x, k) => expect(Math.abs(x - p[k])).toBeLessThan(1e-9 * Math.max(1, p[k])));
+    }
+  });
+
+  it('a scenario names a module by a path relative to itself, with params and a label; tables and rounds.jsonl use the label', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-modscn-'));
+    copyFileSync(EXAMPLE, join(dir, 'fp.ts'));
+    writeFileSync(join(dir, 's.yaml'), ['name: mod', 'networks:', '  - { model: rayleigh-ic, K: 6 }', 'algorithms:', '  - { module: ./fp.ts, params: { iterations: 5 }, label: fp5 }', '  - { module: ./fp.ts, params: { iterations: 8 } }', 'runtime: { agentsPerProcess: 3 }', `outputs: { dir: ${join(dir, 'runs')} }`].join('\n'));
+    const r = await dmpemu(['run', join(dir, 's.yaml'), '--quiet'], { NATS_URL: inject('natsUrl') });
+    expect(r.code, r.stderr).toBe(0);
+    const run = join(dir, 'runs', readdirSync(join(dir, 'runs'))[0]);
+    const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+    expect(summary.networks[0].algorithms.map((a: { algorithm: string; rounds: number }) => [a.algorithm, a.rounds])).toEqual([['fp5', 10], ['fp', 16]]);
+    const lines = readFileSync(join(run, 'rounds.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(new Set(lines.map((l) => l.algorithm))).toEqual(new Set(['fp5', 'fp']));
+  });
+
+  it.each([
+    ['missing.ts', undefined, /^dmpemu: --algorithm \S+missing\.ts: no such file$/],
+    ['broken.ts', 'export default function (p) { return { name: ', /^dmpemu: --algorithm \S+broken\.ts: does not build: Unexpected end of file \(\S+broken\.ts:1\)$/],
+    ['notfn.mjs', 'export default 42;', /^dmpemu: --algorithm \S+notfn\.mjs: module notfn: its default export must be a function \(params\) => DmpAlgorithm, got number 42$/],
+    ['throws.mjs', 'export default function () { throw new Error("needs a radius"); }', /^dmpemu: --algorithm \S+throws\.mjs on \S+: module throws: the factory threw: needs a radius$/],
+    ['partial.mjs', 'export default function () { return { name: "x", rounds: 3, period: 1, init() {} }; }', /^dmpemu: --algorithm \S+partial\.mjs on \S+: module partial: not a DmpAlgorithm: missing method\(s\) broadcastSize, messageSize, aggregation, broadcast, message, update, output$/],
+  ])('a bad module (%s) is refused in one line naming it, exit 2', async (name, code, message) => {
+    const file = code === undefined ? join(mkdtempSync(join(tmpdir(), 'dmpemu-module-')), name) : outside(name, code);
+    const r = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--runtime', 'inprocess']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(message);
+  });
+
+  it('a module whose algorithm throws in round 2: that agent fails with the reason, its host lives on, and the job fails saying so', async () => {
+    const file = outside('boom.mjs', [
+      'export default function () {',
+      '  return { name: "boom", rounds: 5, period: 1, init: (v) => ({ k: v.k }), broadcastSize: () => 1, messageSize: () => 1, aggregation: () => "sum",',
+      '    broadcast(s, t, out) { out[0] = 1; }, message(s, t, i, b, out) { out[0] = b[0]; },',
+      '    update(s, t) { if (t === 2 && s.k === 3) throw new Error("division by zero in round 2"); }, output: () => Float64Array.of(0.5) };',
+      '}',
+    ].join('\n'));
+    const module = bundleModule(file, 'test');
+    await loadModule(module);
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(6, 3);
+      const pids = c.agentPids();
+      const inst = rayleighInstance(new Rng(5), { K: 6, snrDb: 10 });
+      await expect(c.runJob(inst, { name: 'module', module, params: {} }, { roundDeadlineMs: 5000, policy: 'skip' })).rejects.toThrow('agent 3 failed in round 2: boom: division by zero in round 2');
+      for (const pid of pids) expect(() => process.kill(pid, 0)).not.toThrow();
+      // the hosts still serve the next job
+      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 2 }, { roundDeadlineMs: 5000, policy: 'skip' });
+      expect(r.rounds).toHaveLength(4);
+    } finally {
+      await c.shutdown();
+    }
+  });
+});
