@@ -10,6 +10,12 @@ import { allFinite, encode, isBroadcast, type BroadcastMsg, type Conflict, type 
  */
 export const MAX_ROUNDS_AHEAD = 4;
 
+/**
+ * Rounds back an agent remembers the broadcast it used from each neighbour: a copy of one of those
+ * that arrives late and differs is a conflict (a forgery that came first and was used), not just late.
+ */
+export const USED_WINDOW = 64;
+
 /** What an agent tells its host. */
 export interface AgentEvents {
   /** Round t is done (an update was made, on all neighbours or on the deadline). */
@@ -39,6 +45,8 @@ interface Job {
   startedAt: number;
   failed: boolean;
   subs: { unsubscribe(): void }[];
+  /** The broadcast used (barrier, local) or kept (async) from each slot in recent rounds: ring by t mod USED_WINDOW. */
+  used: { t: Int32Array; b: (Float64Array | undefined)[][] };
   /** async clock: the latest broadcast per phase and slot, updates and activations so far, ages of the messages used. */
   async?: { latest: Latest; updates: number; activations: number };
 }
@@ -104,7 +112,9 @@ export class Agent {
     }
     this.endJob();
     if (c.clock === 'async' && !c.async) return { ok: false, reason: 'configure: the async clock needs its schedule (async: periodMs, jitter, activation, seed)' };
-    const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, startedAt: 0, failed: false, subs: [] };
+    const slots = c.view.neighbours.length;
+    const used = { t: new Int32Array(USED_WINDOW).fill(-1), b: Array.from({ length: USED_WINDOW }, () => new Array<Float64Array | undefined>(slots)) };
+    const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, startedAt: 0, failed: false, subs: [], used };
     if (c.clock === 'async') job.async = { latest: Array.from({ length: runner.alg.period }, () => new Array(c.view.neighbours.length)), updates: 0, activations: 0 };
     this.job = job;
     for (const j of c.view.neighbours) job.subs.push(this.listen(j, (d) => this.onBroadcast(job, j, d)));
@@ -159,7 +169,7 @@ export class Agent {
     }
     if (t >= j.rounds || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
     if (j.async) return this.acceptLatest(j, t, sender, b, data.length);
-    if (t < j.t || (t === j.t && !j.open)) return void c.late++;
+    if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, b);
     if (j.config.clock === 'barrier' && t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
     // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
     // need not wait for the deadline (the aggregate is the same as after a real loss).
@@ -173,7 +183,7 @@ export class Agent {
   private accept(j: Job, t: number, sender: number, b: Float64Array, size: number, lost: boolean): void {
     if (this.job !== j || j.failed) return;
     const c = this.counters();
-    if (t < j.t || (t === j.t && !j.open)) return void c.late++;
+    if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, b);
     const i = j.runner.slot(sender);
     if (t > j.t) {
       const round = j.early.get(t) ?? new Map<number, { b: Float64Array; lost: boolean }>();
@@ -200,8 +210,10 @@ export class Agent {
     const keep = (): void => {
       if (this.job !== j || j.failed) return;
       const slot = j.runner.slot(sender);
-      const prior = j.async!.latest[t % j.async!.latest.length][slot];
-      if (prior && prior.t === t) return this.duplicate(j, t, sender, prior.b, b);
+      const w = t % USED_WINDOW;
+      const seen = j.used.t[w] === t ? j.used.b[w][slot] : undefined;
+      if (seen) return this.duplicate(j, t, sender, seen, b);
+      this.remember(j, t, slot, b);
       if (!keepLatest(j.async!.latest, slot, t, b)) return void c.late++;
       j.bytesIn += size;
     };
@@ -269,10 +281,31 @@ export class Agent {
   }
 
   /** Hand a broadcast of the current round to the node (or tell it the message is lost). False if the agent failed. */
+  /** A broadcast of a round already closed: late, or a conflict when it differs from the one used then. */
+  private late(j: Job, t: number, sender: number, b: Float64Array): void {
+    const w = t % USED_WINDOW;
+    const prior = j.used.t[w] === t ? j.used.b[w][j.runner.slot(sender)] : undefined;
+    if (prior) return this.duplicate(j, t, sender, prior, b);
+    this.counters().late++;
+  }
+
+  /** Remember what slot i sent for round t (what the node uses, or the async clock keeps). */
+  private remember(j: Job, t: number, slot: number, b: Float64Array): void {
+    const w = t % USED_WINDOW;
+    if (j.used.t[w] !== t) {
+      j.used.t[w] = t;
+      j.used.b[w].fill(undefined);
+    }
+    j.used.b[w][slot] = b;
+  }
+
   private use(j: Job, slot: number, b: Float64Array, lost: boolean): boolean {
     try {
       if (lost) j.runner.skipSlot(slot);
-      else j.runner.receiveSlot(slot, b);
+      else {
+        j.runner.receiveSlot(slot, b);
+        this.remember(j, j.t, slot, b);
+      }
       return true;
     } catch (e) {
       this.fail(j, j.t, e);

@@ -129,4 +129,24 @@ describe('agent host', () => {
     expect(h.up).toEqual([{ type: 'refused', job: 3, k: 0, reason: expect.stringMatching(/^module evil: code hash mismatch: expected f{64}, got [0-9a-f]{64}$/) }]);
     await h.host.close();
   });
+
+  it('a copy that comes after its round closed and differs from the one used is a conflict (a forgery was used), not just late', async () => {
+    const h = harness();
+    h.configure(5, 5000);
+    await tick();
+    h.control({ type: 'round', job: 5, t: 0, gone: [] });
+    h.broadcast(5, 0, 1, Float64Array.of(0.9)); // the forgery comes first and is used
+    h.broadcast(5, 0, 2, Float64Array.of(0.4));
+    await tick();
+    expect(h.up.filter((m) => m.type === 'report')).toHaveLength(1); // round 0 closed on both neighbours
+    h.broadcast(5, 0, 1, Float64Array.of(0.1)); // the genuine one, after the round closed
+    h.broadcast(5, 0, 2, Float64Array.of(0.4)); // an exact late copy: a duplicate, harmless
+    await tick();
+    h.control({ type: 'end', job: 5 });
+    await tick();
+    const final = h.up.find((m): m is FinalMsg => m.type === 'final')!;
+    expect(final.counters).toMatchObject({ conflicting: 1, duplicate: 2, late: 0 });
+    expect(final.conflicts).toEqual([{ k: 0, from: 1, t: 0 }]);
+    await h.host.close();
+  });
 });
