@@ -62,7 +62,17 @@ describe('scenario validation', () => {
     // parameters of another model
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, csiRange: 300 }] }, 's.yaml: invalid scenario: networks[0].csiRange: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, dmin: 3 }] }, 's.yaml: invalid scenario: networks[0].dmin: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
-    [{ ...ok, networks: [{ model: 'd2d', K: 5, Nt: 3 }] }, 's.yaml: invalid scenario: networks[0].Nt: not a parameter of model d2d (it takes field, dmin, dmax, csiRange, weighted)'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, Nt: 3 }] }, 's.yaml: invalid scenario: networks[0].Nt: not a parameter of model d2d (it takes field, dmin, dmax, csiRange, weighted, pathLoss, los, txHeight, rxHeight, txPower)'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5, txPower: 10 }] }, 's.yaml: invalid scenario: networks[0].txPower: not a parameter of model miso (it takes field, dmin, dmax, csiRange, Nt, weighted)'],
+    // the d2d parameters of Tables II-III
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, txHeight: 'tall' }] }, 's.yaml: invalid scenario: networks[0].txHeight: expected a number or a range [min, max]'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, rxHeight: [3, 1] }] }, 's.yaml: invalid scenario: networks[0].rxHeight: expected [min, max] with min <= max'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, txHeight: [0, 3] }] }, 's.yaml: invalid scenario: networks[0].txHeight[0]: Too small: expected number to be >0'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, txPower: [10, 30, 40] }] }, 's.yaml: invalid scenario: networks[0].txPower: expected a number or a range [min, max]'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, txPower: 1000 }] }, 's.yaml: invalid scenario: networks[0].txPower: Too big: expected number to be <=100'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, los: 'maybe' }] }, 's.yaml: invalid scenario: networks[0].los: Invalid option: expected one of "los"|"nlos"|"mixed"'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, pathLoss: 'lte', los: 'mixed' }] }, 's.yaml: invalid scenario: networks[0].los: only with pathLoss itu1411 (the lte formula has no line-of-sight choice)'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, pathLoss: 'cost231' }] }, 's.yaml: invalid scenario: networks[0].pathLoss: Invalid option: expected one of "itu1411"|"lte"'],
     [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 5, weighted: true }] }, 's.yaml: invalid scenario: networks[0].weighted: not a parameter of model regnn-adhoc (it takes noise)'],
     [{ ...ok, networks: [{ model: 'miso', K: 5, snrDb: 3 }] }, 's.yaml: invalid scenario: networks[0].snrDb: not a parameter of model miso (it takes field, dmin, dmax, csiRange, Nt, weighted)'],
     // two networks of one name

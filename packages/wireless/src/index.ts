@@ -9,6 +9,7 @@ export * from './baselines/index.ts';
 export * from './localView.ts';
 export * from './csiFaults.ts';
 export * from './d2d.ts';
+export * from './pathLoss.ts';
 export * from './baselines/fplinq.ts';
 export * from './baselines/simple.ts';
 export * from './baselines/wmmseBeamforming.ts';
