@@ -9,7 +9,7 @@ import { readInstancesFile } from '../instancesFile.ts';
 import { foreignAlgorithmKey } from '../scenario.ts';
 import { UsageError } from '../usageError.ts';
 
-export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal', ...LEARNED_CENTRALIZED, ...DMP_ALGORITHMS] as const;
+export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'best-fplinq', 'strongest', 'full', 'random', 'equal', ...LEARNED_CENTRALIZED, ...DMP_ALGORITHMS] as const;
 
 export interface EvalArgs {
   instances: string;

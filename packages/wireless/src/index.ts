@@ -11,6 +11,7 @@ export * from './csiFaults.ts';
 export * from './d2d.ts';
 export * from './pathLoss.ts';
 export * from './baselines/fplinq.ts';
+export * from './baselines/bestFplinq.ts';
 export * from './baselines/simple.ts';
 export * from './baselines/wmmseBeamforming.ts';
 export * from './baselines/hermitianSolve.ts';
