@@ -20,7 +20,7 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: '20' }] }, 's.yaml: invalid scenario: networks[0].K: Invalid input: expected number, received string'],
     [{ ...ok, networks: [{ model: 'lte', K: 3 }] }, 's.yaml: invalid scenario: networks[0].model: Invalid option: expected one of "rayleigh-ic"|"d2d"|"miso"|"regnn-adhoc"'],
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wmmse', iterations: 0 }] }, 's.yaml: invalid scenario: algorithms[1].iterations: Too small: expected number to be >0'],
-    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"wmmse"|"fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
+    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"wmmse"|"fplinq"|"best-fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
     [{ ...ok, runtime: { kind: 'mpi' } }, 's.yaml: invalid scenario: runtime.kind: Invalid option: expected one of "nats"|"inprocess"'],
     [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin (70 m) exceeds dmax (65 m)'],
     [{ name: 'x', algorithms: ['wmmse'] }, 's.yaml: invalid scenario: networks: Invalid input: expected array, received undefined'],
@@ -75,6 +75,9 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'd2d', K: 5, pathLoss: 'cost231' }] }, 's.yaml: invalid scenario: networks[0].pathLoss: Invalid option: expected one of "itu1411"|"lte"'],
     [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 5, weighted: true }] }, 's.yaml: invalid scenario: networks[0].weighted: not a parameter of model regnn-adhoc (it takes noise)'],
     [{ ...ok, networks: [{ model: 'miso', K: 5, snrDb: 3 }] }, 's.yaml: invalid scenario: networks[0].snrDb: not a parameter of model miso (it takes field, dmin, dmax, csiRange, Nt, weighted)'],
+    // the normaliser of the summaries
+    [{ ...ok, normaliseBy: 'wmmse-30' }, 's.yaml: invalid scenario: normaliseBy: Invalid option: expected one of "wmmse-100"|"best-fplinq"'],
+    [{ ...ok, normaliseBy: 'best-fplinq', networks: [{ model: 'd2d', K: 5 }, { model: 'miso', K: 5 }] }, 's.yaml: invalid scenario: normaliseBy: best-fplinq is power control (SISO); networks[1] is miso: use wmmse-100'],
     // two networks of one name
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5 }, { model: 'rayleigh-ic', K: 5, snrDb: 0 }] }, 's.yaml: invalid scenario: networks[1].name: rayleigh-ic-k5 is also the name of networks[0] (names default to <model>-k<K>): give each network its own name'],
     [{ ...ok, networks: [{ name: 'a', model: 'rayleigh-ic', K: 5 }, { name: 'a', model: 'd2d', K: 5 }] }, 's.yaml: invalid scenario: networks[1].name: a is also the name of networks[0] (names default to <model>-k<K>): give each network its own name'],
@@ -92,6 +95,7 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'd2d', K: 20 }], algorithms: ['wmmse-dmp', { name: 'pcgnn', checkpoint: 'pcgnn-d2d-k50', rounds: 5 }] }, "s.yaml: algorithms[1] (pcgnn-d2d-k50-r5) on network d2d-k20: pcgnn: rounds must equal the checkpoint's layers (T = 2: its layers do not share weights), got 5"],
     [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 20 }], algorithms: [{ name: 'regnn', checkpoint: 'regnn-adhoc-m20', rounds: 99 }] }, "s.yaml: algorithms[0] (regnn-adhoc-m20-r99) on network regnn-adhoc-k20: regnn: rounds must equal the checkpoint's sum of (K_l - 1) = 16 (one per shift of H), got 99"],
     [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['fplinq'] }, 's.yaml: algorithms[0] (fplinq) on network miso-k5: runCentralized: fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['best-fplinq'] }, 's.yaml: algorithms[0] (best-fplinq) on network miso-k5: runCentralized: best-fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
   ])('rejects %j', (data, message) => {
     expect(() => parseScenario(data, 's.yaml')).toThrow(message);
     try {

@@ -7,7 +7,7 @@ import type { MissingPolicy } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
 import { resolveFaults } from './faultPlan.ts';
 import { evalCentralized, evalDmp, evalMlp, ITERATIVE, mean, overtakes, type Evaluation } from './evaluation.ts';
-import { Yardstick } from './yardstick.ts';
+import { Yardstick, type Normaliser } from './yardstick.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from './coordinator.ts';
 import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type Faults, type NetworkSpec, type Scenario } from './scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
@@ -23,7 +23,7 @@ export interface AlgorithmSummary {
   rounds?: number;
   iterations?: number;
   meanRate: number;
-  /** meanRate / mean rate of centralized WMMSE with 100 iterations on the same instances. */
+  /** meanRate / the mean normaliser (the run's normaliseBy: centralized WMMSE-100 or Best FPLinQ) on the same instances. */
   normalised: number;
   rates: number[];
   /** Mean objective after each round, over instances (DMP only). */
@@ -56,6 +56,8 @@ export interface NetworkSummary {
   K: number;
   instances: number;
   wmmse100: number;
+  /** The mean of the run's normaliser (normaliseBy) on these instances: wmmse100, or Best FPLinQ's. */
+  normaliser: number;
   /** Mean objective of centralized WMMSE after i iterations, i = 0.. (0: the start p = Pmax). */
   wmmseHistory: number[];
   /** Edges removed from the agents' local views by missing CSI, summed over instances. */
@@ -68,6 +70,8 @@ export interface RunSummary {
   scenario: string;
   status: 'completed' | 'failed';
   reason?: string;
+  /** What `normalised` divides by: wmmse-100 or best-fplinq (the scenario's normaliseBy). */
+  normaliseBy: Normaliser;
   transport?: string;
   startedAt: string;
   finishedAt?: string;
@@ -109,7 +113,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const roundsFile = join(dir, 'rounds.jsonl');
   writeFileSync(roundsFile, '');
   const t0 = performance.now();
-  const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
+  const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', normaliseBy: sc.normaliseBy, startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
   const points = sweepScenarios(sc);
   const checkpoints = loadCheckpoints(sc);
   const needsBroker = sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
@@ -175,8 +179,9 @@ async function runNetwork(
     throw e;
   }
   // the yardstick runs beside the algorithms (a worker thread for large networks); rounds.jsonl's
-  // `normalised` is the round's objective over its instance's WMMSE-100, null until that is known
-  const yard = new Yardstick(insts, Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2));
+  // `normalised` is the round's objective over its instance's normaliser, null until that is known
+  const iterations = Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2);
+  const yard = new Yardstick(insts, iterations, { normaliseBy: sc.normaliseBy, seed: sc.seed });
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
   const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation }[] = [];
   try {
@@ -216,8 +221,11 @@ async function runNetwork(
     await coordinator?.shutdown();
   }
   const y = await yard.done;
-  const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: y.wmmse100, wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
-  for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.wmmse100), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
+  const out: NetworkSummary = {
+    network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: y.wmmse100, normaliser: y.normaliser,
+    wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [],
+  };
+  for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.normaliser), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
   return out;
 }
 

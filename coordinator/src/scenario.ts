@@ -7,6 +7,7 @@ import { ITERATIVE, LEARNED_CENTRALIZED } from './evaluation.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
 import { delayMsSchema, FILE_LIMITS, iterationsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';
+import { NORMALISERS } from './yardstick.ts';
 import { checkScenario } from './scenarioChecks.ts';
 import { formatKey, isNumericKey, parseKey, SWEEP_KEY, valueAt, withValue as setValue, type KeyPath } from './sweepKey.ts';
 import { UsageError } from './usageError.ts';
@@ -104,9 +105,14 @@ export const scenarioSchema = z.strictObject({
   runtime: runtimeSchema.default({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60 }),
   faults: faultsSchema.default({}),
   sweep: sweepSchema.optional(),
+  /** What summaries divide by: centralized WMMSE-100 (default) or Best FPLinQ (yardstick.ts). */
+  normaliseBy: z.enum(NORMALISERS).default('wmmse-100'),
   outputs: z.strictObject({ dir: z.string().default('runs') }).default({ dir: 'runs' }),
 }).superRefine((sc, ctx) => {
   const { faults, runtime, networks } = sc;
+  const miso = networks.findIndex((n) => n.model === 'miso');
+  if (sc.normaliseBy === 'best-fplinq' && miso >= 0)
+    ctx.addIssue({ code: 'custom', path: ['normaliseBy'], message: `best-fplinq is power control (SISO); networks[${miso}] is miso: use wmmse-100` });
   const minK = Math.min(...networks.map((n) => n.K));
   const needNats = (key: string): void => {
     if (runtime.kind !== 'nats') ctx.addIssue({ code: 'custom', path: ['faults', key], message: `${key} needs runtime.kind nats` });
