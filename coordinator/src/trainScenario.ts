@@ -19,12 +19,13 @@ export const trainScenarioSchema = z.strictObject({
   description: z.string().optional(),
   network: trainNetworkSchema,
   /**
-   * `kind` wcgcn (eq. 8 of the MPGNN paper), pcgnn (eqs. 20-21 of the DMP paper) or the
-   * centralized mlp baseline; the other keys override that kind's defaults (packages/gnn/README.md).
+   * `kind` wcgcn (eq. 8 of the MPGNN paper), pcgnn (eqs. 20-21 of the DMP paper), ecgnn (eq. 12
+   * there), regnn, or the centralized mlp baseline; the other keys override that kind's defaults
+   * (packages/gnn/README.md).
    */
   architecture: z
     .strictObject({
-      kind: z.enum(['wcgcn', 'pcgnn', 'mlp', 'regnn']).default('wcgcn'),
+      kind: z.enum(['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn']).default('wcgcn'),
       /** Default db; log1p for a miso network (beamforming keeps a channel vector's direction). */
       features: z.enum(['db', 'linear', 'log1p']).optional(),
       layers: posInt.optional(),

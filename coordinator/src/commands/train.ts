@@ -173,5 +173,7 @@ export function describeArchitecture(c: Checkpoint): string {
       return `mlp K=${a.K} hidden ${a.hidden.join('-')} ${a.features.transform}`;
     case 'regnn':
       return `regnn L=${a.layers} taps ${a.taps.join('-')} widths ${a.widths.join('-')} p0=${a.p0} ${a.shift} ${a.decision}`;
+    case 'ecgnn':
+      return `ecgnn T=${a.layers} hidden ${a.hidden.join('-')} head ${a.head.join('-') || '-'} mean ${a.features.transform}`;
   }
 }

@@ -1,5 +1,6 @@
 import type { AlgorithmSpec, DmpAlgorithm } from './contract.ts';
 import { assertCheckpoint, verifyCheckpoint, type ArchitectureKind, type ArchitectureOf, type Checkpoint } from './checkpoint.ts';
+import { ecgnnDmp } from './ecgnnDmp.ts';
 import { pcgnnDmp } from './pcgnnDmp.ts';
 import { regnnDmp } from './regnnDmp.ts';
 import { wcgcnBeamDmp } from './wcgcnBeamDmp.ts';
@@ -8,7 +9,7 @@ import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
 import { wmmseDmp } from './wmmseDmp.ts';
 
 /** Learned DMP algorithms: their spec must carry a checkpoint (`AlgorithmSpec.checkpoint`). */
-export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn'] as const;
+export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn', 'ecgnn'] as const;
 /** DMP algorithms by name: the one place a spec shipped over the wire becomes code. */
 export const DMP_ALGORITHMS = ['wmmse-dmp', ...LEARNED_DMP_ALGORITHMS] as const;
 
@@ -21,9 +22,9 @@ function learnedCheckpoint<K extends ArchitectureKind>(spec: AlgorithmSpec, kind
   return c;
 }
 
-/** PCGNN and REGNN decide powers: they do not run on MISO nodes. */
+/** PCGNN, REGNN and ECGNN decide powers: they do not run on MISO nodes. */
 function powerControlOnly(kind: string, Nt: number): void {
-  if (Nt > 1) throw new Error(`${kind}: a ${kind} does power control, the network has Nt = ${Nt} antennas (a beamforming WCGCN or wmmse-dmp runs on MISO networks)`);
+  if (Nt > 1) throw new Error(`${kind}: ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} does power control, the network has Nt = ${Nt} antennas (a beamforming WCGCN or wmmse-dmp runs on MISO networks)`);
 }
 
 /** The algorithm of `spec` for nodes with `Nt` transmit antennas (wmmse-dmp: power control, or beamforming when Nt > 1). */
@@ -41,6 +42,9 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
     case 'pcgnn':
       powerControlOnly('pcgnn', Nt);
       return pcgnnDmp(learnedCheckpoint(spec, 'pcgnn', 'train one with @dmpemu/gnn, kind pcgnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
+    case 'ecgnn':
+      powerControlOnly('ecgnn', Nt);
+      return ecgnnDmp(learnedCheckpoint(spec, 'ecgnn', 'train one with @dmpemu/gnn, kind ecgnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
     case 'regnn':
       powerControlOnly('regnn', Nt);
       return regnnDmp(learnedCheckpoint(spec, 'regnn', 'train one with trainRegnn from @dmpemu/gnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;

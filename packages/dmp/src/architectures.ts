@@ -20,6 +20,11 @@ export function wcgcnBeamDefaults(Nt: number): Omit<WcgcnArchitecture, 'kind' | 
  * hidden layer of 16 in the output MLP.
  */
 export const PCGNN_DEFAULTS = { layers: 2, hidden: 32, edgeEmbedding: 16, head: [16], aggregation: 'max' } as const;
+/**
+ * ECGNN (eq. 12): 2 layers as in section VI-A of the DMP paper; widths as the authors' code
+ * (GNN4Com, D2D/DCGNN.ipynb): d^(1) of 16, d^(2) of 32, an output MLP 32 -> 16 -> 1.
+ */
+export const ECGNN_DEFAULTS = { layers: 2, hidden: [16, 32], head: [16] } as const;
 /** The MLP baseline: PCNet's hidden layers 200, 80, 80 (ReLU); K from the training data. */
 export const MLP_DEFAULTS = { hidden: [200, 80, 80] } as const;
 /** Section VI-A of the REGNN paper: L = 8 layers of F_l = 1 filter of length K_l = 5, ReLU; p0 = 4 as in the authors' code. */
@@ -31,6 +36,7 @@ export const ARCHITECTURE_OPTIONS: Record<ArchitectureKind, readonly string[]> =
   pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation'],
   mlp: ['hidden'],
   regnn: ['layers', 'taps', 'widths', 'p0', 'shift', 'decision'],
+  ecgnn: ['layers', 'hidden', 'head'],
 };
 
 /** The network a model is built for: K pairs, Nt transmit antennas (a WCGCN does beamforming when Nt > 1 or the network is MISO). */
@@ -48,6 +54,7 @@ export function resolveArchitecture<K extends ArchitectureKind>(kind: K, options
     pcgnn: { task: 'power', ...PCGNN_DEFAULTS },
     mlp: { task: 'power', K: network.K, ...MLP_DEFAULTS },
     regnn: { task: 'power', ...REGNN_DEFAULTS },
+    ecgnn: { task: 'power', ...ECGNN_DEFAULTS },
   };
   return { kind, ...defaults[kind], ...options, features } as unknown as ArchitectureOf<K>;
 }
@@ -64,7 +71,7 @@ const PLACEHOLDER_FEATURES: FeatureScaling = { transform: 'db', direct: { shift:
 export function validateArchitectureOptions(kind: ArchitectureKind, options: Record<string, unknown>, network: ModelNetwork, what: string): CheckpointArchitecture {
   for (const key of Object.keys(options))
     if (options[key] !== undefined && !ARCHITECTURE_OPTIONS[kind].includes(key))
-      throw new Error(`${what}: architecture.${key}: not a parameter of a ${kind} (it takes ${ARCHITECTURE_OPTIONS[kind].join(', ')})`);
+      throw new Error(`${what}: architecture.${key}: not a parameter of ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} (it takes ${ARCHITECTURE_OPTIONS[kind].join(', ')})`);
   const a = resolveArchitecture(kind, options, PLACEHOLDER_FEATURES, network);
   assertArchitecture(a, what, kind);
   if (a.kind === 'wcgcn') validateWcgcnArchitecture(a, what);

@@ -124,9 +124,27 @@ export interface RegnnArchitecture {
   features: FeatureScaling;
 }
 
-export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture;
+/**
+ * ECGNN for power control (eq. 12 of gnn-wireless-theory-to-practice-dmp.md, Example 1): d_k^(0) =
+ * [w_k, h_kk] (h_kk scaled), then T layers of
+ * d_k^(t) = (1 / |N(k)|) sum_{j in N(k)} ReLU(W1^(t) d_k^(t-1) + w2^(t) h_jk + W3^(t) d_j^(t-1) + b^(t))
+ * with weights per layer, and p_k = sigmoid(MLP(d_k^(T))) Pmax. It runs exactly T rounds.
+ */
+export interface EcgnnArchitecture {
+  kind: 'ecgnn';
+  task: 'power';
+  /** T: layers = communication rounds. */
+  layers: number;
+  /** Widths of d^(1)..d^(T), one per layer (d^(0) has 2). */
+  hidden: number[];
+  /** Hidden widths of the output MLP (H^(T) -> head... -> 1, ReLU between, then the sigmoid); may be empty. */
+  head: number[];
+  features: FeatureScaling;
+}
+
+export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture;
 export type ArchitectureKind = CheckpointArchitecture['kind'];
-export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn'];
+export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn'];
 /** The architecture type of one kind. */
 export type ArchitectureOf<K extends ArchitectureKind> = Extract<CheckpointArchitecture, { kind: K }>;
 
@@ -297,6 +315,11 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       break;
     case 'regnn':
       checkRegnn(a, source);
+      break;
+    case 'ecgnn':
+      checkLayers(a, source);
+      if (!Array.isArray(a.hidden) || a.hidden.length !== a.layers || !a.hidden.every(isWidth)) fail(source, 'architecture.hidden', `must list ${a.layers} positive widths (one per layer)`);
+      if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
       break;
   }
   checkFeatures(a.features, source);

@@ -3,6 +3,7 @@ import { resolveArchitecture, type Checkpoint, type FeatureScaling } from '@dmpe
 import { isMiso, type Instance, type Rng } from '@dmpemu/wireless';
 import { denseBatch } from './batch.ts';
 import { beamBatch, negWeightedSumRateBeam } from './beamBatch.ts';
+import { ecgnnForward, ecgnnFromCheckpoint, initEcgnn, type EcgnnModel } from './ecgnn.ts';
 import { negWeightedSumRate } from './loss.ts';
 import { initMlp, mlpForward, mlpFromCheckpoint, type MlpModel } from './mlp.ts';
 import type { TfModel } from './model.ts';
@@ -10,11 +11,11 @@ import { initPcgnn, pcgnnForward, pcgnnFromCheckpoint, type PcgnnModel } from '.
 import { fromCheckpoint, initWcgcn, wcgcnForward, wcgcnLayers, type WcgcnModel } from './wcgcn.ts';
 
 /** The kinds' defaults live with the architectures in @dmpemu/dmp (a training scenario is checked without TensorFlow.js). */
-export { MLP_DEFAULTS, PCGNN_DEFAULTS, WCGCN_DEFAULTS, wcgcnBeamDefaults } from '@dmpemu/dmp';
+export { ECGNN_DEFAULTS, MLP_DEFAULTS, PCGNN_DEFAULTS, WCGCN_DEFAULTS, wcgcnBeamDefaults } from '@dmpemu/dmp';
 
 /** The architectures train() trains. */
-export type ModelKind = 'wcgcn' | 'pcgnn' | 'mlp';
-export const MODEL_KINDS: readonly ModelKind[] = ['wcgcn', 'pcgnn', 'mlp'];
+export type ModelKind = 'wcgcn' | 'pcgnn' | 'mlp' | 'ecgnn';
+export const MODEL_KINDS: readonly ModelKind[] = ['wcgcn', 'pcgnn', 'mlp', 'ecgnn'];
 
 /** How train() (and a gradient worker) builds, restores and evaluates each kind of model. */
 export interface ModelKindImpl {
@@ -48,6 +49,14 @@ export const MODEL_KIND_IMPLS: Record<ModelKind, ModelKindImpl> = {
     loss(m, instances) {
       const d = denseBatch(instances, m.architecture.features);
       return negWeightedSumRate(pcgnnForward(m as PcgnnModel, d), d);
+    },
+  },
+  ecgnn: {
+    create: (o, features, sample, rng) => initEcgnn(resolveArchitecture('ecgnn', o, features, sample), rng),
+    fromCheckpoint: ecgnnFromCheckpoint,
+    loss(m, instances) {
+      const d = denseBatch(instances, m.architecture.features);
+      return negWeightedSumRate(ecgnnForward(m as EcgnnModel, d), d);
     },
   },
   mlp: {

@@ -19,7 +19,7 @@ export interface TrainStep {
 }
 
 export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
-  /** The architecture to train: `wcgcn` (default), `pcgnn`, or the centralized `mlp` baseline. */
+  /** The architecture to train: `wcgcn` (default), `pcgnn`, `ecgnn`, or the centralized `mlp` baseline. */
   kind?: K;
   /** A fixed training set (cycled through in a seeded shuffled order)... */
   instances?: readonly Instance[];
@@ -28,7 +28,7 @@ export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
   steps: number;
   batch: number;
   seed: number | string;
-  /** Architecture choices over the kind's defaults (WCGCN_DEFAULTS, PCGNN_DEFAULTS, MLP_DEFAULTS). */
+  /** Architecture choices over the kind's defaults (WCGCN_DEFAULTS, PCGNN_DEFAULTS, ECGNN_DEFAULTS, MLP_DEFAULTS). */
   architecture?: ArchitectureOptions<K>;
   /** Input normalisation: given, or fitted (fitFeatureScaling) with this transform. Default `db` (`log1p` for MISO beamforming). */
   features?: FeatureScaling | FeatureScaling['transform'];
@@ -81,7 +81,7 @@ function batchSource(o: TrainOptions<ModelKind>, rng: Rng): () => Instance[] {
 
 /**
  * Unsupervised training on minus the weighted sum rate (section V), Adam, on the fastest
- * TensorFlow.js backend that loads, of a WCGCN (default), a PCGNN or the MLP baseline
+ * TensorFlow.js backend that loads, of a WCGCN (default), a PCGNN, an ECGNN or the MLP baseline
  * (`kind`). Returns the checkpoint (weights, provenance, metrics).
  */
 export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): Promise<Checkpoint<ArchitectureOf<NoInfer<K>>>> {
