@@ -1,6 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, regnnRounds, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
+import { DMP_ALGORITHMS, learnedRounds, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
 import { readBoundedText } from './boundedRead.ts';
 import { readCheckpoint } from './checkpoints.ts';
 import { ITERATIVE, LEARNED_CENTRALIZED } from './evaluation.ts';
@@ -176,11 +176,11 @@ export function specOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>):
   return { name: a.name, iterations: a.iterations, rounds: a.rounds, checkpoint: a.checkpoint ? checkpoints.get(a.checkpoint) : undefined };
 }
 
-/** Rounds a DMP algorithm entry runs (a REGNN: one per shift of H, sum_l (K_l - 1)). */
+/** Rounds a DMP algorithm entry runs (a REGNN: one per shift of H, sum_l (K_l - 1); a UWMMSE: 2 per unrolled iteration). */
 export function roundsOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): number {
   if (a.name === 'wmmse-dmp') return 2 * (a.iterations ?? 100);
   const arch = checkpoints.get(a.checkpoint!)?.architecture;
-  return a.rounds ?? (arch?.kind === 'regnn' ? regnnRounds(arch) : arch?.layers) ?? 0;
+  return a.rounds ?? (arch && learnedRounds(arch)) ?? 0;
 }
 
 export function networkName(n: NetworkSpec): string {

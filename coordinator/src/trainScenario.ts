@@ -20,12 +20,12 @@ export const trainScenarioSchema = z.strictObject({
   network: trainNetworkSchema,
   /**
    * `kind` wcgcn (eq. 8 of the MPGNN paper), pcgnn (eqs. 20-21 of the DMP paper), ecgnn (eq. 12
-   * there), regnn, or the centralized mlp baseline; the other keys override that kind's defaults
+   * there), uwmmse (unrolled WMMSE), regnn, or the centralized mlp baseline; the other keys override that kind's defaults
    * (packages/gnn/README.md).
    */
   architecture: z
     .strictObject({
-      kind: z.enum(['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn']).default('wcgcn'),
+      kind: z.enum(['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse']).default('wcgcn'),
       /** Default db; log1p for a miso network (beamforming keeps a channel vector's direction). */
       features: z.enum(['db', 'linear', 'log1p']).optional(),
       layers: posInt.optional(),
@@ -42,6 +42,8 @@ export const trainScenarioSchema = z.strictObject({
       p0: z.number().positive().optional(),
       shift: z.enum(['outgoing', 'incoming']).optional(),
       decision: z.enum(['threshold', 'expected']).optional(),
+      /** uwmmse: hidden width of the GCNs that give a and b. */
+      gcnHidden: posInt.optional(),
     })
     .default({ kind: 'wcgcn' }),
   training: z.strictObject({

@@ -142,9 +142,29 @@ export interface EcgnnArchitecture {
   features: FeatureScaling;
 }
 
-export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture;
+/**
+ * UWMMSE (Chowdhury et al., "Unfolding WMMSE using graph neural networks for efficient power
+ * allocation", IEEE TWC 2021): L WMMSE iterations unrolled, iteration l's MSE weights
+ * w_k = a_k^(l) w_k^WMMSE + b_k^(l) with a^(l) = Psi(S; theta_a^(l)), b^(l) = Psi(S; theta_b^(l)), each Psi
+ * a 2-layer graph convolution Z' = sigma(diag(S) Z Theta_0 + S Z Theta_1 + b) of the node signal Z = 1 (ReLU,
+ * then sigmoid); the GCNs' weights are all it learns (the paper's a and b). S_kj (transmitter k to
+ * receiver j, known edges, S_kk on the diagonal) is the `features` scaling (log1p or linear, no
+ * shift) of the amplitude in units of the noise at full power, g_kj sqrt(Pmax / sigma^2).
+ * Each unrolled iteration takes 2 rounds: it runs exactly 2 L rounds.
+ */
+export interface UwmmseArchitecture {
+  kind: 'uwmmse';
+  task: 'power';
+  /** L: unrolled WMMSE iterations (2 communication rounds each). */
+  layers: number;
+  /** Hidden width of every Psi (the authors: 5). */
+  gcnHidden: number;
+  features: FeatureScaling;
+}
+
+export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture | UwmmseArchitecture;
 export type ArchitectureKind = CheckpointArchitecture['kind'];
-export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn'];
+export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse'];
 /** The architecture type of one kind. */
 export type ArchitectureOf<K extends ArchitectureKind> = Extract<CheckpointArchitecture, { kind: K }>;
 
@@ -316,6 +336,14 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
     case 'regnn':
       checkRegnn(a, source);
       break;
+    case 'uwmmse': {
+      checkLayers(a, source);
+      if (!isWidth(a.gcnHidden)) fail(source, 'architecture.gcnHidden', `must be a positive integer, got ${JSON.stringify(a.gcnHidden)}`);
+      const f = a.features as FeatureScaling | undefined;
+      if (f && !(['log1p', 'linear'].includes(f.transform) && f.direct?.shift === 0 && f.cross?.shift === 0))
+        fail(source, 'architecture.features', `must be log1p or linear with shift 0 (a graph shift S_kj >= 0 with S_kj = 0 for no edge), got ${f.transform}${f.direct?.shift || f.cross?.shift ? ' with a shift' : ''}`);
+      break;
+    }
     case 'ecgnn':
       checkLayers(a, source);
       if (!Array.isArray(a.hidden) || a.hidden.length !== a.layers || !a.hidden.every(isWidth)) fail(source, 'architecture.hidden', `must list ${a.layers} positive widths (one per layer)`);
