@@ -42,6 +42,8 @@ export const trainScenarioSchema = z.strictObject({
       p0: z.number().positive().optional(),
       shift: z.enum(['outgoing', 'incoming']).optional(),
       decision: z.enum(['threshold', 'expected']).optional(),
+      /** pcgnn: the transmit power as a node feature (Table II of the DMP paper). */
+      powerFeature: z.boolean().optional(),
       /** uwmmse: hidden width of the GCNs that give a and b. */
       gcnHidden: posInt.optional(),
     })

@@ -169,7 +169,7 @@ export function describeArchitecture(c: Checkpoint): string {
     case 'wcgcn':
       return `wcgcn ${a.task === 'beamforming' ? `beamforming Nt=${a.Nt} ` : ''}T=${a.layers} mlp1 ${a.mlp1.join('-')} mlp2 ${a.mlp2.join('-')} ${a.aggregation} ${a.features.transform}`;
     case 'pcgnn':
-      return `pcgnn T=${a.layers} hidden ${a.hidden} edge ${a.edgeEmbedding} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}`;
+      return `pcgnn T=${a.layers} hidden ${a.hidden} edge ${a.edgeEmbedding} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}${a.powerFeature ? ' power feature' : ''}`;
     case 'mlp':
       return `mlp K=${a.K} hidden ${a.hidden.join('-')} ${a.features.transform}`;
     case 'regnn':

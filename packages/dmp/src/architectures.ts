@@ -38,7 +38,7 @@ export const REGNN_DEFAULTS = { layers: 8, taps: [5, 5, 5, 5, 5, 5, 5, 5], width
 /** The keys of an architecture a caller may set, per kind (kind, task and the fitted features are set by training). */
 export const ARCHITECTURE_OPTIONS: Record<ArchitectureKind, readonly string[]> = {
   wcgcn: ['layers', 'mlp1', 'mlp2', 'aggregation', 'mlp1Output'],
-  pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation'],
+  pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation', 'powerFeature'],
   mlp: ['hidden'],
   regnn: ['layers', 'taps', 'widths', 'p0', 'shift', 'decision'],
   ecgnn: ['layers', 'hidden', 'head'],
@@ -74,6 +74,7 @@ export function resolveArchitecture<K extends ArchitectureKind>(kind: K, options
 /** Feature constants that pass the structure checks, for an architecture whose features are fitted later (a UWMMSE's graph shift takes log1p or linear). */
 const PLACEHOLDER_FEATURES: FeatureScaling = { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
 const PLACEHOLDER_SHIFT: FeatureScaling = { ...PLACEHOLDER_FEATURES, transform: 'log1p' };
+const PLACEHOLDER_POWER: FeatureScaling = { ...PLACEHOLDER_FEATURES, power: { shift: 0, scale: 1 } };
 
 /**
  * Throws unless `options` describe an architecture of `kind` that training can build for `network`:
@@ -85,7 +86,7 @@ export function validateArchitectureOptions(kind: ArchitectureKind, options: Rec
   for (const key of Object.keys(options))
     if (options[key] !== undefined && !ARCHITECTURE_OPTIONS[kind].includes(key))
       throw new Error(`${what}: architecture.${key}: not a parameter of ${article(kind)} ${kind} (it takes ${ARCHITECTURE_OPTIONS[kind].join(', ')})`);
-  const a = resolveArchitecture(kind, options, kind === 'uwmmse' ? PLACEHOLDER_SHIFT : PLACEHOLDER_FEATURES, network);
+  const a = resolveArchitecture(kind, options, kind === 'uwmmse' ? PLACEHOLDER_SHIFT : options.powerFeature ? PLACEHOLDER_POWER : PLACEHOLDER_FEATURES, network);
   assertArchitecture(a, what, kind);
   if (a.kind === 'wcgcn') validateWcgcnArchitecture(a, what);
   if (a.kind === 'regnn') validateRegnnArchitecture(a, what);

@@ -24,6 +24,11 @@ export interface FeatureScaling {
   transform: 'linear' | 'db' | 'log1p';
   direct: { shift: number; scale: number };
   cross: { shift: number; scale: number };
+  /**
+   * A PCGNN with `powerFeature`: the transmit power as a node feature, (10 log10(Pmax / sigma^2) -
+   * shift) / scale (the transmit power in dBm up to a constant, with p normalised to [0, Pmax]).
+   */
+  power?: { shift: number; scale: number };
 }
 
 /**
@@ -68,6 +73,8 @@ export interface PcgnnArchitecture {
   head: number[];
   /** `max` is the paper's; `sum` and `mean` are offered for ablations. */
   aggregation: Aggregation;
+  /** The transmit power as a third node feature (Table II of the DMP paper; `features.power` scales it). */
+  powerFeature?: boolean;
   features: FeatureScaling;
 }
 
@@ -271,6 +278,8 @@ function checkFeatures(f: unknown, source: string): void {
     const s = f[kind];
     if (!isRecord(s) || !isNum(s.shift) || !isNum(s.scale) || s.scale === 0) fail(source, `architecture.features.${kind}`, 'must be { shift, scale } with finite numbers, scale != 0');
   }
+  const p = f.power;
+  if (p !== undefined && (!isRecord(p) || !isNum(p.shift) || !isNum(p.scale) || p.scale === 0)) fail(source, 'architecture.features.power', 'must be { shift, scale } with finite numbers, scale != 0');
 }
 
 function checkAggregation(a: Record<string, unknown>, source: string): void {
@@ -327,6 +336,8 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       for (const f of ['hidden', 'edgeEmbedding'] as const) if (!isWidth(a[f])) fail(source, `architecture.${f}`, `must be a positive integer, got ${JSON.stringify(a[f])}`);
       if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
       checkAggregation(a, source);
+      if (a.powerFeature !== undefined && typeof a.powerFeature !== 'boolean') fail(source, 'architecture.powerFeature', `must be true or false, got ${JSON.stringify(a.powerFeature)}`);
+      if (a.powerFeature && !(isRecord(a.features) && isRecord(a.features.power))) fail(source, 'architecture.features.power', 'must be given when powerFeature is true (the scaling of the transmit-power feature)');
       break;
     case 'mlp':
       if (!isWidth(a.K)) fail(source, 'architecture.K', `must be a positive integer, got ${JSON.stringify(a.K)}`);

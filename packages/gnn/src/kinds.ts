@@ -3,6 +3,7 @@ import { resolveArchitecture, type Checkpoint, type FeatureScaling } from '@dmpe
 import { isMiso, type Instance, type Rng } from '@dmpemu/wireless';
 import { denseBatch } from './batch.ts';
 import { beamBatch, negWeightedSumRateBeam } from './beamBatch.ts';
+import { fitPowerScaling } from './features.ts';
 import { ecgnnForward, ecgnnFromCheckpoint, initEcgnn, type EcgnnModel } from './ecgnn.ts';
 import { negWeightedSumRate } from './loss.ts';
 import { initMlp, mlpForward, mlpFromCheckpoint, type MlpModel } from './mlp.ts';
@@ -28,6 +29,8 @@ export interface ModelKindImpl {
    * tensors it builds are intermediates: call it inside tf.tidy, optimizer.minimize or tf.variableGrads.
    */
   loss(m: TfModel, instances: readonly Instance[]): tf.Scalar;
+  /** Constants fitted on the training data besides the channel scaling (a PCGNN's power feature). */
+  fitExtra?(options: Record<string, unknown>, instances: readonly Instance[]): Partial<FeatureScaling>;
   /** How this kind's inputs are normalised when it is not fitFeatureScaling (db by default): the default transform and the fit. */
   features?: { transform: FeatureScaling['transform']; fit(instances: readonly Instance[], transform: FeatureScaling['transform']): FeatureScaling };
 }
@@ -53,6 +56,7 @@ export const MODEL_KIND_IMPLS: Record<ModelKind, ModelKindImpl> = {
       const d = denseBatch(instances, m.architecture.features);
       return negWeightedSumRate(pcgnnForward(m as PcgnnModel, d), d);
     },
+    fitExtra: (o, instances) => (o.powerFeature ? { power: fitPowerScaling(instances) } : {}),
   },
   ecgnn: {
     create: (o, features, sample, rng) => initEcgnn(resolveArchitecture('ecgnn', o, features, sample), rng),

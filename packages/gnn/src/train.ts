@@ -103,7 +103,8 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
     const fitRng = Rng.derive(o.seed, 'features');
     const fitSet = o.instances && o.instances.length > 0 ? o.instances : Array.from({ length: Math.max(o.batch, 16) }, () => o.generator!(fitRng));
     const f = o.features ?? impl.features?.transform ?? (isMiso(fitSet[0]) ? 'log1p' : 'db');
-    const features = typeof f === 'string' ? (impl.features?.fit ?? fitFeatureScaling)(fitSet, f) : f;
+    const fitted = typeof f === 'string' ? (impl.features?.fit ?? fitFeatureScaling)(fitSet, f) : f;
+    const features = { ...fitted, ...impl.fitExtra?.({ ...o.architecture }, fitSet) };
     model = impl.create({ ...o.architecture }, features, fitSet[0], Rng.derive(o.seed, 'init'));
   }
   const optimizer = tf.train.adam(lr);
