@@ -1,5 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoints, parseScenario, roundsOf, sweepScenarios } from '../coordinator/src/scenario.ts';
+import { loadCheckpoints, loadScenario, parseScenario, roundsOf, sweepScenarios } from '../coordinator/src/scenario.ts';
+import { loadTrainScenario } from '../coordinator/src/trainScenario.ts';
 import { UsageError } from '../coordinator/src/usageError.ts';
 
 const ok = { name: 'x', networks: [{ model: 'rayleigh-ic', K: 5 }], algorithms: ['wmmse-dmp'] };
@@ -115,6 +117,15 @@ describe('scenario validation', () => {
     expect(sweepScenarios(alg).map((p) => p.scenario.algorithms[0].iterations)).toEqual([3, 4]);
     const loss = parseScenario({ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0, 0.5] } }, 's.yaml');
     expect(sweepScenarios(loss).map((p) => p.scenario.faults.messageLoss?.probability)).toEqual([0, 0.5]);
+  });
+
+  it('every scenario and training scenario under scenarios/ is valid, with the checkpoints it names', () => {
+    const dir = new URL('../scenarios/', import.meta.url).pathname;
+    const runs = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    const trains = readdirSync(`${dir}train`).filter((f) => f.endsWith('.yaml'));
+    expect(runs).toEqual(expect.arrayContaining(['table2-power.yaml', 'table3-channels.yaml']));
+    for (const f of runs) expect(loadScenario(`${dir}${f}`).name, f).toBe(f.replace(/\.yaml$/, ''));
+    for (const f of trains) expect(loadTrainScenario(`${dir}train/${f}`).name, f).toBe(f.replace(/\.yaml$/, ''));
   });
 
   it('a REGNN runs sum_l (K_l - 1) rounds, not its layer count', () => {
