@@ -48,6 +48,19 @@ describe('dmpemu CLI', () => {
     out.rates.forEach((x: number, n: number) => expect(Math.abs(x - central.rates[n]) / x).toBeLessThan(1e-12));
   });
 
+  it('eval --algorithm best-fplinq: seeded, at least FPLinQ on every instance', async () => {
+    const file = join(REF, 'rayleigh-k10-snr10.json');
+    const best = JSON.parse((await dmpemu(['eval', '--instances', file, '--algorithm', 'best-fplinq', '--seed', '3', '--json'])).stdout);
+    const again = JSON.parse((await dmpemu(['eval', '--instances', file, '--algorithm', 'best-fplinq', '--seed', '3', '--json'])).stdout);
+    const fplinq = JSON.parse((await dmpemu(['eval', '--instances', file, '--algorithm', 'fplinq', '--json'])).stdout);
+    expect(best.algorithm).toBe('best-fplinq');
+    expect(again.rates).toEqual(best.rates);
+    best.rates.forEach((x: number, n: number) => expect(x).toBeGreaterThanOrEqual(fplinq.rates[n]));
+    expect(best.meanRate).toBeGreaterThan(fplinq.meanRate);
+    const r = await dmpemu(['eval', '--instances', file, '--algorithm', 'best-fplinq', '--iterations', '5']);
+    expect([r.code, r.stderr.trim()]).toEqual([2, 'dmpemu: --iterations is for wmmse, fplinq and wmmse-dmp, not best-fplinq']);
+  });
+
   it('generate writes instances that eval reads back', async () => {
     const f = join(dir, 'g.json');
     const g = await dmpemu(['generate', '--model', 'rayleigh-ic', '--K', '6', '--count', '3', '--seed', '4', '--snr-db', '0', '--out', f]);
@@ -69,7 +82,7 @@ describe('dmpemu CLI', () => {
     [['generate', '--model', 'lte', '--K', '3', '--out', 'x.json'], "error: option '--model <name>' argument 'lte' is invalid. Allowed choices are rayleigh-ic, d2d, miso, regnn-adhoc."],
     [['eval', '--algorithm', 'wmmse'], "error: required option '--instances <file>' not specified"],
     [['eval', '--instances', '/nonexistent.json', '--algorithm', 'wmmse'], 'dmpemu: --instances: cannot read /nonexistent.json (ENOENT)'],
-    [['eval', '--instances', join(REF, 'rayleigh-k10-snr0.json'), '--algorithm', 'fplinq', '--runtime', 'inprocess'], 'dmpemu: --algorithm fplinq has no DMP form for --runtime; expected one of wmmse, wmmse-dmp, wcgcn, pcgnn, regnn'],
+    [['eval', '--instances', join(REF, 'rayleigh-k10-snr0.json'), '--algorithm', 'fplinq', '--runtime', 'inprocess'], 'dmpemu: --algorithm fplinq has no DMP form for --runtime; expected one of wmmse, wmmse-dmp, wcgcn, pcgnn, regnn, ecgnn, uwmmse'],
   ])('bad input %j exits 2 with one line', async (args, line) => {
     const r = await dmpemu(args);
     expect(r.code).toBe(2);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { runInProcess } from '@dmpemu/dmp';
+import { ecgnnWeightShapes, makeCheckpoint, runInProcess, uwmmseWeightShapes, type EcgnnArchitecture, type UwmmseArchitecture } from '@dmpemu/dmp';
 import { objective, parseInstanceFile, wmmsePower } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { join } from 'node:path';
@@ -43,6 +43,34 @@ describe('decentralised WMMSE beamforming over a real nats-server', () => {
       await c.launch(10, 5);
       const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 20 }, { roundDeadlineMs: 5000, policy: 'skip' });
       expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, { name: 'wmmse-dmp', iterations: 20 }).history);
+    } finally {
+      await c.shutdown();
+    }
+  });
+});
+
+describe('ECGNN and UWMMSE over a real nats-server', () => {
+  it('D2D with a CSI range: the same per-round history as the in-process executor (UWMMSE: a wider round 0)', async () => {
+    const { d2dInstance, Rng } = await import('@dmpemu/wireless');
+    const rng = new Rng('nats-ecgnn-uwmmse');
+    const random = (shapes: Record<string, number[]>): Record<string, { shape: number[]; data: Float64Array }> =>
+      Object.fromEntries(Object.entries(shapes).map(([n, shape]) => [n, { shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() / Math.sqrt(shape[0])) }]));
+    const ecgnn: EcgnnArchitecture = { kind: 'ecgnn', task: 'power', layers: 2, hidden: [6, 8], head: [4], features: { transform: 'db', direct: { shift: -70, scale: 10 }, cross: { shift: -110, scale: 12 } } };
+    const uwmmse: UwmmseArchitecture = { kind: 'uwmmse', task: 'power', layers: 3, gcnHidden: 5, features: { transform: 'log1p', direct: { shift: 0, scale: 7 }, cross: { shift: 0, scale: 5 } } };
+    const specs = [
+      { name: 'ecgnn', checkpoint: makeCheckpoint({ architecture: ecgnn, weights: random(ecgnnWeightShapes(ecgnn)), training: {}, metrics: {} }) },
+      { name: 'uwmmse', checkpoint: makeCheckpoint({ architecture: uwmmse, weights: random(uwmmseWeightShapes(uwmmse)), training: {}, metrics: {} }) },
+    ];
+    const inst = d2dInstance(rng, { K: 10, field: 250, dmin: 10, dmax: 50, csiRange: 150 });
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(10, 5);
+      for (const spec of specs) {
+        const r = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip' });
+        expect(r.rounds.map((x) => x.objective), spec.name).toEqual(runInProcess(inst, spec).history);
+        expect(r.rounds.at(-1)!.objective).toBeGreaterThan(0);
+        expect(r.deaths).toEqual([]);
+      }
     } finally {
       await c.shutdown();
     }

@@ -108,8 +108,13 @@ describe('learned DMP (WCGCN) end to end', () => {
     }
   });
 
-  it('trains PCGNN and the MLP baseline too; each runs where it belongs', async () => {
-    const sets = { pcgnn: 'architecture: { kind: pcgnn, layers: 2, hidden: 8, edgeEmbedding: 4, head: [4] }', mlp: 'architecture: { kind: mlp, hidden: [16, 8] }' };
+  it('trains PCGNN, ECGNN, UWMMSE and the MLP baseline too; each runs where it belongs', async () => {
+    const sets = {
+      pcgnn: 'architecture: { kind: pcgnn, layers: 2, hidden: 8, edgeEmbedding: 4, head: [4] }',
+      ecgnn: 'architecture: { kind: ecgnn, hidden: [8, 6], head: [4] }',
+      uwmmse: 'architecture: { kind: uwmmse, layers: 2, gcnHidden: 3 }',
+      mlp: 'architecture: { kind: mlp, hidden: [16, 8] }',
+    };
     for (const [kind, arch] of Object.entries(sets)) {
       const sc = join(dir, `${kind}.yaml`);
       writeFileSync(sc, [`name: ${kind}-tiny`, 'network: { model: rayleigh-ic, K: 5, snrDb: 10 }', arch, 'training: { samples: 32, steps: 3, batch: 8, seed: 2 }', 'validation: { instances: 4, every: 3 }', `output: { dir: ${dir} }`].join('\n'));
@@ -123,6 +128,13 @@ describe('learned DMP (WCGCN) end to end', () => {
     expect(mlp).toMatchObject({ algorithm: 'mlp', instances: 3, checkpoint: loadCheckpoint(join(dir, 'mlp-tiny.json')).hash });
     const pc = JSON.parse((await run(process.execPath, [CLI, 'eval', '--instances', insts, '--algorithm', 'pcgnn', '--checkpoint', join(dir, 'pcgnn-tiny.json'), '--json'])).stdout);
     expect(pc).toMatchObject({ algorithm: 'pcgnn', runtime: 'inprocess', rounds: 2 });
+    const ec = JSON.parse((await run(process.execPath, [CLI, 'eval', '--instances', insts, '--algorithm', 'ecgnn', '--checkpoint', join(dir, 'ecgnn-tiny.json'), '--json'])).stdout);
+    expect(ec).toMatchObject({ algorithm: 'ecgnn', runtime: 'inprocess', rounds: 2, checkpoint: loadCheckpoint(join(dir, 'ecgnn-tiny.json')).hash });
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name: string; architecture: string }[];
+    expect(manifest.find((e) => e.name === 'ecgnn-tiny')?.architecture).toBe('ecgnn T=2 hidden 8-6 head 4 mean db');
+    const uw = JSON.parse((await run(process.execPath, [CLI, 'eval', '--instances', insts, '--algorithm', 'uwmmse', '--checkpoint', join(dir, 'uwmmse-tiny.json'), '--json'])).stdout);
+    expect(uw).toMatchObject({ algorithm: 'uwmmse', runtime: 'inprocess', rounds: 4 });
+    expect(manifest.find((e) => e.name === 'uwmmse-tiny')?.architecture).toBe('uwmmse L=2 gcn 1-3-1 log1p');
     await expect(run(process.execPath, [CLI, 'eval', '--instances', insts, '--algorithm', 'wcgcn', '--checkpoint', join(dir, 'pcgnn-tiny.json')])).rejects.toMatchObject({
       code: 2,
       stderr: `dmpemu: --checkpoint ${join(dir, 'pcgnn-tiny.json')} holds a pcgnn model, not wcgcn\n`,

@@ -82,6 +82,43 @@ describe('run outputs', () => {
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ sweep: 1, instance: 1, round: 19 });
   });
 
+  it('normaliseBy best-fplinq: summary.json names it, normalised divides by Best FPLinQ (the best-fplinq row is 100%), the tables say so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-norm-'));
+    const sc = parseScenario(
+      {
+        name: 'norm',
+        seed: 3,
+        normaliseBy: 'best-fplinq',
+        networks: [{ model: 'd2d', K: 10, field: 250, dmin: 10, dmax: 50, weighted: false, instances: 3 }],
+        algorithms: [{ name: 'wmmse-dmp', iterations: 5 }, 'fplinq', 'best-fplinq'],
+        runtime: { kind: 'inprocess' },
+        outputs: { dir },
+      },
+      'norm.yaml',
+    );
+    const { dir: runDir } = await runScenario(sc);
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.normaliseBy).toBe('best-fplinq');
+    const net = summary.networks[0];
+    const [dmp, fplinq, best] = net.algorithms;
+    expect(best.algorithm).toBe('best-fplinq');
+    expect(best.normalised).toBeCloseTo(1, 12);
+    expect(net.normaliser).toBeCloseTo(best.meanRate, 12);
+    expect(net.normaliser).toBeGreaterThanOrEqual(net.wmmse100 * (1 - 1e-12));
+    expect(fplinq.normalised).toBeCloseTo(fplinq.meanRate / net.normaliser, 12);
+    expect(fplinq.normalised).toBeLessThanOrEqual(1 + 1e-12);
+    const lines = readFileSync(join(runDir, 'rounds.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    lines.forEach((l) => expect(l.normalised).toBeCloseTo(l.objective / best.rates[l.instance], 12));
+    expect(dmp.normalised).toBeCloseTo(dmp.meanRate / net.normaliser, 12);
+    const md = readFileSync(join(runDir, 'summary.md'), 'utf8');
+    expect(md).toContain('| algorithm | runtime | rounds / iterations | mean WSR (bit/s/Hz) | vs Best FPLinQ |');
+    expect(md).toContain(`Best FPLinQ = ${net.normaliser.toFixed(4)}, WMMSE-100 = ${net.wmmse100.toFixed(4)}`);
+    expect(md).not.toContain('vs WMMSE-100');
+    // the default stays WMMSE-100
+    const plain = parseScenario({ ...sc, normaliseBy: undefined, sweep: undefined }, 'plain.yaml');
+    expect(plain.normaliseBy).toBe('wmmse-100');
+  });
+
   it('a coordinator killed by SIGKILL leaves a readable rounds.jsonl with every finished round', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-kill-'));
     const file = join(dir, 's.yaml');

@@ -1,5 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoints, parseScenario, roundsOf, sweepScenarios } from '../coordinator/src/scenario/scenario.ts';
+import { loadCheckpoints, loadScenario, parseScenario, roundsOf, sweepScenarios } from '../coordinator/src/scenario/scenario.ts';
+import { loadTrainScenario } from '../coordinator/src/scenario/trainScenario.ts';
 import { UsageError } from '../coordinator/src/scenario/usageError.ts';
 
 const ok = { name: 'x', networks: [{ model: 'rayleigh-ic', K: 5 }], algorithms: ['wmmse-dmp'] };
@@ -20,7 +22,7 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: '20' }] }, 's.yaml: invalid scenario: networks[0].K: Invalid input: expected number, received string'],
     [{ ...ok, networks: [{ model: 'lte', K: 3 }] }, 's.yaml: invalid scenario: networks[0].model: Invalid option: expected one of "rayleigh-ic"|"d2d"|"miso"|"regnn-adhoc"'],
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wmmse', iterations: 0 }] }, 's.yaml: invalid scenario: algorithms[1].iterations: Too small: expected number to be >0'],
-    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"wmmse"|"fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
+    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"ecgnn"|"uwmmse"|"wmmse"|"fplinq"|"best-fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
     [{ ...ok, runtime: { kind: 'mpi' } }, 's.yaml: invalid scenario: runtime.kind: Invalid option: expected one of "nats"|"inprocess"'],
     [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin (70 m) exceeds dmax (65 m)'],
     [{ name: 'x', algorithms: ['wmmse'] }, 's.yaml: invalid scenario: networks: Invalid input: expected array, received undefined'],
@@ -55,16 +57,29 @@ describe('scenario validation', () => {
     [{ ...ok, algorithms: ['wmmse'], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash: the scenario has no DMP algorithm, so no job would reach it'],
     // keys an algorithm does not take
     [{ ...ok, algorithms: [{ name: 'wmmse-dmp', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse-dmp (it runs 2 rounds per iteration: give iterations)'],
-    [{ ...ok, algorithms: [{ name: 'wmmse', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse (rounds are for the learned DMP algorithms wcgcn, pcgnn, regnn)'],
+    [{ ...ok, algorithms: [{ name: 'wmmse', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse (rounds are for the learned DMP algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse)'],
     [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0', iterations: 5 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: not a parameter of wcgcn (iterations are for wmmse-dmp, wmmse, fplinq)'],
     [{ ...ok, algorithms: [{ name: 'strongest', iterations: 5 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: not a parameter of strongest (iterations are for wmmse-dmp, wmmse, fplinq)'],
-    [{ ...ok, algorithms: [{ name: 'wmmse', checkpoint: 'wcgcn-rayleigh-k10-snr0' }] }, 's.yaml: invalid scenario: algorithms[0].checkpoint: not a parameter of wmmse (checkpoints are for the learned algorithms wcgcn, pcgnn, regnn, mlp)'],
+    [{ ...ok, algorithms: [{ name: 'wmmse', checkpoint: 'wcgcn-rayleigh-k10-snr0' }] }, 's.yaml: invalid scenario: algorithms[0].checkpoint: not a parameter of wmmse (checkpoints are for the learned algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse, mlp)'],
     // parameters of another model
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, csiRange: 300 }] }, 's.yaml: invalid scenario: networks[0].csiRange: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, dmin: 3 }] }, 's.yaml: invalid scenario: networks[0].dmin: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
-    [{ ...ok, networks: [{ model: 'd2d', K: 5, Nt: 3 }] }, 's.yaml: invalid scenario: networks[0].Nt: not a parameter of model d2d (it takes field, dmin, dmax, csiRange, weighted)'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, Nt: 3 }] }, 's.yaml: invalid scenario: networks[0].Nt: not a parameter of model d2d (it takes field, dmin, dmax, csiRange, weighted, pathLoss, los, txHeight, rxHeight, txPower)'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5, txPower: 10 }] }, 's.yaml: invalid scenario: networks[0].txPower: not a parameter of model miso (it takes field, dmin, dmax, csiRange, Nt, weighted)'],
+    // the d2d parameters of Tables II-III
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, txHeight: 'tall' }] }, 's.yaml: invalid scenario: networks[0].txHeight: expected a number or a range [min, max]'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, rxHeight: [3, 1] }] }, 's.yaml: invalid scenario: networks[0].rxHeight: expected [min, max] with min <= max'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, txHeight: [0, 3] }] }, 's.yaml: invalid scenario: networks[0].txHeight[0]: Too small: expected number to be >0'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, txPower: [10, 30, 40] }] }, 's.yaml: invalid scenario: networks[0].txPower: expected a number or a range [min, max]'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, txPower: 1000 }] }, 's.yaml: invalid scenario: networks[0].txPower: Too big: expected number to be <=100'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, los: 'maybe' }] }, 's.yaml: invalid scenario: networks[0].los: Invalid option: expected one of "los"|"nlos"|"mixed"'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, pathLoss: 'lte', los: 'mixed' }] }, 's.yaml: invalid scenario: networks[0].los: only with pathLoss itu1411 (the lte formula has no line-of-sight choice)'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5, pathLoss: 'cost231' }] }, 's.yaml: invalid scenario: networks[0].pathLoss: Invalid option: expected one of "itu1411"|"lte"'],
     [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 5, weighted: true }] }, 's.yaml: invalid scenario: networks[0].weighted: not a parameter of model regnn-adhoc (it takes noise)'],
     [{ ...ok, networks: [{ model: 'miso', K: 5, snrDb: 3 }] }, 's.yaml: invalid scenario: networks[0].snrDb: not a parameter of model miso (it takes field, dmin, dmax, csiRange, Nt, weighted)'],
+    // the normaliser of the summaries
+    [{ ...ok, normaliseBy: 'wmmse-30' }, 's.yaml: invalid scenario: normaliseBy: Invalid option: expected one of "wmmse-100"|"best-fplinq"'],
+    [{ ...ok, normaliseBy: 'best-fplinq', networks: [{ model: 'd2d', K: 5 }, { model: 'miso', K: 5 }] }, 's.yaml: invalid scenario: normaliseBy: best-fplinq is power control (SISO); networks[1] is miso: use wmmse-100'],
     // two networks of one name
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5 }, { model: 'rayleigh-ic', K: 5, snrDb: 0 }] }, 's.yaml: invalid scenario: networks[1].name: rayleigh-ic-k5 is also the name of networks[0] (names default to <model>-k<K>): give each network its own name'],
     [{ ...ok, networks: [{ name: 'a', model: 'rayleigh-ic', K: 5 }, { name: 'a', model: 'd2d', K: 5 }] }, 's.yaml: invalid scenario: networks[1].name: a is also the name of networks[0] (names default to <model>-k<K>): give each network its own name'],
@@ -82,6 +97,7 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'd2d', K: 20 }], algorithms: ['wmmse-dmp', { name: 'pcgnn', checkpoint: 'pcgnn-d2d-k50', rounds: 5 }] }, "s.yaml: algorithms[1] (pcgnn-d2d-k50-r5) on network d2d-k20: pcgnn: rounds must equal the checkpoint's layers (T = 2: its layers do not share weights), got 5"],
     [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 20 }], algorithms: [{ name: 'regnn', checkpoint: 'regnn-adhoc-m20', rounds: 99 }] }, "s.yaml: algorithms[0] (regnn-adhoc-m20-r99) on network regnn-adhoc-k20: regnn: rounds must equal the checkpoint's sum of (K_l - 1) = 16 (one per shift of H), got 99"],
     [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['fplinq'] }, 's.yaml: algorithms[0] (fplinq) on network miso-k5: runCentralized: fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
+    [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['best-fplinq'] }, 's.yaml: algorithms[0] (best-fplinq) on network miso-k5: runCentralized: best-fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
   ])('rejects %j', (data, message) => {
     expect(() => parseScenario(data, 's.yaml')).toThrow(message);
     try {
@@ -101,6 +117,15 @@ describe('scenario validation', () => {
     expect(sweepScenarios(alg).map((p) => p.scenario.algorithms[0].iterations)).toEqual([3, 4]);
     const loss = parseScenario({ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0, 0.5] } }, 's.yaml');
     expect(sweepScenarios(loss).map((p) => p.scenario.faults.messageLoss?.probability)).toEqual([0, 0.5]);
+  });
+
+  it('every scenario and training scenario under scenarios/ is valid, with the checkpoints it names', () => {
+    const dir = new URL('../scenarios/', import.meta.url).pathname;
+    const runs = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    const trains = readdirSync(`${dir}train`).filter((f) => f.endsWith('.yaml'));
+    expect(runs).toEqual(expect.arrayContaining(['table2-power.yaml', 'table3-channels.yaml']));
+    for (const f of runs) expect(loadScenario(`${dir}${f}`).name, f).toBe(f.replace(/\.yaml$/, ''));
+    for (const f of trains) expect(loadTrainScenario(`${dir}train/${f}`).name, f).toBe(f.replace(/\.yaml$/, ''));
   });
 
   it('a REGNN runs sum_l (K_l - 1) rounds, not its layer count', () => {

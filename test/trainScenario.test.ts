@@ -7,7 +7,7 @@ const regnn = { model: 'regnn-adhoc', K: 10 };
 
 describe('training scenario validation (before TensorFlow.js loads)', () => {
   it('accepts the defaults of every kind', () => {
-    for (const kind of ['wcgcn', 'pcgnn', 'mlp']) expect(parseTrainScenario({ ...ok, architecture: { kind } }, 't.yaml').architecture.kind).toBe(kind);
+    for (const kind of ['wcgcn', 'pcgnn', 'mlp', 'ecgnn', 'uwmmse']) expect(parseTrainScenario({ ...ok, architecture: { kind } }, 't.yaml').architecture.kind).toBe(kind);
     expect(parseTrainScenario({ ...ok, network: { model: 'miso', K: 10, Nt: 2 } }, 't.yaml').network.Nt).toBe(2);
     expect(parseTrainScenario({ ...ok, network: regnn, architecture: { kind: 'regnn' }, training: { steps: 1, samples: 0 } }, 't.yaml').architecture.kind).toBe('regnn');
   });
@@ -18,6 +18,11 @@ describe('training scenario validation (before TensorFlow.js loads)', () => {
     [{ ...ok, architecture: { mlp2: [35, 16, 2] } }, 't.yaml: invalid training scenario: architecture.mlp2 must end in 1 (y_k), got 2'],
     [{ ...ok, network: { model: 'miso', K: 10, Nt: 2 }, architecture: { mlp1: [5, 32, 32] } }, 't.yaml: invalid training scenario: architecture.mlp1[0] must be 12 ([x_j, e_jk]), got 5'],
     [{ ...ok, architecture: { kind: 'pcgnn', hidden: [32] } }, 't.yaml: invalid training scenario: architecture.hidden must be a positive integer, got [32]'],
+    [{ ...ok, architecture: { kind: 'ecgnn', hidden: 32 } }, 't.yaml: invalid training scenario: architecture.hidden must list 2 positive widths (one per layer)'],
+    [{ ...ok, architecture: { kind: 'ecgnn', layers: 3 } }, 't.yaml: invalid training scenario: architecture.hidden must list 3 positive widths (one per layer)'],
+    [{ ...ok, architecture: { kind: 'uwmmse', gcnHidden: 0 } }, 't.yaml: invalid training scenario: architecture.gcnHidden: Too small: expected number to be >0'],
+    [{ ...ok, architecture: { kind: 'uwmmse', hidden: 5 } }, 't.yaml: invalid training scenario: architecture.hidden: not a parameter of a uwmmse (it takes layers, gcnHidden)'],
+    [{ ...ok, architecture: { kind: 'ecgnn', aggregation: 'max' } }, 't.yaml: invalid training scenario: architecture.aggregation: not a parameter of an ecgnn (it takes layers, hidden, head)'],
     [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 1, taps: [1], widths: [1] } }, 't.yaml: invalid training scenario: architecture.taps must include a filter of length >= 2 (taps [1] run no rounds)'],
     [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 2 } }, 't.yaml: invalid training scenario: architecture.taps must list 2 positive integers (one per layer)'],
     [{ ...ok, architecture: { taps: [3] } }, 't.yaml: invalid training scenario: architecture.taps: not a parameter of a wcgcn (it takes layers, mlp1, mlp2, aggregation, mlp1Output)'],

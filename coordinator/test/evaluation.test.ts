@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
-import { objective, rayleighInstance, Rng, runCentralized } from '@dmpemu/wireless';
+import { d2dInstance, objective, rayleighInstance, Rng, runCentralized } from '@dmpemu/wireless';
 import { overtakes } from '../src/run/evaluation.ts';
 import { sampled, wmmseYardstick, Yardstick } from '../src/run/yardstick.ts';
 
@@ -16,10 +16,28 @@ describe('the WMMSE yardstick', () => {
     expect(yard.of(0)).toBeUndefined();
     const y = await yard.done;
     // the worker samples the curve where tables and comparisons read it
-    expect(y.history.map((v, t) => (sampled(t, 100) ? v : 'skipped'))).toEqual(sync.history.map((v, t) => (sampled(t, 100) ? v : 'skipped')));
-    expect(y.history.filter(Number.isNaN)).toHaveLength(101 - 11 - 9 - 1); // sampled: 0-10, 20, 30, ..., 100 and 99
-    expect([y.wmmse100, y.perInstance]).toEqual([sync.wmmse100, sync.perInstance]);
+    const { normaliseBy, normaliser, perInstanceNormaliser, ...wmmse } = y;
+    expect(wmmse.history.map((v, t) => (sampled(t, 100) ? v : 'skipped'))).toEqual(sync.history.map((v, t) => (sampled(t, 100) ? v : 'skipped')));
+    expect(wmmse.history.filter(Number.isNaN)).toHaveLength(101 - 11 - 9 - 1); // sampled: 0-10, 20, 30, ..., 100 and 99
+    expect([wmmse.wmmse100, wmmse.perInstance]).toEqual([sync.wmmse100, sync.perInstance]);
+    expect([normaliseBy, perInstanceNormaliser]).toEqual(['wmmse-100', sync.perInstance]);
+    expect(normaliser).toBeCloseTo(sync.wmmse100, 12);
     expect([yard.of(0), yard.of(1)]).toEqual(sync.perInstance);
+  });
+
+  it('normaliseBy best-fplinq: per instance the best-fplinq algorithm run with the same seed, in the caller or a worker thread; the WMMSE curve kept', async () => {
+    const d2d = Array.from({ length: 3 }, (_, n) => d2dInstance(new Rng(`norm/${n}`), { K: 10, field: 250, dmin: 10, dmax: 50, weighted: false }));
+    const o = { normaliseBy: 'best-fplinq', seed: 11 } as const;
+    const best = d2d.map((inst, n) => objective(inst, runCentralized('best-fplinq', inst, { rng: Rng.derive(11, n) })));
+    const here = new Yardstick(d2d, 100, o);
+    const there = new Yardstick(d2d, 100, o, undefined, 0); // forced into the worker thread
+    for (const y of [await here.done, await there.done]) {
+      expect(y.perInstanceNormaliser).toEqual(best);
+      expect(y.normaliser).toBeCloseTo(best.reduce((s, v) => s + v, 0) / 3, 12);
+      expect(y.history).toEqual(wmmseYardstick(d2d).history);
+      y.perInstanceNormaliser.forEach((v, n) => expect(v).toBeGreaterThanOrEqual(y.perInstance[n] * (1 - 1e-12))); // FPLinQ from full power is WMMSE
+    }
+    expect([0, 1, 2].map((n) => there.of(n))).toEqual(best);
   });
 
   it('holds the mean objective after every iteration, from the full-power start', () => {

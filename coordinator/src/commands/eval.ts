@@ -16,7 +16,7 @@ import { readInstancesFile } from '../scenario/instancesFile.ts';
 import { foreignAlgorithmKey } from '../scenario/scenario.ts';
 import { UsageError } from '../scenario/usageError.ts';
 
-export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal', ...LEARNED_CENTRALIZED, ...DMP_ALGORITHMS] as const;
+export const EVAL_ALGORITHMS = ['wmmse', 'fplinq', 'best-fplinq', 'strongest', 'full', 'random', 'equal', ...LEARNED_CENTRALIZED, ...DMP_ALGORITHMS] as const;
 
 export interface EvalArgs {
   instances: string;

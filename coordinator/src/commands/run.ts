@@ -79,7 +79,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const roundsFile = join(dir, 'rounds.jsonl');
   writeFileSync(roundsFile, '');
   const t0 = performance.now();
-  const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
+  const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', normaliseBy: sc.normaliseBy, startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
   const points = sweepScenarios(sc);
   await checkModules(sc, sc.name); // own algorithms: loaded and built for every network before anything starts
   const checkpoints = loadCheckpoints(sc);
@@ -150,9 +150,8 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   }
   // the yardstick runs beside the algorithms (a worker thread for large networks); rounds.jsonl's
   // `normalised` is the round's objective over its instance's WMMSE-100, null until that is known
-  const yard = new Yardstick(insts, Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2), (instance, curve) =>
-    emit({ type: 'wmmse', network: name, instance, curve: Array.from(curve) }),
-  );
+  const iterations = Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2);
+  const yard = new Yardstick(insts, iterations, { normaliseBy: sc.normaliseBy, seed: sc.seed }, (instance, curve) => emit({ type: 'wmmse', network: name, instance, curve: Array.from(curve) }));
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
   // each host may now subscribe only to its agents' neighbours' broadcasts (embedded broker)
   await coordinator?.limitToNeighbours(faults.map((f) => f.views));
@@ -206,8 +205,18 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
     await coordinator?.shutdown();
   }
   const y = await yard.done;
-  const out: NetworkSummary = { network: name, model: net.model, K: net.K, instances: insts.length, wmmse100: y.wmmse100, wmmseHistory: y.history, removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0), algorithms: [] };
-  for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.wmmse100), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
+  const out: NetworkSummary = {
+    network: name,
+    model: net.model,
+    K: net.K,
+    instances: insts.length,
+    wmmse100: y.wmmse100,
+    normaliser: y.normaliser,
+    wmmseHistory: y.history,
+    removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0),
+    algorithms: [],
+  };
+  for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.normaliser), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
   return out;
 }
 

@@ -55,6 +55,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const { kind, features, ...architecture } = sc.architecture;
   if (init && init.architecture.kind !== kind) throw new UsageError(`--resume: ${out} holds a ${init.architecture.kind}, the scenario trains a ${kind}`);
   if (kind === 'regnn' && features !== undefined) throw new UsageError(`${sc.name}: architecture.features: a regnn fits its own graph normalisation; remove it`);
+  if (kind === 'uwmmse' && features === 'db') throw new UsageError(`${sc.name}: architecture.features: a uwmmse's graph shift takes log1p (default) or linear, not db (a shifted dB value is no edge weight)`);
   if (kind === 'regnn' && sc.training.samples > 0) throw new UsageError(`${sc.name}: training.samples must be 0 for a regnn (primal-dual training draws fresh instances every step), got ${sc.training.samples}`);
   if (kind === 'regnn' && (a.workers ?? 1) > 1) throw new UsageError(`--workers: primal-dual (regnn) training runs in one process; drop --workers ${a.workers}`);
   if (kind !== 'regnn' && sc.training.primalDual) throw new UsageError(`${sc.name}: training.primalDual is for kind regnn, the scenario trains a ${kind}`);
@@ -170,10 +171,14 @@ export function describeArchitecture(c: Checkpoint): string {
     case 'wcgcn':
       return `wcgcn ${a.task === 'beamforming' ? `beamforming Nt=${a.Nt} ` : ''}T=${a.layers} mlp1 ${a.mlp1.join('-')} mlp2 ${a.mlp2.join('-')} ${a.aggregation} ${a.features.transform}`;
     case 'pcgnn':
-      return `pcgnn T=${a.layers} hidden ${a.hidden} edge ${a.edgeEmbedding} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}`;
+      return `pcgnn T=${a.layers} hidden ${a.hidden} edge ${a.edgeEmbedding} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}${a.powerFeature ? ' power feature' : ''}`;
     case 'mlp':
       return `mlp K=${a.K} hidden ${a.hidden.join('-')} ${a.features.transform}`;
     case 'regnn':
       return `regnn L=${a.layers} taps ${a.taps.join('-')} widths ${a.widths.join('-')} p0=${a.p0} ${a.shift} ${a.decision}`;
+    case 'ecgnn':
+      return `ecgnn T=${a.layers} hidden ${a.hidden.join('-')} head ${a.head.join('-') || '-'} mean ${a.features.transform}`;
+    case 'uwmmse':
+      return `uwmmse L=${a.layers} gcn 1-${a.gcnHidden}-1 ${a.features.transform}`;
   }
 }

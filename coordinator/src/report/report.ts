@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { NetworkSummary, RunSummary } from '../results/summary.ts';
+import { NORMALISER_LABELS, type Normaliser } from '../scenario/algorithmNames.ts';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
@@ -23,7 +24,21 @@ function rows(net: NetworkSummary): string[][] {
   ]);
 }
 
-const HEAD = ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz)', 'vs WMMSE-100', 'ms / round', 'msgs / round', 'deaths'];
+/** The columns of a network's table; the ratio is "vs WMMSE-100" or "vs Best FPLinQ" (the run's normaliseBy). */
+function head(by: Normaliser): string[] {
+  return ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz)', `vs ${NORMALISER_LABELS[by]}`, 'ms / round', 'msgs / round', 'deaths'];
+}
+
+/** What a summary's normaliser is, for its prose. */
+const NORMALISER_TEXT: Record<Normaliser, string> = {
+  'wmmse-100': 'centralized WMMSE from p = Pmax with 100 iterations',
+  'best-fplinq': 'Best FPLinQ (centralized FPLinQ with 100 iterations from p = Pmax and from 100 random starts, the best run per instance)',
+};
+
+/** The network's normaliser, named: `WMMSE-100 = 1.2345` (and WMMSE-100 beside Best FPLinQ). */
+function normaliserLine(net: NetworkSummary, by: Normaliser): string {
+  return by === 'wmmse-100' ? `WMMSE-100 = ${net.wmmse100.toFixed(4)}` : `Best FPLinQ = ${net.normaliser.toFixed(4)}, WMMSE-100 = ${net.wmmse100.toFixed(4)}`;
+}
 
 /** Per DMP algorithm: objective after R rounds, next to centralized WMMSE after R/2 iterations. */
 function roundsVsIterations(net: NetworkSummary): { head: string[]; body: string[][] } | undefined {
@@ -33,8 +48,8 @@ function roundsVsIterations(net: NetworkSummary): { head: string[]; body: string
   const head = ['rounds R', ...dmp.map((a) => `${a.algorithm} (${a.runtime})`), 'WMMSE after R/2 it. (centralized)'];
   const body = roundMarks(maxRounds).map((R) => [
     String(R),
-    ...dmp.map((a) => (R <= a.history!.length ? `${a.history![R - 1].toFixed(4)} (${pct(a.history![R - 1] / net.wmmse100)})` : '-')),
-    net.wmmseHistory[Math.floor(R / 2)] === null || Number.isNaN(net.wmmseHistory[Math.floor(R / 2)]) ? '-' : `${net.wmmseHistory[Math.floor(R / 2)].toFixed(4)} (${pct(net.wmmseHistory[Math.floor(R / 2)] / net.wmmse100)})`,
+    ...dmp.map((a) => (R <= a.history!.length ? `${a.history![R - 1].toFixed(4)} (${pct(a.history![R - 1] / net.normaliser)})` : '-')),
+    net.wmmseHistory[Math.floor(R / 2)] === null || Number.isNaN(net.wmmseHistory[Math.floor(R / 2)]) ? '-' : `${net.wmmseHistory[Math.floor(R / 2)].toFixed(4)} (${pct(net.wmmseHistory[Math.floor(R / 2)] / net.normaliser)})`,
   ]);
   return { head, body };
 }
@@ -44,12 +59,12 @@ export function formatSummaryTable(s: RunSummary): string {
   for (const r of sweepRows(s)) {
     const t = new Table({ head: r.head, style: { head: [], border: [] } });
     t.push(...r.body);
-    parts.push(`${r.network}: objective / centralized WMMSE-100 against ${s.sweep!.key}\n${t.toString()}`);
+    parts.push(`${r.network}: objective / ${NORMALISER_LABELS[s.normaliseBy]} against ${s.sweep!.key}\n${t.toString()}`);
   }
   for (const net of s.networks) {
-    const t = new Table({ head: HEAD, style: { head: [], border: [] } });
+    const t = new Table({ head: head(s.normaliseBy), style: { head: [], border: [] } });
     t.push(...rows(net));
-    parts.push(`${net.network} (${net.model}, K=${net.K}, ${net.instances} instance(s); WMMSE-100 = ${net.wmmse100.toFixed(4)})\n${t.toString()}`);
+    parts.push(`${net.network} (${net.model}, K=${net.K}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)})\n${t.toString()}`);
   }
   return parts.join('\n\n') + `\n\nrun ${s.runId}: ${s.status}${s.reason ? ` (${s.reason})` : ''} in ${s.seconds?.toFixed(1)} s`;
 }
@@ -61,14 +76,15 @@ function mdTable(head: string[], body: string[][]): string {
 export function formatSummaryMarkdown(s: RunSummary): string {
   const out = [`# Run ${s.runId}`, '', `Scenario \`${s.scenario}\`: **${s.status}**${s.reason ? ` (${s.reason})` : ''}; transport: ${s.transport ?? 'none (no decentralised algorithm)'}; ${s.seconds?.toFixed(1)} s.`, ''];
   if (Object.keys(s.faults).length) out.push(`Faults injected: \`${JSON.stringify(s.faults)}\`${s.sweep ? ` (swept: \`${s.sweep.key}\`)` : ''}.`, '');
-  out.push('Rates are weighted sum rates in bit/s/Hz, averaged over instances; "vs WMMSE-100" divides by centralized WMMSE from p = Pmax with 100 iterations on the same instances.', '');
+  const label = NORMALISER_LABELS[s.normaliseBy];
+  out.push(`Rates are weighted sum rates in bit/s/Hz, averaged over instances; "vs ${label}" divides by ${NORMALISER_TEXT[s.normaliseBy]} on the same instances (global CSI).`, '');
   if (s.sweep) {
-    out.push(`## Sweep of \`${s.sweep.key}\``, '', 'Objective normalised by centralized WMMSE-100 (global CSI) on the same instances; plots in `sweep-<network>.svg`.', '');
+    out.push(`## Sweep of \`${s.sweep.key}\``, '', `Objective normalised by ${label} (global CSI) on the same instances; plots in \`sweep-<network>.svg\`.`, '');
     for (const r of sweepRows(s)) out.push(`### ${r.network}`, '', mdTable(r.head, r.body), '', `![${r.network}](sweep-${r.network}.svg)`, '');
   }
   for (const net of s.networks) {
-    out.push(`## ${net.network}`, '', `Model ${net.model}, K = ${net.K}, ${net.instances} instance(s); WMMSE-100 = ${net.wmmse100.toFixed(4)}.`, '');
-    out.push(mdTable(HEAD, rows(net)), '');
+    out.push(`## ${net.network}`, '', `Model ${net.model}, K = ${net.K}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)}.`, '');
+    out.push(mdTable(head(s.normaliseBy), rows(net)), '');
     const dmp = net.algorithms.filter((a) => a.overtakes);
     if (dmp.length)
       out.push(
@@ -83,7 +99,7 @@ export function formatSummaryMarkdown(s: RunSummary): string {
         '',
       );
     const rv = roundsVsIterations(net);
-    if (rv) out.push('### Rounds against iterations', '', 'Objective after R message rounds of each decentralised algorithm, next to centralized WMMSE after R/2 iterations (one WMMSE iteration is two rounds).', '', mdTable(rv.head, rv.body), '');
+    if (rv) out.push('### Rounds against iterations', '', `Objective after R message rounds of each decentralised algorithm, next to centralized WMMSE after R/2 iterations (one WMMSE iteration is two rounds); in brackets, against ${label}.`, '', mdTable(rv.head, rv.body), '');
   }
   return out.join('\n');
 }
@@ -107,7 +123,7 @@ export async function sweepPlots(s: RunSummary): Promise<{ network: string; svg:
   const out: { network: string; svg: string }[] = [];
   for (const r of sweepRows(s)) {
     const spec = compile({
-      title: `${r.network}: objective / centralized WMMSE-100`,
+      title: `${r.network}: objective / ${NORMALISER_LABELS[s.normaliseBy]}`,
       data: { values: r.points },
       mark: { type: 'line', point: true },
       width: 420,

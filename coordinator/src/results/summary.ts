@@ -1,6 +1,7 @@
 /** What a run of a scenario found: per network and algorithm, and per sweep point (summary.json). */
 import { mean, type Evaluation } from '../run/evaluation.ts';
 import type { Faults } from '../scenario/scenario.ts';
+import type { Normaliser } from '../scenario/algorithmNames.ts';
 
 /** One algorithm on one network, over all its instances. */
 export interface AlgorithmSummary {
@@ -11,7 +12,7 @@ export interface AlgorithmSummary {
   rounds?: number;
   iterations?: number;
   meanRate: number;
-  /** meanRate / mean rate of centralized WMMSE with 100 iterations on the same instances. */
+  /** meanRate / the mean normaliser (the run's normaliseBy: centralized WMMSE-100 or Best FPLinQ) on the same instances. */
   normalised: number;
   rates: number[];
   /** Mean objective after each round, over instances (DMP only). */
@@ -48,6 +49,8 @@ export interface NetworkSummary {
   K: number;
   instances: number;
   wmmse100: number;
+  /** The mean of the run's normaliser (normaliseBy) on these instances: wmmse100, or Best FPLinQ's. */
+  normaliser: number;
   /** Mean objective of centralized WMMSE after i iterations, i = 0.. (0: the start p = Pmax). */
   wmmseHistory: number[];
   /** Edges removed from the agents' local views by missing CSI, summed over instances. */
@@ -60,6 +63,8 @@ export interface RunSummary {
   scenario: string;
   status: 'completed' | 'failed';
   reason?: string;
+  /** What `normalised` divides by: wmmse-100 or best-fplinq (the scenario's normaliseBy). */
+  normaliseBy: Normaliser;
   transport?: string;
   startedAt: string;
   finishedAt?: string;

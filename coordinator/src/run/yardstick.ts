@@ -1,7 +1,10 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { objective, runCentralized, type Instance } from '@dmpemu/wireless';
+import { bestFplinqPower, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
+import { NORMALISER_LABELS, NORMALISERS, type Normaliser } from '../scenario/algorithmNames.ts';
+
+export { NORMALISER_LABELS, NORMALISERS, type Normaliser };
 
 /** Centralized WMMSE with global CSI on the same instances: the yardstick of every comparison. */
 export interface WmmseYardstick {
@@ -15,6 +18,24 @@ export interface WmmseYardstick {
    * JSON) elsewhere: each objective costs as much as a WMMSE iteration.
    */
   history: number[];
+}
+
+/** The yardstick with the normaliser a run divides by: `normaliser` is its mean, `perInstanceNormaliser` its value per instance. */
+export interface RunYardstick extends WmmseYardstick {
+  normaliseBy: Normaliser;
+  normaliser: number;
+  perInstanceNormaliser: number[];
+}
+
+/** Which normaliser and the seed of Best FPLinQ's random starts (instance n draws from Rng.derive(seed, n), as `best-fplinq` run as an algorithm does). */
+export interface NormaliserOptions {
+  normaliseBy: Normaliser;
+  seed: number;
+}
+
+/** The normaliser of instance n: its WMMSE-100 (the curve's entry 100), or Best FPLinQ. */
+export function normaliserOf(inst: Instance, n: number, curve: Float64Array, o: NormaliserOptions): number {
+  return o.normaliseBy === 'wmmse-100' ? curve[100] : bestFplinqPower(inst, { rng: Rng.derive(o.seed, n), iterations: 100 }).value;
 }
 
 /** The iterations a large network's WMMSE curve is sampled at (those every table and comparison reads). */
@@ -43,30 +64,46 @@ export function wmmseYardstick(insts: Instance[], iterations = 100): WmmseYardst
   return fromCurves(insts.map((inst) => wmmseCurve(inst, n)));
 }
 
+function withNormaliser(y: WmmseYardstick, perInstanceNormaliser: number[], normaliseBy: Normaliser): RunYardstick {
+  return { ...y, normaliseBy, normaliser: perInstanceNormaliser.reduce((s, v) => s + v, 0) / perInstanceNormaliser.length, perInstanceNormaliser };
+}
+
 /** Channel matrices at least this large (K^2 x instances) are measured in a worker thread, beside the run. */
 const WORKER_FROM = 4e6;
 
 /**
  * The yardstick of a network, computed while its algorithms run: in a worker thread for large
- * networks (centralized WMMSE-100 at K = 10^4 is about a minute on one core), in the caller's
- * thread otherwise. `of(n)` gives instance n's WMMSE-100 once it is known.
+ * networks (centralized WMMSE-100 at K = 10^4 is about a minute on one core, Best FPLinQ about 101
+ * times that), in the caller's thread otherwise. WMMSE's curve is always computed (the
+ * rounds-against-iterations tables and `overtakes` need it); `of(n)` gives instance n's
+ * normaliser (WMMSE-100 or Best FPLinQ) once it is known.
  */
 export class Yardstick {
   private readonly known: (number | undefined)[];
-  readonly done: Promise<WmmseYardstick>;
+  readonly done: Promise<RunYardstick>;
 
-  /** `onCurve` hears each instance's curve (WMMSE's objective after 0..n iterations) once known. */
-  constructor(insts: Instance[], iterations = 100, onCurve: (instance: number, curve: Float64Array) => void = () => {}) {
+  /**
+   * `onCurve` hears each instance's curve (WMMSE's objective after 0..n iterations) once known;
+   * `workerFrom`: the K^2 x instances from which the worker thread is used (tests lower it).
+   */
+  constructor(
+    insts: Instance[],
+    iterations = 100,
+    o: NormaliserOptions = { normaliseBy: 'wmmse-100', seed: 0 },
+    onCurve: (instance: number, curve: Float64Array) => void = () => {},
+    workerFrom = WORKER_FROM,
+  ) {
     this.known = new Array(insts.length);
     const n = Math.max(100, iterations);
-    if (insts.reduce((s, i) => s + i.K * i.K, 0) < WORKER_FROM) {
+    if (insts.reduce((s, i) => s + i.K * i.K, 0) < workerFrom) {
       const curves = insts.map((inst) => wmmseCurve(inst, n));
-      curves.forEach((c, i) => ((this.known[i] = c[100]), onCurve(i, c)));
-      this.done = Promise.resolve(fromCurves(curves));
+      const normalisers = insts.map((inst, i) => normaliserOf(inst, i, curves[i], o));
+      normalisers.forEach((v, i) => ((this.known[i] = v), onCurve(i, curves[i])));
+      this.done = Promise.resolve(withNormaliser(fromCurves(curves), normalisers, o.normaliseBy));
       return;
     }
     for (const inst of insts) share(inst);
-    this.done = inWorker(insts, n, (i, c) => ((this.known[i] = c[100]), onCurve(i, c)));
+    this.done = inWorker(insts, n, o, (i, v, c) => ((this.known[i] = v), onCurve(i, c)));
     this.done.catch(() => {}); // awaited later: not an unhandled rejection meanwhile
   }
 
@@ -79,18 +116,20 @@ const WORKER = new URL('./yardstickWorker.ts', import.meta.url);
 /** tsx's ESM register API (beside its loader): a worker thread registers it itself; `--import tsx` does not take in a worker on Node 20. */
 const TSX_API = new URL('./esm/api/index.mjs', pathToFileURL(createRequire(import.meta.url).resolve('tsx'))).href;
 
-function inWorker(insts: Instance[], n: number, onInstance: (i: number, curve: Float64Array) => void): Promise<WmmseYardstick> {
+function inWorker(insts: Instance[], n: number, o: NormaliserOptions, onInstance: (i: number, normaliser: number, curve: Float64Array) => void): Promise<RunYardstick> {
   return new Promise((resolve, reject) => {
     // the worker is TypeScript: a JavaScript shim registers tsx, then imports it
     const shim = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); })`;
-    const w = new Worker(shim, { eval: true, workerData: { insts, n } });
+    const w = new Worker(shim, { eval: true, workerData: { insts, n, o } });
     const curves: Float64Array[] = [];
-    w.on('message', (m: { i: number; curve: Float64Array }) => {
+    const normalisers: number[] = [];
+    w.on('message', (m: { i: number; curve: Float64Array; normaliser: number }) => {
       curves[m.i] = m.curve;
-      onInstance(m.i, m.curve);
+      normalisers[m.i] = m.normaliser;
+      onInstance(m.i, m.normaliser, m.curve);
       if (curves.filter(Boolean).length === insts.length) {
         void w.terminate();
-        resolve(fromCurves(curves));
+        resolve(withNormaliser(fromCurves(curves), normalisers, o.normaliseBy));
       }
     });
     w.on('error', reject);

@@ -53,6 +53,10 @@ export const batchSchema = int(MAX_BATCH);
 export const seedSchema = z.number().int().nonnegative();
 /** SNR in dB: noise 10^(-SNR/10) stays a normal float64 (1e308 dB gave noise 0, a file eval refused). */
 export const snrDbSchema = z.number().min(-100).max(100);
+/** A d2d transmit power in dBm: sigma^2 = noise / power stays a normal float64, like snrDb. */
+export const txPowerDbmSchema = z.number().min(-100).max(100);
+/** A d2d antenna height in metres. */
+export const antennaHeightSchema = z.number().positive().max(1000);
 /** A noise power sigma^2: +-100 dB around 1, like snrDb. */
 export const noiseSchema = z.number().min(1e-10).max(1e10);
 export const roundDeadlineMsSchema = z

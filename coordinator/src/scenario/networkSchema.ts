@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { impossibleLayout, MISO_DEFAULT_NT, MODEL_NAMES, type ModelName } from '@dmpemu/wireless';
-import { formatBytes, instancesSchema, kSchema, MAX_INSTANCE_MATRIX_BYTES, MAX_NETWORK_MATRIX_BYTES, noiseSchema, ntSchema, snrDbSchema } from './limits.ts';
+import { antennaHeightSchema, formatBytes, instancesSchema, kSchema, MAX_INSTANCE_MATRIX_BYTES, MAX_NETWORK_MATRIX_BYTES, noiseSchema, ntSchema, snrDbSchema, txPowerDbmSchema } from './limits.ts';
 
 const posNum = z.number().positive();
+/** A value, or a range [min, max] to draw from uniformly. */
+const drawn = (s: z.ZodNumber) => z.union([s, z.tuple([s, s]).refine(([a, b]) => a <= b, 'expected [min, max] with min <= max')], { error: 'expected a number or a range [min, max]' });
 
 /**
  * The parameters of the channel models (scenario networks, a training scenario's network and
@@ -17,13 +19,19 @@ export const modelParameters = {
   csiRange: posNum.optional(),
   Nt: ntSchema.optional(),
   noise: noiseSchema.optional(),
+  /** d2d (Tables II-III of the DMP paper): path-loss model, line of sight, antenna heights (m; a range draws per node), transmit power (dBm; a range draws per instance). */
+  pathLoss: z.enum(['itu1411', 'lte']).optional(),
+  los: z.enum(['los', 'nlos', 'mixed']).optional(),
+  txHeight: drawn(antennaHeightSchema).optional(),
+  rxHeight: drawn(antennaHeightSchema).optional(),
+  txPower: drawn(txPowerDbmSchema).optional(),
 };
 export type ModelParameter = keyof typeof modelParameters;
 
 /** The parameters each model takes (channel-models.md); any other is refused, not ignored. */
 export const MODEL_PARAMETERS: Record<ModelName, readonly ModelParameter[]> = {
   'rayleigh-ic': ['snrDb', 'weighted'],
-  d2d: ['field', 'dmin', 'dmax', 'csiRange', 'weighted'],
+  d2d: ['field', 'dmin', 'dmax', 'csiRange', 'weighted', 'pathLoss', 'los', 'txHeight', 'rxHeight', 'txPower'],
   miso: ['field', 'dmin', 'dmax', 'csiRange', 'Nt', 'weighted'],
   'regnn-adhoc': ['noise'],
 };
@@ -70,6 +78,7 @@ export function networkChecks(name: (key: string) => string = (k) => k) {
       ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of model ${n.model} (it takes ${takes.map(name).join(', ')})` });
     }
     if (foreign) return;
+    if (n.pathLoss === 'lte' && n.los !== undefined) ctx.addIssue({ code: 'custom', path: ['los'], message: 'only with pathLoss itu1411 (the lte formula has no line-of-sight choice)' });
     if (n.model === 'd2d' || n.model === 'miso') {
       const bad = impossibleLayout(n as { K: number; field?: number; dmin?: number; dmax?: number });
       if (bad) ctx.addIssue({ code: 'custom', path: [bad.key], message: bad.why });
@@ -102,6 +111,7 @@ export const GENERATE_FLAGS: Record<string, string> = {
   model: '--model', K: '--K', instances: '--count', snrDb: '--snr-db', weighted: '--weighted', field: '--field',
   dmin: '--dmin', dmax: '--dmax', csiRange: '--csi-range', Nt: '--Nt', noise: '--noise',
 };
+// pathLoss, los, txHeight, rxHeight and txPower have no generate flag (yet): scenario and training-scenario keys only
 
 /** `dmpemu generate`'s model flags (instances = --count), checked as a scenario network is. */
 export const generateSchema = z

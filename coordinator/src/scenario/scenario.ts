@@ -1,13 +1,14 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, moduleAlgorithm, regnnRounds, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
+import { DMP_ALGORITHMS, learnedRounds, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, moduleAlgorithm, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
 import { readBoundedText } from './boundedRead.ts';
 import { readCheckpoint } from './checkpoints.ts';
 import { ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
 import { delayMsSchema, FILE_LIMITS, iterationsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';
+import { NORMALISERS } from './algorithmNames.ts';
 import { checkScenario } from './scenarioChecks.ts';
 import { formatKey, isNumericKey, parseKey, SWEEP_KEY, valueAt, withValue as setValue, type KeyPath } from './sweepKey.ts';
 import { UsageError } from './usageError.ts';
@@ -141,9 +142,14 @@ export const scenarioSchema = z.strictObject({
   runtime: runtimeSchema.default({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60, clock: 'barrier' }),
   faults: faultsSchema.default({}),
   sweep: sweepSchema.optional(),
+  /** What summaries divide by: centralized WMMSE-100 (default) or Best FPLinQ (yardstick.ts). */
+  normaliseBy: z.enum(NORMALISERS).default('wmmse-100'),
   outputs: z.strictObject({ dir: z.string().default('runs') }).default({ dir: 'runs' }),
 }).superRefine((sc, ctx) => {
   const { faults, runtime, networks } = sc;
+  const miso = networks.findIndex((n) => n.model === 'miso');
+  if (sc.normaliseBy === 'best-fplinq' && miso >= 0)
+    ctx.addIssue({ code: 'custom', path: ['normaliseBy'], message: `best-fplinq is power control (SISO); networks[${miso}] is miso: use wmmse-100` });
   const minK = Math.min(...networks.map((n) => n.K));
   const needNats = (key: string): void => {
     if (runtime.kind !== 'nats') ctx.addIssue({ code: 'custom', path: ['faults', key], message: `${key} needs runtime.kind nats` });
@@ -220,12 +226,12 @@ export function specOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>):
   return { name: a.name!, iterations: a.iterations, rounds: a.rounds, checkpoint: a.checkpoint ? checkpoints.get(a.checkpoint) : undefined };
 }
 
-/** Rounds a DMP algorithm entry runs (a REGNN: one per shift of H, sum_l (K_l - 1); a module: what it says, once loaded). */
+/** Rounds a DMP algorithm entry runs (a REGNN: one per shift of H, sum_l (K_l - 1); a UWMMSE: 2 per unrolled iteration; a module: what it says, once loaded). */
 export function roundsOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): number {
   if (a.module) return moduleAlgorithm(bundleModule(a.module, 'module'), a.params ?? {}).rounds;
   if (a.name === 'wmmse-dmp') return 2 * (a.iterations ?? 100);
   const arch = checkpoints.get(a.checkpoint!)?.architecture;
-  return a.rounds ?? (arch?.kind === 'regnn' ? regnnRounds(arch) : arch?.layers) ?? 0;
+  return a.rounds ?? (arch && learnedRounds(arch)) ?? 0;
 }
 
 export function networkName(n: NetworkSpec): string {

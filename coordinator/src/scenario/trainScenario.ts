@@ -19,12 +19,13 @@ export const trainScenarioSchema = z.strictObject({
   description: z.string().optional(),
   network: trainNetworkSchema,
   /**
-   * `kind` wcgcn (eq. 8 of the MPGNN paper), pcgnn (eqs. 20-21 of the DMP paper) or the
-   * centralized mlp baseline; the other keys override that kind's defaults (packages/gnn/README.md).
+   * `kind` wcgcn (eq. 8 of the MPGNN paper), pcgnn (eqs. 20-21 of the DMP paper), ecgnn (eq. 12
+   * there), uwmmse (unrolled WMMSE), regnn, or the centralized mlp baseline; the other keys override that kind's defaults
+   * (packages/gnn/README.md).
    */
   architecture: z
     .strictObject({
-      kind: z.enum(['wcgcn', 'pcgnn', 'mlp', 'regnn']).default('wcgcn'),
+      kind: z.enum(['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse']).default('wcgcn'),
       /** Default db; log1p for a miso network (beamforming keeps a channel vector's direction). */
       features: z.enum(['db', 'linear', 'log1p']).optional(),
       layers: posInt.optional(),
@@ -41,6 +42,10 @@ export const trainScenarioSchema = z.strictObject({
       p0: z.number().positive().optional(),
       shift: z.enum(['outgoing', 'incoming']).optional(),
       decision: z.enum(['threshold', 'expected']).optional(),
+      /** pcgnn: the transmit power as a node feature (Table II of the DMP paper). */
+      powerFeature: z.boolean().optional(),
+      /** uwmmse: hidden width of the GCNs that give a and b. */
+      gcnHidden: posInt.optional(),
     })
     .default({ kind: 'wcgcn' }),
   training: z.strictObject({

@@ -1,7 +1,10 @@
 import type { AlgorithmSpec, DmpAlgorithm } from './contract.ts';
-import { assertCheckpoint, verifyCheckpoint, type ArchitectureKind, type ArchitectureOf, type Checkpoint } from './checkpoint.ts';
+import { article } from './architectures.ts';
+import { assertCheckpoint, verifyCheckpoint, type ArchitectureKind, type ArchitectureOf, type Checkpoint, type CheckpointArchitecture } from './checkpoint.ts';
+import { ecgnnDmp } from './ecgnnDmp.ts';
 import { pcgnnDmp } from './pcgnnDmp.ts';
-import { regnnDmp } from './regnnDmp.ts';
+import { regnnDmp, regnnRounds } from './regnnDmp.ts';
+import { uwmmseDmp, uwmmseRounds } from './uwmmseDmp.ts';
 import { wcgcnBeamDmp } from './wcgcnBeamDmp.ts';
 import { wcgcnDmp } from './wcgcnDmp.ts';
 import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
@@ -9,9 +12,19 @@ import { wmmseDmp } from './wmmseDmp.ts';
 import { moduleAlgorithm } from './modules.ts';
 
 /** Learned DMP algorithms: their spec must carry a checkpoint (`AlgorithmSpec.checkpoint`). */
-export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn'] as const;
+export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn', 'ecgnn', 'uwmmse'] as const;
 /** DMP algorithms by name: the one place a spec shipped over the wire becomes code. */
 export const DMP_ALGORITHMS = ['wmmse-dmp', ...LEARNED_DMP_ALGORITHMS] as const;
+
+/**
+ * Rounds a learned DMP runs by default: its layers (a WCGCN may run others), sum_l (K_l - 1) for a
+ * REGNN (one per shift of H), 2 per unrolled iteration for a UWMMSE; undefined for the MLP (no DMP).
+ */
+export function learnedRounds(a: CheckpointArchitecture): number | undefined {
+  if (a.kind === 'regnn') return regnnRounds(a);
+  if (a.kind === 'uwmmse') return uwmmseRounds(a);
+  return a.layers;
+}
 
 /** The spec's checkpoint, of `kind`, structure checked and hash verified; `hint` says where to get one. */
 function learnedCheckpoint<K extends ArchitectureKind>(spec: AlgorithmSpec, kind: K, hint: string): Checkpoint<ArchitectureOf<K>> {
@@ -22,9 +35,9 @@ function learnedCheckpoint<K extends ArchitectureKind>(spec: AlgorithmSpec, kind
   return c;
 }
 
-/** PCGNN and REGNN decide powers: they do not run on MISO nodes. */
+/** PCGNN, REGNN, ECGNN and UWMMSE decide powers: they do not run on MISO nodes. */
 function powerControlOnly(kind: string, Nt: number): void {
-  if (Nt > 1) throw new Error(`${kind}: a ${kind} does power control, the network has Nt = ${Nt} antennas (a beamforming WCGCN or wmmse-dmp runs on MISO networks)`);
+  if (Nt > 1) throw new Error(`${kind}: ${article(kind)} ${kind} does power control, the network has Nt = ${Nt} antennas (a beamforming WCGCN or wmmse-dmp runs on MISO networks)`);
 }
 
 /** The algorithm of `spec` for nodes with `Nt` transmit antennas (wmmse-dmp: power control, or beamforming when Nt > 1). */
@@ -45,6 +58,12 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
     case 'pcgnn':
       powerControlOnly('pcgnn', Nt);
       return pcgnnDmp(learnedCheckpoint(spec, 'pcgnn', 'train one with @dmpemu/gnn, kind pcgnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
+    case 'ecgnn':
+      powerControlOnly('ecgnn', Nt);
+      return ecgnnDmp(learnedCheckpoint(spec, 'ecgnn', 'train one with @dmpemu/gnn, kind ecgnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
+    case 'uwmmse':
+      powerControlOnly('uwmmse', Nt);
+      return uwmmseDmp(learnedCheckpoint(spec, 'uwmmse', 'train one with @dmpemu/gnn, kind uwmmse, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
     case 'regnn':
       powerControlOnly('regnn', Nt);
       return regnnDmp(learnedCheckpoint(spec, 'regnn', 'train one with trainRegnn from @dmpemu/gnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;

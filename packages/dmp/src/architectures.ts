@@ -20,6 +20,16 @@ export function wcgcnBeamDefaults(Nt: number): Omit<WcgcnArchitecture, 'kind' | 
  * hidden layer of 16 in the output MLP.
  */
 export const PCGNN_DEFAULTS = { layers: 2, hidden: 32, edgeEmbedding: 16, head: [16], aggregation: 'max' } as const;
+/**
+ * ECGNN (eq. 12): 2 layers as in section VI-A of the DMP paper; widths as the authors' code
+ * (GNN4Com, D2D/DCGNN.ipynb): d^(1) of 16, d^(2) of 32, an output MLP 32 -> 16 -> 1.
+ */
+export const ECGNN_DEFAULTS = { layers: 2, hidden: [16, 32], head: [16] } as const;
+/**
+ * UWMMSE (Chowdhury et al., TWC 2021, section V and the authors' code): 4 unrolled iterations,
+ * each a and b from a 2-layer GCN of hidden width 5.
+ */
+export const UWMMSE_DEFAULTS = { layers: 4, gcnHidden: 5 } as const;
 /** The MLP baseline: PCNet's hidden layers 200, 80, 80 (ReLU); K from the training data. */
 export const MLP_DEFAULTS = { hidden: [200, 80, 80] } as const;
 /** Section VI-A of the REGNN paper: L = 8 layers of F_l = 1 filter of length K_l = 5, ReLU; p0 = 4 as in the authors' code. */
@@ -28,10 +38,17 @@ export const REGNN_DEFAULTS = { layers: 8, taps: [5, 5, 5, 5, 5, 5, 5, 5], width
 /** The keys of an architecture a caller may set, per kind (kind, task and the fitted features are set by training). */
 export const ARCHITECTURE_OPTIONS: Record<ArchitectureKind, readonly string[]> = {
   wcgcn: ['layers', 'mlp1', 'mlp2', 'aggregation', 'mlp1Output'],
-  pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation'],
+  pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation', 'powerFeature'],
   mlp: ['hidden'],
   regnn: ['layers', 'taps', 'widths', 'p0', 'shift', 'decision'],
+  ecgnn: ['layers', 'hidden', 'head'],
+  uwmmse: ['layers', 'gcnHidden'],
 };
+
+/** "a" or "an" before a kind's name as it is said (an ecgnn, an mlp; a uwmmse, a regnn). */
+export function article(kind: string): 'a' | 'an' {
+  return /^[aeim]/.test(kind) ? 'an' : 'a';
+}
 
 /** The network a model is built for: K pairs, Nt transmit antennas (a WCGCN does beamforming when Nt > 1 or the network is MISO). */
 export interface ModelNetwork {
@@ -48,12 +65,16 @@ export function resolveArchitecture<K extends ArchitectureKind>(kind: K, options
     pcgnn: { task: 'power', ...PCGNN_DEFAULTS },
     mlp: { task: 'power', K: network.K, ...MLP_DEFAULTS },
     regnn: { task: 'power', ...REGNN_DEFAULTS },
+    ecgnn: { task: 'power', ...ECGNN_DEFAULTS },
+    uwmmse: { task: 'power', ...UWMMSE_DEFAULTS },
   };
   return { kind, ...defaults[kind], ...options, features } as unknown as ArchitectureOf<K>;
 }
 
-/** Feature constants that pass the structure checks, for an architecture whose features are fitted later. */
+/** Feature constants that pass the structure checks, for an architecture whose features are fitted later (a UWMMSE's graph shift takes log1p or linear). */
 const PLACEHOLDER_FEATURES: FeatureScaling = { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
+const PLACEHOLDER_SHIFT: FeatureScaling = { ...PLACEHOLDER_FEATURES, transform: 'log1p' };
+const PLACEHOLDER_POWER: FeatureScaling = { ...PLACEHOLDER_FEATURES, power: { shift: 0, scale: 1 } };
 
 /**
  * Throws unless `options` describe an architecture of `kind` that training can build for `network`:
@@ -64,8 +85,8 @@ const PLACEHOLDER_FEATURES: FeatureScaling = { transform: 'db', direct: { shift:
 export function validateArchitectureOptions(kind: ArchitectureKind, options: Record<string, unknown>, network: ModelNetwork, what: string): CheckpointArchitecture {
   for (const key of Object.keys(options))
     if (options[key] !== undefined && !ARCHITECTURE_OPTIONS[kind].includes(key))
-      throw new Error(`${what}: architecture.${key}: not a parameter of a ${kind} (it takes ${ARCHITECTURE_OPTIONS[kind].join(', ')})`);
-  const a = resolveArchitecture(kind, options, PLACEHOLDER_FEATURES, network);
+      throw new Error(`${what}: architecture.${key}: not a parameter of ${article(kind)} ${kind} (it takes ${ARCHITECTURE_OPTIONS[kind].join(', ')})`);
+  const a = resolveArchitecture(kind, options, kind === 'uwmmse' ? PLACEHOLDER_SHIFT : options.powerFeature ? PLACEHOLDER_POWER : PLACEHOLDER_FEATURES, network);
   assertArchitecture(a, what, kind);
   if (a.kind === 'wcgcn') validateWcgcnArchitecture(a, what);
   if (a.kind === 'regnn') validateRegnnArchitecture(a, what);

@@ -24,6 +24,11 @@ export interface FeatureScaling {
   transform: 'linear' | 'db' | 'log1p';
   direct: { shift: number; scale: number };
   cross: { shift: number; scale: number };
+  /**
+   * A PCGNN with `powerFeature`: the transmit power as a node feature, (10 log10(Pmax / sigma^2) -
+   * shift) / scale (the transmit power in dBm up to a constant, with p normalised to [0, Pmax]).
+   */
+  power?: { shift: number; scale: number };
 }
 
 /**
@@ -68,6 +73,8 @@ export interface PcgnnArchitecture {
   head: number[];
   /** `max` is the paper's; `sum` and `mean` are offered for ablations. */
   aggregation: Aggregation;
+  /** The transmit power as a third node feature (Table II of the DMP paper; `features.power` scales it). */
+  powerFeature?: boolean;
   features: FeatureScaling;
 }
 
@@ -124,9 +131,47 @@ export interface RegnnArchitecture {
   features: FeatureScaling;
 }
 
-export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture;
+/**
+ * ECGNN for power control (eq. 12 of gnn-wireless-theory-to-practice-dmp.md, Example 1): d_k^(0) =
+ * [w_k, h_kk] (h_kk scaled), then T layers of
+ * d_k^(t) = (1 / |N(k)|) sum_{j in N(k)} ReLU(W1^(t) d_k^(t-1) + w2^(t) h_jk + W3^(t) d_j^(t-1) + b^(t))
+ * with weights per layer, and p_k = sigmoid(MLP(d_k^(T))) Pmax. It runs exactly T rounds.
+ */
+export interface EcgnnArchitecture {
+  kind: 'ecgnn';
+  task: 'power';
+  /** T: layers = communication rounds. */
+  layers: number;
+  /** Widths of d^(1)..d^(T), one per layer (d^(0) has 2). */
+  hidden: number[];
+  /** Hidden widths of the output MLP (H^(T) -> head... -> 1, ReLU between, then the sigmoid); may be empty. */
+  head: number[];
+  features: FeatureScaling;
+}
+
+/**
+ * UWMMSE (Chowdhury et al., "Unfolding WMMSE using graph neural networks for efficient power
+ * allocation", IEEE TWC 2021): L WMMSE iterations unrolled, iteration l's MSE weights
+ * w_k = a_k^(l) w_k^WMMSE + b_k^(l) with a^(l) = Psi(S; theta_a^(l)), b^(l) = Psi(S; theta_b^(l)), each Psi
+ * a 2-layer graph convolution Z' = sigma(diag(S) Z Theta_0 + S Z Theta_1 + b) of the node signal Z = 1 (ReLU,
+ * then sigmoid); the GCNs' weights are all it learns (the paper's a and b). S_kj (transmitter k to
+ * receiver j, known edges, S_kk on the diagonal) is the `features` scaling (log1p or linear, no
+ * shift) of the amplitude in units of the noise at full power, g_kj sqrt(Pmax / sigma^2).
+ * Each unrolled iteration takes 2 rounds: it runs exactly 2 L rounds.
+ */
+export interface UwmmseArchitecture {
+  kind: 'uwmmse';
+  task: 'power';
+  /** L: unrolled WMMSE iterations (2 communication rounds each). */
+  layers: number;
+  /** Hidden width of every Psi (the authors: 5). */
+  gcnHidden: number;
+  features: FeatureScaling;
+}
+
+export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture | UwmmseArchitecture;
 export type ArchitectureKind = CheckpointArchitecture['kind'];
-export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn'];
+export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse'];
 /** The architecture type of one kind. */
 export type ArchitectureOf<K extends ArchitectureKind> = Extract<CheckpointArchitecture, { kind: K }>;
 
@@ -233,6 +278,8 @@ function checkFeatures(f: unknown, source: string): void {
     const s = f[kind];
     if (!isRecord(s) || !isNum(s.shift) || !isNum(s.scale) || s.scale === 0) fail(source, `architecture.features.${kind}`, 'must be { shift, scale } with finite numbers, scale != 0');
   }
+  const p = f.power;
+  if (p !== undefined && (!isRecord(p) || !isNum(p.shift) || !isNum(p.scale) || p.scale === 0)) fail(source, 'architecture.features.power', 'must be { shift, scale } with finite numbers, scale != 0');
 }
 
 function checkAggregation(a: Record<string, unknown>, source: string): void {
@@ -289,6 +336,8 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       for (const f of ['hidden', 'edgeEmbedding'] as const) if (!isWidth(a[f])) fail(source, `architecture.${f}`, `must be a positive integer, got ${JSON.stringify(a[f])}`);
       if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
       checkAggregation(a, source);
+      if (a.powerFeature !== undefined && typeof a.powerFeature !== 'boolean') fail(source, 'architecture.powerFeature', `must be true or false, got ${JSON.stringify(a.powerFeature)}`);
+      if (a.powerFeature && !(isRecord(a.features) && isRecord(a.features.power))) fail(source, 'architecture.features.power', 'must be given when powerFeature is true (the scaling of the transmit-power feature)');
       break;
     case 'mlp':
       if (!isWidth(a.K)) fail(source, 'architecture.K', `must be a positive integer, got ${JSON.stringify(a.K)}`);
@@ -297,6 +346,19 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       break;
     case 'regnn':
       checkRegnn(a, source);
+      break;
+    case 'uwmmse': {
+      checkLayers(a, source);
+      if (!isWidth(a.gcnHidden)) fail(source, 'architecture.gcnHidden', `must be a positive integer, got ${JSON.stringify(a.gcnHidden)}`);
+      const f = a.features as FeatureScaling | undefined;
+      if (f && !(['log1p', 'linear'].includes(f.transform) && f.direct?.shift === 0 && f.cross?.shift === 0))
+        fail(source, 'architecture.features', `must be log1p or linear with shift 0 (a graph shift S_kj >= 0 with S_kj = 0 for no edge), got ${f.transform}${f.direct?.shift || f.cross?.shift ? ' with a shift' : ''}`);
+      break;
+    }
+    case 'ecgnn':
+      checkLayers(a, source);
+      if (!Array.isArray(a.hidden) || a.hidden.length !== a.layers || !a.hidden.every(isWidth)) fail(source, 'architecture.hidden', `must list ${a.layers} positive widths (one per layer)`);
+      if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
       break;
   }
   checkFeatures(a.features, source);

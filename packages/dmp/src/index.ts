@@ -10,6 +10,8 @@ export * from './wcgcnDmp.ts';
 export * from './wcgcnBeamDmp.ts';
 export * from './wmmseBeamDmp.ts';
 export * from './pcgnnDmp.ts';
+export * from './ecgnnDmp.ts';
+export * from './uwmmseDmp.ts';
 export * from './regnnDmp.ts';
 export * from './mlpInference.ts';
 export * from './denseLayers.ts';

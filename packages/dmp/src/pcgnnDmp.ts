@@ -1,12 +1,25 @@
 import type { LocalView } from '@dmpemu/wireless';
-import type { Checkpoint, PcgnnArchitecture } from './checkpoint.ts';
+import type { Checkpoint, FeatureScaling, PcgnnArchitecture } from './checkpoint.ts';
 import type { DmpAlgorithm } from './contract.ts';
 import { DenseLayers } from './denseLayers.ts';
 import { checkWeightShapes, denseWeightShapes } from './mlpInference.ts';
 import { scaleGain } from './wcgcnDmp.ts';
 
-/** Node input of PCGNN's embedding (eq. 20): u_k = [g_kk, w_k] (g_kk scaled). */
-export const PCGNN_NODE_INPUTS = 2;
+/** Node input of PCGNN's embedding (eq. 20): u_k = [g_kk, w_k] (g_kk scaled), and the transmit power with `powerFeature`. */
+export function pcgnnNodeInputs(a: Pick<PcgnnArchitecture, 'powerFeature'>): number {
+  return a.powerFeature ? 3 : 2;
+}
+
+/** 10 log10(Pmax / sigma^2): the transmit power in dB over the noise (in dBm up to the noise's -102 dBm on d2d networks). */
+export function powerDb(pmax: number, noise: number): number {
+  return 10 * Math.log10(pmax / noise);
+}
+
+/** The power node feature of a PCGNN with `powerFeature`: (powerDb - shift) / scale. */
+export function scalePower(pmax: number, noise: number, f: FeatureScaling): number {
+  if (!f.power) throw new Error('pcgnn: the checkpoint has powerFeature but no features.power');
+  return (powerDb(pmax, noise) - f.power.shift) / f.power.scale;
+}
 /** Edge input of PCGNN's embedding (eq. 20): [g_jk, g_kj] (scaled). */
 export const PCGNN_EDGE_INPUTS = 2;
 
@@ -17,7 +30,7 @@ export function pcgnnHeadWidths(a: PcgnnArchitecture): number[] {
 
 /**
  * Names and shapes of a PCGNN's weights (kernels [in, out], y = x W + b):
- * - `embed.node.kernel` [2, H], `embed.node.bias` [H]: W_1^(0) of eq. 20 on u_k = [g_kk, w_k];
+ * - `embed.node.kernel` [2, H] ([3, H] with powerFeature), `embed.node.bias` [H]: W_1^(0) of eq. 20 on u_k = [g_kk, w_k(, power)];
  * - `embed.edge.kernel` [2, E], `embed.edge.bias` [E]: W_2^(0) of eq. 20 on [g_jk, g_kj];
  * - `edge.kernel` [E, H]: W_2 of eq. 21, shared by the layers;
  * - per layer t: `layer.<t>.self.kernel` [H, H] (W_1^(t)), `layer.<t>.neighbour.kernel` [H, H]
@@ -27,7 +40,7 @@ export function pcgnnHeadWidths(a: PcgnnArchitecture): number[] {
 export function pcgnnWeightShapes(a: PcgnnArchitecture): Record<string, number[]> {
   const H = a.hidden, E = a.edgeEmbedding;
   const shapes: Record<string, number[]> = {
-    'embed.node.kernel': [PCGNN_NODE_INPUTS, H],
+    'embed.node.kernel': [pcgnnNodeInputs(a), H],
     'embed.node.bias': [H],
     'embed.edge.kernel': [PCGNN_EDGE_INPUTS, E],
     'embed.edge.bias': [E],
@@ -72,7 +85,8 @@ function affine(x: ArrayLike<number>, nIn: number, W: Float64Array, b: Float64Ar
 
 /**
  * PCGNN power control as a DMP algorithm (eqs. 20-21 of gnn-wireless-theory-to-practice-dmp.md),
- * one round per layer. Agent k embeds its own features, x_k^(0) = ReLU(W_1^(0) [g_kk, w_k] + b),
+ * one round per layer. Agent k embeds its own features, x_k^(0) = ReLU(W_1^(0) [g_kk, w_k] + b) (with
+ * `powerFeature` also its transmit power, which it knows: 10 log10(Pmax / sigma^2), scaled),
  * and each known edge, e_jk = ReLU(W_2^(0) [g_jk, g_kj] + b) (eq. 20). In round t it broadcasts
  * x_k^(t); its message from slot i is ReLU(W_1^(t) x_k^(t) + W_2 e_jk + W_3^(t) x_j^(t) + b^(t)),
  * the aggregate (max, as in the paper; 0 when nothing arrived) is x_k^(t+1) = d_k^(t) (eq. 21).
@@ -105,7 +119,9 @@ export function pcgnnDmp(c: Checkpoint<PcgnnArchitecture>, rounds = c.architectu
     init(view) {
       const n = view.neighbours.length;
       const x = new Float64Array(H);
-      affine([scaleGain(view.direct, 'direct', f), view.weight], PCGNN_NODE_INPUTS, nodeW, nodeB, H, x);
+      const u = [scaleGain(view.direct, 'direct', f), view.weight];
+      if (a.powerFeature) u.push(scalePower(view.pmax, view.noise, f));
+      affine(u, u.length, nodeW, nodeB, H, x);
       for (let h = 0; h < H; h++) x[h] = relu(x[h]);
       const edgeTerm = new Float64Array(n * H);
       for (let i = 0; i < n; i++) {

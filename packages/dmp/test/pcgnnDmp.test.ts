@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { knowsEdge, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
+import { d2dInstance, knowsEdge, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 import {
   createAlgorithm,
   LEARNED_DMP_ALGORITHMS,
@@ -43,7 +43,8 @@ function centralPcgnn(inst: Instance, c: Checkpoint<PcgnnArchitecture>): number[
   const { K, gain } = inst;
   const a = c.architecture;
   const f = a.features;
-  let x = Array.from({ length: K }, (_, k) => relu(affine(c, 'embed.node.kernel', [scaleGain(gain[k * K + k], 'direct', f), inst.weights[k]], 'embed.node.bias')));
+  const power = a.powerFeature ? [(10 * Math.log10(inst.pmax / inst.noise) - f.power!.shift) / f.power!.scale] : [];
+  let x = Array.from({ length: K }, (_, k) => relu(affine(c, 'embed.node.kernel', [scaleGain(gain[k * K + k], 'direct', f), inst.weights[k], ...power], 'embed.node.bias')));
   const e = (j: number, k: number): number[] => relu(affine(c, 'embed.edge.kernel', [scaleGain(gain[j * K + k], 'cross', f), scaleGain(gain[k * K + j], 'cross', f)], 'embed.edge.bias'));
   for (let t = 0; t < a.layers; t++) {
     x = x.map((xk, k) => {
@@ -96,6 +97,23 @@ describe('PCGNN as a DMP (eqs. 20-21), in process', () => {
     }
   });
 
+  it('with powerFeature the transmit power is a third node input: equals eqs. 20-21 centrally at 0, 20 and 40 dBm', () => {
+    const rng = new Rng('pcgnn-power');
+    const features = { transform: 'db', direct: { shift: -70, scale: 10 }, cross: { shift: -110, scale: 12 }, power: { shift: 122, scale: 6 } } as const;
+    const c = randomCheckpoint(arch({ powerFeature: true, features }), rng);
+    expect(c.weights['embed.node.kernel'].shape).toEqual([3, 6]);
+    const outs = [0, 20, 40].map((txPower) => {
+      const inst = d2dInstance(new Rng('same-layout'), { K: 8, field: 250, dmin: 10, dmax: 50, txPower });
+      const dmp = runInProcess(inst, { name: 'pcgnn', checkpoint: c });
+      const ref = centralPcgnn(inst, c);
+      dmp.outputs.forEach((o, k) => expect(o[0]).toBeCloseTo(ref[k], 12));
+      return ref;
+    });
+    expect(outs[0]).not.toEqual(outs[2]); // the same channel at another power: other decisions
+    const noPower = { ...c, architecture: { ...c.architecture, features: { ...features, power: undefined } } };
+    expect(() => createAlgorithm({ name: 'pcgnn', checkpoint: noPower })).toThrow('pcgnn checkpoint: architecture.features.power must be given when powerFeature is true');
+  });
+
   it('createAlgorithm verifies the checkpoint: tampered weights, wrong kind, missing, wrong shapes, other round counts', () => {
     const c = randomCheckpoint(arch(), new Rng('pcgnn-verify'));
     expect(() => createAlgorithm({ name: 'pcgnn', checkpoint: c })).not.toThrow();
@@ -122,6 +140,6 @@ describe('PCGNN as a DMP (eqs. 20-21), in process', () => {
     json.architecture.edgeEmbedding = 5;
     expect(() => parseCheckpoint(JSON.stringify(json), 'p.json')).toThrow('checkpoint hash mismatch: expected');
     json.architecture.kind = 'gcn';
-    expect(() => parseCheckpoint(JSON.stringify(json), 'p.json')).toThrow('p.json: architecture.kind must be one of "wcgcn", "pcgnn", "mlp", "regnn", got "gcn"');
+    expect(() => parseCheckpoint(JSON.stringify(json), 'p.json')).toThrow('p.json: architecture.kind must be one of "wcgcn", "pcgnn", "mlp", "regnn", "ecgnn", "uwmmse", got "gcn"');
   });
 });

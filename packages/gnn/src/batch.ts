@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mlpInput, mlpInputSize, scaleGain, type FeatureScaling } from '@dmpemu/dmp';
+import { mlpInput, mlpInputSize, powerDb, scaleGain, type FeatureScaling } from '@dmpemu/dmp';
 import { knowsEdge, type Instance } from '@dmpemu/wireless';
 
 /**
@@ -13,7 +13,7 @@ import { knowsEdge, type Instance } from '@dmpemu/wireless';
  * - `degree` [B, K, 1]: |N(k)|; `hasNeighbours` [B, K, 1]: 1 when |N(k)| > 0 (an empty aggregate is 0);
  * and for the loss, on the true channel (all pairs, whatever the CSI), in units of the noise:
  * - `direct2` [B, K]: g_kk^2 / sigma^2; `cross2` [B, K, K]: g_ij^2 / sigma^2 at [b, i, j], 0 on the diagonal;
- * - `weights` [B, K]: w_k; `pmax` [B, 1];
+ * - `weights` [B, K]: w_k; `pmax` [B, 1]; `powerDb` [B, 1]: 10 log10(Pmax / sigma^2) (a PCGNN's power feature);
  * and, when asked (`{ mlpInput: true }`), the centralized MLP baseline's input:
  * - `mlpInput` [B, K^2 + K]: every scaled g_ij at i K + j, whatever the CSI, then w_k (mlpInput of @dmpemu/dmp).
  */
@@ -33,6 +33,7 @@ export interface DenseBatch extends GraphTensors {
   cross2: tf.Tensor3D;
   weights: tf.Tensor2D;
   pmax: tf.Tensor2D;
+  powerDb: tf.Tensor2D;
   mlpInput?: tf.Tensor2D;
 }
 
@@ -85,6 +86,7 @@ export function denseBatch(instances: readonly Instance[], features: FeatureScal
   const cross2 = new Float32Array(B * K * K);
   const weights = new Float32Array(B * K);
   const pmax = new Float32Array(B);
+  const snr = new Float32Array(B);
   const flat = o.mlpInput ? new Float32Array(B * mlpInputSize(K)) : undefined;
   instances.forEach((inst, b) => {
     if (inst.Nt !== 1 || inst.hRe !== undefined) throw new Error(`denseBatch: instance ${b} is MISO (Nt = ${inst.Nt}); use beamBatch for beamforming`);
@@ -93,6 +95,7 @@ export function denseBatch(instances: readonly Instance[], features: FeatureScal
   instances.forEach((inst, b) => {
     const { gain, noise } = inst;
     pmax[b] = inst.pmax;
+    snr[b] = powerDb(inst.pmax, noise);
     if (flat) mlpInput(inst, features, flat, b * mlpInputSize(K));
     for (let k = 0; k < K; k++) {
       const n = b * K + k;
@@ -122,11 +125,12 @@ export function denseBatch(instances: readonly Instance[], features: FeatureScal
     cross2: tf.tensor3d(cross2, [B, K, K]),
     weights: tf.tensor2d(weights, [B, K]),
     pmax: tf.tensor2d(pmax, [B, 1]),
+    powerDb: tf.tensor2d(snr, [B, 1]),
     ...(flat ? { mlpInput: tf.tensor2d(flat, [B, mlpInputSize(K)]) } : {}),
   };
 }
 
 export function disposeBatch(d: DenseBatch): void {
-  tf.dispose([d.node, d.edge, d.mask, d.maskBias, d.degree, d.hasNeighbours, d.direct2, d.cross2, d.weights, d.pmax]);
+  tf.dispose([d.node, d.edge, d.mask, d.maskBias, d.degree, d.hasNeighbours, d.direct2, d.cross2, d.weights, d.pmax, d.powerDb]);
   if (d.mlpInput) d.mlpInput.dispose();
 }

@@ -1,4 +1,4 @@
-import { transformGain, type FeatureScaling } from '@dmpemu/dmp';
+import { powerDb, transformGain, type FeatureScaling } from '@dmpemu/dmp';
 import { knowsEdge, type Instance } from '@dmpemu/wireless';
 
 /**
@@ -36,4 +36,16 @@ export function fitFeatureScaling(instances: readonly Instance[], transform: Fea
     return { shift: mean, scale: std > 1e-9 * Math.max(1, Math.abs(mean)) ? std : 1 };
   };
   return { transform, direct: stats(acc.direct), cross: stats(acc.cross) };
+}
+
+/**
+ * The scaling of a PCGNN's transmit-power feature (Table II of the DMP paper): mean and standard
+ * deviation of 10 log10(Pmax / sigma^2) over the training instances (scale 1 when every instance has
+ * one power).
+ */
+export function fitPowerScaling(instances: readonly Instance[]): { shift: number; scale: number } {
+  const x = instances.map((inst) => powerDb(inst.pmax, inst.noise));
+  const mean = x.reduce((s, v) => s + v, 0) / x.length;
+  const std = Math.sqrt(x.reduce((s, v) => s + (v - mean) ** 2, 0) / x.length);
+  return { shift: mean, scale: std > 1e-9 * Math.max(1, Math.abs(mean)) ? std : 1 };
 }

@@ -10,6 +10,8 @@ export * from './wcgcn.ts';
 export * from './train.ts';
 export * from './model.ts';
 export * from './pcgnn.ts';
+export * from './ecgnn.ts';
+export * from './uwmmse.ts';
 export * from './mlp.ts';
 export * from './regnn.ts';
 export * from './primalDual.ts';

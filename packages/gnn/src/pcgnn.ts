@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertCheckpoint, pcgnnHeadWidths, pcgnnWeightShapes, PCGNN_EDGE_INPUTS, PCGNN_NODE_INPUTS, validatePcgnn, verifyCheckpoint, type Checkpoint, type PcgnnArchitecture } from '@dmpemu/dmp';
+import { assertCheckpoint, pcgnnHeadWidths, pcgnnNodeInputs, pcgnnWeightShapes, PCGNN_EDGE_INPUTS, validatePcgnn, verifyCheckpoint, type Checkpoint, type PcgnnArchitecture } from '@dmpemu/dmp';
 import type { Rng } from '@dmpemu/wireless';
 import type { DenseBatch } from './batch.ts';
 import { denseStack, disposeModel, initVariables, variablesOf, weightOf, type TfModel } from './model.ts';
@@ -31,7 +31,7 @@ export function disposePcgnn(m: PcgnnModel): void {
 
 /**
  * p_k / Pmax, [B, K]:
- *   x_k^(0) = ReLU(W_1^(0) [g_kk, w_k] + b),  e_jk = ReLU(W_2^(0) [g_jk, g_kj] + b)       (eq. 20)
+ *   x_k^(0) = ReLU(W_1^(0) [g_kk, w_k(, power)] + b),  e_jk = ReLU(W_2^(0) [g_jk, g_kj] + b)   (eq. 20)
  *   x_k^(t+1) = MAX_{j in N(k)} ReLU(W_1^(t) x_k^(t) + W_2 e_jk + W_3^(t) x_j^(t) + b^(t))  (eq. 21)
  *   p_k = sigmoid(MLP(x_k^(T))) Pmax.
  * W_2 e_jk is computed once per forward pass (shared weight, fixed edges), the self and
@@ -44,7 +44,13 @@ export function pcgnnForward(m: PcgnnModel, d: DenseBatch): tf.Tensor2D {
   const { B, K } = d;
   const H = a.hidden;
   const w = (name: string): tf.Tensor2D => weightOf(m, name, 'pcgnn model') as tf.Tensor2D;
-  let x = dense(d.node.reshape([B * K, PCGNN_NODE_INPUTS]) as tf.Tensor2D, w('embed.node.kernel'), w('embed.node.bias'), true); // [B K, H]
+  let node: tf.Tensor = d.node;
+  if (a.powerFeature) {
+    const p = a.features.power!;
+    const power = tf.div(tf.sub(d.powerDb, p.shift), p.scale).reshape([B, 1, 1]); // 10 log10(Pmax / sigma^2), scaled
+    node = tf.concat([d.node, tf.tile(power, [1, K, 1])], 2);
+  }
+  let x = dense(node.reshape([B * K, pcgnnNodeInputs(a)]) as tf.Tensor2D, w('embed.node.kernel'), w('embed.node.bias'), true); // [B K, H]
   const e = dense(d.edge.reshape([B * K * K, PCGNN_EDGE_INPUTS]) as tf.Tensor2D, w('embed.edge.kernel'), w('embed.edge.bias'), true); // [B K K, E]
   const edgeTerm = matMul2d(e, w('edge.kernel')).reshape([B, K, K, H]);
   for (let t = 0; t < a.layers; t++) {

@@ -19,7 +19,7 @@ export interface TrainStep {
 }
 
 export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
-  /** The architecture to train: `wcgcn` (default), `pcgnn`, or the centralized `mlp` baseline. */
+  /** The architecture to train: `wcgcn` (default), `pcgnn`, `ecgnn`, `uwmmse`, or the centralized `mlp` baseline. */
   kind?: K;
   /** A fixed training set (cycled through in a seeded shuffled order)... */
   instances?: readonly Instance[];
@@ -28,9 +28,9 @@ export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
   steps: number;
   batch: number;
   seed: number | string;
-  /** Architecture choices over the kind's defaults (WCGCN_DEFAULTS, PCGNN_DEFAULTS, MLP_DEFAULTS). */
+  /** Architecture choices over the kind's defaults (WCGCN_DEFAULTS, PCGNN_DEFAULTS, ECGNN_DEFAULTS, MLP_DEFAULTS). */
   architecture?: ArchitectureOptions<K>;
-  /** Input normalisation: given, or fitted (fitFeatureScaling) with this transform. Default `db` (`log1p` for MISO beamforming). */
+  /** Input normalisation: given, or fitted (fitFeatureScaling; a uwmmse's fitUwmmseScaling) with this transform. Default `db` (`log1p` for MISO beamforming and a uwmmse's graph shift). */
   features?: FeatureScaling | FeatureScaling['transform'];
   /** Adam learning rate (1e-3 as in the paper). */
   lr?: number;
@@ -81,7 +81,7 @@ function batchSource(o: TrainOptions<ModelKind>, rng: Rng): () => Instance[] {
 
 /**
  * Unsupervised training on minus the weighted sum rate (section V), Adam, on the fastest
- * TensorFlow.js backend that loads, of a WCGCN (default), a PCGNN or the MLP baseline
+ * TensorFlow.js backend that loads, of a WCGCN (default), a PCGNN, an ECGNN, a UWMMSE or the MLP baseline
  * (`kind`). Returns the checkpoint (weights, provenance, metrics).
  */
 export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): Promise<Checkpoint<ArchitectureOf<NoInfer<K>>>> {
@@ -102,8 +102,9 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
   else {
     const fitRng = Rng.derive(o.seed, 'features');
     const fitSet = o.instances && o.instances.length > 0 ? o.instances : Array.from({ length: Math.max(o.batch, 16) }, () => o.generator!(fitRng));
-    const f = o.features ?? (isMiso(fitSet[0]) ? 'log1p' : 'db');
-    const features = typeof f === 'string' ? fitFeatureScaling(fitSet, f) : f;
+    const f = o.features ?? impl.features?.transform ?? (isMiso(fitSet[0]) ? 'log1p' : 'db');
+    const fitted = typeof f === 'string' ? (impl.features?.fit ?? fitFeatureScaling)(fitSet, f) : f;
+    const features = { ...fitted, ...impl.fitExtra?.({ ...o.architecture }, fitSet) };
     model = impl.create({ ...o.architecture }, features, fitSet[0], Rng.derive(o.seed, 'init'));
   }
   const optimizer = tf.train.adam(lr);

@@ -1,4 +1,4 @@
-import { makeCheckpoint, mlpWeightShapes, pcgnnWeightShapes, regnnWeightShapes, wcgcnWeightShapes, type Checkpoint, type CheckpointArchitecture, type FeatureScaling, type MlpArchitecture, type PcgnnArchitecture, type WcgcnArchitecture } from '@dmpemu/dmp';
+import { ecgnnWeightShapes, makeCheckpoint, uwmmseWeightShapes, mlpWeightShapes, pcgnnWeightShapes, regnnWeightShapes, wcgcnWeightShapes, type Checkpoint, type CheckpointArchitecture, type EcgnnArchitecture, type FeatureScaling, type MlpArchitecture, type PcgnnArchitecture, type WcgcnArchitecture } from '@dmpemu/dmp';
 import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 
 export const IDENTITY: FeatureScaling = { transform: 'linear', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
@@ -11,11 +11,15 @@ export function pcgnnArchitecture(o: Partial<PcgnnArchitecture> = {}): PcgnnArch
   return { kind: 'pcgnn', task: 'power', layers: 2, hidden: 32, edgeEmbedding: 16, head: [16], aggregation: 'max', features: IDENTITY, ...o };
 }
 
+export function ecgnnArchitecture(o: Partial<EcgnnArchitecture> = {}): EcgnnArchitecture {
+  return { kind: 'ecgnn', task: 'power', layers: 2, hidden: [16, 32], head: [16], features: IDENTITY, ...o };
+}
+
 export function mlpArchitecture(o: Partial<MlpArchitecture> = {}): MlpArchitecture {
   return { kind: 'mlp', task: 'power', K: 8, hidden: [200, 80, 80], features: IDENTITY, ...o };
 }
 
-const SHAPES = { wcgcn: wcgcnWeightShapes, pcgnn: pcgnnWeightShapes, mlp: mlpWeightShapes, regnn: regnnWeightShapes } as const;
+const SHAPES = { wcgcn: wcgcnWeightShapes, pcgnn: pcgnnWeightShapes, mlp: mlpWeightShapes, regnn: regnnWeightShapes, ecgnn: ecgnnWeightShapes, uwmmse: uwmmseWeightShapes } as const;
 
 /** Random weights and biases ~ N(0, 1/fan_in): outputs spread over (0, 1) rather than saturated. */
 export function randomCheckpoint<A extends CheckpointArchitecture>(a: A, rng: Rng): Checkpoint<A> {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAlgorithm, parseCheckpoint, runInProcess, serializeCheckpoint, weightsHash, type Checkpoint } from '@dmpemu/dmp';
-import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
-import { denseBatch, disposeBatch, disposePcgnn, ensureBackend, fitFeatureScaling, negWeightedSumRate, pcgnnForward, pcgnnFromCheckpoint, PCGNN_DEFAULTS, train, type TfBackend } from '../src/index.ts';
+import { D2D_NOISE_W, d2dInstance, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
+import { denseBatch, disposeBatch, disposePcgnn, ensureBackend, fitFeatureScaling, fitPowerScaling, negWeightedSumRate, pcgnnForward, pcgnnFromCheckpoint, PCGNN_DEFAULTS, train, type TfBackend } from '../src/index.ts';
 import { partialCsiInstance, pcgnnArchitecture, randomCheckpoint, wideRangeInstance } from './helpers.ts';
 
 let backend: TfBackend;
@@ -57,6 +57,28 @@ describe('PCGNN (eqs. 20-21): TF.js batched model = per-agent DMP', () => {
     const features = fitFeatureScaling(insts, 'db');
     expectParity(randomCheckpoint(pcgnnArchitecture({ features, layers: 3, hidden: 16, edgeEmbedding: 8, head: [12, 6] }), rng), insts);
     expectParity(randomCheckpoint(pcgnnArchitecture({ features, layers: 1, head: [] }), rng), insts);
+  });
+
+  it('parity with the transmit power as a node feature (powerFeature), networks at 0-40 dBm in one batch', () => {
+    const rng = new Rng('pcgnn-parity-power');
+    const insts = [0, 10, 25, 40].map((txPower) => d2dInstance(rng, { K: 10, field: 250, dmin: 10, dmax: 50, weighted: false, txPower }));
+    const features = { ...fitFeatureScaling(insts, 'db'), power: fitPowerScaling(insts) };
+    expectParity(randomCheckpoint(pcgnnArchitecture({ features, powerFeature: true }), rng), insts);
+  });
+
+  it('train with powerFeature fits the power scaling on the training powers (10-30 dBm: 10 log10(Pmax / sigma^2) = P + 102 dB)', async () => {
+    const gen = (rng: Rng): Instance => d2dInstance(rng, { K: 6, field: 250, dmin: 10, dmax: 50, weighted: false, txPower: [10, 30] });
+    const c = await train({ kind: 'pcgnn', generator: gen, batch: 32, steps: 2, seed: 3, architecture: { powerFeature: true, hidden: 8 } });
+    expect(c.architecture).toMatchObject({ kind: 'pcgnn', powerFeature: true });
+    expect(c.weights['embed.node.kernel'].shape).toEqual([3, 8]);
+    const offset = -10 * Math.log10(D2D_NOISE_W) - 30; // the noise, -102.0 dBm
+    expect(c.architecture.features.power!.shift - offset).toBeGreaterThan(17); // U[10, 30] dBm: mean 20 over 32 draws
+    expect(c.architecture.features.power!.shift - offset).toBeLessThan(23);
+    expect(c.architecture.features.power!.scale).toBeGreaterThan(4); // std 5.8
+    expect(c.architecture.features.power!.scale).toBeLessThan(7.5);
+    const plain = await train({ kind: 'pcgnn', generator: gen, batch: 4, steps: 1, seed: 3, architecture: { hidden: 8 } });
+    expect(plain.architecture.features.power).toBeUndefined();
+    expect(plain.architecture.powerFeature).toBeUndefined();
   });
 
   it('gradients of the loss are finite and non-zero for every weight', () => {

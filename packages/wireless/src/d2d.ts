@@ -1,15 +1,17 @@
 import type { Instance } from './instance.ts';
+import { DEFAULT_ANTENNA_HEIGHT, itu1411Breakpoint, itu1411LosProbability, itu1411NlosDb, lteMacroPathLossDb } from './pathLoss.ts';
 import type { Rng } from './rng.ts';
 
-/** ITU-R P.1411 short-range LoS constants of channel-models.md section 2. */
-const F_HZ = 2.4e9;
-const LAMBDA = 2.998e8 / F_HZ;
-const H1 = 1.5;
-const H2 = 1.5;
-export const R_BP = (4 * H1 * H2) / LAMBDA;
-export const L_BP = Math.abs(20 * Math.log10((LAMBDA * LAMBDA) / (8 * Math.PI * H1 * H2)));
-/** Transmit power 40 dBm = 10 W; noise -169 dBm/Hz over 5 MHz, relative to it (p normalised to [0, 1]). */
-export const D2D_NOISE = 10 ** ((-169 + 10 * Math.log10(5e6) - 30) / 10) / 10;
+/** ITU-R P.1411 short-range LoS constants of channel-models.md section 2 (antenna heights 1.5 m). */
+const { Rbp: RBP_DEFAULT, Lbp: LBP_DEFAULT } = itu1411Breakpoint(DEFAULT_ANTENNA_HEIGHT, DEFAULT_ANTENNA_HEIGHT);
+export const R_BP = RBP_DEFAULT;
+export const L_BP = LBP_DEFAULT;
+/** Noise -169 dBm/Hz over 5 MHz, in watts. */
+export const D2D_NOISE_W = 10 ** ((-169 + 10 * Math.log10(5e6) - 30) / 10);
+/** Transmit power (dBm) when a network does not say: 40 dBm = 10 W. */
+export const D2D_TX_POWER_DBM = 40;
+/** The noise relative to the transmit power of 40 dBm = 10 W (p normalised to [0, 1]). */
+export const D2D_NOISE = D2D_NOISE_W / 10;
 
 /** Path loss in dB at distance d metres (channel-models.md section 2). */
 export function itu1411PathLossDb(d: number): number {
@@ -139,41 +141,83 @@ export function csiWithinRange(dist: Float64Array, K: number, range: number): Ui
   return csi;
 }
 
+/** A value or a range [min, max] drawn uniformly (per node for heights, per instance for the transmit power). */
+export type Drawn = number | readonly [number, number];
+
 export interface D2dOptions extends LayoutOptions {
   /** CSI range D in metres (absent: full CSI). */
   csiRange?: number;
   /** Weighted sum rate with w_k ~ U[0, 1] (default true: Tables II-IV are weighted). */
   weighted?: boolean;
+  /** `itu1411` (default: ITU-R P.1411, channel-models.md section 2) or `lte` (3GPP TR 36.814 macro: lteMacroPathLossDb). */
+  pathLoss?: 'itu1411' | 'lte';
+  /** itu1411: every link line of sight (`los`, default), none (`nlos`), or each link LoS with P.1411's LoS probability (`mixed`). */
+  los?: 'los' | 'nlos' | 'mixed';
+  /** Antenna heights in metres (default 1.5): a range draws one per transmitter / receiver. */
+  txHeight?: Drawn;
+  rxHeight?: Drawn;
+  /** Transmit power in dBm (default 40); a range draws one per instance. p stays normalised to [0, 1], sigma^2 = noise / power. */
+  txPower?: Drawn;
+}
+
+/** `K` heights: a number repeated, or one U[min, max] draw per node. */
+function heights(rng: Rng, K: number, h: Drawn): Float64Array {
+  return typeof h === 'number' ? new Float64Array(K).fill(h) : Float64Array.from({ length: K }, () => rng.range(h[0], h[1]));
 }
 
 /**
  * Geometric D2D network (channel-models.md section 2): power gain 10^(-PL_dB/10) (+2.5 dB on direct
  * links) x log-normal shadowing (8 dB) x Rayleigh fading (X^2 + Y^2)/2; `gain` holds amplitudes.
- * Draw order: layout, then per link (i, j) row-major shadowing then fading, then weights.
+ * PL is P.1411's LoS formula with the antenna heights (default), its NLoS formula, a per-link
+ * choice between them with P.1411's LoS probability (`los: mixed`), or the LTE formula; the
+ * distance is between the antennas (3-D when their heights differ, so the default is unchanged).
+ * Draw order: layout; transmitter then receiver heights when ranges; the transmit power when a
+ * range; per link (i, j) row-major shadowing, fading, then (mixed) the LoS draw; then weights.
  */
 export function d2dInstance(rng: Rng, o: D2dOptions): Instance {
   const { K } = o;
   // the distances are computed again per link, never kept: a K x K matrix is 800 MB at K = 10^4
   const { tx, rx } = drawLayout(rng, o, false);
+  const h1 = heights(rng, K, o.txHeight ?? DEFAULT_ANTENNA_HEIGHT);
+  const h2 = heights(rng, K, o.rxHeight ?? DEFAULT_ANTENNA_HEIGHT);
+  const p = o.txPower ?? D2D_TX_POWER_DBM;
+  const txPower = typeof p === 'number' ? p : rng.range(p[0], p[1]);
+  const los = o.los ?? 'los';
+  const lte = o.pathLoss === 'lte';
   const gain = new Float64Array(K * K);
   const csi = o.csiRange !== undefined ? new Uint8Array(K * K) : undefined;
   const range = o.csiRange ?? 0;
-  const logRbp = Math.log10(R_BP);
   for (let i = 0; i < K; i++) {
     const xi = tx[2 * i], yi = tx[2 * i + 1];
     for (let j = 0; j < K; j++) {
-      const d = Math.hypot(xi - rx[2 * j], yi - rx[2 * j + 1]);
+      const dh = h1[i] - h2[j];
+      const d = dh === 0 ? Math.hypot(xi - rx[2 * j], yi - rx[2 * j + 1]) : Math.hypot(xi - rx[2 * j], yi - rx[2 * j + 1], dh);
       if (csi && i !== j && d <= range) csi[i * K + j] = 1;
       // -PL_dB(d) (+2.5 dB direct), 8 dB shadowing and Rayleigh fading in one power of ten: amplitude = 10^(dB / 20) sqrt(f)
-      const r = 20 * (Math.log10(d) - logRbp);
-      const db = -(L_BP + 6 + r + (d > R_BP ? r : 0)) + (i === j ? 2.5 : 0) + 8 * rng.normal();
-      const x = rng.normal(), y = rng.normal();
+      const shadow = rng.normal(), x = rng.normal(), y = rng.normal();
+      const lineOfSight = los === 'los' || (los === 'mixed' && rng.uniform() < itu1411LosProbability(d));
+      const pl = lte ? lteMacroPathLossDb(d) : lineOfSight ? itu1411LosAt(d, h1[i], h2[j]) : itu1411NlosDb(d, h1[i], h2[j]);
+      const db = -pl + (i === j ? 2.5 : 0) + 8 * shadow;
       gain[i * K + j] = 10 ** (db / 20) * Math.sqrt((x * x + y * y) / 2);
     }
   }
   const weights = new Float64Array(K).fill(1);
   if (o.weighted ?? true) for (let k = 0; k < K; k++) weights[k] = rng.uniform();
-  const inst: Instance = { model: 'd2d', K, Nt: 1, noise: D2D_NOISE, pmax: 1, weights, gain, tx, rx };
+  const noise = txPower === D2D_TX_POWER_DBM ? D2D_NOISE : D2D_NOISE_W / 10 ** ((txPower - 30) / 10);
+  const inst: Instance = { model: 'd2d', K, Nt: 1, noise, pmax: 1, weights, gain, tx, rx };
   if (csi) inst.csi = csi;
   return inst;
+}
+
+const LOG_RBP_DEFAULT = Math.log10(R_BP);
+
+/** itu1411LosDb, with the default heights' constants taken once (the arithmetic of the default instances, kept exactly). */
+function itu1411LosAt(d: number, h1: number, h2: number): number {
+  if (h1 === DEFAULT_ANTENNA_HEIGHT && h2 === DEFAULT_ANTENNA_HEIGHT) {
+    const r = 20 * (Math.log10(d) - LOG_RBP_DEFAULT);
+    return L_BP + 6 + r + (d > R_BP ? r : 0);
+  }
+  const { Rbp, Lbp } = itu1411Breakpoint(h1, h2);
+  const r = 20 * (Math.log10(d) - Math.log10(Rbp));
+  return Lbp + 6 + r + (d > Rbp ? r : 0);
 }

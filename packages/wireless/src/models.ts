@@ -1,5 +1,5 @@
 import type { Instance, ModelName } from './instance.ts';
-import { d2dInstance } from './d2d.ts';
+import { d2dInstance, type D2dOptions } from './d2d.ts';
 import { misoInstance } from './miso.ts';
 import { rayleighInstance } from './rayleigh.ts';
 import { regnnAdhocInstance } from './regnnAdhoc.ts';
@@ -19,6 +19,12 @@ export interface GenerateOptions {
   dmax?: number;
   /** d2d / miso: CSI range D in metres (absent: full CSI). */
   csiRange?: number;
+  /** d2d: path-loss model, line of sight, antenna heights (m) and transmit power (dBm); see D2dOptions. */
+  pathLoss?: D2dOptions['pathLoss'];
+  los?: D2dOptions['los'];
+  txHeight?: D2dOptions['txHeight'];
+  rxHeight?: D2dOptions['rxHeight'];
+  txPower?: D2dOptions['txPower'];
   /** miso: transmit antennas. */
   Nt?: number;
   /** regnn-adhoc: noise power sigma^2. */

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { d2dInstance, fplinqPower, generateInstance, HermitianSolver, objective, parseInstanceFile, rayleighInstance, Rng, runCentralized, wmmsePower, type Decision, type Instance } from '../src/index.ts';
+import { BEST_FPLINQ_STARTS, bestFplinqPower, d2dInstance, fplinqPower, generateInstance, HermitianSolver, objective, parseInstanceFile, rayleighInstance, Rng, runCentralized, wmmsePower, type Decision, type Instance } from '../src/index.ts';
 import { REFERENCE_DIR } from '../../../test/referenceDir.ts';
 
 const refDir = new URL(`file://${REFERENCE_DIR}/`);
@@ -42,6 +42,33 @@ describe('centralized baselines', () => {
       }
   });
 
+  it('Best FPLinQ is at least FPLinQ from full power on every instance and is the best of the 101 runs (full power, then 100 random starts)', () => {
+    const insts = [
+      ...Array.from({ length: 6 }, (_, s) => rayleighInstance(new Rng(`best/${s}`), { K: 10, snrDb: 10, weighted: s % 2 === 1 })),
+      ...Array.from({ length: 6 }, (_, s) => d2dInstance(new Rng(`best-d2d/${s}`), { K: 10, field: 250, dmin: 10, dmax: 50, weighted: false })),
+    ];
+    let strictlyBetter = 0;
+    insts.forEach((inst, n) => {
+      const d = runCentralized('best-fplinq', inst, { rng: Rng.derive('best', n) });
+      const best = objective(inst, d);
+      const fromFull = objective(inst, runCentralized('fplinq', inst));
+      expect(best).toBeGreaterThanOrEqual(fromFull);
+      // the 101 runs again, written out: the same starts from a copy of the stream
+      const rng = Rng.derive('best', n);
+      const runs = [fromFull];
+      for (let s = 0; s < BEST_FPLINQ_STARTS; s++) {
+        const p0 = Float64Array.from({ length: inst.K }, () => rng.uniform() * inst.pmax);
+        runs.push(objective(inst, { kind: 'power', p: fplinqPower(inst, { iterations: 100, p0 }) }));
+      }
+      expect(runs).toHaveLength(101);
+      expect(best).toBe(Math.max(...runs));
+      expect(bestFplinqPower(inst, { rng: Rng.derive('best', n), iterations: 100 }).runs).toEqual(runs);
+      if (best > fromFull * (1 + 1e-6)) strictlyBetter++;
+    });
+    expect(strictlyBetter).toBeGreaterThan(0); // the random starts find better local optima on some instances
+    expect(() => runCentralized('best-fplinq', insts[0])).toThrow('runCentralized: best-fplinq needs an rng (its random starts)');
+  });
+
   it('strongest with fraction 1 is full power; with 0.2 it switches on the 20% largest w_k g_kk^2', () => {
     const inst = rayleighInstance(new Rng(4), { K: 10, snrDb: 10, weighted: true });
     expect(runCentralized('strongest', inst, { fraction: 1 })).toEqual(runCentralized('full', inst));
@@ -57,7 +84,7 @@ describe('centralized baselines', () => {
     expect(objective(inst, runCentralized('equal', inst))).toBeGreaterThanOrEqual(objective(inst, runCentralized('full', inst)));
     expect(runCentralized('random', inst, { rng: new Rng(1) })).toEqual(runCentralized('random', inst, { rng: new Rng(1) }));
     expect(() => runCentralized('random', inst)).toThrow('runCentralized: random needs an rng');
-    expect(() => runCentralized('nope' as never, inst)).toThrow('runCentralized: unknown algorithm "nope": expected one of wmmse, fplinq, strongest, full, random, equal');
+    expect(() => runCentralized('nope' as never, inst)).toThrow('runCentralized: unknown algorithm "nope": expected one of wmmse, fplinq, best-fplinq, strongest, full, random, equal');
   });
 });
 

@@ -1,12 +1,13 @@
 import { isMiso, type Instance } from '../instance.ts';
 import type { Decision } from '../objectives.ts';
 import type { Rng } from '../rng.ts';
+import { bestFplinqPower } from './bestFplinq.ts';
 import { fplinqPower } from './fplinq.ts';
 import { equalBeams, equalPower, fullBeams, fullPower, randomPower, strongest } from './simple.ts';
 import { wmmsePower } from './wmmse.ts';
 import { wmmseBeamforming } from './wmmseBeamforming.ts';
 
-export const CENTRALIZED_ALGORITHMS = ['wmmse', 'fplinq', 'strongest', 'full', 'random', 'equal'] as const;
+export const CENTRALIZED_ALGORITHMS = ['wmmse', 'fplinq', 'best-fplinq', 'strongest', 'full', 'random', 'equal'] as const;
 export type CentralizedAlgorithm = (typeof CENTRALIZED_ALGORITHMS)[number];
 /** The centralized baselines that run on MISO networks (the others do power control only). */
 export const MISO_CENTRALIZED: readonly CentralizedAlgorithm[] = ['wmmse', 'full', 'equal'];
@@ -20,7 +21,7 @@ export function checkCentralizedNetwork(name: CentralizedAlgorithm, model: strin
 export interface CentralizedOptions {
   /** Iterations of the iterative algorithms (wmmse, fplinq); default 100. */
   iterations?: number;
-  /** Randomness for `random`. */
+  /** Randomness for `random` and the random starts of `best-fplinq`. */
   rng?: Rng;
   /**
    * Called after every iteration of an iterative algorithm (wmmse, fplinq; on MISO: beamforming
@@ -35,7 +36,8 @@ export interface CentralizedOptions {
  * Run a centralized baseline on one instance (full channel knowledge). SISO instances get powers
  * ({kind: 'power'}). MISO instances (isMiso) get beams ({kind: 'beam'}): 'wmmse' is WMMSE
  * beamforming from uniform beams, 'full' the uniform beams v_k = sqrt(Pmax / Nt) * 1, 'equal' the
- * uniform beams at the best common power; 'fplinq', 'strongest' and 'random' are SISO-only.
+ * uniform beams at the best common power; 'fplinq', 'best-fplinq' (FPLinQ from full power and 100
+ * random starts, the best run: bestFplinq.ts), 'strongest' and 'random' are SISO-only.
  */
 export function runCentralized(name: CentralizedAlgorithm, inst: Instance, o: CentralizedOptions = {}): Decision {
   const iterations = o.iterations ?? 100;
@@ -47,6 +49,9 @@ export function runCentralized(name: CentralizedAlgorithm, inst: Instance, o: Ce
       return power(wmmsePower(inst, { iterations, onIteration }));
     case 'fplinq':
       return power(fplinqPower(inst, { iterations, onIteration }));
+    case 'best-fplinq':
+      if (!o.rng) throw new Error('runCentralized: best-fplinq needs an rng (its random starts)');
+      return power(bestFplinqPower(inst, { iterations, rng: o.rng }).p);
     case 'full':
       return power(fullPower(inst));
     case 'equal':
@@ -72,6 +77,7 @@ function runMiso(name: CentralizedAlgorithm, inst: Instance, iterations: number,
     case 'equal':
       return { kind: 'beam', ...equalBeams(inst) };
     case 'fplinq':
+    case 'best-fplinq':
     case 'strongest':
     case 'random':
       checkCentralizedNetwork(name, inst.model, inst.Nt, true);
