@@ -23,7 +23,7 @@ describe('dashboard flags', () => {
       const cases: [string[], string][] = [
         [['run', file, '--out', out, '--dashboard', 'abc'], "error: option '--dashboard [port]' argument 'abc' is invalid. expected a port number 0-65535 (0: a free one)."],
         [['run', file, '--out', out, '--dashboard', '70000'], "error: option '--dashboard [port]' argument '70000' is invalid. expected a port number 0-65535 (0: a free one)."],
-        [['run', file, '--out', out, '--listen', '0.0.0.0'], 'dmpemu: --listen is for --dashboard (the address the dashboard serves on)'],
+        [['run', file, '--out', out, '--listen', '0.0.0.0'], 'dmpemu: --listen is where the embedded nats-server and --dashboard serve: this scenario runs in process (runtime.kind inprocess): give --dashboard too, or drop --listen'],
         [['run', file, '--out', out, '--dashboard', String(port)], `dmpemu: --dashboard ${port}: port ${port} is in use on 127.0.0.1`],
         [['eval', '--instances', file, '--algorithm', 'wmmse', '--dashboard'], "dmpemu: --dashboard shows a DMP's rounds: give --runtime nats or --runtime inprocess (wmmse runs centralized)"],
         [['dashboard', join(dir, 'nothing')], `dmpemu: dashboard: ${join(dir, 'nothing')} is not a directory (give the directory that holds the run directories, e.g. runs)`],

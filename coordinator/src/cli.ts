@@ -121,7 +121,8 @@ export function buildCli(print: (s: string) => void): Command {
       await checkModules(sc, file); // own algorithms: loaded and built for every network before anything starts
       if (o.runId !== undefined && !/^[A-Za-z0-9_-]{1,50}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: expected 1-50 letters, digits, '-' or '_'`);
       const ownBroker = !o.nats && !sc.runtime.nats;
-      if (o.listen && !ownBroker && o.dashboard === undefined) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');
+      if (o.listen && o.dashboard === undefined && sc.runtime.kind !== 'nats') throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: this scenario runs in process (runtime.kind inprocess): give --dashboard too, or drop --listen');
+      if (o.listen && o.dashboard === undefined && !ownBroker) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');
       if (o.out) sc.outputs.dir = o.out;
       const dash = await openDashboard({ dashboard: o.dashboard, listen: o.dashboard === undefined ? undefined : o.listen?.host }, sc.outputs.dir, print);
       // SIGINT/SIGTERM end the run after the current round; summary.json then says so.

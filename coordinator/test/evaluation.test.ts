@@ -34,7 +34,9 @@ describe('the WMMSE yardstick', () => {
     for (const y of [await here.done, await there.done]) {
       expect(y.perInstanceNormaliser).toEqual(best);
       expect(y.normaliser).toBeCloseTo(best.reduce((s, v) => s + v, 0) / 3, 12);
-      expect(y.history).toEqual(wmmseYardstick(d2d).history);
+      // the worker samples the WMMSE curve where tables read it (the caller keeps all of it)
+      const keep = y === (await there.done) ? (t: number) => sampled(t, 100) : () => true;
+      expect(y.history.map((v, t) => (keep(t) ? v : 'skipped'))).toEqual(wmmseYardstick(d2d).history.map((v, t) => (keep(t) ? v : 'skipped')));
       y.perInstanceNormaliser.forEach((v, n) => expect(v).toBeGreaterThanOrEqual(y.perInstance[n] * (1 - 1e-12))); // FPLinQ from full power is WMMSE
     }
     expect([0, 1, 2].map((n) => there.of(n))).toEqual(best);
