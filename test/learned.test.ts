@@ -7,6 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { loadCheckpoint, runInProcess, type Checkpoint } from '@dmpemu/dmp';
 import { Sealer, subjects } from '@dmpemu/wire';
+import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 import { localView, rayleighInstance, Rng, withMissingCsi } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
@@ -39,6 +40,33 @@ describe('learned DMP (WCGCN) end to end', () => {
     const resumed = loadCheckpoint(join(dir, 'tiny.json'));
     expect(resumed.training.steps).toBe(6);
     expect(adam()).toMatchObject({ checkpoint: resumed.hash, iterations: 6 });
+  });
+
+  it('dmpemu train writes to runs/train/<name>/ by default with curve.jsonl and curve.svg, and never into the shipped scenarios/models/ without --out', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'dmpemu-traindir-'));
+    const lines = ['name: fresh', 'network: { model: rayleigh-ic, K: 6, snrDb: 10 }', 'architecture: { layers: 2, mlp1: [5, 8, 8], mlp2: [11, 8, 1] }', 'training: { samples: 64, steps: 4, batch: 16, seed: 3 }', 'validation: { instances: 8, every: 2 }'];
+    writeFileSync(join(cwd, 'fresh.yaml'), lines.join('\n'));
+    const { stdout } = await run(process.execPath, [CLI, 'train', 'fresh.yaml', '--quiet'], { cwd });
+    const own = join(cwd, 'runs', 'train', 'fresh');
+    expect(stdout).toContain(`curve: runs/train/fresh/curve.jsonl, runs/train/fresh/curve.svg`);
+    const c = loadCheckpoint(join(own, 'fresh.json'));
+    expect([c.training.trainingSetSize, c.training.samplesSeen, c.training.samples]).toEqual([64, 64, undefined]); // one word each: the set's size, the samples seen
+    expect(JSON.parse(readFileSync(join(own, 'manifest.json'), 'utf8'))[0].training).toMatchObject({ trainingSetSize: 64, samplesSeen: 64 });
+    const curve = () => readFileSync(join(own, 'curve.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(curve().map((r) => [r.step, r.samples, Object.keys(r).sort()])).toEqual([2, 4].map((s) => [s, 16 * s, ['loss', 'samples', 'seconds', 'step', 'validationRatio']]));
+    expect(curve().every((r) => Number.isFinite(r.loss) && r.validationRatio > 0)).toBe(true);
+    expect(readFileSync(join(own, 'curve.svg'), 'utf8')).toMatch(/^<svg[\s\S]*validationRatio[\s\S]*<\/svg>$/);
+    await run(process.execPath, [CLI, 'train', 'fresh.yaml', '--resume', '--steps', '6', '--quiet'], { cwd });
+    expect(curve().map((r) => r.step)).toEqual([2, 4, 6]); // --resume appends
+    // a scenario naming the shipped directory is refused before anything is written
+    const shipped = readFileSync(join(MODELS_DIR, 'manifest.json'), 'utf8');
+    writeFileSync(join(cwd, 'over.yaml'), [...lines, `output: { dir: ${MODELS_DIR} }`].join('\n'));
+    await expect(run(process.execPath, [CLI, 'train', 'over.yaml', '--quiet'], { cwd })).rejects.toMatchObject({
+      code: 2,
+      stderr: `dmpemu: fresh: output.dir ${MODELS_DIR} holds the shipped checkpoints: write there only with an explicit --out ${MODELS_DIR} (default runs/train/fresh/)\n`,
+    });
+    expect(readFileSync(join(MODELS_DIR, 'manifest.json'), 'utf8')).toBe(shipped);
+    expect(existsSync(join(MODELS_DIR, 'fresh.json'))).toBe(false);
   });
 
   it('SIGINT during dmpemu train stops it at the next step, saves the checkpoint and says how to continue', async () => {

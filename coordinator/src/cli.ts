@@ -7,7 +7,7 @@ import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roun
 import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
 import { CLOCKS, loadScenario } from './scenario/scenario.ts';
-import { loadTrainScenario } from './scenario/trainScenario.ts';
+import { loadTrainScenario, TRAINABLE_KINDS } from './scenario/trainScenario.ts';
 import { trainCommand } from './commands/train.ts';
 import { runScenario } from './commands/run.ts';
 import { natsConfig } from './commands/natsConfig.ts';
@@ -141,7 +141,7 @@ export function buildCli(print: (s: string) => void): Command {
           listen: ownBroker ? o.listen : undefined,
           observer: dash?.observer,
         });
-        print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md, report.html${sc.sweep ? ', sweep-*.svg' : ''}; for the dashboard: layouts.jsonl, agents.jsonl, wmmse.jsonl)`);
+        print(`\nwrote ${dir}/ (scenario.yaml, rounds.jsonl, summary.json, summary.md, report.html${sc.sweep ? ', sweep-*.svg' : ', rounds-*.svg'}; for the dashboard: layouts.jsonl, agents.jsonl, wmmse.jsonl)`);
       } finally {
         process.off('SIGINT', onInt).off('SIGTERM', onTerm);
         await dash?.close();
@@ -176,17 +176,16 @@ export function buildCli(print: (s: string) => void): Command {
 
   program
     .command('train')
-    .description('Train a WCGCN centrally (TensorFlow.js) on a training scenario; writes a hashed checkpoint and a manifest line.')
+    .description(`Train a model centrally (TensorFlow.js) on a training scenario: architecture.kind ${TRAINABLE_KINDS.join(' | ')}. Writes a hashed checkpoint, a manifest line, curve.jsonl and curve.svg to runs/train/<name>/ (or --out; the shipped scenarios/models/ only with an explicit --out).`)
     .argument('<train.yaml>', 'training scenario')
     .option('--resume', 'continue from the saved checkpoint up to the total step count')
     .option('--steps <n>', 'total training steps, at most 10^7 (overrides training.steps)', positiveIntOf(stepsSchema))
-    .option('--out <dir>', 'checkpoint directory (overrides output.dir)')
+    .option('--out <dir>', 'checkpoint directory (overrides output.dir; default runs/train/<name>/)')
     .option('--quiet', 'no progress bar')
     .option('--workers <n>', 'gradient worker threads, at most 32: each batch split over n threads (1: in process)', positiveIntOf(workersSchema), 1)
     .action(async (file: string, o) => {
       const sc = loadTrainScenario(file);
-      if (o.out) sc.output.dir = o.out;
-      print(await trainCommand(sc, { resume: !!o.resume, steps: o.steps, quiet: !!o.quiet, workers: o.workers, command: `dmpemu train ${process.argv.slice(3).join(' ')}`, log: print }));
+      print(await trainCommand(sc, { out: o.out, resume: !!o.resume, steps: o.steps, quiet: !!o.quiet, workers: o.workers, command: `dmpemu train ${process.argv.slice(3).join(' ')}`, log: print }));
     });
 
   const natsOption = (): Option => new Option('--nats <url>', 'NATS server URL').env('NATS_URL').makeOptionMandatory();

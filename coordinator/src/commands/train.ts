@@ -1,17 +1,19 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { mlpPowers, runInProcess, saveCheckpoint, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
 import type { AdamState } from '@dmpemu/gnn';
-import { readCheckpoint, updateManifest } from '../scenario/checkpoints.ts';
+import { MODELS_DIR, readCheckpoint, updateManifest } from '../scenario/checkpoints.ts';
 import type { TrainScenario } from '../scenario/trainScenario.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { UsageError } from '../scenario/usageError.ts';
-import { writeTrainReport } from '../report/trainReport.ts';
+import { writeCurveSvg, writeTrainReport } from '../report/trainReport.ts';
 
 export interface TrainArgs {
+  /** --out: the checkpoint directory (overrides output.dir; the only way to write into scenarios/models/). */
+  out?: string;
   resume: boolean;
   /** Override training.steps. */
   steps?: number;
@@ -31,17 +33,43 @@ export function validationRatio(c: Checkpoint, insts: Instance[], wmmse100: numb
   return insts.reduce((s, inst) => s + rate(inst), 0) / insts.length / wmmse100;
 }
 
+/** What checkpoint and manifest call the training set: its instance count, or fresh instances every batch. */
+function trainingSetSize(sc: TrainScenario): number | 'fresh per batch' {
+  return sc.training.samples || 'fresh per batch';
+}
+
+/**
+ * The checkpoint directory: --out, else output.dir, else runs/train/<name>/. The shipped
+ * checkpoints (scenarios/models/) are written only with an explicit --out.
+ */
+export function trainingDir(sc: TrainScenario, out: string | undefined): string {
+  if (out) return out;
+  const dir = sc.output.dir ?? join('runs', 'train', sc.name);
+  if (resolve(dir) === resolve(MODELS_DIR))
+    throw new UsageError(`${sc.name}: output.dir ${sc.output.dir} holds the shipped checkpoints: write there only with an explicit --out ${sc.output.dir} (default runs/train/${sc.name}/)`);
+  return dir;
+}
+
+/** curve.jsonl / curve.svg in a training's own directory; <name>.curve.* in a shared one (--out, output.dir). */
+function curveFiles(dir: string, name: string, own: boolean): { jsonl: string; svg: string } {
+  const base = own ? 'curve' : `${name}.curve`;
+  return { jsonl: join(dir, `${base}.jsonl`), svg: join(dir, `${base}.svg`) };
+}
+
 /**
  * `dmpemu train`: train a WCGCN on the scenario's network with a progress bar (samples/s, loss,
  * validation ratio to WMMSE-100, backend), saving the checkpoint every `validation.every` steps and
  * on SIGINT/SIGTERM; `resume` continues from the saved checkpoint up to the total step count.
  */
 export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<string> {
+  const dir = trainingDir(sc, a.out);
   const { train, trainRegnn, ensureBackend } = await import('@dmpemu/gnn'); // TensorFlow.js only when training
-  const out = join(sc.output.dir, `${sc.name}.json`);
-  makeDir(sc.output.dir, 'output.dir');
+  const out = join(dir, `${sc.name}.json`);
+  makeDir(dir, a.out ? '--out' : 'output.dir');
   const total = a.steps ?? sc.training.steps;
-  const adamFile = join(sc.output.dir, `${sc.name}.adam.json`);
+  const adamFile = join(dir, `${sc.name}.adam.json`);
+  const curve = curveFiles(dir, sc.name, !a.out && !sc.output.dir);
+  if (!a.resume) rmSync(curve.jsonl, { force: true });
   let init: Checkpoint | undefined;
   let adam: AdamState | undefined;
   if (a.resume) {
@@ -70,6 +98,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   );
   if (!a.quiet) bar.start(total, done0, { sps: '-', loss: '-', val: '-' });
   let lastRatio = NaN;
+  let lastLoss = NaN;
   const abort = new AbortController();
   const stop = (sig: string) => () => abort.abort(sig);
   const onInt = stop('SIGINT'), onTerm = stop('SIGTERM');
@@ -82,12 +111,14 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
       batch: sc.training.batch,
       lr: sc.training.lr,
       seed: `${sc.training.seed}/${done0}`,
-      training: { scenario: sc.name, network: sc.network, samples: sc.training.samples || 'fresh per batch' },
+      training: { scenario: sc.name, network: sc.network, trainingSetSize: trainingSetSize(sc) },
       every: sc.validation.every,
       signal: abort.signal,
       onCheckpoint: (c: Checkpoint, _done: number, adam?: AdamState) => {
         lastRatio = validationRatio(c, valSet, wmmse100);
         c.metrics.validationRatio = lastRatio;
+        const step = Number(c.training.steps);
+        appendFileSync(curve.jsonl, JSON.stringify({ step, samples: step * sc.training.batch, loss: lastLoss, validationRatio: lastRatio, seconds: (performance.now() - t0) / 1000 }) + '\n');
         saveCheckpoint(`${out}.tmp`, c);
         renameSync(`${out}.tmp`, out);
         if (adam) {
@@ -98,6 +129,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
       },
     };
     const progress = (step: number, sps: number, loss: number): void => {
+      lastLoss = loss;
       if (!a.quiet) bar.update(done0 + step + 1, { sps: sps.toFixed(0), loss: loss.toFixed(4) });
     };
     const generator = (rng: Rng): Instance => generateInstance(model, rng, { K, ...options });
@@ -131,20 +163,21 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
     if (!a.quiet) bar.stop();
   }
   const steps = Number(final.training.steps);
-  updateManifest(sc.output.dir, {
+  updateManifest(dir, {
     name: sc.name,
     file: `${sc.name}.json`,
     hash: final.hash,
     architecture: describeArchitecture(final),
     network: sc.network,
-    training: { steps, batch: sc.training.batch, lr: sc.training.lr, samples: sc.training.samples, seed: sc.training.seed, backend, workers: a.workers ?? 1, secondsThisRun: (performance.now() - t0) / 1000 },
+    training: { steps, batch: sc.training.batch, lr: sc.training.lr, trainingSetSize: trainingSetSize(sc), samplesSeen: steps * sc.training.batch, seed: sc.training.seed, backend, workers: a.workers ?? 1, secondsThisRun: (performance.now() - t0) / 1000 },
     validationRatio: lastRatio,
     validationInstances: valSet.length,
     trainedAt: new Date().toISOString(),
     command: a.command,
   });
   const status = abort.signal.aborted ? `interrupted (${String(abort.signal.reason)}) at step ${steps} of ${total}; continue with --resume` : `trained ${steps} steps`;
-  const report = await writeTrainReport(sc.output.dir, sc.name).then((f) => `\nreport: ${f}`, (e) => `\ncould not write the report: ${(e as Error).message}`);
+  const drawn = await writeCurveSvg(curve.jsonl, curve.svg).then((f) => (f ? `\ncurve: ${curve.jsonl}, ${f}` : ''), (e) => `\ncould not draw the curve: ${(e as Error).message}`);
+  const report = await writeTrainReport(dir, sc.name).then((f) => `${drawn}\nreport: ${f}`, (e) => `${drawn}\ncould not write the report: ${(e as Error).message}`);
   return `${status}: ${out} (hash ${final.hash.slice(0, 12)}), ${(100 * lastRatio).toFixed(1)}% of WMMSE-100 on ${valSet.length} validation instances${report}`;
 }
 

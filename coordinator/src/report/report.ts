@@ -45,8 +45,10 @@ function roundsVsIterations(net: NetworkSummary): { head: string[]; body: string
   const dmp = net.algorithms.filter((a) => a.history);
   if (dmp.length === 0) return undefined;
   const maxRounds = Math.max(...dmp.map((a) => a.history!.length));
+  // every algorithm's own last round too (a 3-round GNN beside a 100-round WMMSE)
+  const marks = [...new Set([...roundMarks(maxRounds), ...dmp.map((a) => a.history!.length)])].sort((a, b) => a - b);
   const head = ['rounds R', ...dmp.map((a) => `${a.algorithm} (${a.runtime})`), 'WMMSE after R/2 it. (centralized)'];
-  const body = roundMarks(maxRounds).map((R) => [
+  const body = marks.map((R) => [
     String(R),
     ...dmp.map((a) => (R <= a.history!.length ? `${a.history![R - 1].toFixed(4)} (${pct(a.history![R - 1] / net.normaliser)})` : '-')),
     net.wmmseHistory[Math.floor(R / 2)] === null || Number.isNaN(net.wmmseHistory[Math.floor(R / 2)]) ? '-' : `${net.wmmseHistory[Math.floor(R / 2)].toFixed(4)} (${pct(net.wmmseHistory[Math.floor(R / 2)] / net.normaliser)})`,
@@ -65,6 +67,12 @@ export function formatSummaryTable(s: RunSummary): string {
     const t = new Table({ head: head(s.normaliseBy), style: { head: [], border: [] } });
     t.push(...rows(net));
     parts.push(`${net.network} (${net.model}, K=${net.K}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)})\n${t.toString()}`);
+    const rv = roundsVsIterations(net);
+    if (rv && !s.sweep) {
+      const r = new Table({ head: rv.head, style: { head: [], border: [] } });
+      r.push(...rv.body);
+      parts.push(`${net.network}: objective after R message rounds (decentralised) and centralized WMMSE after R/2 iterations; in brackets, vs ${NORMALISER_LABELS[s.normaliseBy]}\n${r.toString()}`);
+    }
   }
   return parts.join('\n\n') + `\n\nrun ${s.runId}: ${s.status}${s.reason ? ` (${s.reason})` : ''} in ${s.seconds?.toFixed(1)} s`;
 }

@@ -47,12 +47,16 @@ function algorithmRows(net: NetworkSummary): string[][] {
 
 const HEAD = ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz)', 'vs WMMSE-100', 'ms / round', 'msgs / round', 'bytes / round', 'beats WMMSE-10 / 30 / 100 after (rounds)', 'deaths'];
 
-async function networkSection(net: NetworkSummary, bands: Map<string, RoundBand>, sweep: number | undefined, heading: string): Promise<string[]> {
+async function networkSection(net: NetworkSummary, bands: Map<string, RoundBand>, sweep: number | undefined, heading: string, curveFile?: string): Promise<string[]> {
   const out = [`<h2>${esc(heading)}</h2>`, `<p class="meta">Model ${esc(net.model)}, K = ${net.K}, ${net.instances} instance(s); centralized WMMSE-100 = ${num(net.wmmse100, 4)} bit/s/Hz${net.removedEdges ? `; ${net.removedEdges} CSI edges removed` : ''}.</p>`];
   out.push(table(HEAD, algorithmRows(net)));
   const plots: string[] = [];
   const curve = curveSpec(net, (a) => bands.get(bandKey(sweep, net.network, a)));
-  if (curve) plots.push(await renderSvg(curve));
+  if (curve) {
+    const svg = await renderSvg(curve);
+    plots.push(svg);
+    if (curveFile) writeFileSync(curveFile, svg);
+  }
   plots.push(await renderSvg(spreadSpec(net)));
   out.push(`<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>`);
   return out;
@@ -77,13 +81,14 @@ export async function runReportHtml(s: RunSummary, dir: string): Promise<string>
     body.push(`<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>`);
     for (const p of s.sweep.points) for (const net of p.networks) sections.push({ net, sweep: p.value, heading: `${net.network} at ${s.sweep.key} = ${p.value}` });
   } else for (const net of s.networks) sections.push({ net, heading: net.network });
-  for (const sec of sections.slice(0, MAX_NETWORK_SECTIONS)) body.push(...(await networkSection(sec.net, bands, sec.sweep, sec.heading)));
+  // without a sweep each network's curve is also a picture of its own: rounds-<network>.svg
+  for (const sec of sections.slice(0, MAX_NETWORK_SECTIONS)) body.push(...(await networkSection(sec.net, bands, sec.sweep, sec.heading, s.sweep ? undefined : join(dir, `rounds-${sec.net.network}.svg`))));
   if (sections.length > MAX_NETWORK_SECTIONS) body.push(`<p>${sections.length - MAX_NETWORK_SECTIONS} more (sweep point, network) sections are in summary.json and summary.md.</p>`);
   if (!sections.length) body.push('<p>No results: the run stopped before any network finished.</p>');
   return page(`dmpemu run ${s.runId}`, body, s);
 }
 
-/** Write `<dir>/report.html` for a run's summary; returns its path. */
+/** Write `<dir>/report.html` for a run's summary (and, without a sweep, `rounds-<network>.svg` per network); returns its path. */
 export async function writeRunReport(s: RunSummary, dir: string): Promise<string> {
   const file = join(dir, 'report.html');
   writeFileSync(file, await runReportHtml(s, dir));

@@ -38,17 +38,21 @@ export function curveSpec(net: NetworkSummary, bands: (algorithm: string) => Rou
     if (b && net.instances > 1) b.min.forEach((lo, t) => lo !== undefined && band.push({ algorithm: a.algorithm, R: t + 1, lo, hi: b.max[t] }));
     for (const k of OVERTAKES) {
       const R = a.overtakes?.[k];
-      if (typeof R === 'number' && R >= 1 && R <= a.history!.length) marks.push({ algorithm: a.algorithm, R, y: a.history![R - 1], label: `beats ${k.replace('wmmse', 'WMMSE-')}` });
+      if (!(typeof R === 'number' && R >= 1 && R <= a.history!.length)) continue;
+      const same = marks.find((m) => m.algorithm === a.algorithm && m.R === R); // one label where it beats several at once
+      if (same) same.label += `, -${k.replace('wmmse', '')}`;
+      else marks.push({ algorithm: a.algorithm, R, y: a.history![R - 1], label: `beats ${k.replace('wmmse', 'WMMSE-')}` });
     }
   }
   net.wmmseHistory.forEach((y, i) => typeof y === 'number' && Number.isFinite(y) && 2 * i <= xmax && lines.push({ algorithm: WMMSE, R: 2 * i, y }));
   const rules = net.algorithms.filter((a) => a.kind === 'centralized').map((a) => ({ algorithm: a.algorithm, y: a.meanRate }));
   const domain = [...dmp.map((a) => a.algorithm), WMMSE, ...rules.map((r) => r.algorithm)];
-  const x = { field: 'R', type: 'quantitative', title: 'rounds (WMMSE: 2 per iteration)', scale: { domain: [0, xmax] } };
+  // symlog: a GNN's few rounds and WMMSE's hundred side by side
+  const x = { field: 'R', type: 'quantitative', title: 'message rounds (centralized WMMSE: 2 per iteration)', scale: { type: 'symlog', domain: [0, xmax] }, axis: { values: [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter((v) => v <= xmax) } };
   const color = { field: 'algorithm', type: 'nominal', scale: { domain }, legend: { orient: 'bottom', columns: 2, title: null } };
   const layer: Spec[] = [];
   if (band.length) layer.push({ data: { values: band }, mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } });
-  layer.push({ data: { values: lines }, mark: { type: 'line', interpolate: 'linear', clip: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title: 'weighted sum rate (bit/s/Hz)', scale: { zero: false } }, color } });
+  layer.push({ data: { values: lines }, mark: { type: 'line', interpolate: 'linear', clip: true, point: { size: 12 } }, encoding: { x, y: { field: 'y', type: 'quantitative', title: 'weighted sum rate (bit/s/Hz)', scale: { zero: false } }, color } });
   if (rules.length) layer.push({ data: { values: rules }, mark: { type: 'rule', strokeDash: [6, 4] }, encoding: { y: { field: 'y', type: 'quantitative' }, color } });
   if (marks.length)
     layer.push(

@@ -48,3 +48,13 @@ export async function writeTrainReport(dir: string, name: string): Promise<strin
   writeFileSync(out, await trainReportHtml(dir, name));
   return out;
 }
+
+/** curve.svg from curve.jsonl: training loss and validation ratio against step; undefined when the curve is empty. */
+export async function writeCurveSvg(jsonl: string, svg: string): Promise<string | undefined> {
+  const rows: Record<string, unknown>[] = [];
+  if (existsSync(jsonl)) await forEachJsonLine(jsonl, (l) => void rows.push(l));
+  const specs = trainingSpecs(rows.map(({ step, loss, validationRatio }) => ({ step, loss, validationRatio })));
+  if (!specs.length) return undefined;
+  writeFileSync(svg, await renderSvg({ title: 'training curve', vconcat: specs }));
+  return svg;
+}

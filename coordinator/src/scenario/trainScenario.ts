@@ -9,12 +9,15 @@ import { formatIssues } from './zodIssues.ts';
 
 const posInt = z.number().int().positive();
 
+/** The model kinds `dmpemu train` trains (architecture.kind). */
+export const TRAINABLE_KINDS = ['wcgcn', 'pcgnn', 'ecgnn', 'uwmmse', 'regnn', 'mlp'] as const;
+
 /**
  * A training scenario (`dmpemu train`): the network to train on, the WCGCN architecture, the
  * optimisation and the validation against centralized WMMSE-100 on fresh instances.
  */
 export const trainScenarioSchema = z.strictObject({
-  /** Checkpoint name: written to <output.dir>/<name>.json. */
+  /** Checkpoint name: written to <output.dir>/<name>.json (default runs/train/<name>/<name>.json). */
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"'),
   description: z.string().optional(),
   network: trainNetworkSchema,
@@ -25,7 +28,7 @@ export const trainScenarioSchema = z.strictObject({
    */
   architecture: z
     .strictObject({
-      kind: z.enum(['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse']).default('wcgcn'),
+      kind: z.enum(TRAINABLE_KINDS).default('wcgcn'),
       /** Default db; log1p for a miso network (beamforming keeps a channel vector's direction). */
       features: z.enum(['db', 'linear', 'log1p']).optional(),
       layers: posInt.optional(),
@@ -69,7 +72,8 @@ export const trainScenarioSchema = z.strictObject({
   validation: z
     .strictObject({ instances: instancesSchema.default(100), every: posInt.default(200), seed: z.number().int().nonnegative().default(9001) })
     .default({ instances: 100, every: 200, seed: 9001 }),
-  output: z.strictObject({ dir: z.string().default('scenarios/models') }).default({ dir: 'scenarios/models' }),
+  /** Where the checkpoint goes: default runs/train/<name>/ (never the shipped scenarios/models/ without an explicit --out). */
+  output: z.strictObject({ dir: z.string().optional() }).default({}),
 }).superRefine((sc, ctx) => {
   // the training set and the validation instances are held in memory together (counts within their own limits)
   const counts = kSchema.safeParse(sc.network.K).success && sc.training.samples <= MAX_INSTANCES && instancesSchema.safeParse(sc.validation.instances).success;

@@ -214,7 +214,7 @@ export async function trainRegnn(o: PrimalDualOptions): Promise<Checkpoint<Regnn
       const seconds = (performance.now() - t0) / 1000;
       return toCheckpoint(model, {
         training: {
-          ...o.training, method: 'primal-dual (Algorithm 1), REINFORCE with a leave-one-out baseline', seed: o.seed, steps: stepsBefore + done, batch: o.batch, samples: S, K, Pmax,
+          ...o.training, method: 'primal-dual (Algorithm 1), REINFORCE with a leave-one-out baseline', seed: o.seed, steps: stepsBefore + done, batch: o.batch, samplesSeen: (stepsBefore + done) * o.batch, actionSamples: S, K, Pmax,
           lr, rLr, optimizer: 'adam', dualStep: eps0, dualDecay: gamma, backend, dual: { mu, lambda: [...lambda], r: [...(r ?? [])] } satisfies DualState,
         },
         metrics: {

@@ -122,7 +122,7 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
     const snapshot = (done: number, seconds: number): Checkpoint<ArchitectureOf<K>> => {
       const tail = losses.slice(-Math.min(10, losses.length));
       return toCheckpoint(model, {
-        training: { ...o.training, seed: o.seed, steps: stepsBefore + done, batch: o.batch, lr, optimizer: 'adam', backend, workers, samples: (stepsBefore + done) * o.batch, K },
+        training: { ...o.training, seed: o.seed, steps: stepsBefore + done, batch: o.batch, lr, optimizer: 'adam', backend, workers, samplesSeen: (stepsBefore + done) * o.batch, K },
         metrics: { initialLoss: losses[0], finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length, seconds, samplesPerSecond: (done * o.batch) / seconds },
       }) as Checkpoint<CheckpointArchitecture> as Checkpoint<ArchitectureOf<K>>;
     };
