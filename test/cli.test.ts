@@ -161,7 +161,8 @@ describe('dmpemu CLI', () => {
     const r = await dmpemu(['run', sc, '--out', out, '--quiet'], { NATS_URL: inject('natsUrl') });
     expect(r.code, r.stderr).toBe(0);
     const [runDir] = readdirSync(out);
-    expect(readdirSync(join(out, runDir)).sort()).toEqual(['agents.jsonl', 'layouts.jsonl', 'report.html', 'rounds.jsonl', 'scenario.yaml', 'summary.json', 'summary.md', 'wmmse.jsonl']);
+    expect(readdirSync(join(out, runDir)).sort()).toEqual(['agents.jsonl', 'instances', 'layouts.jsonl', 'report.html', 'rounds-rayleigh-ic-k6.svg', 'rounds.jsonl', 'scenario.yaml', 'summary.json', 'summary.md', 'wmmse.jsonl']);
+    expect(readdirSync(join(out, runDir, 'instances'))).toEqual(['rayleigh-ic-k6.json']);
     const lines = readFileSync(join(out, runDir, 'rounds.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2 * 10); // 2 instances x 10 rounds
     expect(lines[0]).toMatchObject({ network: 'rayleigh-ic-k6', instance: 0, algorithm: 'wmmse-dmp-5', runtime: 'nats', round: 0, reported: 6, expected: 6 });

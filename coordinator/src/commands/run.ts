@@ -18,6 +18,9 @@ import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../r
 import { writeRunReport } from '../report/reportHtml.ts';
 import { runRecorder } from '../report/runRecorder.ts';
 import { makeDir } from '../scenario/makeDir.ts';
+import { channelMatrixBytes } from '../scenario/networkSchema.ts';
+import { readNetworkFile } from '../scenario/networkFiles.ts';
+import { writeInstanceFile } from '../scenario/instanceFileWrite.ts';
 import { checkModules } from '../scenario/moduleChecks.ts';
 import { writeCredentials } from '../scenario/credentials.ts';
 import { formatIds } from '@dmpemu/agents';
@@ -43,6 +46,8 @@ export interface RunOptions {
 
 /** What every network of a run shares. */
 interface RunContext {
+  /** The run directory. */
+  dir: string;
   broker: Broker | undefined;
   write: (line: object) => void;
   log: (s: string) => void;
@@ -59,7 +64,8 @@ interface RunContext {
 
 /** Draw the instances of a network: instance n from the stream derived from (seed, network, n). */
 export function drawInstances(n: NetworkSpec, seed: number): Instance[] {
-  const { name: _n, model, instances, ...options } = n;
+  if (n.file) return readNetworkFile({ ...n, file: n.file });
+  const { name: _n, model, instances, file: _f, sha256: _s, ...options } = n;
   return Array.from({ length: instances }, (_, i) => generateInstance(model, Rng.derive(seed, `${networkName(n)}/${i}`), options));
 }
 
@@ -106,7 +112,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
       const networks: NetworkSummary[] = [];
       for (const [i, net] of scenario.networks.entries()) {
         const write = (line: object): void => appendFileSync(roundsFile, JSON.stringify(value === undefined ? line : { sweep: value, ...line }) + '\n');
-        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, { broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p, external: o.externalAgents ? { dir } : undefined, secret: o.secret }));
+        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, { dir, broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p, external: o.externalAgents ? { dir } : undefined, secret: o.secret }));
       }
       if (summary.sweep) summary.sweep.points.push({ value: value!, faults: scenario.faults, networks });
       else summary.networks = networks;
@@ -142,8 +148,10 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   }
   let registered = false;
   let insts: Instance[];
+  let instancesFile: string | undefined;
   try {
     insts = drawInstances(net, sc.seed);
+    if (sc.outputs.instances) instancesFile = writeDrawn(net, insts, sc.seed, ctx);
   } catch (e) {
     await coordinator?.shutdown();
     throw e;
@@ -214,10 +222,26 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
     normaliser: y.normaliser,
     wmmseHistory: y.history,
     removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0),
+    ...(net.file ? { file: { path: net.file, sha256: net.sha256! } } : {}),
+    ...(instancesFile ? { instancesFile } : {}),
     algorithms: [],
   };
-  for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.normaliser), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
+  for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.normaliser, y.perInstanceNormaliser), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
   return out;
+}
+
+/**
+ * The instances a network runs on, as an instance file in <run dir>/instances/ (msgpack beyond
+ * 32 MiB of channel matrices), so that `dmpemu eval --instances` re-runs any result; returns its
+ * path relative to the run directory.
+ */
+function writeDrawn(net: NetworkSpec, insts: Instance[], seed: number, ctx: RunContext): string {
+  const big = channelMatrixBytes(net) * insts.length > 32 * 2 ** 20;
+  const rel = join('instances', `${networkName(net)}${ctx.point === undefined ? '' : `.p${ctx.point}`}.${big ? 'msgpack' : 'json'}`);
+  makeDir(join(ctx.dir, 'instances'), 'outputs.dir', ctx.dir);
+  const { name: _n, model, instances: _i, file, sha256, ...params } = net;
+  writeInstanceFile(join(ctx.dir, rel), { model, seed, params: file ? { file, sha256 } : params, instances: insts });
+  return rel;
 }
 
 /**

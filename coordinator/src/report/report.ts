@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import type { NetworkSummary, RunSummary } from '../results/summary.ts';
+import type { NetworkSummary, RunSummary, Spread } from '../results/summary.ts';
 import { NORMALISER_LABELS, type Normaliser } from '../scenario/algorithmNames.ts';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+/** ` ± h`: the half-width of a 95% interval of the mean over instances (nothing for one instance). */
+const halfWidth = (s: Spread | undefined): string => (s?.ci95 ? ` ± ${((s.ci95[1] - s.ci95[0]) / 2).toFixed(4)}` : '');
 
 /** Round counts at which the rounds-vs-iterations table samples the histories. */
 export function roundMarks(maxRounds: number): number[] {
@@ -16,8 +18,9 @@ function rows(net: NetworkSummary): string[][] {
     a.algorithm,
     a.runtime,
     a.rounds !== undefined ? `${a.rounds} rounds` : a.iterations !== undefined ? `${a.iterations} it.` : '-',
-    a.meanRate.toFixed(4),
+    a.meanRate.toFixed(4) + halfWidth(a.spread?.rate),
     pct(a.normalised),
+    a.spread ? `${pct(a.spread.normalised.mean)}${a.spread.normalised.ci95 ? ` [${a.spread.normalised.ci95.map((x) => (100 * x).toFixed(1)).join(', ')}]` : ''}` : '-',
     a.meanRoundLatencyMs !== undefined ? a.meanRoundLatencyMs.toFixed(2) : '-',
     a.messagesPerRound !== undefined ? a.messagesPerRound.toFixed(0) : '-',
     a.deaths?.length ? a.deaths.map((d) => `agent ${d.k} (instance ${d.instance}, round ${d.round})`).join('; ') : '-',
@@ -26,7 +29,7 @@ function rows(net: NetworkSummary): string[][] {
 
 /** The columns of a network's table; the ratio is "vs WMMSE-100" or "vs Best FPLinQ" (the run's normaliseBy). */
 function head(by: Normaliser): string[] {
-  return ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz)', `vs ${NORMALISER_LABELS[by]}`, 'ms / round', 'msgs / round', 'deaths'];
+  return ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz) ± 95%', `vs ${NORMALISER_LABELS[by]}`, 'per instance [95% CI]', 'ms / round', 'msgs / round', 'deaths'];
 }
 
 /** What a summary's normaliser is, for its prose. */
@@ -85,7 +88,7 @@ export function formatSummaryMarkdown(s: RunSummary): string {
   const out = [`# Run ${s.runId}`, '', `Scenario \`${s.scenario}\`: **${s.status}**${s.reason ? ` (${s.reason})` : ''}; transport: ${s.transport ?? 'none (no decentralised algorithm)'}; ${s.seconds?.toFixed(1)} s.`, ''];
   if (Object.keys(s.faults).length) out.push(`Faults injected: \`${JSON.stringify(s.faults)}\`${s.sweep ? ` (swept: \`${s.sweep.key}\`)` : ''}.`, '');
   const label = NORMALISER_LABELS[s.normaliseBy];
-  out.push(`Rates are weighted sum rates in bit/s/Hz, averaged over instances; "vs ${label}" divides by ${NORMALISER_TEXT[s.normaliseBy]} on the same instances (global CSI).`, '');
+  out.push(`Rates are weighted sum rates in bit/s/Hz, averaged over instances (± the half-width of a 95% interval of the mean); "vs ${label}" divides the mean by the mean of ${NORMALISER_TEXT[s.normaliseBy]} on the same instances (global CSI); "per instance" is the mean of each instance's ratio to its own ${label}, with its 95% interval.`, '');
   if (s.sweep) {
     out.push(`## Sweep of \`${s.sweep.key}\``, '', `Objective normalised by ${label} (global CSI) on the same instances; plots in \`sweep-<network>.svg\`.`, '');
     for (const r of sweepRows(s)) out.push(`### ${r.network}`, '', mdTable(r.head, r.body), '', `![${r.network}](sweep-${r.network}.svg)`, '');

@@ -14,6 +14,8 @@ export interface AlgorithmSummary {
   meanRate: number;
   /** meanRate / the mean normaliser (the run's normaliseBy: centralized WMMSE-100 or Best FPLinQ) on the same instances. */
   normalised: number;
+  /** Over instances: the rate's mean, standard deviation and 95% interval, and the same of each instance's rate over its normaliser. */
+  spread?: { rate: Spread; normalised: Spread };
   rates: number[];
   /** Mean objective after each round, over instances (DMP only). */
   history?: number[];
@@ -38,9 +40,28 @@ export interface AlgorithmSummary {
   overtakes?: Record<string, number | null>;
 }
 
-export function summarise(e: Evaluation, refMean: number): Omit<AlgorithmSummary, 'algorithm' | 'kind' | 'runtime' | 'iterations'> {
+/** Mean, sample standard deviation and a 95% interval of the mean (normal: mean +- 1.96 s / sqrt n; one value: no interval). */
+export interface Spread {
+  mean: number;
+  std: number;
+  ci95: [number, number] | null;
+}
+
+export function spreadOf(xs: number[]): Spread {
+  const m = mean(xs);
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
+  const h = (1.96 * std) / Math.sqrt(xs.length);
+  return { mean: m, std, ci95: xs.length > 1 ? [m - h, m + h] : null };
+}
+
+/**
+ * One algorithm's summary: `normalised` is the ratio of means (mean rate over the mean
+ * normaliser, as the papers report); `spread` gives the rate's spread over instances and the
+ * per-instance ratios' (each instance's rate over its own normaliser).
+ */
+export function summarise(e: Evaluation, refMean: number, perInstance: number[]): Omit<AlgorithmSummary, 'algorithm' | 'kind' | 'runtime' | 'iterations'> {
   const { rates, ...rest } = e;
-  return { meanRate: mean(rates), normalised: mean(rates) / refMean, rates, ...rest };
+  return { meanRate: mean(rates), normalised: mean(rates) / refMean, spread: { rate: spreadOf(rates), normalised: spreadOf(rates.map((r, n) => r / perInstance[n])) }, rates, ...rest };
 }
 
 export interface NetworkSummary {
@@ -55,6 +76,10 @@ export interface NetworkSummary {
   wmmseHistory: number[];
   /** Edges removed from the agents' local views by missing CSI, summed over instances. */
   removedEdges: number;
+  /** A network read from the user's instance file: its path and sha256. */
+  file?: { path: string; sha256: string };
+  /** The instances it ran on, relative to the run directory (outputs.instances): `dmpemu eval --instances` re-runs them. */
+  instancesFile?: string;
   algorithms: AlgorithmSummary[];
 }
 

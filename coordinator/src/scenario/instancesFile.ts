@@ -13,7 +13,7 @@ const isMsgpackMap = (b: number | undefined): boolean => b !== undefined && ((b 
  * name ends in .msgpack or the file starts like a msgpack map, else JSON; at most 512 MiB of JSON
  * (a larger one is told to use .msgpack) or about 4 GiB of msgpack.
  */
-export function readInstancesFile(path: string): InstanceFile {
+export function readInstancesFile(path: string, cannotRead = '--instances: cannot read'): InstanceFile {
   let msgpack = isMsgpackPath(path);
   const bytes = readBounded(
     path,
@@ -21,7 +21,7 @@ export function readInstancesFile(path: string): InstanceFile {
       msgpack ||= isMsgpackMap(first);
       return msgpack ? FILE_LIMITS.instancesMsgpack : FILE_LIMITS.instancesJson;
     },
-    '--instances: cannot read',
+    cannotRead,
   );
   let data: unknown;
   if (msgpack) {

@@ -97,8 +97,11 @@ export const networkSchema = z
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"').optional(),
     model: z.enum(MODEL_NAMES),
     K: kSchema,
-    /** Instances drawn for this network. */
+    /** Instances drawn for this network (read from `file`: its first ones, default all). */
     instances: instancesSchema.default(1),
+    /** The user's own instances (networkFiles.ts): model, K and channels come from this file, its sha256 is kept (or pinned). */
+    file: z.string().optional(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 hex digits').optional(),
     ...modelParameters,
   })
   .superRefine(networkChecks());

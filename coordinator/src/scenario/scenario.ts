@@ -5,6 +5,7 @@ import { DMP_ALGORITHMS, learnedRounds, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES
 import { readBoundedText } from './boundedRead.ts';
 import { readCheckpoint } from './checkpoints.ts';
 import { ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
+import { withNetworkFiles } from './networkFiles.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
 import { delayMsSchema, FILE_LIMITS, iterationsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';
@@ -144,7 +145,8 @@ export const scenarioSchema = z.strictObject({
   sweep: sweepSchema.optional(),
   /** What summaries divide by: centralized WMMSE-100 (default) or Best FPLinQ (yardstick.ts). */
   normaliseBy: z.enum(NORMALISERS).default('wmmse-100'),
-  outputs: z.strictObject({ dir: z.string().default('runs') }).default({ dir: 'runs' }),
+  /** dir: where runs/<run-id>/ goes; instances: write the instances each network ran on into <run dir>/instances/. */
+  outputs: z.strictObject({ dir: z.string().default('runs'), instances: z.boolean().default(true) }).default({ dir: 'runs', instances: true }),
 }).superRefine((sc, ctx) => {
   const { faults, runtime, networks } = sc;
   const miso = networks.findIndex((n) => n.model === 'miso');
@@ -243,7 +245,8 @@ export function networkName(n: NetworkSpec): string {
  * checked before anything starts: the schema, the checkpoints, every algorithm built for every
  * network it runs on, fault rounds, layouts; with a sweep, all of that for every value.
  */
-export function parseScenario(data: unknown, source: string): Scenario {
+export function parseScenario(raw: unknown, source: string, dir = '.'): Scenario {
+  const data = withNetworkFiles(raw, source, dir); // networks read from files: completed from them
   const sc = parseOne(data, source);
   let checkpoints: Map<string, Checkpoint>;
   try {
@@ -257,7 +260,7 @@ export function parseScenario(data: unknown, source: string): Scenario {
     const path = sweepPath(sc.sweep.key, source);
     for (const v of sc.sweep.values) {
       const at = `${source} (sweep ${sc.sweep.key} = ${v})`;
-      const point = parseOne(applySweep(data, sc.sweep.key, path, v, source), at);
+      const point = parseOne(withNetworkFiles(applySweep(data, sc.sweep.key, path, v, source), at, dir), at);
       if (valueAt(point, path) !== v) throw new UsageError(`${source}: invalid scenario: sweep.key ${sc.sweep.key}: setting it to ${v} did not change the scenario (${formatKey(path)} is ${JSON.stringify(valueAt(point, path))})`);
       checkScenario(point, checkpoints, at, drawn);
     }
@@ -311,7 +314,7 @@ export function loadScenario(path: string): Scenario {
   } catch (e) {
     throw new UsageError(`${path}: not valid YAML (${e instanceof YAMLParseError ? e.message.split('\n')[0] : (e as Error).message})`);
   }
-  return parseScenario(withModulePaths(data, dirname(resolvePath(path))), path);
+  return parseScenario(withModulePaths(data, dirname(resolvePath(path))), path, dirname(resolvePath(path)));
 }
 
 /** Module paths of algorithm entries, relative to the scenario file, made absolute. */
