@@ -1,9 +1,8 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DMP_ALGORITHMS, learnedRounds, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, moduleAlgorithm, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
+import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, type Checkpoint } from '@dmpemu/dmp';
 import { readBoundedText } from './boundedRead.ts';
-import { readCheckpoint } from './checkpoints.ts';
 import { ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
 import { withNetworkFiles } from './networkFiles.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
@@ -11,9 +10,9 @@ import { delayMsSchema, FILE_LIMITS, iterationsSchema, registerTimeoutSSchema, r
 import { networkSchema } from './networkSchema.ts';
 import { NORMALISERS } from './algorithmNames.ts';
 import { checkScenario } from './scenarioChecks.ts';
+import { algorithmLabel, loadCheckpoints, networkName } from './scenarioEntries.ts';
 import { formatKey, isNumericKey, parseKey, SWEEP_KEY, valueAt, withValue as setValue, type KeyPath } from './sweepKey.ts';
 import { UsageError } from './usageError.ts';
-import { bundleModule, moduleLabel } from './algorithmModules.ts';
 
 /** The clocks of the runtime (README, clocks). */
 export const CLOCKS = ['barrier', 'local', 'async'] as const;
@@ -197,48 +196,7 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type NetworkSpec = Scenario['networks'][number];
 export type AlgorithmEntry = Scenario['algorithms'][number];
 
-export function isDmp(a: AlgorithmEntry): boolean {
-  return a.module !== undefined || (DMP_ALGORITHMS as readonly string[]).includes(a.name!);
-}
-
-/** The name an algorithm has in tables and rounds.jsonl: its label, else one made from its name, checkpoint or module. */
-export function algorithmLabel(a: AlgorithmEntry): string {
-  if (a.label) return a.label;
-  if (a.module) return moduleLabel(a.module);
-  if (a.checkpoint) return `${a.checkpoint.replace(/^.*\//, '').replace(/\.json$/, '')}${a.rounds ? `-r${a.rounds}` : ''}`;
-  const name = a.name!;
-  return name === 'wmmse-dmp' || ITERATIVE.has(name) ? `${name}-${a.iterations ?? 100}` : name;
-}
-
-/** The checkpoints the scenario's algorithms name, loaded and verified (errors name the key). */
-export function loadCheckpoints(sc: Scenario): Map<string, Checkpoint> {
-  const out = new Map<string, Checkpoint>();
-  sc.algorithms.forEach((a, i) => {
-    if (!a.checkpoint) return;
-    const c = out.get(a.checkpoint) ?? readCheckpoint(a.checkpoint, `algorithms[${i}].checkpoint`);
-    if (c.architecture.kind !== a.name) throw new UsageError(`algorithms[${i}].checkpoint ${a.checkpoint}: holds a ${c.architecture.kind} model, not ${a.name}`);
-    out.set(a.checkpoint, c);
-  });
-  return out;
-}
-
-/** What the agents are told to run for a DMP algorithm entry (a module: its bundled code). */
-export function specOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): AlgorithmSpec {
-  if (a.module) return { name: 'module', module: bundleModule(a.module, 'module'), params: a.params ?? {} };
-  return { name: a.name!, iterations: a.iterations, rounds: a.rounds, checkpoint: a.checkpoint ? checkpoints.get(a.checkpoint) : undefined };
-}
-
-/** Rounds a DMP algorithm entry runs (a REGNN: one per shift of H, sum_l (K_l - 1); a UWMMSE: 2 per unrolled iteration; a module: what it says, once loaded). */
-export function roundsOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): number {
-  if (a.module) return moduleAlgorithm(bundleModule(a.module, 'module'), a.params ?? {}).rounds;
-  if (a.name === 'wmmse-dmp') return 2 * (a.iterations ?? 100);
-  const arch = checkpoints.get(a.checkpoint!)?.architecture;
-  return a.rounds ?? (arch && learnedRounds(arch)) ?? 0;
-}
-
-export function networkName(n: NetworkSpec): string {
-  return n.name ?? `${n.model}-k${n.K}`;
-}
+export { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf } from './scenarioEntries.ts';
 
 /**
  * Validate scenario data; errors name the offending key, e.g. `networks[0].K: ...`. Everything is

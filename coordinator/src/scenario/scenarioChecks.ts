@@ -1,7 +1,8 @@
 import { checkMlpNetwork, createAlgorithm, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
 import { checkCentralizedNetwork, checkD2dLayout, Rng, type CentralizedAlgorithm } from '@dmpemu/wireless';
 import { ntOf } from './networkSchema.ts';
-import { algorithmLabel, isDmp, networkName, specOf, type Scenario } from './scenario.ts';
+import type { Scenario } from './scenario.ts';
+import { algorithmLabel, isDmp, networkName, specOf } from './scenarioEntries.ts';
 import { UsageError } from './usageError.ts';
 
 /**
