@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { loadCheckpoint, runAsyncInProcess, runInProcess, type AlgorithmSpec, type DeliveryFaults } from '@dmpemu/dmp';
@@ -37,6 +38,20 @@ describe('the async clock (every agent on its own timer)', () => {
 });
 
 describe('the local clock (agents advance on their neighbours\' broadcasts; the coordinator only watches)', () => {
+  it('leaves no abort listener behind per job (a sweep of many jobs warned MaxListenersExceeded)', async () => {
+    const inst = rayleighInstance(new Rng(73), { K: 4, snrDb: 10 });
+    const abort = new AbortController();
+    const c = await Coordinator.start({ broker: inject('natsUrl'), signal: abort.signal });
+    try {
+      await c.launch(4, 4);
+      const before = getEventListeners(abort.signal, 'abort').length;
+      for (let i = 0; i < 3; i++) await c.runJob(inst, { name: 'wmmse-dmp', iterations: 2 }, { roundDeadlineMs: 5000, policy: 'skip', clock: 'local' });
+      expect(getEventListeners(abort.signal, 'abort').length).toBe(before);
+    } finally {
+      await c.shutdown();
+    }
+  });
+
   it('computes bit for bit what the in-process executor computes: WMMSE and WCGCN, full and partial CSI, with and without message loss', async () => {
     const d2d = generateInstance('d2d', new Rng(72), { K: 10, field: 300, csiRange: 150 });
     const wcgcn = loadCheckpoint(join(MODELS_DIR, 'wcgcn-d2d-k50.json'));

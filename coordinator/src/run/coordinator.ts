@@ -635,9 +635,11 @@ export class Coordinator {
     let next = 0, last = t0;
     await new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => settle(() => reject(new Error(`run interrupted (${String(this.signal!.reason)}) in round ${next} of job ${js.job}`)));
       const settle = (f: () => void): void => {
         clearTimeout(timer);
         this.stream = undefined;
+        this.signal?.removeEventListener('abort', onAbort); // one job after another must not pile up listeners
         f();
       };
       const advance = (force: boolean): void => {
@@ -664,7 +666,7 @@ export class Coordinator {
         timer = setTimeout(() => advance(true), deadlineMs + 1000);
       };
       this.stream = { perRound, wake: () => advance(false), lastRound: (k) => done(k, performance.now() - t0) };
-      if (this.signal) this.signal.addEventListener('abort', () => settle(() => reject(new Error(`run interrupted (${String(this.signal!.reason)}) in round ${next} of job ${js.job}`))), { once: true });
+      this.signal?.addEventListener('abort', onAbort, { once: true });
       this.publish(this.subj.control, { type: 'start', job: js.job, gone: [...this.dead.keys()] });
       advance(false);
     });
