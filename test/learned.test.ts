@@ -182,7 +182,7 @@ describe('learned DMP (WCGCN) end to end', () => {
     }
     const regnn = loadCheckpoint(join(dir, 'regnn-tiny.json'));
     expect(regnn.architecture).toMatchObject({ kind: 'regnn', taps: [3, 2], widths: [4, 1] });
-    expect(regnn.training).toMatchObject({ Pmax: 6, samples: 4 });
+    expect(regnn.training).toMatchObject({ Pmax: 6, actionSamples: 4, samplesSeen: 20, trainingSetSize: 'fresh per batch' });
     expect(loadCheckpoint(join(dir, 'miso-tiny.json')).architecture).toMatchObject({ kind: 'wcgcn', task: 'beamforming', Nt: 2 });
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name: string; architecture: string }[];
     expect(manifest.find((e) => e.name === 'regnn-tiny')?.architecture).toBe('regnn L=2 taps 3-2 widths 4-1 p0=4 outgoing threshold');

@@ -160,7 +160,7 @@ describe('primal-dual training (Algorithm 1)', () => {
     expect(avg(last, (s) => s.objective)).toBeGreaterThan(avg(first, (s) => s.objective) + 2);
     expect(avg(last, (s) => s.lagrangian)).toBeGreaterThan(avg(first, (s) => s.lagrangian) + 2);
     expect(steps.every((s) => s.mu === 0)).toBe(true); // E[1^T p] < Pmax: the price of power stays 0
-    expect(c.training).toMatchObject({ steps: 40, batch: 16, samples: 4, K: 20, Pmax: 80, dualStep: 1e-4, dualDecay: 0.99 });
+    expect(c.training).toMatchObject({ steps: 40, batch: 16, actionSamples: 4, samplesSeen: 640, K: 20, Pmax: 80, dualStep: 1e-4, dualDecay: 0.99 });
     expect((c.training.dual as { lambda: number[] }).lambda).toHaveLength(20);
     expect(c.metrics.objective).toBeCloseTo(avg(steps.slice(-4), (s) => s.objective), 10);
     expect((await run(80)).c.hash).toBe(c.hash);
