@@ -82,7 +82,7 @@ describe('dmpemu CLI', () => {
     [['generate', '--model', 'lte', '--K', '3', '--out', 'x.json'], "error: option '--model <name>' argument 'lte' is invalid. Allowed choices are rayleigh-ic, d2d, miso, regnn-adhoc."],
     [['eval', '--algorithm', 'wmmse'], "error: required option '--instances <file>' not specified"],
     [['eval', '--instances', '/nonexistent.json', '--algorithm', 'wmmse'], 'dmpemu: --instances: cannot read /nonexistent.json (ENOENT)'],
-    [['eval', '--instances', join(REF, 'rayleigh-k10-snr0.json'), '--algorithm', 'fplinq', '--runtime', 'inprocess'], 'dmpemu: --algorithm fplinq has no DMP form for --runtime; expected one of wmmse, wmmse-dmp, wcgcn, pcgnn, regnn, ecgnn, uwmmse'],
+    [['eval', '--instances', join(REF, 'rayleigh-k10-snr0.json'), '--algorithm', 'fplinq', '--runtime', 'inprocess'], 'dmpemu: --algorithm fplinq has no DMP form for --runtime; expected one of wmmse, wmmse-dmp, wcgcn, pcgnn, regnn, ecgnn, uwmmse, mpnn'],
   ])('bad input %j exits 2 with one line', async (args, line) => {
     const r = await dmpemu(args);
     expect(r.code).toBe(2);

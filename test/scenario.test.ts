@@ -22,7 +22,7 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: '20' }] }, 's.yaml: invalid scenario: networks[0].K: Invalid input: expected number, received string'],
     [{ ...ok, networks: [{ model: 'lte', K: 3 }] }, 's.yaml: invalid scenario: networks[0].model: Invalid option: expected one of "rayleigh-ic"|"d2d"|"miso"|"regnn-adhoc"'],
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wmmse', iterations: 0 }] }, 's.yaml: invalid scenario: algorithms[1].iterations: Too small: expected number to be >0'],
-    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"ecgnn"|"uwmmse"|"wmmse"|"fplinq"|"best-fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
+    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"ecgnn"|"uwmmse"|"mpnn"|"wmmse"|"fplinq"|"best-fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
     [{ ...ok, runtime: { kind: 'mpi' } }, 's.yaml: invalid scenario: runtime.kind: Invalid option: expected one of "nats"|"inprocess"'],
     [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin (70 m) exceeds dmax (65 m)'],
     [{ name: 'x', algorithms: ['wmmse'] }, 's.yaml: invalid scenario: networks: Invalid input: expected array, received undefined'],
@@ -57,10 +57,10 @@ describe('scenario validation', () => {
     [{ ...ok, algorithms: ['wmmse'], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash: the scenario has no DMP algorithm, so no job would reach it'],
     // keys an algorithm does not take
     [{ ...ok, algorithms: [{ name: 'wmmse-dmp', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse-dmp (it runs 2 rounds per iteration: give iterations)'],
-    [{ ...ok, algorithms: [{ name: 'wmmse', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse (rounds are for the learned DMP algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse)'],
+    [{ ...ok, algorithms: [{ name: 'wmmse', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse (rounds are for the learned DMP algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse, mpnn)'],
     [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0', iterations: 5 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: not a parameter of wcgcn (iterations are for wmmse-dmp, wmmse, fplinq)'],
     [{ ...ok, algorithms: [{ name: 'strongest', iterations: 5 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: not a parameter of strongest (iterations are for wmmse-dmp, wmmse, fplinq)'],
-    [{ ...ok, algorithms: [{ name: 'wmmse', checkpoint: 'wcgcn-rayleigh-k10-snr0' }] }, 's.yaml: invalid scenario: algorithms[0].checkpoint: not a parameter of wmmse (checkpoints are for the learned algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse, mlp)'],
+    [{ ...ok, algorithms: [{ name: 'wmmse', checkpoint: 'wcgcn-rayleigh-k10-snr0' }] }, 's.yaml: invalid scenario: algorithms[0].checkpoint: not a parameter of wmmse (checkpoints are for the learned algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse, mpnn, mlp)'],
     // parameters of another model
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, csiRange: 300 }] }, 's.yaml: invalid scenario: networks[0].csiRange: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, dmin: 3 }] }, 's.yaml: invalid scenario: networks[0].dmin: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],

@@ -8,6 +8,7 @@ import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/
 import { generate } from './commands/generate.ts';
 import { CLOCKS, loadScenario } from './scenario/scenario.ts';
 import { loadTrainScenario, TRAINABLE_KINDS } from './scenario/trainScenario.ts';
+import { importCommand } from './commands/import.ts';
 import { trainCommand } from './commands/train.ts';
 import { runScenario } from './commands/run.ts';
 import { natsConfig } from './commands/natsConfig.ts';
@@ -172,6 +173,15 @@ export function buildCli(print: (s: string) => void): Command {
       print(`dashboard: ${d.url} (runs in ${dir}; Ctrl-C to stop)`);
       await new Promise((r) => process.once('SIGINT', r).once('SIGTERM', r));
       await d.close(0);
+    });
+
+  program
+    .command('import')
+    .description('Turn a message-passing GNN exported from PyTorch (torch.onnx.export of its message and update networks, described by a model.yaml) into a hashed checkpoint that runs decentralised as --algorithm mpnn.')
+    .argument('<model.yaml>', 'model file: message, update (ONNX files), aggregation, rounds, state, edge, output')
+    .requiredOption('--out <checkpoint.json>', 'the checkpoint to write')
+    .action((file: string, o) => {
+      print(importCommand(file, o.out));
     });
 
   program

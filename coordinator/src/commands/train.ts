@@ -213,5 +213,7 @@ export function describeArchitecture(c: Checkpoint): string {
       return `ecgnn T=${a.layers} hidden ${a.hidden.join('-')} head ${a.head.join('-') || '-'} mean ${a.features.transform}`;
     case 'uwmmse':
       return `uwmmse L=${a.layers} gcn 1-${a.gcnHidden}-1 ${a.features.transform}`;
+    case 'mpnn':
+      return `mpnn T=${a.layers} ${a.aggregation} state ${a.state.join(',')} edge ${a.edge.join(',')} (imported from ONNX)`;
   }
 }

@@ -28,6 +28,8 @@ export const FILE_LIMITS = {
   scenario: { bytes: 1 * MiB, what: 'scenario files' },
   trainingScenario: { bytes: 1 * MiB, what: 'training scenario files' },
   checkpoint: { bytes: 64 * MiB, what: 'checkpoints' },
+  modelFile: { bytes: 1 * MiB, what: 'model files (dmpemu import)' },
+  onnx: { bytes: 64 * MiB, what: 'ONNX files' },
   instancesJson: { bytes: 512 * MiB, what: 'JSON instance files; write large instance sets as .msgpack' },
   /** About 4 GiB: one byte less than the largest Buffer Node makes (the reader needs limit + 1). */
   instancesMsgpack: { bytes: Math.min(4 * GiB, constants.MAX_LENGTH) - 1, what: '.msgpack instance files' },

@@ -10,9 +10,10 @@ import { wcgcnDmp } from './wcgcnDmp.ts';
 import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
 import { wmmseDmp } from './wmmseDmp.ts';
 import { moduleAlgorithm } from './modules.ts';
+import { mpnnDmp } from './mpnnDmp.ts';
 
 /** Learned DMP algorithms: their spec must carry a checkpoint (`AlgorithmSpec.checkpoint`). */
-export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn', 'ecgnn', 'uwmmse'] as const;
+export const LEARNED_DMP_ALGORITHMS = ['wcgcn', 'pcgnn', 'regnn', 'ecgnn', 'uwmmse', 'mpnn'] as const;
 /** DMP algorithms by name: the one place a spec shipped over the wire becomes code. */
 export const DMP_ALGORITHMS = ['wmmse-dmp', ...LEARNED_DMP_ALGORITHMS] as const;
 
@@ -67,6 +68,9 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
     case 'regnn':
       powerControlOnly('regnn', Nt);
       return regnnDmp(learnedCheckpoint(spec, 'regnn', 'train one with trainRegnn from @dmpemu/gnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
+    case 'mpnn':
+      powerControlOnly('mpnn', Nt);
+      return mpnnDmp(learnedCheckpoint(spec, 'mpnn', 'import a PyTorch model with dmpemu import'), spec.rounds) as DmpAlgorithm<unknown>;
     default:
       throw new Error(`unknown DMP algorithm ${JSON.stringify(spec.name)}: expected one of ${DMP_ALGORITHMS.join(', ')}`);
   }

@@ -1,4 +1,4 @@
-import { assertArchitecture, type ArchitectureKind, type ArchitectureOf, type CheckpointArchitecture, type FeatureScaling, type WcgcnArchitecture } from './checkpoint.ts';
+import { assertArchitecture, type ArchitectureKind, type ArchitectureOf, type TrainableKind, type CheckpointArchitecture, type FeatureScaling, type WcgcnArchitecture } from './checkpoint.ts';
 import { validateRegnnArchitecture } from './regnnDmp.ts';
 import { validateWcgcnArchitecture } from './wcgcnDmp.ts';
 
@@ -36,7 +36,7 @@ export const MLP_DEFAULTS = { hidden: [200, 80, 80] } as const;
 export const REGNN_DEFAULTS = { layers: 8, taps: [5, 5, 5, 5, 5, 5, 5, 5], widths: [1, 1, 1, 1, 1, 1, 1, 1], p0: 4, shift: 'outgoing', decision: 'threshold' } as const;
 
 /** The keys of an architecture a caller may set, per kind (kind, task and the fitted features are set by training). */
-export const ARCHITECTURE_OPTIONS: Record<ArchitectureKind, readonly string[]> = {
+export const ARCHITECTURE_OPTIONS: Record<TrainableKind, readonly string[]> = {
   wcgcn: ['layers', 'mlp1', 'mlp2', 'aggregation', 'mlp1Output'],
   pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation', 'powerFeature'],
   mlp: ['hidden'],
@@ -58,9 +58,9 @@ export interface ModelNetwork {
 }
 
 /** The architecture of `kind` for `network`: the kind's defaults, then `options`, then `features`. */
-export function resolveArchitecture<K extends ArchitectureKind>(kind: K, options: Record<string, unknown>, features: FeatureScaling, network: ModelNetwork): ArchitectureOf<K> {
+export function resolveArchitecture<K extends TrainableKind>(kind: K, options: Record<string, unknown>, features: FeatureScaling, network: ModelNetwork): ArchitectureOf<K> {
   const miso = network.miso ?? network.Nt > 1;
-  const defaults: Record<ArchitectureKind, Record<string, unknown>> = {
+  const defaults: Record<TrainableKind, Record<string, unknown>> = {
     wcgcn: miso ? { task: 'beamforming', ...wcgcnBeamDefaults(network.Nt) } : { task: 'power', ...WCGCN_DEFAULTS },
     pcgnn: { task: 'power', ...PCGNN_DEFAULTS },
     mlp: { task: 'power', K: network.K, ...MLP_DEFAULTS },
@@ -82,7 +82,7 @@ const PLACEHOLDER_POWER: FeatureScaling = { ...PLACEHOLDER_FEATURES, power: { sh
  * (assertArchitecture), and the widths its DMP checks (validateWcgcnArchitecture, validateRegnnArchitecture).
  * `what` starts the errors (e.g. `t.yaml: invalid training scenario`).
  */
-export function validateArchitectureOptions(kind: ArchitectureKind, options: Record<string, unknown>, network: ModelNetwork, what: string): CheckpointArchitecture {
+export function validateArchitectureOptions(kind: TrainableKind, options: Record<string, unknown>, network: ModelNetwork, what: string): CheckpointArchitecture {
   for (const key of Object.keys(options))
     if (options[key] !== undefined && !ARCHITECTURE_OPTIONS[kind].includes(key))
       throw new Error(`${what}: architecture.${key}: not a parameter of ${article(kind)} ${kind} (it takes ${ARCHITECTURE_OPTIONS[kind].join(', ')})`);

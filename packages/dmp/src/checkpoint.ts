@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Aggregation } from './contract.ts';
+import type { OnnxGraph } from './onnxGraph.ts';
 
 /**
  * Learned-model checkpoints: architecture, weights, how they were trained and a content hash.
@@ -169,9 +170,43 @@ export interface UwmmseArchitecture {
   features: FeatureScaling;
 }
 
-export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture | UwmmseArchitecture;
+/** Node features an imported model's initial state x_k may name (`state`), besides numbers. */
+export const MPNN_NODE_FEATURES = ['direct', 'weight', 'noise', 'pmax'] as const;
+/** Edge features its `edge_attr` columns may name: g_in = g_jk (neighbour j's transmitter to my receiver), g_out = g_kj. */
+export const MPNN_EDGE_FEATURES = ['g_in', 'g_out'] as const;
+
+/**
+ * A message-passing GNN imported from PyTorch through ONNX (`dmpemu import`; mpnnDmp.ts): per
+ * round r, for every neighbour j the message network on rows [x_j, edge_attr (, x_i)], the
+ * aggregation over neighbours, then the update network on [x, aggr_out] gives the new x_k (a
+ * PyG `MessagePassing` layer); p_k = Pmax x_k[output.power]. `message` and `update` hold one
+ * graph (shared by every round) or one per round; their initializers are the weights
+ * `message.<r>/<name>` and `update.<r>/<name>`.
+ */
+export interface MpnnArchitecture {
+  kind: 'mpnn';
+  task: 'power';
+  /** Rounds = layers. */
+  layers: number;
+  /** The initial state x_k: node features by name (amplitudes scaled by `features`) or constants. */
+  state: (number | (typeof MPNN_NODE_FEATURES)[number])[];
+  edge: (typeof MPNN_EDGE_FEATURES)[number][];
+  aggregation: Aggregation;
+  output: { power: number };
+  message: OnnxGraph[];
+  update: OnnxGraph[];
+  /** Where it came from: the model file's name and the ONNX files' sha256 (provenance; hashed with the rest). */
+  source?: Record<string, string>;
+  /** The scaling of the amplitudes in `state` and `edge` as the model was trained on them (default: linear, shift 0, scale 1). */
+  features: FeatureScaling;
+}
+
+export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture | UwmmseArchitecture | MpnnArchitecture;
 export type ArchitectureKind = CheckpointArchitecture['kind'];
-export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse'];
+export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse', 'mpnn'];
+/** The kinds dmpemu trains itself (an mpnn is imported: `dmpemu import`). */
+export type TrainableArchitecture = Exclude<CheckpointArchitecture, MpnnArchitecture>;
+export type TrainableKind = TrainableArchitecture['kind'];
 /** The architecture type of one kind. */
 export type ArchitectureOf<K extends ArchitectureKind> = Extract<CheckpointArchitecture, { kind: K }>;
 
@@ -360,8 +395,28 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       if (!Array.isArray(a.hidden) || a.hidden.length !== a.layers || !a.hidden.every(isWidth)) fail(source, 'architecture.hidden', `must list ${a.layers} positive widths (one per layer)`);
       if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
       break;
+    case 'mpnn':
+      checkMpnn(a, source);
+      break;
   }
   checkFeatures(a.features, source);
+}
+
+function checkMpnn(a: Record<string, unknown>, source: string): void {
+  checkLayers(a, source);
+  checkAggregation(a, source);
+  const state = a.state;
+  if (!Array.isArray(state) || state.length === 0 || !state.every((f) => isNum(f) || (MPNN_NODE_FEATURES as readonly unknown[]).includes(f)))
+    fail(source, 'architecture.state', `must list node features (${MPNN_NODE_FEATURES.join(', ')}) or numbers, got ${JSON.stringify(state)}`);
+  if (!Array.isArray(a.edge) || !a.edge.every((f) => (MPNN_EDGE_FEATURES as readonly unknown[]).includes(f))) fail(source, 'architecture.edge', `must list edge features (${MPNN_EDGE_FEATURES.join(', ')}), got ${JSON.stringify(a.edge)}`);
+  const out = a.output;
+  if (!isRecord(out) || !Number.isInteger(out.power) || (out.power as number) < 0 || (out.power as number) >= (state as unknown[]).length)
+    fail(source, 'architecture.output', `must be { power: i } with i an index of the state (0..${(state as unknown[]).length - 1}), got ${JSON.stringify(out)}`);
+  for (const g of ['message', 'update'] as const) {
+    const l = a[g];
+    if (!Array.isArray(l) || (l.length !== 1 && l.length !== a.layers) || !l.every((x) => isRecord(x) && Array.isArray(x.inputs) && Array.isArray(x.outputs) && Array.isArray(x.nodes)))
+      fail(source, `architecture.${g}`, `must hold one graph (shared by the rounds) or ${a.layers} (one per round)`);
+  }
 }
 
 /**

@@ -7,6 +7,8 @@ export * from './inProcess.ts';
 export * from './deliveryFaults.ts';
 export * from './checkpoint.ts';
 export * from './wcgcnDmp.ts';
+export * from './mpnnDmp.ts';
+export * from './onnxGraph.ts';
 export * from './wcgcnBeamDmp.ts';
 export * from './wmmseBeamDmp.ts';
 export * from './pcgnnDmp.ts';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeCheckpoint, type Checkpoint, type CheckpointArchitecture } from '@dmpemu/dmp';
+import { makeCheckpoint, type Checkpoint, type CheckpointArchitecture, type TrainableArchitecture } from '@dmpemu/dmp';
 import type { Rng } from '@dmpemu/wireless';
 import { dense } from './ops.ts';
 
@@ -7,7 +7,7 @@ import { dense } from './ops.ts';
  * What the TF.js models (wcgcn.ts, pcgnn.ts, mlp.ts) have in common: an architecture and float32
  * variables named like the checkpoint's weights.
  */
-export interface TfModel<A extends CheckpointArchitecture = CheckpointArchitecture> {
+export interface TfModel<A extends TrainableArchitecture = TrainableArchitecture> {
   architecture: A;
   weights: Map<string, tf.Variable>;
 }
@@ -46,7 +46,7 @@ export function variablesOf(c: Checkpoint): Map<string, tf.Variable> {
 }
 
 /** The model's current weights (float32) as a checkpoint with its hash. */
-export function toCheckpoint<A extends CheckpointArchitecture>(m: TfModel<A>, meta: { training?: Record<string, unknown>; metrics?: Record<string, unknown> } = {}): Checkpoint<A> {
+export function toCheckpoint<A extends TrainableArchitecture>(m: TfModel<A>, meta: { training?: Record<string, unknown>; metrics?: Record<string, unknown> } = {}): Checkpoint<A> {
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, v] of m.weights) weights[name] = { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
   return makeCheckpoint<A>({ architecture: structuredClone(m.architecture), weights, training: meta.training ?? {}, metrics: meta.metrics ?? {} });

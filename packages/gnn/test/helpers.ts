@@ -1,4 +1,4 @@
-import { ecgnnWeightShapes, makeCheckpoint, uwmmseWeightShapes, mlpWeightShapes, pcgnnWeightShapes, regnnWeightShapes, wcgcnWeightShapes, type Checkpoint, type CheckpointArchitecture, type EcgnnArchitecture, type FeatureScaling, type MlpArchitecture, type PcgnnArchitecture, type WcgcnArchitecture } from '@dmpemu/dmp';
+import { ecgnnWeightShapes, makeCheckpoint, uwmmseWeightShapes, mlpWeightShapes, pcgnnWeightShapes, regnnWeightShapes, wcgcnWeightShapes, type Checkpoint, type TrainableArchitecture, type EcgnnArchitecture, type FeatureScaling, type MlpArchitecture, type PcgnnArchitecture, type WcgcnArchitecture } from '@dmpemu/dmp';
 import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 
 export const IDENTITY: FeatureScaling = { transform: 'linear', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
@@ -22,7 +22,7 @@ export function mlpArchitecture(o: Partial<MlpArchitecture> = {}): MlpArchitectu
 const SHAPES = { wcgcn: wcgcnWeightShapes, pcgnn: pcgnnWeightShapes, mlp: mlpWeightShapes, regnn: regnnWeightShapes, ecgnn: ecgnnWeightShapes, uwmmse: uwmmseWeightShapes } as const;
 
 /** Random weights and biases ~ N(0, 1/fan_in): outputs spread over (0, 1) rather than saturated. */
-export function randomCheckpoint<A extends CheckpointArchitecture>(a: A, rng: Rng): Checkpoint<A> {
+export function randomCheckpoint<A extends TrainableArchitecture>(a: A, rng: Rng): Checkpoint<A> {
   const weights: Checkpoint['weights'] = {};
   for (const [name, shape] of Object.entries((SHAPES[a.kind] as (x: A) => Record<string, number[]>)(a))) {
     const n = shape.reduce((x, y) => x * y, 1);
