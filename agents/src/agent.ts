@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { activation, asyncUpdate, createAlgorithm, isLost, keepLatest, linkDelayMs, NodeRunner, publishDelayMs, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
+import { activation, asyncUpdate, createAlgorithm, isLost, keepLatest, linkDelayMs, NodeRunner, pack, publishDelayMs, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
 import { allFinite, encode, isBroadcast, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
 /**
@@ -160,14 +160,18 @@ export class Agent {
       c.malformedData++;
       return;
     }
-    if (!isBroadcast(m) || m[2] !== sender) return void c.malformedData++;
-    const [job, t, , b] = m;
+    const q = j.faults?.quantization;
+    if (!isBroadcast(m, !!q) || m[2] !== sender) return void c.malformedData++;
+    const [job, t] = m;
     if (job !== j.config.job) {
       if (job < j.config.job) c.late++;
       else c.malformedData++;
       return;
     }
-    if (t >= j.rounds || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
+    if (t >= j.rounds) return void c.malformedData++;
+    // quantised: bit-packed codes of the expected length, read back as the in-process executor does
+    const b = q ? unpack(q, m[3] as Uint8Array, j.runner.alg.broadcastSize(t)) : (m[3] as Float64Array);
+    if (!b || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
     if (j.async) return this.acceptLatest(j, t, sender, b, data.length);
     if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, b);
     if (j.config.clock === 'barrier' && t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
@@ -262,7 +266,8 @@ export class Agent {
       this.fail(j, t, e);
       return false;
     }
-    const out = encode([j.config.job, t, this.k, b] satisfies BroadcastMsg);
+    const q = j.faults?.quantization;
+    const out = encode([j.config.job, t, this.k, q ? pack(q, b) : b] satisfies BroadcastMsg);
     j.bytesOut = out.length;
     const straggle = publishDelayMs(j.faults, this.k);
     if (straggle > 0) setTimeout(() => this.job === j && this.bus.publish(this.subj.broadcast(this.k), out), straggle);

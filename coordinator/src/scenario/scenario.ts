@@ -122,6 +122,22 @@ export const faultsSchema = z.strictObject({
   messageLoss: z.strictObject({ probability: z.number().min(0).max(1) }).optional(),
   messageDelay: z.strictObject({ maxMs: delayMsSchema }).optional(),
   stragglers: z.strictObject({ agents: z.array(index).min(1), delayMs: delayMsSchema }).optional(),
+  /** Broadcasts travel as bits-bit codes, bit-packed (@dmpemu/dmp quantization.ts): over the message's own range or a fixed [min, max]. */
+  messageQuantization: z
+    .strictObject({
+      bits: z.number().int().min(1).max(16),
+      scheme: z.enum(['uniform', 'log']).default('uniform'),
+      range: z.enum(['per-message', 'fixed']).default('per-message'),
+      min: z.number().optional(),
+      max: z.number().optional(),
+    })
+    .superRefine((q, ctx) => {
+      if (q.range === 'fixed' && !(q.min !== undefined && q.max !== undefined && q.min < q.max)) ctx.addIssue({ code: 'custom', path: ['min'], message: 'range "fixed" needs min < max (the interval the codes span)' });
+      if (q.range === 'per-message' && (q.min !== undefined || q.max !== undefined)) ctx.addIssue({ code: 'custom', path: [q.min !== undefined ? 'min' : 'max'], message: 'only with range "fixed" (per message, the range travels in the message)' });
+      if (q.scheme === 'log' && q.bits < 2) ctx.addIssue({ code: 'custom', path: ['bits'], message: 'scheme "log" needs at least 2 bits (a sign bit and the magnitude)' });
+      if (q.scheme === 'log' && q.range === 'fixed' && !(q.min! > 0)) ctx.addIssue({ code: 'custom', path: ['min'], message: 'scheme "log" spans magnitudes: min must be > 0' });
+    })
+    .optional(),
   crash: z.array(z.strictObject({ agent: index, round: index, restart: z.boolean().default(false) })).optional(),
   brokerRestart: z.array(z.strictObject({ round: index, downMs: delayMsSchema.default(500) })).optional(),
 });

@@ -5,6 +5,7 @@ import { activation, type AsyncClock } from './asyncClock.ts';
 import { toDecision } from './decision.ts';
 import { isLost, linkDelayMs, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
+import { quantize } from './quantization.ts';
 
 export interface AsyncInProcessOptions {
   policy?: MissingPolicy;
@@ -139,14 +140,14 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
       outputs[k].push(nodes[k].output());
       updateMs[k].push(at);
       done[k] = r + 1;
-      if (r + 1 < R) publish(k, r + 1, nodes[k].broadcast(r + 1), at);
+      if (r + 1 < R) publish(k, r + 1, quantize(f?.quantization, nodes[k].broadcast(r + 1)), at);
     }
     if (done[k] < R) {
       const next = at + activation(clock, k, i + 1).afterMs;
       q.push(next, 1, () => activate(k, i + 1, next));
     }
   };
-  for (let k = 0; k < K; k++) publish(k, 0, nodes[k].broadcast(0), 0);
+  for (let k = 0; k < K; k++) publish(k, 0, quantize(f?.quantization, nodes[k].broadcast(0)), 0);
   for (let k = 0; k < K; k++) {
     const first = activation(clock, k, 0).afterMs;
     q.push(first, 1, () => activate(k, 0, first));

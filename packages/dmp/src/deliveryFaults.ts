@@ -3,6 +3,7 @@
  * every executor (in-process, NATS agents) makes the same decisions, so a faulty run is
  * reproducible and comparable across executors.
  */
+import type { Quantization } from './quantization.ts';
 export interface DeliveryFaults {
   seed: number;
   /** messageLoss: probability q that a delivery j -> k in round t is dropped (receiver side). */
@@ -11,6 +12,8 @@ export interface DeliveryFaults {
   delayMaxMs?: number;
   /** stragglers: these agents publish their broadcast `delayMs` late in every round. */
   stragglers?: { agents: number[]; delayMs: number };
+  /** messageQuantization: broadcasts travel as bit-packed codes (quantization.ts). */
+  quantization?: Quantization;
 }
 
 /** A uniform number in [0, 1) determined by (seed, salt, t, j, k): murmur3-style mixing. */

@@ -3,6 +3,7 @@ import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { toDecision } from './decision.ts';
 import { deliveryDelayMs, isLost, type DeliveryFaults } from './deliveryFaults.ts';
+import { quantize } from './quantization.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
 
 export interface InProcessResult {
@@ -38,7 +39,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   const deadline = o.roundDeadlineMs ?? Infinity;
   const history: number[] = [];
   for (let t = 0; t < alg.rounds; t++) {
-    const b = nodes.map((n) => n.broadcast(t));
+    const b = nodes.map((n) => quantize(faults?.quantization, n.broadcast(t)));
     for (const node of nodes) {
       for (const j of node.neighbours) {
         if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k) >= deadline) continue;

@@ -88,6 +88,10 @@ export const deliveryFaultsSchema = z.strictObject({
   loss: z.number().min(0).max(1).optional(),
   delayMaxMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
   stragglers: z.strictObject({ agents: z.array(index), delayMs: z.number().nonnegative().max(MAX_TIMER_MS) }).optional(),
+  quantization: z
+    .strictObject({ bits: z.number().int().min(1).max(16), scheme: z.enum(['uniform', 'log']), range: z.enum(['per-message', 'fixed']), min: z.number().finite().optional(), max: z.number().finite().optional() })
+    .refine((q) => q.range !== 'fixed' || (q.min !== undefined && q.max !== undefined && q.min < q.max), 'a fixed range needs min < max')
+    .optional(),
 });
 
 export const configureSchema = z.strictObject({
@@ -196,17 +200,18 @@ export function parseControl<T>(schema: z.ZodType<T>, value: unknown): { ok: tru
   return { ok: false, reason: r.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') };
 }
 
-/** Data plane: [job, t, from, b]. */
-export type BroadcastMsg = [job: number, t: number, from: number, b: Float64Array];
+/** Data plane: [job, t, from, b]; under messageQuantization b is the bit-packed codes (@dmpemu/dmp quantization). */
+export type BroadcastMsg = [job: number, t: number, from: number, b: Float64Array | Uint8Array];
 
-export function isBroadcast(v: unknown): v is BroadcastMsg {
+/** A broadcast's shape: b a Float64Array, or (`packed`) a Uint8Array. */
+export function isBroadcast(v: unknown, packed = false): v is BroadcastMsg {
   return (
     Array.isArray(v) &&
     v.length === 4 &&
     Number.isInteger(v[0]) &&
     Number.isInteger(v[1]) &&
     Number.isInteger(v[2]) &&
-    v[3] instanceof Float64Array
+    (packed ? v[3] instanceof Uint8Array && !(v[3] instanceof Float64Array) : v[3] instanceof Float64Array)
   );
 }
 
