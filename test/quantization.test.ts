@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { loadCheckpoint, pack, packedBytes, quantize, runInProcess, unpack, type AlgorithmSpec, type Quantization } from '@dmpemu/dmp';
 import { generateInstance, Rng } from '@dmpemu/wireless';
+import { encode } from '@dmpemu/wire';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+import { evalDmp } from '../coordinator/src/run/evaluation.ts';
 import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
 import { UsageError } from '../coordinator/src/scenario/usageError.ts';
@@ -57,7 +59,16 @@ describe('messageQuantization: broadcasts as bit-packed codes', () => {
           expect(twin.history.at(-1)).not.toBe(runInProcess(inst, spec).history.at(-1)); // the fault has an effect
           const plain = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', clock });
           expect(r.rounds[0].bytes).toBeLessThan(plain.rounds[0].bytes);
+          // what each agent sent: its broadcast as encoded, packed codes instead of float64s
+          const n = spec.name === 'wcgcn' ? 3 : 1;
+          const sent = (job: number, t: number, payload: Uint8Array | Float64Array): number => Array.from({ length: inst.K }, (_, k) => encode([job, t, k, payload]).length).reduce((a, b) => a + b, 0);
+          expect(r.rounds.map((x) => x.sent)).toEqual(r.rounds.map((x) => sent(r.job, x.t, new Uint8Array(packedBytes(quantization, n)))));
+          expect(plain.rounds.map((x) => x.sent)).toEqual(plain.rounds.map((x) => sent(plain.job, x.t, new Float64Array(n))));
         }
+      // summaries: bits each agent sent per round and over its rounds
+      const e = await evalDmp([inst], cases[1][0], { coordinator: c, roundDeadlineMs: 5000, policy: 'skip' });
+      const perRound = (8 * encode([1, 0, 0, new Float64Array(3)]).length); // job, t and k below 128: one byte each
+      expect([e.bitsPerAgentPerRound, e.bitsPerAgent]).toEqual([perRound, 3 * perRound]);
     } finally {
       await c.shutdown();
     }

@@ -111,7 +111,7 @@ describe('run outputs', () => {
     lines.forEach((l) => expect(l.normalised).toBeCloseTo(l.objective / best.rates[l.instance], 12));
     expect(dmp.normalised).toBeCloseTo(dmp.meanRate / net.normaliser, 12);
     const md = readFileSync(join(runDir, 'summary.md'), 'utf8');
-    expect(md).toContain('| algorithm | runtime | rounds / iterations | mean WSR (bit/s/Hz) ± 95% | vs Best FPLinQ | per instance [95% CI] |');
+    expect(md).toContain('| algorithm | runtime | rounds / iterations | mean WSR (bit/s/Hz) ± 95% | vs Best FPLinQ | per instance [95% CI] | ms / round | msgs / round | bits sent / agent: per round / in all |');
     expect(md).toContain(`Best FPLinQ = ${net.normaliser.toFixed(4)}, WMMSE-100 = ${net.wmmse100.toFixed(4)}`);
     expect(md).not.toContain('vs WMMSE-100');
     // the default stays WMMSE-100

@@ -23,13 +23,14 @@ function rows(net: NetworkSummary): string[][] {
     a.spread ? `${pct(a.spread.normalised.mean)}${a.spread.normalised.ci95 ? ` [${a.spread.normalised.ci95.map((x) => (100 * x).toFixed(1)).join(', ')}]` : ''}` : '-',
     a.meanRoundLatencyMs !== undefined ? a.meanRoundLatencyMs.toFixed(2) : '-',
     a.messagesPerRound !== undefined ? a.messagesPerRound.toFixed(0) : '-',
+    a.bitsPerAgent !== undefined ? `${a.bitsPerAgentPerRound!.toFixed(0)} / ${a.bitsPerAgent.toFixed(0)}` : '-',
     a.deaths?.length ? a.deaths.map((d) => `agent ${d.k} (instance ${d.instance}, round ${d.round})`).join('; ') : '-',
   ]);
 }
 
 /** The columns of a network's table; the ratio is "vs WMMSE-100" or "vs Best FPLinQ" (the run's normaliseBy). */
 function head(by: Normaliser): string[] {
-  return ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz) ± 95%', `vs ${NORMALISER_LABELS[by]}`, 'per instance [95% CI]', 'ms / round', 'msgs / round', 'deaths'];
+  return ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz) ± 95%', `vs ${NORMALISER_LABELS[by]}`, 'per instance [95% CI]', 'ms / round', 'msgs / round', 'bits sent / agent: per round / in all', 'deaths'];
 }
 
 /** What a summary's normaliser is, for its prose. */

@@ -23,6 +23,9 @@ export interface AlgorithmSummary {
   meanRoundLatencyMs?: number;
   messagesPerRound?: number;
   bytesPerRound?: number;
+  /** Signalling cost: bits each agent published per round, and over all its rounds (to its final objective). */
+  bitsPerAgentPerRound?: number;
+  bitsPerAgent?: number;
   deaths?: Evaluation['deaths'];
   events?: Evaluation['events'];
   malformed?: number;

@@ -512,16 +512,17 @@ export class Coordinator {
     let jobStart = 0;
     /** Round t is complete (all live agents' entries, or its time is up): evaluate the decisions on the true channel. */
     const record = (t: number, entries: Map<number, RoundEntry>, expected: number, latencyMs: number, wasDisturbed: boolean): void => {
-      let messages = 0, bytes = 0, timedOut = 0, missing = 0;
+      let messages = 0, bytes = 0, sent = 0, timedOut = 0, missing = 0;
       for (const [k, e] of entries) {
         outputs[k] = e.output;
         messages += e.received;
         bytes += e.bytesIn;
+        sent += e.bytesOut;
         missing += e.missing;
         agentRoundMs.push(e.ms);
         if (e.timedOut) timedOut++;
       }
-      const rec: RoundRecord = { t, objective: objective(inst, toDecision(inst, outputs)), messages, bytes, latencyMs, atMs: performance.now() - jobStart, reported: entries.size, expected, timedOut, missing };
+      const rec: RoundRecord = { t, objective: objective(inst, toDecision(inst, outputs)), messages, bytes, sent, latencyMs, atMs: performance.now() - jobStart, reported: entries.size, expected, timedOut, missing };
       if (!Number.isFinite(rec.objective)) throw new Error(`job ${job}: the objective after round ${t} is not finite (${rec.objective})`);
       if (wasDisturbed) {
         rec.disturbed = true;

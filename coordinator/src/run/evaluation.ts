@@ -21,6 +21,9 @@ export interface Evaluation {
   meanRoundLatencyMs?: number;
   messagesPerRound?: number;
   bytesPerRound?: number;
+  /** Signalling cost: bits each agent published per round (its broadcast as encoded on the wire), and over all its rounds. */
+  bitsPerAgentPerRound?: number;
+  bitsPerAgent?: number;
   deaths?: (AgentDeath & { instance: number })[];
   /** Faults the coordinator injected (crashes, rejoins, broker restarts), per instance. */
   events?: (InjectedEvent & { instance: number })[];
@@ -94,7 +97,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
   const history: number[] = [];
   const deaths: NonNullable<Evaluation['deaths']> = [];
   const events: NonNullable<Evaluation['events']> = [];
-  let seconds = 0, messages = 0, bytes = 0, roundCount = 0, wallMs = 0;
+  let seconds = 0, messages = 0, bytes = 0, sent = 0, roundCount = 0, agentRounds = 0, wallMs = 0;
   const agentMs: number[] = [];
   const dropped = zeroCounters();
   const disturbed: NonNullable<Evaluation['disturbed']> = [];
@@ -145,8 +148,10 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       history[t] = (history[t] ?? 0) + r.objective / insts.length;
       messages += r.messages;
       bytes += r.bytes;
+      sent += r.sent ?? 0;
     });
     roundCount += records.length;
+    agentRounds += inst.K * records.length;
   }
   const e: Evaluation = { rates, seconds, history, rounds: history.length };
   if (o.clock === 'async') e.staleness = mergeCounts(staleness);
@@ -157,6 +162,8 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       agentRoundMs: { median: quantile(agentMs, 0.5), p95: quantile(agentMs, 0.95) },
       messagesPerRound: messages / roundCount,
       bytesPerRound: bytes / roundCount,
+      bitsPerAgentPerRound: (8 * sent) / agentRounds,
+      bitsPerAgent: ((8 * sent) / agentRounds) * (roundCount / insts.length),
       deaths,
       events,
       malformed: dropped.malformedData + dropped.malformedControl + dropped.unauthenticated,

@@ -7,6 +7,8 @@ export interface RoundRecord {
   /** Data-plane deliveries and bytes received by agents in this round. */
   messages: number;
   bytes: number;
+  /** Bytes the agents that reported published (their broadcasts of the round, as encoded on the wire). */
+  sent?: number;
   /** From round start to the last report (or the deadline); local and async clocks: since the previous round was recorded. */
   latencyMs: number;
   /** When the round was recorded, ms after the job started (the objective over time). */
