@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { activation, asyncUpdate, createAlgorithm, isLost, keepLatest, linkDelayMs, NodeRunner, pack, publishDelayMs, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
+import { activation, asyncUpdate, createAlgorithm, isLost, keepLatest, linkDelayMs, linkReceive, NodeRunner, pack, publishDelayMs, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
 import { allFinite, encode, isBroadcast, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
 /**
@@ -172,15 +172,17 @@ export class Agent {
     // quantised: bit-packed codes of the expected length, read back as the in-process executor does
     const b = q ? unpack(q, m[3] as Uint8Array, j.runner.alg.broadcastSize(t)) : (m[3] as Float64Array);
     if (!b || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
-    if (j.async) return this.acceptLatest(j, t, sender, b, data.length);
+    // bit errors and noise on the control channel: what this receiver reads (undefined: undecodable, lost)
+    const seen = linkReceive(j.faults, t, sender, this.k, b, q ? (m[3] as Uint8Array) : undefined);
+    if (j.async) return this.acceptLatest(j, t, sender, seen, data.length);
     if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, b);
     if (j.config.clock === 'barrier' && t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
     // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
     // need not wait for the deadline (the aggregate is the same as after a real loss).
-    const lost = isLost(j.faults, t, sender, this.k);
+    const lost = isLost(j.faults, t, sender, this.k) || !seen;
     const delay = lost ? 0 : linkDelayMs(j.faults, t, sender, this.k);
-    if (delay > 0) setTimeout(() => this.accept(j, t, sender, b, data.length, false), delay);
-    else this.accept(j, t, sender, b, data.length, lost);
+    if (delay > 0) setTimeout(() => this.accept(j, t, sender, seen ?? b, data.length, false), delay);
+    else this.accept(j, t, sender, seen ?? b, data.length, lost);
   }
 
   /** A checked broadcast of this job reaches the agent: use it now, keep it for its round, or drop it. */
@@ -208,9 +210,9 @@ export class Agent {
   }
 
   /** async clock: keep the newest broadcast of each neighbour per phase (loss and delay as for rounds). */
-  private acceptLatest(j: Job, t: number, sender: number, b: Float64Array, size: number): void {
+  private acceptLatest(j: Job, t: number, sender: number, b: Float64Array | undefined, size: number): void {
     const c = this.counters();
-    if (isLost(j.faults, t, sender, this.k)) return void c.lost++;
+    if (isLost(j.faults, t, sender, this.k) || !b) return void c.lost++;
     const keep = (): void => {
       if (this.job !== j || j.failed) return;
       const slot = j.runner.slot(sender);

@@ -38,13 +38,15 @@ export function resolveFaults(f: Faults, inst: Instance, seed: number, label: st
   }
   const edges = (x: Instance): number => (x.csi ? x.csi.reduce((s, b) => s + b, 0) : x.K * (x.K - 1));
   const delivery: DeliveryFaults | undefined =
-    f.messageLoss || f.messageDelay || f.stragglers || f.messageQuantization
+    f.messageLoss || f.messageDelay || f.stragglers || f.messageQuantization || f.messageNoise || f.bitErrors
       ? {
           seed: new Rng(`${seed}/delivery/${label}`).nextUint32() | 0,
           loss: f.messageLoss?.probability,
           delayMaxMs: f.messageDelay?.maxMs,
           stragglers: f.stragglers,
           quantization: f.messageQuantization,
+          bitErrors: f.bitErrors,
+          noiseSnrDb: f.messageNoise?.snrDb,
         }
       : undefined;
   return {

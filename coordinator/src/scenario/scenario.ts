@@ -138,6 +138,9 @@ export const faultsSchema = z.strictObject({
       if (q.scheme === 'log' && q.range === 'fixed' && !(q.min! > 0)) ctx.addIssue({ code: 'custom', path: ['min'], message: 'scheme "log" spans magnitudes: min must be > 0' });
     })
     .optional(),
+  /** What receivers read (@dmpemu/dmp messageFaults.ts): each entry with Gaussian noise snrDb below the message's mean power; each payload bit flipped with probability ber. */
+  messageNoise: z.strictObject({ snrDb: z.number().min(-50).max(200) }).optional(),
+  bitErrors: z.strictObject({ ber: z.number().min(0).max(0.5) }).optional(),
   crash: z.array(z.strictObject({ agent: index, round: index, restart: z.boolean().default(false) })).optional(),
   brokerRestart: z.array(z.strictObject({ round: index, downMs: delayMsSchema.default(500) })).optional(),
 });

@@ -5,7 +5,8 @@ import { activation, type AsyncClock } from './asyncClock.ts';
 import { toDecision } from './decision.ts';
 import { isLost, linkDelayMs, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
-import { quantize } from './quantization.ts';
+import { linkReceive } from './messageFaults.ts';
+import { pack, quantize } from './quantization.ts';
 
 export interface AsyncInProcessOptions {
   policy?: MissingPolicy;
@@ -125,11 +126,16 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
   const activations = new Array<number>(K).fill(0);
   const staleness: Record<string, number> = {};
   const q = new Events();
-  const publish = (j: number, t: number, b: Float64Array, at: number): void => {
+  /** j's round-t broadcast `raw` reaches its listeners: quantised, read through the message faults, lost or delayed per link. */
+  const publish = (j: number, t: number, raw: Float64Array, at: number): void => {
     const sent = at + publishDelayMs(f, j);
+    const quant = f?.quantization;
+    const b = quantize(quant, raw);
+    const packed = quant && f?.bitErrors ? pack(quant, raw) : undefined;
     for (const { k, slot } of listeners[j]) {
       if (isLost(f, t, j, k)) continue;
-      q.push(sent + linkDelayMs(f, t, j, k), 2, () => void keepLatest(latest[k], slot, t, b));
+      const seen = linkReceive(f, t, j, k, b, packed);
+      if (seen) q.push(sent + linkDelayMs(f, t, j, k), 2, () => void keepLatest(latest[k], slot, t, seen));
     }
   };
   const activate = (k: number, i: number, at: number): void => {
@@ -140,14 +146,14 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
       outputs[k].push(nodes[k].output());
       updateMs[k].push(at);
       done[k] = r + 1;
-      if (r + 1 < R) publish(k, r + 1, quantize(f?.quantization, nodes[k].broadcast(r + 1)), at);
+      if (r + 1 < R) publish(k, r + 1, nodes[k].broadcast(r + 1), at);
     }
     if (done[k] < R) {
       const next = at + activation(clock, k, i + 1).afterMs;
       q.push(next, 1, () => activate(k, i + 1, next));
     }
   };
-  for (let k = 0; k < K; k++) publish(k, 0, quantize(f?.quantization, nodes[k].broadcast(0)), 0);
+  for (let k = 0; k < K; k++) publish(k, 0, nodes[k].broadcast(0), 0);
   for (let k = 0; k < K; k++) {
     const first = activation(clock, k, 0).afterMs;
     q.push(first, 1, () => activate(k, 0, first));

@@ -14,6 +14,9 @@ export interface DeliveryFaults {
   stragglers?: { agents: number[]; delayMs: number };
   /** messageQuantization: broadcasts travel as bit-packed codes (quantization.ts). */
   quantization?: Quantization;
+  /** bitErrors and messageNoise: what a receiver reads of a broadcast (messageFaults.ts). */
+  bitErrors?: { ber: number };
+  noiseSnrDb?: number;
 }
 
 /** A uniform number in [0, 1) determined by (seed, salt, t, j, k): murmur3-style mixing. */

@@ -3,7 +3,8 @@ import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { toDecision } from './decision.ts';
 import { deliveryDelayMs, isLost, type DeliveryFaults } from './deliveryFaults.ts';
-import { quantize } from './quantization.ts';
+import { linkReceive } from './messageFaults.ts';
+import { pack, quantize } from './quantization.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
 
 export interface InProcessResult {
@@ -39,11 +40,15 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   const deadline = o.roundDeadlineMs ?? Infinity;
   const history: number[] = [];
   for (let t = 0; t < alg.rounds; t++) {
-    const b = nodes.map((n) => quantize(faults?.quantization, n.broadcast(t)));
+    const raw = nodes.map((n) => n.broadcast(t));
+    const q = faults?.quantization;
+    const b = raw.map((x) => quantize(q, x));
+    const packed = q && faults?.bitErrors ? raw.map((x) => pack(q, x)) : undefined;
     for (const node of nodes) {
       for (const j of node.neighbours) {
         if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k) >= deadline) continue;
-        node.receive(t, j, b[j]);
+        const seen = linkReceive(faults, t, j, node.k, b[j], packed?.[j]);
+        if (seen) node.receive(t, j, seen); // undefined: bit errors made it undecodable (lost)
       }
       node.update(t);
     }

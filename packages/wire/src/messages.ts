@@ -92,6 +92,8 @@ export const deliveryFaultsSchema = z.strictObject({
     .strictObject({ bits: z.number().int().min(1).max(16), scheme: z.enum(['uniform', 'log']), range: z.enum(['per-message', 'fixed']), min: z.number().finite().optional(), max: z.number().finite().optional() })
     .refine((q) => q.range !== 'fixed' || (q.min !== undefined && q.max !== undefined && q.min < q.max), 'a fixed range needs min < max')
     .optional(),
+  bitErrors: z.strictObject({ ber: z.number().min(0).max(0.5) }).optional(),
+  noiseSnrDb: z.number().min(-50).max(200).optional(),
 });
 
 export const configureSchema = z.strictObject({
