@@ -11,7 +11,7 @@ import { evalCentralized, evalDmp, evalMlp, mean, overtakes, type Evaluation } f
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
 import { Yardstick } from '../run/yardstick.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from '../run/coordinator.ts';
-import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepScenarios, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
+import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepKeys, sweepScenarios, sweepTitle, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../report/report.ts';
@@ -97,7 +97,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
     o.observer?.(e);
   };
   const jobs = { n: 0, of: points.reduce((s, { scenario }) => s + scenario.networks.reduce((t, net) => t + net.instances * scenario.algorithms.filter((a) => !a.networks || a.networks.includes(networkName(net))).length, 0), 0) };
-  emit({ type: 'run', runId, scenario: sc.name, dir, jobs: jobs.of, sweep: sc.sweep, networks: sc.networks.map((n) => ({ name: networkName(n), model: n.model, K: n.K, instances: n.instances })) });
+  emit({ type: 'run', runId, scenario: sc.name, dir, jobs: jobs.of, sweep: sc.sweep && { key: sweepTitle(sc.sweep), values: points.map((x) => x.value!) }, networks: sc.networks.map((n) => ({ name: networkName(n), model: n.model, K: n.K, instances: n.instances })) });
   let broker: Broker | undefined;
   try {
     if (needsBroker) {
@@ -106,15 +106,15 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
       if (sc.faults.brokerRestart?.length && !(broker.kind === 'nats' && broker.server))
         throw new Error('faults.brokerRestart needs the embedded nats-server: run without --nats / NATS_URL');
     }
-    if (sc.sweep) summary.sweep = { key: sc.sweep.key, points: [] };
-    for (const [p, { value, scenario }] of points.entries()) {
-      if (value !== undefined) log(`sweep ${sc.sweep!.key} = ${value}`);
+    if (sc.sweep) summary.sweep = { key: sweepTitle(sc.sweep), keys: sweepKeys(sc.sweep), points: [] };
+    for (const [p, { value, values, label, scenario }] of points.entries()) {
+      if (label !== undefined) log(`sweep ${label}`);
       const networks: NetworkSummary[] = [];
       for (const [i, net] of scenario.networks.entries()) {
         const write = (line: object): void => appendFileSync(roundsFile, JSON.stringify(value === undefined ? line : { sweep: value, ...line }) + '\n');
         networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, { dir, broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p, external: o.externalAgents ? { dir } : undefined, secret: o.secret }));
       }
-      if (summary.sweep) summary.sweep.points.push({ value: value!, faults: scenario.faults, networks });
+      if (summary.sweep) summary.sweep.points.push({ value: value!, ...(summary.sweep.keys.length > 1 ? { values, label } : {}), faults: scenario.faults, networks });
       else summary.networks = networks;
     }
     summary.status = 'completed';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { NetworkSummary, RunSummary, Spread } from '../results/summary.ts';
 import { NORMALISER_LABELS, type Normaliser } from '../scenario/algorithmNames.ts';
+import { renderSvg, sweepSpec } from './reportPlots.ts';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 /** ` ± h`: the half-width of a 95% interval of the mean over instances (nothing for one instance). */
@@ -117,45 +118,24 @@ export function formatSummaryMarkdown(s: RunSummary): string {
 }
 
 /** The normalised objective of every algorithm at every sweep value, per network. */
-function sweepRows(s: RunSummary): { network: string; head: string[]; body: string[][]; points: { value: number; algorithm: string; normalised: number }[] }[] {
+function sweepRows(s: RunSummary): { network: string; head: string[]; body: string[][] }[] {
   if (!s.sweep) return [];
   const first = s.sweep.points[0]?.networks ?? [];
   return first.map((net, i) => {
     const algs = net.algorithms.map((a) => a.algorithm);
-    const points = s.sweep!.points.flatMap((p) => p.networks[i].algorithms.map((a) => ({ value: p.value, algorithm: a.algorithm, normalised: a.normalised })));
-    const body = s.sweep!.points.map((p) => [String(p.value), ...p.networks[i].algorithms.map((a) => pct(a.normalised))]);
-    return { network: net.network, head: [s.sweep!.key, ...algs], body, points };
+    const body = s.sweep!.points.map((p) => [p.label ?? String(p.value), ...p.networks[i].algorithms.map((a) => pct(a.normalised))]);
+    return { network: net.network, head: [s.sweep!.key, ...algs], body };
   });
 }
 
-/** One SVG per network: normalised objective per algorithm against the swept value (vega-lite). */
-export async function sweepPlots(s: RunSummary): Promise<{ network: string; svg: string }[]> {
-  const vega = await import('vega');
-  const { compile } = await import('vega-lite');
-  const out: { network: string; svg: string }[] = [];
-  for (const r of sweepRows(s)) {
-    const spec = compile({
-      title: `${r.network}: objective / ${NORMALISER_LABELS[s.normaliseBy]}`,
-      data: { values: r.points },
-      mark: { type: 'line', point: true },
-      width: 420,
-      height: 260,
-      encoding: {
-        x: { field: 'value', type: 'quantitative', title: s.sweep!.key },
-        y: { field: 'normalised', type: 'quantitative', title: 'normalised objective', axis: { format: '%' }, scale: { zero: false } },
-        color: { field: 'algorithm', type: 'nominal' },
-      },
-    }).spec;
-    out.push({ network: r.network, svg: await new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG() });
-  }
-  return out;
-}
-
+/** One SVG per network, `sweep-<network>.svg`: the normalised objective per algorithm against the sweep, with 95% intervals (the plot of report.html). */
 export async function writeSweepPlots(s: RunSummary, dir: string): Promise<string[]> {
   const files: string[] = [];
-  for (const p of await sweepPlots(s)) {
-    const f = join(dir, `sweep-${p.network}.svg`);
-    writeFileSync(f, p.svg);
+  for (let i = 0; i < (s.sweep?.points[0]?.networks.length ?? 0); i++) {
+    const spec = sweepSpec(s, i);
+    if (!spec) continue;
+    const f = join(dir, `sweep-${s.sweep!.points[0].networks[i].network}.svg`);
+    writeFileSync(f, await renderSvg(spec));
     files.push(f);
   }
   return files;

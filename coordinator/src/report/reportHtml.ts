@@ -79,7 +79,7 @@ export async function runReportHtml(s: RunSummary, dir: string): Promise<string>
       if (spec) plots.push(await renderSvg(spec));
     }
     body.push(`<div class="plots">${plots.map((p) => `<div class="plot">${p}</div>`).join('')}</div>`);
-    for (const p of s.sweep.points) for (const net of p.networks) sections.push({ net, sweep: p.value, heading: `${net.network} at ${s.sweep.key} = ${p.value}` });
+    for (const p of s.sweep.points) for (const net of p.networks) sections.push({ net, sweep: p.value, heading: `${net.network} at ${p.label ?? `${s.sweep.key} = ${p.value}`}` });
   } else for (const net of s.networks) sections.push({ net, heading: net.network });
   // without a sweep each network's curve is also a picture of its own: rounds-<network>.svg
   for (const sec of sections.slice(0, MAX_NETWORK_SECTIONS)) body.push(...(await networkSection(sec.net, bands, sec.sweep, sec.heading, s.sweep ? undefined : join(dir, `rounds-${sec.net.network}.svg`))));

@@ -92,10 +92,11 @@ export function sweepSpec(s: RunSummary, networkIndex: number): Spec | undefined
       const m = r.reduce((t, x) => t + x, 0) / r.length;
       const sd = r.length > 1 ? Math.sqrt(r.reduce((t, x) => t + (x - m) ** 2, 0) / (r.length - 1)) : 0;
       const h = (1.96 * sd) / Math.sqrt(r.length);
-      return { value: p.value, algorithm: a.algorithm, mean: m, lo: m - h, hi: m + h };
+      return { value: p.value, label: p.label ?? String(p.value), algorithm: a.algorithm, mean: m, lo: m - h, hi: m + h };
     }),
   );
-  const x = { field: 'value', type: 'quantitative', title: s.sweep!.key };
+  // one key: its values on a number axis; several: the points in order, by name
+  const x = (s.sweep!.keys?.length ?? 1) > 1 ? { field: 'label', type: 'ordinal', sort: points.map((p) => p.label), title: s.sweep!.key, axis: { labelAngle: -30 } } : { field: 'value', type: 'quantitative', title: s.sweep!.key };
   const color = { field: 'algorithm', type: 'nominal', legend: { orient: 'bottom', columns: 2, title: null } };
   return {
     title: `${net0.network}: objective / centralized WMMSE-100 against ${s.sweep!.key} (95% interval over instances)`,

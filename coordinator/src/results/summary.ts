@@ -101,6 +101,10 @@ export interface RunSummary {
   faults: Faults;
   /** Results per network (no sweep). */
   networks: NetworkSummary[];
-  /** With a sweep: the swept key and, per value, the fault plan and results per network. */
-  sweep?: { key: string; points: { value: number; faults: Faults; networks: NetworkSummary[] }[] };
+  /**
+   * With a sweep: its title (the key, or the keys joined), the keys and, per point, the value (of a
+   * one-key sweep; with several keys the point's index, `values` what it set and `label` its
+   * name), the fault plan and results per network.
+   */
+  sweep?: { key: string; keys: string[]; points: { value: number; values?: Record<string, number>; label?: string; faults: Faults; networks: NetworkSummary[] }[] };
 }

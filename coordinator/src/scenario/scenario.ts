@@ -146,11 +146,50 @@ export const faultsSchema = z.strictObject({
 });
 export type Faults = z.infer<typeof faultsSchema>;
 
-/** Run the scenario once per value of one numeric key, e.g. `faults.missingCsi.fraction` or `networks[0].K`. */
-const sweepSchema = z.strictObject({
-  key: z.string().regex(SWEEP_KEY, 'expected a dotted key such as faults.missingCsi.fraction or networks[0].K'),
-  values: z.array(z.number()).min(1),
-});
+const sweepKeySchema = z.string().regex(SWEEP_KEY, 'expected a dotted key such as faults.missingCsi.fraction or networks[0].K');
+const sweepAxis = z.strictObject({ key: sweepKeySchema, values: z.array(z.number()).min(1) });
+
+/**
+ * Run the scenario once per value of one numeric key (`key`, `values`: e.g. faults.missingCsi.fraction
+ * or networks[0].K), per combination of several (`grid`: every value of the first with every value
+ * of the next...), or per index of several lists of one length (`zip`: paired values).
+ */
+const sweepSchema = z
+  .strictObject({ key: sweepKeySchema.optional(), values: z.array(z.number()).min(1).optional(), grid: z.array(sweepAxis).min(2).optional(), zip: z.array(sweepAxis).min(2).optional() })
+  .superRefine((s, ctx) => {
+    const forms = [s.key !== undefined || s.values !== undefined, s.grid !== undefined, s.zip !== undefined].filter(Boolean).length;
+    if (forms !== 1) return ctx.addIssue({ code: 'custom', message: 'give one of { key, values }, { grid: [{ key, values }, ...] } or { zip: [{ key, values }, ...] }' });
+    if (s.key === undefined && s.values !== undefined) ctx.addIssue({ code: 'custom', path: ['key'], message: 'the key to sweep is missing' });
+    if (s.values === undefined && s.key !== undefined) ctx.addIssue({ code: 'custom', path: ['values'], message: 'the values to sweep are missing' });
+    const axes = s.grid ?? s.zip ?? [];
+    const keys = axes.map((a) => a.key);
+    keys.forEach((k, i) => keys.indexOf(k) !== i && ctx.addIssue({ code: 'custom', path: [s.grid ? 'grid' : 'zip', i, 'key'], message: `${k} is swept twice` }));
+    if (s.zip && s.zip.some((a) => a.values.length !== s.zip![0].values.length))
+      ctx.addIssue({ code: 'custom', path: ['zip'], message: `paired values need lists of one length, got ${s.zip.map((a) => a.values.length).join(', ')}` });
+  });
+export type Sweep = z.infer<typeof sweepSchema>;
+
+/** The keys a sweep sets. */
+export function sweepKeys(s: Sweep): string[] {
+  return s.key !== undefined ? [s.key] : (s.grid ?? s.zip)!.map((a) => a.key);
+}
+
+/** A sweep's title in tables: its key, or its keys joined (x for a grid, + for paired values). */
+export function sweepTitle(s: Sweep): string {
+  return s.key ?? (s.grid ? s.grid.map((a) => a.key).join(' x ') : s.zip!.map((a) => a.key).join(' + '));
+}
+
+/** A sweep's points in order: the [key, value] pairs each sets. */
+export function sweepPoints(s: Sweep): [string, number][][] {
+  if (s.key !== undefined) return s.values!.map((v) => [[s.key!, v]]);
+  if (s.zip) return s.zip[0].values.map((_, i) => s.zip!.map((a) => [a.key, a.values[i]] as [string, number]));
+  return s.grid!.reduce<[string, number][][]>((acc, a) => acc.flatMap((p) => a.values.map((v) => [...p, [a.key, v] as [string, number]])), [[]]);
+}
+
+/** How a point is named: `key = value`, or each of its pairs. */
+export function pointLabel(pairs: [string, number][]): string {
+  return pairs.map(([k, v]) => `${k} = ${v}`).join(', ');
+}
 
 export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"'),
@@ -234,11 +273,15 @@ export function parseScenario(raw: unknown, source: string, dir = '.'): Scenario
   const drawn = new Set<string>();
   checkScenario(sc, checkpoints, source, drawn);
   if (sc.sweep) {
-    const path = sweepPath(sc.sweep.key, source);
-    for (const v of sc.sweep.values) {
-      const at = `${source} (sweep ${sc.sweep.key} = ${v})`;
-      const point = parseOne(withNetworkFiles(applySweep(data, sc.sweep.key, path, v, source), at, dir), at);
-      if (valueAt(point, path) !== v) throw new UsageError(`${source}: invalid scenario: sweep.key ${sc.sweep.key}: setting it to ${v} did not change the scenario (${formatKey(path)} is ${JSON.stringify(valueAt(point, path))})`);
+    const paths = new Map(sweepKeys(sc.sweep).map((k) => [k, sweepPath(k, source)]));
+    for (const pairs of sweepPoints(sc.sweep)) {
+      const at = `${source} (sweep ${pointLabel(pairs)})`;
+      const set = pairs.reduce((d, [key, v]) => applySweep(d, key, paths.get(key)!, v, source), data);
+      const point = parseOne(withNetworkFiles(set, at, dir), at);
+      for (const [key, v] of pairs) {
+        const path = paths.get(key)!;
+        if (valueAt(point, path) !== v) throw new UsageError(`${source}: invalid scenario: sweep.key ${key}: setting it to ${v} did not change the scenario (${formatKey(path)} is ${JSON.stringify(valueAt(point, path))})`);
+      }
       checkScenario(point, checkpoints, at, drawn);
     }
   }
@@ -270,11 +313,20 @@ export function withValue(data: unknown, key: string, value: number): unknown {
   return setValue(data, parseKey(key), value);
 }
 
-/** The scenarios of a sweep, one per value (the scenario itself when it has no sweep). */
-export function sweepScenarios(sc: Scenario): { value?: number; scenario: Scenario }[] {
+/**
+ * The scenarios of a sweep, one per point (the scenario itself when it has no sweep): `value` is
+ * the swept value of a one-key sweep and the point's index with several keys, `values` what the
+ * point sets, `label` its name.
+ */
+export function sweepScenarios(sc: Scenario): { value?: number; values?: Record<string, number>; label?: string; scenario: Scenario }[] {
   if (!sc.sweep) return [{ scenario: sc }];
-  const { key, values } = sc.sweep;
-  return values.map((value) => ({ value, scenario: parseOne(withValue(sc, key, value), `sweep ${key} = ${value}`) }));
+  const single = sc.sweep.key !== undefined;
+  return sweepPoints(sc.sweep).map((pairs, i) => ({
+    value: single ? pairs[0][1] : i,
+    values: Object.fromEntries(pairs),
+    label: pointLabel(pairs),
+    scenario: parseOne(pairs.reduce((d: unknown, [key, v]) => withValue(d, key, v), sc), `sweep ${pointLabel(pairs)}`),
+  }));
 }
 
 function parseOne(data: unknown, source: string): Scenario {
