@@ -53,6 +53,8 @@ describe('scenario validation', () => {
     // faults at rounds no job reaches
     [{ ...ok, faults: { crash: [{ agent: 1, round: 500 }] } }, 's.yaml: invalid scenario: faults.crash[0].round: round 500 is never reached by algorithms[0] (wmmse-dmp-100), which runs 200 rounds (0-199)'],
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash[0].round: round 5 is never reached by algorithms[1] (wcgcn-rayleigh-k10-snr0), which runs 3 rounds (0-2)'],
+    [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { crash: [{ agent: 1, round: 2, restart: true }] } }, 's.yaml: invalid scenario: faults.crash[0]: agent 1 restarted after round 2 would rejoin at round 3 (the next of round 0\'s phase), but algorithms[0] (wcgcn-rayleigh-k10-snr0) runs 3 rounds (0-2): it would never rejoin'],
+    [{ ...ok, algorithms: [{ name: 'wmmse-dmp', iterations: 2 }], faults: { crash: [{ agent: 1, round: 2, restart: true }] } }, 's.yaml: invalid scenario: faults.crash[0]: agent 1 restarted after round 2 would rejoin at round 4 (the next of round 0\'s phase, period 2), but algorithms[0] (wmmse-dmp-2) runs 4 rounds (0-3): it would never rejoin'],
     [{ ...ok, faults: { brokerRestart: [{ round: 200 }] } }, 's.yaml: invalid scenario: faults.brokerRestart[0].round: round 200 is never reached by algorithms[0] (wmmse-dmp-100), which runs 200 rounds (0-199)'],
     [{ ...ok, algorithms: ['wmmse'], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash: the scenario has no DMP algorithm, so no job would reach it'],
     // keys an algorithm does not take

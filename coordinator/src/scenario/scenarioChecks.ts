@@ -17,16 +17,19 @@ export function checkScenario(sc: Scenario, checkpoints: Map<string, Checkpoint>
   checkLayouts(sc, source, drawn);
 }
 
-/** Builds each algorithm for each network it runs on; returns the rounds of each DMP algorithm by index. */
-function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string): Map<number, number> {
-  const rounds = new Map<number, number>();
+/** Builds each algorithm for each network it runs on; returns the rounds and period of each DMP algorithm by index. */
+function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string): Map<number, { rounds: number; period: number }> {
+  const rounds = new Map<number, { rounds: number; period: number }>();
   sc.algorithms.forEach((a, i) => {
     if (a.module) return; // own modules are loaded and built per network before the run starts (checkModules)
     for (const n of sc.networks) {
       const name = networkName(n);
       if (a.networks && !a.networks.includes(name)) continue;
       try {
-        if (isDmp(a)) rounds.set(i, createAlgorithm(specOf(a, checkpoints), ntOf(n)).rounds);
+        if (isDmp(a)) {
+          const alg = createAlgorithm(specOf(a, checkpoints), ntOf(n));
+          rounds.set(i, { rounds: alg.rounds, period: alg.period });
+        }
         else if (a.name === 'mlp') checkMlpNetwork(checkpoints.get(a.checkpoint!)!.architecture as MlpArchitecture, n.K, ntOf(n), 'mlp', n.model === 'miso');
         else checkCentralizedNetwork(a.name as CentralizedAlgorithm, n.model, ntOf(n), n.model === 'miso');
       } catch (e) {
@@ -38,7 +41,8 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
 }
 
 /** A crash or broker restart at a round that a DMP job never reaches would silently not happen. */
-function checkFaultRounds(sc: Scenario, rounds: Map<number, number>, source: string): void {
+function checkFaultRounds(sc: Scenario, plans: Map<number, { rounds: number; period: number }>, source: string): void {
+  const rounds = new Map([...plans].map(([i, p]) => [i, p.rounds]));
   const faults = [
     ...(sc.faults.crash ?? []).map((c, i) => ({ key: `faults.crash[${i}].round`, round: c.round })),
     ...(sc.faults.brokerRestart ?? []).map((b, i) => ({ key: `faults.brokerRestart[${i}].round`, round: b.round })),
@@ -48,6 +52,17 @@ function checkFaultRounds(sc: Scenario, rounds: Map<number, number>, source: str
     for (const [i, r] of rounds)
       if (f.round >= r)
         throw new UsageError(`${source}: invalid scenario: ${f.key}: round ${f.round} is never reached by algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}), which runs ${r} round${r === 1 ? '' : 's'} (0-${r - 1})`);
+  // a restarted agent rejoins at the next round of round 0's phase (the coordinator's rule): it must come
+  (sc.faults.crash ?? []).forEach((c, k) => {
+    if (!c.restart) return;
+    for (const [i, { rounds: r, period }] of plans) {
+      const from = c.round + 1 + ((period - ((c.round + 1) % period)) % period);
+      if (from >= r)
+        throw new UsageError(
+          `${source}: invalid scenario: faults.crash[${k}]: agent ${c.agent} restarted after round ${c.round} would rejoin at round ${from} (the next of round 0's phase${period > 1 ? `, period ${period}` : ''}), but algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}) runs ${r} rounds (0-${r - 1}): it would never rejoin`,
+        );
+    }
+  });
 }
 
 /** Draws the layout of every instance of every D2D and MISO network as the run will (no channel matrices). */
