@@ -55,6 +55,8 @@ describe('scenario validation', () => {
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash[0].round: round 5 is never reached by algorithms[1] (wcgcn-rayleigh-k10-snr0), which runs 3 rounds (0-2)'],
     [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { crash: [{ agent: 1, round: 2, restart: true }] } }, 's.yaml: invalid scenario: faults.crash[0]: agent 1 restarted after round 2 would rejoin at round 3 (the next of round 0\'s phase), but algorithms[0] (wcgcn-rayleigh-k10-snr0) runs 3 rounds (0-2): it would never rejoin'],
     [{ ...ok, algorithms: [{ name: 'wmmse-dmp', iterations: 2 }], faults: { crash: [{ agent: 1, round: 2, restart: true }] } }, 's.yaml: invalid scenario: faults.crash[0]: agent 1 restarted after round 2 would rejoin at round 4 (the next of round 0\'s phase, period 2), but algorithms[0] (wmmse-dmp-2) runs 4 rounds (0-3): it would never rejoin'],
+    [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { maxMessageBytes: 16 } }, 's.yaml: invalid scenario: faults.maxMessageBytes: algorithms[0] (wcgcn-rayleigh-k10-snr0) broadcasts 3 numbers in round 0: 24 bytes as float64, more than the budget of 16 bytes (faults.messageQuantization brings them under)'],
+    [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { maxMessageBytes: 10, messageQuantization: { bits: 8 } } }, 's.yaml: invalid scenario: faults.maxMessageBytes: algorithms[0] (wcgcn-rayleigh-k10-snr0) broadcasts 3 numbers in round 0: 11 bytes as 8-bit codes and their range, more than the budget of 10 bytes'],
     [{ ...ok, faults: { brokerRestart: [{ round: 200 }] } }, 's.yaml: invalid scenario: faults.brokerRestart[0].round: round 200 is never reached by algorithms[0] (wmmse-dmp-100), which runs 200 rounds (0-199)'],
     [{ ...ok, algorithms: ['wmmse'], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash: the scenario has no DMP algorithm, so no job would reach it'],
     // keys an algorithm does not take
@@ -108,6 +110,11 @@ describe('scenario validation', () => {
       expect((e as Error).message).toBe(message);
       expect(e).toBeInstanceOf(UsageError);
     }
+  });
+
+  it('maxMessageBytes: a broadcast within the budget once quantised is accepted', () => {
+    const sc = parseScenario({ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { maxMessageBytes: 11, messageQuantization: { bits: 8 } } }, 's.yaml');
+    expect(sc.faults.maxMessageBytes).toBe(11); // 8 bytes of range and 3 codes of 8 bits
   });
 
   it('a sweep key may index a network or an algorithm, and must change the scenario it runs', () => {

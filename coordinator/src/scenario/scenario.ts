@@ -140,6 +140,8 @@ export const faultsSchema = z.strictObject({
     .optional(),
   /** What receivers read (@dmpemu/dmp messageFaults.ts): each entry with Gaussian noise snrDb below the message's mean power; each payload bit flipped with probability ber. */
   messageNoise: z.strictObject({ snrDb: z.number().min(-50).max(200) }).optional(),
+  /** The radio's payload budget: a broadcast larger than this (float64s, or packed codes) is refused before the run. */
+  maxMessageBytes: z.number().int().positive().max(2 ** 30).optional(),
   bitErrors: z.strictObject({ ber: z.number().min(0).max(0.5) }).optional(),
   crash: z.array(z.strictObject({ agent: index, round: index, restart: z.boolean().default(false) })).optional(),
   brokerRestart: z.array(z.strictObject({ round: index, downMs: delayMsSchema.default(500) })).optional(),

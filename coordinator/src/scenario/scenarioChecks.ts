@@ -1,4 +1,4 @@
-import { checkMlpNetwork, createAlgorithm, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
+import { checkMlpNetwork, createAlgorithm, packedBytes, type Checkpoint, type DmpAlgorithm, type MlpArchitecture } from '@dmpemu/dmp';
 import { checkCentralizedNetwork, checkD2dLayout, Rng, type CentralizedAlgorithm } from '@dmpemu/wireless';
 import { ntOf } from './networkSchema.ts';
 import type { Scenario } from './scenario.ts';
@@ -29,6 +29,7 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
         if (isDmp(a)) {
           const alg = createAlgorithm(specOf(a, checkpoints), ntOf(n));
           rounds.set(i, { rounds: alg.rounds, period: alg.period });
+          checkMessageBudget(sc, alg, i, source);
         }
         else if (a.name === 'mlp') checkMlpNetwork(checkpoints.get(a.checkpoint!)!.architecture as MlpArchitecture, n.K, ntOf(n), 'mlp', n.model === 'miso');
         else checkCentralizedNetwork(a.name as CentralizedAlgorithm, n.model, ntOf(n), n.model === 'miso');
@@ -38,6 +39,21 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
     }
   });
   return rounds;
+}
+
+/** faults.maxMessageBytes: every broadcast's payload (float64s, or the packed codes under messageQuantization) within the budget. */
+function checkMessageBudget(sc: Scenario, alg: DmpAlgorithm<unknown>, i: number, source: string): void {
+  const budget = sc.faults.maxMessageBytes;
+  if (budget === undefined) return;
+  const q = sc.faults.messageQuantization;
+  for (let t = 0; t < alg.rounds; t++) {
+    const n = alg.broadcastSize(t);
+    const bytes = q ? packedBytes(q, n) : 8 * n;
+    if (bytes > budget)
+      throw new UsageError(
+        `${source}: invalid scenario: faults.maxMessageBytes: algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}) broadcasts ${n} number${n === 1 ? '' : 's'} in round ${t}: ${bytes} bytes ${q ? `as ${q.bits}-bit codes${q.range === 'per-message' ? ' and their range' : ''}` : 'as float64'}, more than the budget of ${budget} bytes${q ? '' : ' (faults.messageQuantization brings them under)'}`,
+      );
+  }
 }
 
 /** A crash or broker restart at a round that a DMP job never reaches would silently not happen. */
