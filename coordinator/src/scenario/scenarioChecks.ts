@@ -25,17 +25,18 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
     for (const n of sc.networks) {
       const name = networkName(n);
       if (a.networks && !a.networks.includes(name)) continue;
+      let built: DmpAlgorithm<unknown> | undefined;
       try {
         if (isDmp(a)) {
-          const alg = createAlgorithm(specOf(a, checkpoints), ntOf(n));
-          rounds.set(i, { rounds: alg.rounds, period: alg.period });
-          checkMessageBudget(sc, alg, i, source);
+          built = createAlgorithm(specOf(a, checkpoints), ntOf(n));
+          rounds.set(i, { rounds: built.rounds, period: built.period });
         }
         else if (a.name === 'mlp') checkMlpNetwork(checkpoints.get(a.checkpoint!)!.architecture as MlpArchitecture, n.K, ntOf(n), 'mlp', n.model === 'miso');
         else checkCentralizedNetwork(a.name as CentralizedAlgorithm, n.model, ntOf(n), n.model === 'miso');
       } catch (e) {
         throw new UsageError(`${source}: algorithms[${i}] (${algorithmLabel(a)}) on network ${name}: ${(e as Error).message}`);
       }
+      if (built) checkMessageBudget(sc, built, i, source);
     }
   });
   return rounds;
