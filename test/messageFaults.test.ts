@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { flipBits, linkReceive, loadCheckpoint, pack, runInProcess, unpack, type AlgorithmSpec, type DeliveryFaults } from '@dmpemu/dmp';
-import { generateInstance, Rng } from '@dmpemu/wireless';
+import { flipBits, linkDelayMs, linkKm, linkReceive, loadCheckpoint, pack, runInProcess, unpack, type AlgorithmSpec, type DeliveryFaults } from '@dmpemu/dmp';
+import { generateInstance, localView, Rng } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
@@ -75,5 +75,37 @@ describe('message faults: what a receiver reads of a broadcast', () => {
     const sc = parseScenario({ name: 'm', networks: [{ model: 'rayleigh-ic', K: 4 }], algorithms: [{ name: 'wmmse-dmp', iterations: 2 }], runtime: { kind: 'inprocess' }, faults: { messageNoise: { snrDb: 10 }, bitErrors: { ber: 0.01 } } }, 's.yaml');
     expect(sc.faults).toMatchObject({ messageNoise: { snrDb: 10 }, bitErrors: { ber: 0.01 } });
     expect(() => parseScenario({ name: 'm', networks: [{ model: 'rayleigh-ic', K: 4 }], algorithms: ['wmmse'], faults: { bitErrors: { ber: 0.7 } } }, 's.yaml')).toThrow('s.yaml: invalid scenario: faults.bitErrors.ber: Too big: expected number to be <=0.5');
+  });
+});
+
+describe('messageDelay by distance', () => {
+  it('holds each delivery baseMs + msPerKm x its length: over NATS the links past the deadline are missed exactly as in process', async () => {
+    const inst = generateInstance('d2d', new Rng(95), { K: 10, field: 300, csiRange: 150 });
+    const f0 = { seed: 1, distanceDelay: { baseMs: 20, msPerKm: 10000 } };
+    // a deadline in the widest gap between the links' delays, so no delivery races it on a loaded machine
+    const delays = [...new Set(Array.from({ length: 10 }, (_, k) => localView(inst, k).neighbours).flatMap((nb, k) => Array.from(nb, (j) => linkDelayMs(f0, 0, j, k, linkKm(inst, j, k)))))].sort((a, b) => a - b);
+    const gaps = delays.slice(1).map((d, i) => [d - delays[i], (d + delays[i]) / 2]).filter(([, mid]) => mid < 1200);
+    const [gap, deadline] = gaps.reduce((a, b) => (b[0] > a[0] ? b : a));
+    expect(gap).toBeGreaterThan(100);
+    const spec = { name: 'wmmse-dmp', iterations: 3 };
+    const twin = runInProcess(inst, spec, { faults: f0, roundDeadlineMs: deadline });
+    expect(twin.history).not.toEqual(runInProcess(inst, spec).history); // some links are too long
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(10, 5);
+      const r = await c.runJob(inst, spec, { roundDeadlineMs: deadline, policy: 'skip', faults: f0 });
+      expect(r.rounds.map((x) => x.objective)).toEqual(twin.history);
+      expect(r.rounds.every((x) => x.timedOut > 0)).toBe(true);
+    } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('needs positions', () => {
+    expect(() => parseScenario({ name: 'm', networks: [{ model: 'rayleigh-ic', K: 4 }], algorithms: ['wmmse-dmp'], faults: { messageDelay: { model: 'distance', baseMs: 1, msPerKm: 10 } } }, 's.yaml')).toThrow(
+      's.yaml: invalid scenario: faults.messageDelay.model: distance needs positions: networks[0] is rayleigh-ic (a geometric model, d2d, miso or regnn-adhoc, has them)',
+    );
+    expect(() => parseScenario({ name: 'm', networks: [{ model: 'd2d', K: 4 }], algorithms: ['wmmse-dmp'], faults: { messageDelay: { model: 'distance', baseMs: 1 } } }, 's.yaml')).toThrow('s.yaml: invalid scenario: faults.messageDelay.msPerKm: model distance needs baseMs and msPerKm (each delivery held baseMs + msPerKm x its length in km)');
+    expect(parseScenario({ name: 'm', networks: [{ model: 'd2d', K: 4 }], algorithms: ['wmmse-dmp'], faults: { messageDelay: { maxMs: 5 } } }, 's.yaml').faults.messageDelay).toEqual({ model: 'uniform', maxMs: 5 });
   });
 });

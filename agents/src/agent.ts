@@ -180,7 +180,7 @@ export class Agent {
     // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
     // need not wait for the deadline (the aggregate is the same as after a real loss).
     const lost = isLost(j.faults, t, sender, this.k) || !seen;
-    const delay = lost ? 0 : linkDelayMs(j.faults, t, sender, this.k);
+    const delay = lost ? 0 : linkDelayMs(j.faults, t, sender, this.k, j.config.linkKm?.[j.runner.slot(sender)]);
     if (delay > 0) setTimeout(() => this.accept(j, t, sender, seen ?? b, data.length, false), delay);
     else this.accept(j, t, sender, seen ?? b, data.length, lost);
   }
@@ -223,7 +223,7 @@ export class Agent {
       if (!keepLatest(j.async!.latest, slot, t, b)) return void c.late++;
       j.bytesIn += size;
     };
-    const delay = linkDelayMs(j.faults, t, sender, this.k);
+    const delay = linkDelayMs(j.faults, t, sender, this.k, j.config.linkKm?.[j.runner.slot(sender)]);
     if (delay > 0) setTimeout(keep, delay);
     else keep();
   }

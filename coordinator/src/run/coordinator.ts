@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { createAlgorithm, loadModule, toDecision, type AlgorithmSpec, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
+import { createAlgorithm, linkKm, loadModule, toDecision, type AlgorithmSpec, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost } from '@dmpemu/agents';
 import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
@@ -500,8 +500,10 @@ export class Coordinator {
     const js: JobState = { job, inst, clock, powerLimit: alg.powerLimit ?? inst.pmax, awaiting: new Map(), failures: new Map(), finals: new Map(), options: o };
     this.jobState = js;
     this.now = { job, t: -1 };
+    // messageDelay by distance: each agent is told the length of its incoming links
+    const km = (k: number) => (o.faults?.distanceDelay ? { linkKm: Float64Array.from(views[k].neighbours, (j) => linkKm(inst, j, k)) } : {});
     const configure = (k: number, fromRound: number): Promise<void> =>
-      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, clock, async: clock === 'async' ? asyncClock : undefined });
+      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...km(k), clock, async: clock === 'async' ? asyncClock : undefined });
     const rounds: RoundRecord[] = [];
     const disturbed: number[] = [];
     const agentRoundMs: number[] = [];

@@ -42,7 +42,8 @@ export function resolveFaults(f: Faults, inst: Instance, seed: number, label: st
       ? {
           seed: new Rng(`${seed}/delivery/${label}`).nextUint32() | 0,
           loss: f.messageLoss?.probability,
-          delayMaxMs: f.messageDelay?.maxMs,
+          delayMaxMs: f.messageDelay?.model === 'uniform' ? f.messageDelay.maxMs : undefined,
+          distanceDelay: f.messageDelay?.model === 'distance' ? { baseMs: f.messageDelay.baseMs!, msPerKm: f.messageDelay.msPerKm! } : undefined,
           stragglers: f.stragglers,
           quantization: f.messageQuantization,
           bitErrors: f.bitErrors,

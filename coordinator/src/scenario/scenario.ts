@@ -120,7 +120,15 @@ export const faultsSchema = z.strictObject({
     .optional(),
   csiNoise: z.strictObject({ kind: z.enum(['multiplicative', 'log-normal']), std: z.number().nonnegative() }).optional(),
   messageLoss: z.strictObject({ probability: z.number().min(0).max(1) }).optional(),
-  messageDelay: z.strictObject({ maxMs: delayMsSchema }).optional(),
+  /** Each delivery held U[0, maxMs) ms (model uniform), or baseMs + msPerKm x its length (model distance, geometric networks). */
+  messageDelay: z
+    .strictObject({ model: z.enum(['uniform', 'distance']).default('uniform'), maxMs: delayMsSchema.optional(), baseMs: delayMsSchema.optional(), msPerKm: delayMsSchema.optional() })
+    .superRefine((d, ctx) => {
+      if (d.model === 'uniform' && d.maxMs === undefined) ctx.addIssue({ code: 'custom', path: ['maxMs'], message: 'model uniform needs maxMs (each delivery held U[0, maxMs) ms)' });
+      if (d.model === 'distance' && (d.baseMs === undefined || d.msPerKm === undefined)) ctx.addIssue({ code: 'custom', path: [d.baseMs === undefined ? 'baseMs' : 'msPerKm'], message: 'model distance needs baseMs and msPerKm (each delivery held baseMs + msPerKm x its length in km)' });
+      for (const key of d.model === 'uniform' ? (['baseMs', 'msPerKm'] as const) : (['maxMs'] as const)) if (d[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of model ${d.model}` });
+    })
+    .optional(),
   stragglers: z.strictObject({ agents: z.array(index).min(1), delayMs: delayMsSchema }).optional(),
   /** Broadcasts travel as bits-bit codes, bit-packed (@dmpemu/dmp quantization.ts): over the message's own range or a fixed [min, max]. */
   messageQuantization: z
@@ -224,6 +232,9 @@ export const scenarioSchema = z.strictObject({
     if (runtime.nats) ctx.addIssue({ code: 'custom', path: ['faults', 'brokerRestart'], message: 'brokerRestart needs the embedded nats-server: remove runtime.nats' });
   }
   if (faults.messageDelay || faults.stragglers) needNats(faults.messageDelay ? 'messageDelay' : 'stragglers');
+  const flat = networks.findIndex((n) => n.model === 'rayleigh-ic');
+  if (faults.messageDelay?.model === 'distance' && flat >= 0)
+    ctx.addIssue({ code: 'custom', path: ['faults', 'messageDelay', 'model'], message: `distance needs positions: networks[${flat}] is rayleigh-ic (a geometric model, d2d, miso or regnn-adhoc, has them)` });
   const names = new Set(networks.map(networkName));
   const labels = new Map<string, number>();
   sc.algorithms.forEach((a, i) => {

@@ -3,7 +3,7 @@ import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { activation, type AsyncClock } from './asyncClock.ts';
 import { toDecision } from './decision.ts';
-import { isLost, linkDelayMs, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
+import { isLost, linkDelayMs, linkKm, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
 import { linkReceive } from './messageFaults.ts';
 import { pack, quantize } from './quantization.ts';
@@ -135,7 +135,7 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
     for (const { k, slot } of listeners[j]) {
       if (isLost(f, t, j, k)) continue;
       const seen = linkReceive(f, t, j, k, b, packed);
-      if (seen) q.push(sent + linkDelayMs(f, t, j, k), 2, () => void keepLatest(latest[k], slot, t, seen));
+      if (seen) q.push(sent + linkDelayMs(f, t, j, k, linkKm(inst, j, k)), 2, () => void keepLatest(latest[k], slot, t, seen));
     }
   };
   const activate = (k: number, i: number, at: number): void => {

@@ -2,7 +2,7 @@ import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wi
 import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { toDecision } from './decision.ts';
-import { deliveryDelayMs, isLost, type DeliveryFaults } from './deliveryFaults.ts';
+import { deliveryDelayMs, isLost, linkKm, type DeliveryFaults } from './deliveryFaults.ts';
 import { linkReceive } from './messageFaults.ts';
 import { pack, quantize } from './quantization.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
@@ -46,7 +46,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
     const packed = q && faults?.bitErrors ? raw.map((x) => pack(q, x)) : undefined;
     for (const node of nodes) {
       for (const j of node.neighbours) {
-        if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k) >= deadline) continue;
+        if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k, linkKm(inst, j, node.k)) >= deadline) continue;
         const seen = linkReceive(faults, t, j, node.k, b[j], packed?.[j]);
         if (seen) node.receive(t, j, seen); // undefined: bit errors made it undecodable (lost)
       }

@@ -87,6 +87,7 @@ export const deliveryFaultsSchema = z.strictObject({
   seed: int,
   loss: z.number().min(0).max(1).optional(),
   delayMaxMs: z.number().nonnegative().max(MAX_TIMER_MS).optional(),
+  distanceDelay: z.strictObject({ baseMs: z.number().nonnegative().max(MAX_TIMER_MS), msPerKm: z.number().nonnegative().max(MAX_TIMER_MS) }).optional(),
   stragglers: z.strictObject({ agents: z.array(index), delayMs: z.number().nonnegative().max(MAX_TIMER_MS) }).optional(),
   quantization: z
     .strictObject({ bits: z.number().int().min(1).max(16), scheme: z.enum(['uniform', 'log']), range: z.enum(['per-message', 'fixed']), min: z.number().finite().optional(), max: z.number().finite().optional() })
@@ -110,6 +111,8 @@ export const configureSchema = z.strictObject({
   fromRound: index,
   /** Delivery faults applied on the agent's side of the wire (see @dmpemu/dmp deliveryFaults). */
   faults: deliveryFaultsSchema.optional(),
+  /** messageDelay by distance: the length (km) of each incoming link, per neighbour slot. */
+  linkKm: f64.optional(),
   /**
    * Who starts rounds: `barrier` the coordinator, every round; `local` the agent itself, once it
    * has every live neighbour's broadcast of the round or its deadline passed; `async` its own
