@@ -135,7 +135,7 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
     for (const { k, slot } of listeners[j]) {
       if (isLost(f, t, j, k)) continue;
       const seen = linkReceive(f, t, j, k, b, packed);
-      if (seen) q.push(sent + linkDelayMs(f, t, j, k, linkKm(inst, j, k)), 2, () => void keepLatest(latest[k], slot, t, seen));
+      if (seen) q.push(sent + linkDelayMs(f, t, j, k, f?.distanceDelay ? linkKm(inst, j, k) : 0), 2, () => void keepLatest(latest[k], slot, t, seen));
     }
   };
   const activate = (k: number, i: number, at: number): void => {

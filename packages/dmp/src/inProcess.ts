@@ -46,7 +46,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
     const packed = q && faults?.bitErrors ? raw.map((x) => pack(q, x)) : undefined;
     for (const node of nodes) {
       for (const j of node.neighbours) {
-        if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k, linkKm(inst, j, node.k)) >= deadline) continue;
+        if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k, faults?.distanceDelay ? linkKm(inst, j, node.k) : 0) >= deadline) continue;
         const seen = linkReceive(faults, t, j, node.k, b[j], packed?.[j]);
         if (seen) node.receive(t, j, seen); // undefined: bit errors made it undecodable (lost)
       }
