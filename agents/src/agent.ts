@@ -175,7 +175,7 @@ export class Agent {
     // bit errors and noise on the control channel: what this receiver reads (undefined: undecodable, lost)
     const seen = linkReceive(j.faults, t, sender, this.k, b, q ? (m[3] as Uint8Array) : undefined);
     if (j.async) return this.acceptLatest(j, t, sender, seen, data.length);
-    if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, b);
+    if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, seen ?? b); // compared with what was used: the copy as read
     if (j.config.clock === 'barrier' && t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
     // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
     // need not wait for the deadline (the aggregate is the same as after a real loss).
