@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { authorizationBlock, coordinatorUser, type BrokerUser } from './access.ts';
 import { tmpdir } from 'node:os';
@@ -68,8 +68,10 @@ export class NatsServer {
 
   private extra = '';
 
+  /** Written whole and renamed into place: a reload under way never reads a half-written file (it dropped clients as unauthorized). */
   private writeConfig(): void {
-    writeFileSync(this.configFile, (this.auth ? authorizationBlock([...this.users.values()]) : '') + this.extra);
+    writeFileSync(`${this.configFile}.tmp`, (this.auth ? authorizationBlock([...this.users.values()]) : '') + this.extra);
+    renameSync(`${this.configFile}.tmp`, this.configFile);
   }
 
   /**
