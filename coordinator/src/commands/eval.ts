@@ -50,34 +50,13 @@ export interface EvalArgs {
  * `rates[n]` is the weighted sum rate (sum rate when all w_k = 1) of instance n in bit/s/Hz;
  * `seconds` the compute time of the algorithm over all instances, file I/O excluded.
  */
-export interface EvalResult {
+export interface EvalResult extends Evaluation {
   algorithm: string;
   instances: number;
   meanRate: number;
-  rates: number[];
-  seconds: number;
   iterations?: number;
-  /** With --runtime: where the DMP ran, and its round count. */
+  /** With --runtime: where the DMP ran (its round count is `rounds`, its traffic and faults the Evaluation's fields). */
   runtime?: string;
-  rounds?: number;
-  /** Mean objective after each iteration (centralized, with --history) or round (--runtime). */
-  history?: number[];
-  meanRoundLatencyMs?: number;
-  messagesPerRound?: number;
-  bytesPerRound?: number;
-  deaths?: Evaluation['deaths'];
-  events?: Evaluation['events'];
-  malformed?: number;
-  lost?: number;
-  late?: number;
-  /** Messages dropped, by kind (see the README's protocol section). */
-  dropped?: Evaluation['dropped'];
-  /** async clock: ages of the broadcasts used (receiver's round minus the message's), count by age. */
-  staleness?: Record<string, number>;
-  /** Every agent's time per round, median and 95th percentile (ms). */
-  agentRoundMs?: { median: number; p95: number };
-  /** Rounds a broker outage fell into, per instance. */
-  disturbed?: Evaluation['disturbed'];
   /** DMP: centralized WMMSE-100 (global CSI) on the same instances, and the run relative to it. */
   wmmse100?: number;
   normalised?: number;

@@ -3,42 +3,21 @@ import { mean, type Evaluation } from '../run/evaluation.ts';
 import type { Faults } from '../scenario/scenario.ts';
 import type { Normaliser } from '../scenario/algorithmNames.ts';
 
-/** One algorithm on one network, over all its instances. */
-export interface AlgorithmSummary {
+/**
+ * One algorithm on one network, over all its instances: its evaluation (rates, history, traffic,
+ * deaths, dropped messages... as run/evaluation.ts defines them) and what the summary adds.
+ */
+export interface AlgorithmSummary extends Evaluation {
   algorithm: string;
   kind: 'dmp' | 'centralized';
   runtime: 'nats' | 'memory' | 'inprocess' | 'centralized';
-  /** Rounds (DMP) or iterations (iterative centralized algorithms). */
-  rounds?: number;
+  /** Iterations of an iterative centralized algorithm (a DMP's count is `rounds`). */
   iterations?: number;
   meanRate: number;
   /** meanRate / the mean normaliser (the run's normaliseBy: centralized WMMSE-100 or Best FPLinQ) on the same instances. */
   normalised: number;
   /** Over instances: the rate's mean, standard deviation and 95% interval, and the same of each instance's rate over its normaliser. */
   spread?: { rate: Spread; normalised: Spread };
-  rates: number[];
-  /** Mean objective after each round, over instances (DMP only). */
-  history?: number[];
-  seconds: number;
-  meanRoundLatencyMs?: number;
-  messagesPerRound?: number;
-  bytesPerRound?: number;
-  /** Signalling cost: bits each agent published per round, and over all its rounds (to its final objective). */
-  bitsPerAgentPerRound?: number;
-  bitsPerAgent?: number;
-  deaths?: Evaluation['deaths'];
-  events?: Evaluation['events'];
-  malformed?: number;
-  lost?: number;
-  late?: number;
-  /** Messages dropped, by kind (malformedData, malformedControl, unauthenticated, late, duplicate, conflicting, lost, overflow). */
-  dropped?: Evaluation['dropped'];
-  /** async clock: how old the broadcasts used were, in rounds (count by age). */
-  staleness?: Evaluation['staleness'];
-  /** Every agent's time per round: median and 95th percentile (ms). */
-  agentRoundMs?: Evaluation['agentRoundMs'];
-  /** Instances and rounds a broker outage fell into: those results are marked, not silently different. */
-  disturbed?: Evaluation['disturbed'];
   /** DMP: the smallest round count after which it beats centralized WMMSE with 10 / 30 / 100 iterations. */
   overtakes?: Record<string, number | null>;
 }

@@ -430,20 +430,26 @@ export class Coordinator {
         this.counters.malformedControl++;
         continue;
       }
-      const prior = r.entries.get(e.k);
-      if (prior) {
-        this.counters.duplicate++;
-        if (!sameOutput(prior.output, e.output)) this.counters.conflicting++;
-        continue;
-      }
-      const bad = checkOutput(e.output, js.inst, js.powerLimit);
-      if (bad) {
-        this.fail(e.k, `agent ${e.k} reported ${bad} in round ${m.t}`);
-        continue;
-      }
-      r.entries.set(e.k, e);
+      this.acceptEntry(r.entries, e, m.t, js);
     }
     r.wake();
+  }
+
+  /** Store agent e.k's entry for round t, unless it repeats one (a duplicate; conflicting if it differs) or its output is invalid (the agent fails); true when stored. */
+  private acceptEntry(round: Map<number, RoundEntry>, e: RoundEntry, t: number, js: JobState): boolean {
+    const prior = round.get(e.k);
+    if (prior) {
+      this.counters.duplicate++;
+      if (!sameOutput(prior.output, e.output)) this.counters.conflicting++;
+      return false;
+    }
+    const bad = checkOutput(e.output, js.inst, js.powerLimit);
+    if (bad) {
+      this.fail(e.k, `agent ${e.k} reported ${bad} in round ${t}`);
+      return false;
+    }
+    round.set(e.k, e);
+    return true;
   }
 
   private onProgress(m: Extract<UpMsg, { type: 'progress' }>, owns: (k: number) => boolean, js: JobState): void {
@@ -454,20 +460,7 @@ export class Coordinator {
         this.counters.malformedControl++;
         continue;
       }
-      const round = st.perRound[e.t];
-      const prior = round.get(e.k);
-      if (prior) {
-        this.counters.duplicate++;
-        if (!sameOutput(prior.output, e.output)) this.counters.conflicting++;
-        continue;
-      }
-      const bad = checkOutput(e.output, js.inst, js.powerLimit);
-      if (bad) {
-        this.fail(e.k, `agent ${e.k} reported ${bad} in round ${e.t}`);
-        continue;
-      }
-      round.set(e.k, e);
-      if (e.t === st.perRound.length - 1) st.lastRound(e.k);
+      if (this.acceptEntry(st.perRound[e.t], e, e.t, js) && e.t === st.perRound.length - 1) st.lastRound(e.k);
     }
     st.wake();
   }

@@ -1,4 +1,5 @@
 import { ecgnnWeightShapes, makeCheckpoint, uwmmseWeightShapes, mlpWeightShapes, pcgnnWeightShapes, regnnWeightShapes, wcgcnWeightShapes, type Checkpoint, type TrainableArchitecture, type EcgnnArchitecture, type FeatureScaling, type MlpArchitecture, type PcgnnArchitecture, type WcgcnArchitecture } from '@dmpemu/dmp';
+import { expect } from 'vitest';
 import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 
 export const IDENTITY: FeatureScaling = { transform: 'linear', direct: { shift: 0, scale: 1 }, cross: { shift: 0, scale: 1 } };
@@ -45,4 +46,19 @@ export function wideRangeInstance(rng: Rng, K = 8): Instance {
   const gain = Float64Array.from({ length: K * K }, (_, i) => 10 ** (i % (K + 1) === 0 ? rng.range(-4, -2) : rng.range(-7, -3)));
   const weights = Float64Array.from({ length: K }, () => rng.uniform());
   return { model: 'd2d', K, Nt: 1, noise: 1e-14, pmax: 1, weights, gain };
+}
+
+/**
+ * Per-agent powers (per instance, e.g. the DMP run in process) and a batched TF.js forward pass
+ * agree on every power to 1e-5, and not only in saturation: some power lies in (inside, 1 - inside).
+ */
+export function expectPowersMatch(batched: number[][], perAgent: ArrayLike<number>[], inside = 0.05): void {
+  let spread = 0;
+  perAgent.forEach((q, b) =>
+    Array.from(q).forEach((x, k) => {
+      expect(Math.abs(x - batched[b][k])).toBeLessThan(1e-5);
+      if (x > inside && x < 1 - inside) spread++;
+    }),
+  );
+  expect(spread).toBeGreaterThan(0); // not a trivially saturated comparison
 }
