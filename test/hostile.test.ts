@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, inject, it } from 'vitest';
-import { loadCheckpoint, makeCheckpoint, regnnWeightShapes, runInProcess, type AlgorithmSpec, type Checkpoint, type RegnnArchitecture } from '@dmpemu/dmp';
+import { loadCheckpoint, makeCheckpoint, pack, regnnWeightShapes, runInProcess, type AlgorithmSpec, type Checkpoint, type RegnnArchitecture } from '@dmpemu/dmp';
 import { encode, Sealer, subjects } from '@dmpemu/wire';
 import { generateInstance, localView, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 import { Coordinator, type JobResult } from '../coordinator/src/run/coordinator.ts';
@@ -130,6 +130,41 @@ describe('hostile clients on the run\'s broker (no credentials: anyone may publi
       expect(r.counters.overflow).toBe(7);
       // what an agent keeps for later rounds is bounded: 4 rounds ahead, one broadcast of the algorithm's size per sender and round
       expect(r.counters.duplicate).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('hostile broadcasts in a quantised run (messageQuantization: packed codes on the wire)', () => {
+  it('a wrong sender, float64s where codes are due, a wrong length, a range that is not finite and 200 KB are dropped and counted; the result equals the in-process one', async () => {
+    const K = 8;
+    const inst = rayleighInstance(new Rng(9), { K, snrDb: 10 });
+    const spec = { name: 'wmmse-dmp', iterations: 5 };
+    const q = { bits: 8, scheme: 'uniform', range: 'per-message' } as const;
+    const faults = { seed: 3, quantization: q };
+    const { co, nc, close } = await setup(K);
+    const s = subjects(co.runId);
+    try {
+      const nanRange = pack(q, Float64Array.of(0.5));
+      new DataView(nanRange.buffer).setFloat32(0, NaN, true);
+      const r = await co.runJob(inst, spec, {
+        roundDeadlineMs: 5000,
+        policy: 'skip',
+        faults,
+        onRound: (rec) => {
+          if (rec.t !== 0) return;
+          const job = r0job(co);
+          nc.publish(s.broadcast(1), encode([job, 1, 2, pack(q, Float64Array.of(0.5))])); // on 1's subject as agent 2
+          nc.publish(s.broadcast(1), encode([job, 1, 1, Float64Array.of(0.5)])); // float64s, not codes
+          nc.publish(s.broadcast(1), encode([job, 1, 1, new Uint8Array(3)])); // 3 bytes where 9 are due
+          nc.publish(s.broadcast(1), encode([job, 1, 1, nanRange])); // a range that does not decode
+          for (let i = 0; i < 20; i++) nc.publish(s.broadcast(1), encode([job, 2 + (i % 4), 1, new Uint8Array(200_000)]));
+        },
+      });
+      expect(objectives(r)).toEqual(runInProcess(inst, spec, { faults }).history);
+      expect(r.counters.malformedData).toBe(7 * 24); // every message at each of agent 1's 7 neighbours
+      expect(r.counters.duplicate + r.counters.conflicting).toBe(0);
     } finally {
       await close();
     }
