@@ -136,6 +136,45 @@ describe('hostile clients on the run\'s broker (no credentials: anyone may publi
   });
 });
 
+describe('hostile absence notices (churn: an away agent publishes [job, t, k, null] instead of a broadcast)', () => {
+  it('a notice with a wrong sender or beyond the plan is dropped and counted; one forged for an agent that is not away conflicts with its real broadcast and fails the job', async () => {
+    const K = 8;
+    const inst = rayleighInstance(new Rng(10), { K, snrDb: 10 });
+    const spec = { name: 'wmmse-dmp', iterations: 5 };
+    const churn = Array.from({ length: K }, (_, k) => (k === 3 ? { leaveRound: 2, joinRound: 6 } : undefined));
+    const { co, nc, close } = await setup(K);
+    const s = subjects(co.runId);
+    try {
+      const r = await co.runJob(inst, spec, {
+        roundDeadlineMs: 5000,
+        policy: 'skip',
+        churn,
+        onRound: (rec) => {
+          if (rec.t !== 0) return;
+          const job = r0job(co);
+          nc.publish(s.broadcast(1), encode([job, 1, 2, null])); // on 1's subject as agent 2: 7 subscribers
+          nc.publish(s.broadcast(1), encode([job, 10, 1, null])); // beyond the plan (10 rounds)
+          nc.publish(s.broadcast(1), encode([job, 1, 1, 'away'])); // neither a broadcast nor a notice
+        },
+      });
+      expect(objectives(r)).toEqual(runInProcess(inst, spec, { churn }).history);
+      expect(r.counters.malformedData).toBe(7 * 3);
+      expect(r.counters.conflicting).toBe(0);
+      // a notice forged for agent 1's round 2 (it is not away) reaches its neighbours before its real broadcast
+      await expect(
+        co.runJob(inst, spec, {
+          roundDeadlineMs: 5000,
+          policy: 'skip',
+          churn,
+          onRound: (rec) => void (rec.t === 0 && nc.publish(s.broadcast(1), encode([r0job(co), 2, 1, null]))),
+        }),
+      ).rejects.toThrow(/conflicting duplicate message\(s\), forged traffic on the broker \(e\.g\. two different broadcasts of agent 1 for round 2/);
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('hostile broadcasts in a quantised run (messageQuantization: packed codes on the wire)', () => {
   it('a wrong sender, float64s where codes are due, a wrong length, a range that is not finite and 200 KB are dropped and counted; the result equals the in-process one', async () => {
     const K = 8;

@@ -58,6 +58,15 @@ describe('scenario validation', () => {
     [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { maxMessageBytes: 16 } }, 's.yaml: invalid scenario: faults.maxMessageBytes: algorithms[0] (wcgcn-rayleigh-k10-snr0) broadcasts 3 numbers in round 0: 24 bytes as float64, more than the budget of 16 bytes (faults.messageQuantization brings them under)'],
     [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { maxMessageBytes: 10, messageQuantization: { bits: 8 } } }, 's.yaml: invalid scenario: faults.maxMessageBytes: algorithms[0] (wcgcn-rayleigh-k10-snr0) broadcasts 3 numbers in round 0: 11 bytes as 8-bit codes and their range, more than the budget of 10 bytes'],
     [{ ...ok, faults: { brokerRestart: [{ round: 200 }] } }, 's.yaml: invalid scenario: faults.brokerRestart[0].round: round 200 is never reached by algorithms[0] (wmmse-dmp-100), which runs 200 rounds (0-199)'],
+    // churn
+    [{ ...ok, faults: { churn: [{ agent: 1, leaveRound: 10, joinRound: 10 }] } }, 's.yaml: invalid scenario: faults.churn[0].joinRound: an agent comes back after it left: joinRound 10 must be greater than leaveRound 10'],
+    [{ ...ok, faults: { churn: [{ agent: 7, leaveRound: 10 }] } }, 's.yaml: invalid scenario: faults.churn[0].agent: agent 7 does not exist in a network of K=5'],
+    [{ ...ok, faults: { churn: [{ agent: 1, leaveRound: 10 }, { agent: 1, leaveRound: 20 }] } }, 's.yaml: invalid scenario: faults.churn[1].agent: agent 1 is listed twice: give each agent one leaveRound (and joinRound)'],
+    [{ ...ok, faults: { churn: { rate: 0.1, leaveRound: 10, joinRound: 15 } } }, 's.yaml: invalid scenario: faults.churn.joinRound: an agent comes back with a fresh state, which algorithms[0] (wmmse-dmp-100) can only start in a round of round 0\'s phase (period 2): 15 is not a multiple of 2'],
+    [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { churn: { rate: 0.5, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn.leaveRound: round 3 is never reached by algorithms[1] (wcgcn-rayleigh-k10-snr0), which runs 3 rounds (0-2)'],
+    [{ ...ok, faults: { churn: { rate: 1.5, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn.rate: Too big: expected number to be <=1'],
+    [{ ...ok, runtime: { clock: 'async' }, faults: { churn: { rate: 0.1, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn: churn needs rounds: runtime.clock barrier or local, not async'],
+    [{ ...ok, algorithms: ['wmmse'], faults: { churn: { rate: 0.1, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn: the scenario has no DMP algorithm, so no job would reach it'],
     [{ ...ok, algorithms: ['wmmse'], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash: the scenario has no DMP algorithm, so no job would reach it'],
     // keys an algorithm does not take
     [{ ...ok, algorithms: [{ name: 'wmmse-dmp', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse-dmp (it runs 2 rounds per iteration: give iterations)'],

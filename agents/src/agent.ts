@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { activation, asyncUpdate, createAlgorithm, isLost, keepLatest, linkDelayMs, linkReceive, NodeRunner, pack, publishDelayMs, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
-import { allFinite, encode, isBroadcast, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
+import { activation, asyncUpdate, createAlgorithm, isAway, isLost, keepLatest, linkDelayMs, linkReceive, NodeRunner, pack, publishDelayMs, silentOutput, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
+import { allFinite, encode, isAbsence, isBroadcast, type AbsenceMsg, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
 /**
  * Rounds ahead of its own that an agent keeps broadcasts for under the barrier clock; later ones
@@ -37,8 +37,8 @@ interface Job {
   t: number;
   open: boolean;
   timer?: NodeJS.Timeout;
-  /** Broadcasts of rounds not started here yet, by round then sender slot. */
-  early: Map<number, Map<number, { b: Float64Array; lost: boolean }>>;
+  /** Broadcasts (or absence notices) of rounds not started here yet, by round then sender slot. */
+  early: Map<number, Map<number, Early>>;
   bytesIn: number;
   bytesOut: number;
   /** When the current round started here (performance.now). */
@@ -49,6 +49,13 @@ interface Job {
   used: { t: Int32Array; b: (Float64Array | undefined)[][] };
   /** async clock: the latest broadcast per phase and slot, updates and activations so far, ages of the messages used. */
   async?: { latest: Latest; updates: number; activations: number };
+}
+
+/** A neighbour's message for a round not started here yet: its broadcast, whether it is lost, or (churn) that it is away. */
+interface Early {
+  b: Float64Array;
+  lost: boolean;
+  away?: boolean;
 }
 
 /**
@@ -139,13 +146,15 @@ export class Agent {
     }
     j.runner.setGone(gone);
     j.t = t;
+    if (isAway(j.config.churn, t)) return this.awayRound(j, t);
+    if (j.config.churn?.joinRound === t) j.runner.rejoin();
     j.open = true;
     j.bytesIn = 0;
     j.startedAt = performance.now();
     if (!this.publishRound(j, t)) return;
     const early = j.early.get(t);
     j.early.delete(t);
-    if (early) for (const [i, e] of [...early].sort((x, y) => x[0] - y[0])) if (!this.use(j, i, e.b, e.lost)) return;
+    if (early) for (const [i, e] of [...early].sort((x, y) => x[0] - y[0])) if (!this.use(j, i, e.b, e.lost, e.away)) return;
     if (j.runner.complete()) this.finish(j, false);
     else j.timer = setTimeout(() => this.finish(j, true), j.config.roundDeadlineMs);
   }
@@ -161,19 +170,24 @@ export class Agent {
       return;
     }
     const q = j.faults?.quantization;
-    if (!isBroadcast(m, !!q) || m[2] !== sender) return void c.malformedData++;
-    const [job, t] = m;
+    const absent = isAbsence(m);
+    if (!(absent || isBroadcast(m, !!q))) return void c.malformedData++;
+    const msg = m as AbsenceMsg | BroadcastMsg;
+    if (msg[2] !== sender) return void c.malformedData++;
+    const [job, t] = msg;
     if (job !== j.config.job) {
       if (job < j.config.job) c.late++;
       else c.malformedData++;
       return;
     }
     if (t >= j.rounds) return void c.malformedData++;
+    if (isAway(j.config.churn, t)) return; // this agent's radio is off in round t: it hears nothing
+    if (absent) return this.onAbsence(j, t, sender);
     // quantised: bit-packed codes of the expected length, read back as the in-process executor does
-    const b = q ? unpack(q, m[3] as Uint8Array, j.runner.alg.broadcastSize(t)) : (m[3] as Float64Array);
+    const b = q ? unpack(q, msg[3] as Uint8Array, j.runner.alg.broadcastSize(t)) : (msg[3] as Float64Array);
     if (!b || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
     // bit errors and noise on the control channel: what this receiver reads (undefined: undecodable, lost)
-    const seen = linkReceive(j.faults, t, sender, this.k, b, q ? (m[3] as Uint8Array) : undefined);
+    const seen = linkReceive(j.faults, t, sender, this.k, b, q ? (msg[3] as Uint8Array) : undefined);
     if (j.async) return this.acceptLatest(j, t, sender, seen, data.length);
     if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, seen ?? b); // compared with what was used: the copy as read
     if (j.config.clock === 'barrier' && t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
@@ -185,6 +199,38 @@ export class Agent {
     else this.accept(j, t, sender, seen ?? b, data.length, lost);
   }
 
+  /**
+   * churn: neighbour `sender` is away in round t (its absence notice; no link fault acts on it:
+   * it stands for silence). Kept for a later round, applied to the current one, or late.
+   */
+  private onAbsence(j: Job, t: number, sender: number): void {
+    const c = this.counters();
+    if (j.async) return void c.malformedData++; // churn needs rounds: barrier or local clock
+    if (t < j.t || (t === j.t && !j.open)) return void c.late++;
+    if (j.config.clock === 'barrier' && t > Math.max(j.t, 0) + MAX_ROUNDS_AHEAD) return void c.overflow++;
+    const i = j.runner.slot(sender);
+    if (t > j.t) {
+      const round = j.early.get(t) ?? new Map<number, Early>();
+      const prior = round.get(i);
+      if (prior) return prior.away ? void c.duplicate++ : this.conflict(j, t, sender);
+      round.set(i, { b: NO_BROADCAST, lost: false, away: true });
+      j.early.set(t, round);
+      return;
+    }
+    if (j.runner.isAway(i) || j.runner.isSkipped(i)) return void c.duplicate++;
+    if (j.runner.stored(i) !== undefined) return this.conflict(j, t, sender);
+    if (this.use(j, i, NO_BROADCAST, false, true) && j.runner.complete()) this.finish(j, false);
+  }
+
+  /** churn: round t with this agent away: publish the absence notice and report p = 0 at once. */
+  private awayRound(j: Job, t: number): void {
+    j.early.delete(t);
+    const out = encode([j.config.job, t, this.k, null] satisfies AbsenceMsg);
+    j.bytesOut = out.length;
+    this.bus.publish(this.subj.broadcast(this.k), out);
+    this.events.roundDone(this.k, t, { k: this.k, output: silentOutput(j.config.view.Nt), received: 0, missing: 0, bytesOut: out.length, bytesIn: 0, timedOut: false, ms: 0 });
+  }
+
   /** A checked broadcast of this job reaches the agent: use it now, keep it for its round, or drop it. */
   private accept(j: Job, t: number, sender: number, b: Float64Array, size: number, lost: boolean): void {
     if (this.job !== j || j.failed) return;
@@ -192,9 +238,9 @@ export class Agent {
     if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, b);
     const i = j.runner.slot(sender);
     if (t > j.t) {
-      const round = j.early.get(t) ?? new Map<number, { b: Float64Array; lost: boolean }>();
+      const round = j.early.get(t) ?? new Map<number, Early>();
       const prior = round.get(i);
-      if (prior) return this.duplicate(j, t, sender, prior.b, b);
+      if (prior) return prior.away ? this.conflict(j, t, sender) : this.duplicate(j, t, sender, prior.b, b);
       round.set(i, { b, lost });
       j.early.set(t, round);
       if (lost) c.lost++;
@@ -204,6 +250,7 @@ export class Agent {
     const prior = j.runner.stored(i);
     if (prior !== undefined) return this.duplicate(j, t, sender, prior, b);
     if (j.runner.isSkipped(i)) return void c.duplicate++;
+    if (j.runner.isAway(i)) return this.conflict(j, t, sender);
     if (lost) c.lost++;
     else j.bytesIn += size;
     if (this.use(j, i, b, lost) && j.runner.complete()) this.finish(j, false);
@@ -278,16 +325,19 @@ export class Agent {
   }
 
   private duplicate(j: Job, t: number, from: number, first: Float64Array, again: Float64Array): void {
+    if (!sameValues(first, again)) return this.conflict(j, t, from);
+    this.counters().duplicate++;
+  }
+
+  /** Two different messages of one neighbour for one round (two broadcasts, or a broadcast and an absence notice). */
+  private conflict(j: Job, t: number, from: number): void {
     const c = this.counters();
     c.duplicate++;
-    if (!sameValues(first, again)) {
-      c.conflicting++;
-      this.events.conflict({ k: this.k, from, t });
-    }
+    c.conflicting++;
+    this.events.conflict({ k: this.k, from, t });
     void j;
   }
 
-  /** Hand a broadcast of the current round to the node (or tell it the message is lost). False if the agent failed. */
   /** A broadcast of a round already closed: late, or a conflict when it differs from the one used then. */
   private late(j: Job, t: number, sender: number, b: Float64Array): void {
     const w = t % USED_WINDOW;
@@ -306,9 +356,11 @@ export class Agent {
     j.used.b[w][slot] = b;
   }
 
-  private use(j: Job, slot: number, b: Float64Array, lost: boolean): boolean {
+  /** Hand a broadcast of the current round to the node (or tell it the message is lost, or its sender away). False if the agent failed. */
+  private use(j: Job, slot: number, b: Float64Array, lost: boolean, away = false): boolean {
     try {
-      if (lost) j.runner.skipSlot(slot);
+      if (away) j.runner.awaySlot(slot);
+      else if (lost) j.runner.skipSlot(slot);
       else {
         j.runner.receiveSlot(slot, b);
         this.remember(j, j.t, slot, b);
@@ -359,6 +411,9 @@ export class Agent {
     this.job = undefined;
   }
 }
+
+/** Stands in for the broadcast of a neighbour that is away (never read). */
+const NO_BROADCAST = new Float64Array(0);
 
 function firstLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);

@@ -159,8 +159,10 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   // the yardstick runs beside the algorithms (a worker thread for large networks); rounds.jsonl's
   // `normalised` is the round's objective over its instance's WMMSE-100, null until that is known
   const iterations = Math.ceil(Math.max(0, ...algorithms.filter(isDmp).map((a) => roundsOf(a, checkpoints))) / 2);
-  const yard = new Yardstick(insts, iterations, { normaliseBy: sc.normaliseBy, seed: sc.seed }, (instance, curve) => emit({ type: 'wmmse', network: name, instance, curve: Array.from(curve) }));
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
+  // churn: centralized algorithms and the normaliser see the network that remains at the end
+  const remaining = faults.map((f) => f.remaining);
+  const yard = new Yardstick(remaining, iterations, { normaliseBy: sc.normaliseBy, seed: sc.seed }, (instance, curve) => emit({ type: 'wmmse', network: name, instance, curve: Array.from(curve) }));
   // each host may now subscribe only to its agents' neighbours' broadcasts (embedded broker)
   await coordinator?.limitToNeighbours(faults.map((f) => f.views));
   /** Announce a job per instance as it starts (with the layout the dashboard draws); returns its number. */
@@ -178,7 +180,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
       if (!isDmp(alg)) {
         const iterations = ITERATIVE.has(alg.name!) ? alg.iterations ?? 100 : undefined;
         const label = algorithmLabel(alg);
-        const e = alg.name === 'mlp' ? evalMlp(insts, checkpoints.get(alg.checkpoint!)!) : evalCentralized(insts, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
+        const e = alg.name === 'mlp' ? evalMlp(remaining, checkpoints.get(alg.checkpoint!)!) : evalCentralized(remaining, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
         e.rates.forEach((objective, instance) => emit({ type: 'result', job: startJob(alg, label, instance), network: name, instance, algorithm: label, objective }));
         done.push({ entry: { algorithm: label, kind: 'centralized', runtime: 'centralized', iterations }, e });
         continue;

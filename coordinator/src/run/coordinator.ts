@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { createAlgorithm, linkKm, loadModule, toDecision, type AlgorithmSpec, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
+import { createAlgorithm, linkKm, loadModule, toDecision, type Absence, type AlgorithmSpec, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost } from '@dmpemu/agents';
 import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
@@ -106,6 +106,8 @@ export interface JobOptions {
   faults?: DeliveryFaults;
   crashes?: CrashFault[];
   brokerRestarts?: BrokerRestartFault[];
+  /** churn: per agent, the rounds it is away; each agent is told only its own. */
+  churn?: (Absence | undefined)[];
   /** barrier (default): the coordinator starts every round; local: agents advance on their neighbours' broadcasts or their deadline; async: on their own timers. */
   clock?: Clock;
   /** async clock: the schedule (@dmpemu/dmp asyncClock); the seed defaults to the job number. */
@@ -483,6 +485,7 @@ export class Coordinator {
     const alg = createAlgorithm(spec, inst.Nt);
     const clock = o.clock ?? 'barrier';
     if (clock !== 'barrier' && (o.crashes?.length || o.brokerRestarts?.length)) throw new Error(`crash and brokerRestart faults need the barrier clock, not ${clock}`);
+    if (clock === 'async' && o.churn?.some((a) => a)) throw new Error('churn needs rounds: the barrier or local clock, not async');
     if (clock === 'async' && !o.async) throw new Error('the async clock needs its schedule (async: periodMs, jitter, activation)');
     const asyncClock = o.async && { ...o.async, seed: o.async.seed ?? job };
     const K = inst.K;
@@ -496,7 +499,7 @@ export class Coordinator {
     // messageDelay by distance: each agent is told the length of its incoming links
     const km = (k: number) => (o.faults?.distanceDelay ? { linkKm: Float64Array.from(views[k].neighbours, (j) => linkKm(inst, j, k)) } : {});
     const configure = (k: number, fromRound: number): Promise<void> =>
-      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...km(k), clock, async: clock === 'async' ? asyncClock : undefined });
+      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...km(k), ...(o.churn?.[k] ? { churn: o.churn[k] } : {}), clock, async: clock === 'async' ? asyncClock : undefined });
     const rounds: RoundRecord[] = [];
     const disturbed: number[] = [];
     const agentRoundMs: number[] = [];

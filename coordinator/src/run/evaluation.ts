@@ -117,6 +117,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
         views: f?.views,
         faults: f?.delivery,
         crashes: f?.crashes,
+        churn: f?.churn,
         brokerRestarts: f?.brokerRestarts,
         onDeath: (d) => o.onDeath?.(n, d),
         onEvent: (e) => o.onEvent?.(n, e),
@@ -132,13 +133,14 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       if (r.staleness) staleness.push(r.staleness);
     } else if (o.clock === 'async') {
       if (!o.async) throw new Error('the async clock needs its schedule (periodMs, jitter, activation)');
+      if (f?.churn) throw new Error('churn needs rounds: the barrier or local clock, not async');
       const r = runAsyncInProcess(inst, spec, { ...o.async, seed: n }, { policy: o.policy, views: f?.views, faults: f?.delivery });
       staleness.push(r.staleness);
       records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, atMs: r.iterationMs[t], reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
       records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     } else {
       const powers: number[][] = [];
-      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
+      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
       records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
       records.forEach((rec, t) => o.onRound?.(n, rec, { power: powers[t], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     }

@@ -1,4 +1,4 @@
-import type { DeliveryFaults } from '@dmpemu/dmp';
+import type { Absence, DeliveryFaults } from '@dmpemu/dmp';
 import { localViews, Rng, withCsiNoise, withMissingCsi, type Instance, type LocalView } from '@dmpemu/wireless';
 import type { Faults } from './scenario.ts';
 
@@ -26,6 +26,10 @@ export interface ResolvedFaults {
   brokerRestarts: BrokerRestartFault[];
   /** Edges removed from local views, over all agents. */
   removedEdges: number;
+  /** churn: per agent, the rounds it is away (undefined: never); absent without churn. */
+  churn?: (Absence | undefined)[];
+  /** churn: the network that remains at the end (agents that left for good weigh 0): what centralized algorithms and the normaliser run on. */
+  remaining: Instance;
 }
 
 /** Resolve the fault plan for instance `label` (e.g. `network/3`), every draw derived from (seed, label). */
@@ -57,7 +61,28 @@ export function resolveFaults(f: Faults, inst: Instance, seed: number, label: st
     crashes: (f.crash ?? []).map((c) => ({ agent: c.agent, round: c.round, restart: c.restart })),
     brokerRestarts: (f.brokerRestart ?? []).map((b) => ({ round: b.round, downMs: b.downMs })),
     removedEdges: edges(inst) - edges(known),
+    ...churnPlan(f.churn, inst, seed, label),
   };
+}
+
+/** churn for one instance: the listed agents, or round(rate K) agents (at least one) drawn from (seed, label). */
+function churnPlan(c: Faults['churn'], inst: Instance, seed: number, label: string): { churn?: (Absence | undefined)[]; remaining: Instance } {
+  if (!c) return { remaining: inst };
+  const churn = new Array<Absence | undefined>(inst.K).fill(undefined);
+  const at = (a: { leaveRound: number; joinRound?: number }): Absence => (a.joinRound === undefined ? { leaveRound: a.leaveRound } : { leaveRound: a.leaveRound, joinRound: a.joinRound });
+  if (Array.isArray(c)) for (const a of c) churn[a.agent] = at(a);
+  else {
+    const rng = Rng.derive(seed, `churn/${label}`);
+    const order = Array.from({ length: inst.K }, (_, k) => k);
+    const n = Math.max(1, Math.round(c.rate * inst.K));
+    for (let i = 0; i < n; i++) {
+      const r = i + rng.int(inst.K - i);
+      [order[i], order[r]] = [order[r], order[i]];
+      churn[order[i]] = at(c);
+    }
+  }
+  const weights = inst.weights.map((w, k) => (churn[k] && churn[k]!.joinRound === undefined ? 0 : w));
+  return { churn, remaining: { ...inst, weights } };
 }
 
 /** Whether the plan injects anything at all. */

@@ -152,6 +152,16 @@ export const faultsSchema = z.strictObject({
   maxMessageBytes: z.number().int().positive().max(2 ** 30).optional(),
   bitErrors: z.strictObject({ ber: z.number().min(0).max(0.5) }).optional(),
   crash: z.array(z.strictObject({ agent: index, round: index, restart: z.boolean().default(false) })).optional(),
+  /**
+   * Agents leaving the network at leaveRound (transmitter silent: p = 0) and, with joinRound, back
+   * with a fresh state (@dmpemu/dmp churn.ts): a list, or a share `rate` of the agents drawn per instance.
+   */
+  churn: z
+    .union([
+      z.array(z.strictObject({ agent: index, leaveRound: index, joinRound: index.optional() })).min(1),
+      z.strictObject({ rate: z.number().gt(0).max(1), leaveRound: index, joinRound: index.optional() }),
+    ])
+    .optional(),
   brokerRestart: z.array(z.strictObject({ round: index, downMs: delayMsSchema.default(500) })).optional(),
 });
 export type Faults = z.infer<typeof faultsSchema>;
@@ -255,6 +265,16 @@ export const scenarioSchema = z.strictObject({
   faults.crash?.forEach((c, i) => {
     if (c.agent >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'crash', i, 'agent'], message: `agent ${c.agent} does not exist in a network of K=${minK}` });
   });
+  if (faults.churn) {
+    const list = Array.isArray(faults.churn) ? faults.churn : [faults.churn];
+    const path = (i: number, key: string): (string | number)[] => (Array.isArray(faults.churn) ? ['faults', 'churn', i, key] : ['faults', 'churn', key]);
+    if (runtime.clock === 'async') ctx.addIssue({ code: 'custom', path: ['faults', 'churn'], message: 'churn needs rounds: runtime.clock barrier or local, not async' });
+    list.forEach((c, i) => {
+      if (c.joinRound !== undefined && c.joinRound <= c.leaveRound) ctx.addIssue({ code: 'custom', path: path(i, 'joinRound'), message: `an agent comes back after it left: joinRound ${c.joinRound} must be greater than leaveRound ${c.leaveRound}` });
+      if ('agent' in c && c.agent >= minK) ctx.addIssue({ code: 'custom', path: path(i, 'agent'), message: `agent ${c.agent} does not exist in a network of K=${minK}` });
+      if ('agent' in c && list.findIndex((d) => 'agent' in d && d.agent === c.agent) < i) ctx.addIssue({ code: 'custom', path: path(i, 'agent'), message: `agent ${c.agent} is listed twice: give each agent one leaveRound (and joinRound)` });
+    });
+  }
   faults.stragglers?.agents.forEach((k, i) => {
     if (k >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'stragglers', 'agents', i], message: `agent ${k} does not exist in a network of K=${minK}` });
   });

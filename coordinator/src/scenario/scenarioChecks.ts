@@ -69,6 +69,20 @@ function checkFaultRounds(sc: Scenario, plans: Map<number, { rounds: number; per
     for (const [i, r] of rounds)
       if (f.round >= r)
         throw new UsageError(`${source}: invalid scenario: ${f.key}: round ${f.round} is never reached by algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}), which runs ${r} round${r === 1 ? '' : 's'} (0-${r - 1})`);
+  // churn: every job reaches the rounds agents leave and come back in, and a fresh state starts in round 0's phase
+  const churn = sc.faults.churn;
+  if (churn) {
+    const list = Array.isArray(churn) ? churn.map((c, k) => ({ c, key: `faults.churn[${k}]` })) : [{ c: churn, key: 'faults.churn' }];
+    if (rounds.size === 0) throw new UsageError(`${source}: invalid scenario: faults.churn: the scenario has no DMP algorithm, so no job would reach it`);
+    for (const { c, key } of list)
+      for (const [i, { rounds: r, period }] of plans) {
+        const name = `algorithms[${i}] (${algorithmLabel(sc.algorithms[i])})`;
+        for (const [what, round] of [['leaveRound', c.leaveRound], ['joinRound', c.joinRound]] as const)
+          if (round !== undefined && round >= r) throw new UsageError(`${source}: invalid scenario: ${key}.${what}: round ${round} is never reached by ${name}, which runs ${r} round${r === 1 ? '' : 's'} (0-${r - 1})`);
+        if (c.joinRound !== undefined && c.joinRound % period !== 0)
+          throw new UsageError(`${source}: invalid scenario: ${key}.joinRound: an agent comes back with a fresh state, which ${name} can only start in a round of round 0's phase (period ${period}): ${c.joinRound} is not a multiple of ${period}`);
+      }
+  }
   // a restarted agent rejoins at the next round of round 0's phase (the coordinator's rule): it must come
   (sc.faults.crash ?? []).forEach((c, k) => {
     if (!c.restart) return;

@@ -6,6 +6,7 @@ import { deliveryDelayMs, isLost, linkKm, type DeliveryFaults } from './delivery
 import { linkReceive } from './messageFaults.ts';
 import { pack, quantize } from './quantization.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
+import { isAway, silentOutput, type Absence } from './churn.ts';
 
 export interface InProcessResult {
   /** Final outputs per node. */
@@ -22,6 +23,8 @@ export interface InProcessOptions {
   /** Lost deliveries are skipped; a delivery later than `roundDeadlineMs` counts as missing. */
   faults?: DeliveryFaults;
   roundDeadlineMs?: number;
+  /** churn: per agent, the rounds it is away (churn.ts). */
+  churn?: (Absence | undefined)[];
   /** Evaluate the true objective after every round (default true; false for timing inference alone). */
   history?: boolean;
   /** After every round: the nodes' outputs then (read-only). */
@@ -39,22 +42,31 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   const { faults } = o;
   const deadline = o.roundDeadlineMs ?? Infinity;
   const history: number[] = [];
+  const away = (k: number, t: number): boolean => isAway(o.churn?.[k], t);
+  const silent = silentOutput(inst.Nt);
+  const outputsOf = (t: number): Float64Array[] => nodes.map((n, k) => (away(k, t) ? silent : n.output()));
   for (let t = 0; t < alg.rounds; t++) {
-    const raw = nodes.map((n) => n.broadcast(t));
+    o.churn?.forEach((a, k) => a?.joinRound === t && nodes[k].rejoin());
+    const raw = nodes.map((n, k) => (away(k, t) ? undefined : n.broadcast(t)));
     const q = faults?.quantization;
-    const b = raw.map((x) => quantize(q, x));
-    const packed = q && faults?.bitErrors ? raw.map((x) => pack(q, x)) : undefined;
+    const b = raw.map((x) => x && quantize(q, x));
+    const packed = q && faults?.bitErrors ? raw.map((x) => x && pack(q, x)) : undefined;
     for (const node of nodes) {
-      for (const j of node.neighbours) {
+      if (away(node.k, t)) continue;
+      for (const [i, j] of node.neighbours.entries()) {
+        if (away(j, t)) {
+          node.awaySlot(i);
+          continue;
+        }
         if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k, faults?.distanceDelay ? linkKm(inst, j, node.k) : 0) >= deadline) continue;
-        const seen = linkReceive(faults, t, j, node.k, b[j], packed?.[j]);
+        const seen = linkReceive(faults, t, j, node.k, b[j]!, packed?.[j]);
         if (seen) node.receive(t, j, seen); // undefined: bit errors made it undecodable (lost)
       }
       node.update(t);
     }
-    const outputs = o.history !== false || o.onRound ? nodes.map((n) => n.output()) : undefined;
+    const outputs = o.history !== false || o.onRound ? outputsOf(t) : undefined;
     if (o.history !== false) history.push(objective(inst, toDecision(inst, outputs!)));
     o.onRound?.(t, outputs!);
   }
-  return { outputs: nodes.map((n) => n.output()), history, rounds: alg.rounds };
+  return { outputs: outputsOf(alg.rounds - 1), history, rounds: alg.rounds };
 }

@@ -5,6 +5,7 @@ export * from './algorithms.ts';
 export * from './decision.ts';
 export * from './inProcess.ts';
 export * from './deliveryFaults.ts';
+export * from './churn.ts';
 export * from './quantization.ts';
 export * from './messageFaults.ts';
 export * from './checkpoint.ts';

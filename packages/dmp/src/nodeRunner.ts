@@ -25,7 +25,7 @@ export class NodeRunner<S> {
   readonly k: number;
   readonly neighbours: Int32Array;
   private readonly slotOf = new Map<number, number>();
-  private readonly state: S;
+  private state: S;
   private inbox: (Float64Array | undefined)[];
   private readonly last: (Float64Array | undefined)[][];
   private arrived = 0;
@@ -35,8 +35,10 @@ export class NodeRunner<S> {
   private readonly gone = new Set<number>();
   /** Slots whose broadcast of the current round is known lost. */
   private readonly skipped = new Set<number>();
+  /** Slots whose neighbour is away in the current round (churn): left out of the aggregate, not missing. */
+  private readonly away = new Set<number>();
 
-  constructor(readonly alg: DmpAlgorithm<S>, view: LocalView, readonly policy: MissingPolicy = 'skip') {
+  constructor(readonly alg: DmpAlgorithm<S>, private readonly view: LocalView, readonly policy: MissingPolicy = 'skip') {
     this.k = view.k;
     this.neighbours = view.neighbours;
     view.neighbours.forEach((j, i) => this.slotOf.set(j, i));
@@ -74,6 +76,29 @@ export class NodeRunner<S> {
   /** Whether slot i's broadcast of the current round is known lost. */
   isSkipped(i: number): boolean {
     return this.skipped.has(i);
+  }
+
+  /** Whether slot i's neighbour is away in the current round. */
+  isAway(i: number): boolean {
+    return this.away.has(i);
+  }
+
+  /**
+   * Slot i's neighbour is away in the current round (churn: its absence notice came instead of a
+   * broadcast; the caller has checked the slot is unsettled). It is not waited for and is left out
+   * of the aggregate whatever the missing policy (it transmits nothing), and the broadcasts
+   * remembered from it are forgotten: after coming back it starts afresh.
+   */
+  awaySlot(i: number): void {
+    this.away.add(i);
+    for (const l of this.last) l[i] = undefined;
+    if (!this.gone.has(this.neighbours[i])) this.waiting--;
+  }
+
+  /** This node comes back after being away (churn): a fresh state from its local view, nothing remembered. */
+  rejoin(): void {
+    this.state = this.alg.init(this.view);
+    for (const l of this.last) l.fill(undefined);
   }
 
   /** Store slot i's broadcast (the caller has checked the slot is free and the size right). */
@@ -135,6 +160,7 @@ export class NodeRunner<S> {
     let missing = 0;
     if (agg === 'max') y.fill(-Infinity);
     for (let i = 0; i < this.neighbours.length; i++) {
+      if (this.away.has(i)) continue;
       let b = this.inbox[i];
       if (b === undefined) {
         missing++;
@@ -152,6 +178,7 @@ export class NodeRunner<S> {
     this.inbox = new Array(this.neighbours.length);
     this.waiting = this.neighbours.length - this.gone.size;
     this.skipped.clear();
+    this.away.clear();
     const received = this.arrived;
     this.arrived = 0;
     return { received, missing };

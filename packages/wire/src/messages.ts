@@ -113,6 +113,8 @@ export const configureSchema = z.strictObject({
   faults: deliveryFaultsSchema.optional(),
   /** messageDelay by distance: the length (km) of each incoming link, per neighbour slot. */
   linkKm: f64.optional(),
+  /** churn: the rounds this agent is away (leaves at leaveRound, back with a fresh state at joinRound); only it is told. */
+  churn: z.strictObject({ leaveRound: index, joinRound: index.optional() }).refine((c) => c.joinRound === undefined || c.joinRound > c.leaveRound, 'joinRound must come after leaveRound').optional(),
   /**
    * Who starts rounds: `barrier` the coordinator, every round; `local` the agent itself, once it
    * has every live neighbour's broadcast of the round or its deadline passed; `async` its own
@@ -218,6 +220,16 @@ export function isBroadcast(v: unknown, packed = false): v is BroadcastMsg {
     Number.isInteger(v[2]) &&
     (packed ? v[3] instanceof Uint8Array && !(v[3] instanceof Float64Array) : v[3] instanceof Float64Array)
   );
+}
+
+/**
+ * Data plane, churn: what an agent that is away publishes for round t instead of a broadcast (the
+ * emulated silence of its beacon), so its neighbours leave it out at once instead of after a deadline.
+ */
+export type AbsenceMsg = [job: number, t: number, from: number, absent: null];
+
+export function isAbsence(v: unknown): v is AbsenceMsg {
+  return Array.isArray(v) && v.length === 4 && Number.isInteger(v[0]) && Number.isInteger(v[1]) && Number.isInteger(v[2]) && v[3] === null;
 }
 
 /** Whether every entry is a finite number. */

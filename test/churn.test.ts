@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { loadCheckpoint, runInProcess, type Absence, type AlgorithmSpec } from '@dmpemu/dmp';
+import { generateInstance, Rng, type Instance } from '@dmpemu/wireless';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
+import { resolveFaults } from '../coordinator/src/scenario/faultPlan.ts';
+import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
+
+/** The instance without the agents in `gone`: channel, weights, positions and CSI of the others, in order. */
+function without(inst: Instance, gone: Set<number>): Instance {
+  const keep = Array.from({ length: inst.K }, (_, k) => k).filter((k) => !gone.has(k));
+  const K = keep.length;
+  const pick = (a: Float64Array | Uint8Array): any => {
+    const out = new (a.constructor as Float64ArrayConstructor)(K * K);
+    keep.forEach((i, a2) => keep.forEach((j, b2) => (out[a2 * K + b2] = a[i * inst.K + j])));
+    return out;
+  };
+  const xy = (a?: Float64Array) => a && Float64Array.from(keep.flatMap((k) => [a[2 * k], a[2 * k + 1]]));
+  return { ...inst, K, weights: Float64Array.from(keep, (k) => inst.weights[k]), gain: pick(inst.gain), tx: xy(inst.tx), rx: xy(inst.rx), csi: inst.csi && (pick(inst.csi) as Uint8Array) };
+}
+
+const schedule = (K: number, s: Record<number, Absence>): (Absence | undefined)[] => Array.from({ length: K }, (_, k) => s[k]);
+
+describe('churn: agents leave the network and come back', () => {
+  const inst = generateInstance('d2d', new Rng(61), { K: 12, field: 300, csiRange: 200 });
+  const wmmse: AlgorithmSpec = { name: 'wmmse-dmp', iterations: 8 };
+  const wcgcn: AlgorithmSpec = { name: 'wcgcn', checkpoint: loadCheckpoint(join(MODELS_DIR, 'wcgcn-d2d-k50.json')) };
+
+  it('agents away from round 0 for good: the run equals the same algorithm on the network without them, bit for bit', () => {
+    const gone = new Set([2, 5, 9]);
+    for (const spec of [wmmse, wcgcn]) {
+      const r = runInProcess(inst, spec, { churn: schedule(inst.K, { 2: { leaveRound: 0 }, 5: { leaveRound: 0 }, 9: { leaveRound: 0 } }) });
+      const reduced = runInProcess(without(inst, gone), spec);
+      expect(r.history).toEqual(reduced.history);
+      expect(r.outputs.filter((_, k) => !gone.has(k))).toEqual(reduced.outputs);
+      for (const k of gone) expect(r.outputs[k]).toEqual(Float64Array.of(0));
+    }
+  });
+
+  it('a departed agent transmits nothing (p = 0) while away and comes back with a fresh state', () => {
+    const outputs: number[][] = [];
+    const churn = schedule(inst.K, { 3: { leaveRound: 4, joinRound: 10 }, 7: { leaveRound: 6 } });
+    const r = runInProcess(inst, wmmse, { churn, onRound: (_t, out) => void outputs.push(out.map((o) => o[0])) });
+    const full = runInProcess(inst, wmmse);
+    const p = (k: number) => outputs.map((o) => o[k]);
+    expect(p(3).slice(4, 10)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(p(3)[3]).toBeGreaterThan(0);
+    // fresh: WMMSE starts from v = sqrt(Pmax), and round 10 (even) updates u and a only
+    expect(p(3)[10]).toBe(inst.pmax);
+    expect(p(7).slice(6)).toEqual(new Array(10).fill(0));
+    expect(r.outputs[7]).toEqual(Float64Array.of(0));
+    // before anyone leaves nothing differs; afterwards the others adapt (their powers change)
+    expect(r.history.slice(0, 4)).toEqual(full.history.slice(0, 4));
+    expect(r.history[15]).not.toBe(full.history[15]);
+  });
+
+  it('over NATS it equals the in-process run (barrier and local); neighbours learn of it from absence notices, nothing counted as lost or late', async () => {
+    const churn = schedule(inst.K, { 3: { leaveRound: 4, joinRound: 10 }, 7: { leaveRound: 1 }, 0: { leaveRound: 0, joinRound: 2 } });
+    const wcgcnChurn = schedule(inst.K, { 3: { leaveRound: 1 }, 8: { leaveRound: 0, joinRound: 2 } });
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(inst.K, 4);
+      for (const [spec, ch] of [[wmmse, churn], [wcgcn, wcgcnChurn]] as const)
+        for (const clock of ['barrier', 'local'] as const) {
+          const r = await c.runJob(inst, spec, { roundDeadlineMs: 20_000, policy: 'last', clock, churn: [...ch] });
+          const twin = runInProcess(inst, spec, { churn: [...ch], policy: 'last' });
+          expect(r.rounds.map((x) => x.objective)).toEqual(twin.history);
+          expect(r.outputs).toEqual(twin.outputs);
+          expect(r.rounds.every((x) => x.timedOut === 0)).toBe(true); // no neighbour waited for a deadline
+          expect(r.counters).toMatchObject({ lost: 0, late: 0, malformedData: 0, duplicate: 0 });
+        }
+      await expect(c.runJob(inst, wmmse, { roundDeadlineMs: 5000, policy: 'skip', clock: 'async', async: { periodMs: 10, jitter: 0, activation: 1 }, churn: [...churn] })).rejects.toThrow('churn needs rounds: the barrier or local clock, not async');
+    } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('a rate draws round(rate K) agents per instance from the seed; the normaliser runs on the network that remains', () => {
+    const sc = parseScenario({ name: 'c', networks: [{ model: 'd2d', K: 50 }], algorithms: ['wmmse-dmp'], faults: { churn: { rate: 0.1, leaveRound: 100 } } }, 's.yaml');
+    const big = generateInstance('d2d', new Rng(1), { K: 50 });
+    const a = resolveFaults(sc.faults, big, 0, 'd2d-k50/0');
+    const away = a.churn!.flatMap((x, k) => (x ? [k] : []));
+    expect(away).toHaveLength(5);
+    expect(a.churn!.filter(Boolean)).toEqual(new Array(5).fill({ leaveRound: 100 }));
+    expect(resolveFaults(sc.faults, big, 0, 'd2d-k50/0').churn).toEqual(a.churn); // seeded
+    expect(resolveFaults(sc.faults, big, 0, 'd2d-k50/1').churn).not.toEqual(a.churn); // per instance
+    expect(Array.from(a.remaining.weights).filter((w, k) => w === 0 && away.includes(k))).toHaveLength(5);
+    expect(a.remaining.gain).toBe(big.gain);
+    // agents that come back weigh as before
+    const back = resolveFaults(parseScenario({ ...sc, faults: { churn: [{ agent: 4, leaveRound: 2, joinRound: 6 }] } }, 's.yaml').faults, big, 0, 'x');
+    expect(back.remaining.weights).toEqual(big.weights);
+  });
+});
