@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { activation, asyncUpdate, createAlgorithm, isAway, isLost, keepLatest, linkDelayMs, linkReceive, NodeRunner, pack, publishDelayMs, silentOutput, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
+import { activation, asyncUpdate, createAlgorithm, isAway, isLost, LocalChannel, refreshesAt, keepLatest, linkDelayMs, linkReceive, NodeRunner, pack, publishDelayMs, silentOutput, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
 import { allFinite, encode, isAbsence, isBroadcast, type AbsenceMsg, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
 /**
@@ -47,6 +47,8 @@ interface Job {
   subs: { unsubscribe(): void }[];
   /** The broadcast used (barrier, local) or kept (async) from each slot in recent rounds: ring by t mod USED_WINDOW. */
   used: { t: Int32Array; b: (Float64Array | undefined)[][] };
+  /** faults.channel: this agent's links, followed round by round. */
+  channel?: LocalChannel;
   /** async clock: the latest broadcast per phase and slot, updates and activations so far, ages of the messages used. */
   async?: { latest: Latest; updates: number; activations: number };
 }
@@ -117,11 +119,16 @@ export class Agent {
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
     }
+    const ch = c.channel;
+    if (ch && (ch.scales.in.length !== c.view.neighbours.length || ch.scales.out.length !== c.view.neighbours.length))
+      return { ok: false, reason: `configure: channel.scales has ${ch.scales.in.length} incoming and ${ch.scales.out.length} outgoing links for ${c.view.neighbours.length} neighbours` };
+    if (ch && c.clock === 'async') return { ok: false, reason: 'configure: a time-varying channel needs rounds: the barrier or local clock, not async' };
     this.endJob();
     if (c.clock === 'async' && !c.async) return { ok: false, reason: 'configure: the async clock needs its schedule (async: periodMs, jitter, activation, seed)' };
     const slots = c.view.neighbours.length;
     const used = { t: new Int32Array(USED_WINDOW).fill(-1), b: Array.from({ length: USED_WINDOW }, () => new Array<Float64Array | undefined>(slots)) };
     const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, startedAt: 0, failed: false, subs: [], used };
+    if (ch) job.channel = new LocalChannel(c.view, ch, ch.scales);
     if (c.clock === 'async') job.async = { latest: Array.from({ length: runner.alg.period }, () => new Array(c.view.neighbours.length)), updates: 0, activations: 0 };
     this.job = job;
     for (const j of c.view.neighbours) job.subs.push(this.listen(j, (d) => this.onBroadcast(job, j, d)));
@@ -146,6 +153,11 @@ export class Agent {
     }
     j.runner.setGone(gone);
     j.t = t;
+    try {
+      if (refreshesAt(j.config.channel, t)) j.runner.refresh(j.channel!.viewAt(t)); // measured at the round's start
+    } catch (e) {
+      return this.fail(j, t, e);
+    }
     if (isAway(j.config.churn, t)) return this.awayRound(j, t);
     if (j.config.churn?.joinRound === t) j.runner.rejoin();
     j.open = true;

@@ -7,7 +7,7 @@ import type { MissingPolicy } from '@dmpemu/dmp';
 import { generateInstance, knowsEdge, Rng, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
 import type { RunObserver } from '../run/observer.ts';
 import { resolveFaults } from '../scenario/faultPlan.ts';
-import { evalCentralized, evalDmp, evalMlp, mean, overtakes, type Evaluation } from '../run/evaluation.ts';
+import { evalCentralized, evalDmp, evalMlp, mean, overtakes, wmmse100At, type Evaluation } from '../run/evaluation.ts';
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
 import { Yardstick } from '../run/yardstick.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from '../run/coordinator.ts';
@@ -63,10 +63,10 @@ interface RunContext {
 }
 
 /** Draw the instances of a network: instance n from the stream derived from (seed, network, n). */
-export function drawInstances(n: NetworkSpec, seed: number): Instance[] {
+export function drawInstances(n: NetworkSpec, seed: number, o: { largeScale?: boolean } = {}): Instance[] {
   if (n.file) return readNetworkFile({ ...n, file: n.file });
   const { name: _n, model, instances, file: _f, sha256: _s, ...options } = n;
-  return Array.from({ length: instances }, (_, i) => generateInstance(model, Rng.derive(seed, `${networkName(n)}/${i}`), options));
+  return Array.from({ length: instances }, (_, i) => generateInstance(model, Rng.derive(seed, `${networkName(n)}/${i}`), { ...options, largeScale: o.largeScale }));
 }
 
 /**
@@ -150,7 +150,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   let insts: Instance[];
   let instancesFile: string | undefined;
   try {
-    insts = drawInstances(net, sc.seed);
+    insts = drawInstances(net, sc.seed, { largeScale: !!sc.faults.channel });
     if (sc.outputs.instances) instancesFile = writeDrawn(net, insts, sc.seed, ctx);
   } catch (e) {
     await coordinator?.shutdown();
@@ -172,7 +172,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
     emit({ type: 'job', job, of: ctx.jobs.of, point: ctx.point, network: name, instance, algorithm: label, kind: isDmp(alg) ? 'dmp' : 'centralized', rounds: isDmp(alg) ? roundsOf(alg, checkpoints) : 0, K: inst.K, tx: inst.tx && Array.from(inst.tx), rx: inst.rx && Array.from(inst.rx), edges: csiEdges(faults[instance].known) });
     return job;
   };
-  const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation }[] = [];
+  const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation; atEnd?: number[] }[] = [];
   try {
     for (const alg of algorithms) {
       if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
@@ -209,7 +209,9 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
         onDeath: (instance, death) => emit({ type: 'death', job, network: name, instance, death }),
         onEvent: (instance, event) => emit({ type: 'fault', job, network: name, instance, event }),
       });
-      done.push({ entry: { algorithm: label, kind: 'dmp', runtime }, e });
+      // a time-varying channel: the result is on the channel of the last round, and so is what it is divided by
+      const atEnd = faults[0].channel && wmmse100At(insts, (n) => faults[n].channel!, e.history!.length - 1, sc.seed);
+      done.push({ entry: { algorithm: label, kind: 'dmp', runtime, ...(atEnd ? { normaliserAtEnd: mean(atEnd) } : {}) }, e, atEnd });
     }
   } finally {
     await coordinator?.shutdown();
@@ -228,7 +230,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
     ...(instancesFile ? { instancesFile } : {}),
     algorithms: [],
   };
-  for (const { entry, e } of done) out.algorithms.push({ ...entry, ...summarise(e, y.normaliser, y.perInstanceNormaliser), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
+  for (const { entry, e, atEnd } of done) out.algorithms.push({ ...entry, ...summarise(e, atEnd ? mean(atEnd) : y.normaliser, atEnd ?? y.perInstanceNormaliser), ...(entry.kind === 'dmp' ? { overtakes: overtakes(e.history!, y) } : {}) });
   return out;
 }
 

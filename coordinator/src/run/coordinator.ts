@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { createAlgorithm, linkKm, loadModule, toDecision, type Absence, type AlgorithmSpec, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
+import { createAlgorithm, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost } from '@dmpemu/agents';
-import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
+import { EvolvingChannel, largeScaleOf, localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
   addCounters,
   allFinite,
@@ -108,6 +108,8 @@ export interface JobOptions {
   brokerRestarts?: BrokerRestartFault[];
   /** churn: per agent, the rounds it is away; each agent is told only its own. */
   churn?: (Absence | undefined)[];
+  /** A time-varying channel: each agent follows its own links; the objective is evaluated on the channel of the round. */
+  channel?: ChannelFault;
   /** barrier (default): the coordinator starts every round; local: agents advance on their neighbours' broadcasts or their deadline; async: on their own timers. */
   clock?: Clock;
   /** async clock: the schedule (@dmpemu/dmp asyncClock); the seed defaults to the job number. */
@@ -485,6 +487,7 @@ export class Coordinator {
     const alg = createAlgorithm(spec, inst.Nt);
     const clock = o.clock ?? 'barrier';
     if (clock !== 'barrier' && (o.crashes?.length || o.brokerRestarts?.length)) throw new Error(`crash and brokerRestart faults need the barrier clock, not ${clock}`);
+    if (clock === 'async' && o.channel) throw new Error('a time-varying channel needs rounds: the barrier or local clock, not async');
     if (clock === 'async' && o.churn?.some((a) => a)) throw new Error('churn needs rounds: the barrier or local clock, not async');
     if (clock === 'async' && !o.async) throw new Error('the async clock needs its schedule (async: periodMs, jitter, activation)');
     const asyncClock = o.async && { ...o.async, seed: o.async.seed ?? job };
@@ -497,9 +500,12 @@ export class Coordinator {
     this.jobState = js;
     this.now = { job, t: -1 };
     // messageDelay by distance: each agent is told the length of its incoming links
+    const channel = o.channel && new EvolvingChannel(inst, o.channel);
+    const large = o.channel && largeScaleOf(inst)!;
+    const chan = (k: number) => (o.channel ? { channel: { ...o.channel, scales: linkScales(large!, K, views[k]) } } : {});
     const km = (k: number) => (o.faults?.distanceDelay ? { linkKm: Float64Array.from(views[k].neighbours, (j) => linkKm(inst, j, k)) } : {});
     const configure = (k: number, fromRound: number): Promise<void> =>
-      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...km(k), ...(o.churn?.[k] ? { churn: o.churn[k] } : {}), clock, async: clock === 'async' ? asyncClock : undefined });
+      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...km(k), ...(o.churn?.[k] ? { churn: o.churn[k] } : {}), ...chan(k), clock, async: clock === 'async' ? asyncClock : undefined });
     const rounds: RoundRecord[] = [];
     const disturbed: number[] = [];
     const agentRoundMs: number[] = [];
@@ -520,7 +526,7 @@ export class Coordinator {
         agentRoundMs.push(e.ms);
         if (e.timedOut) timedOut++;
       }
-      const rec: RoundRecord = { t, objective: objective(inst, toDecision(inst, outputs)), messages, bytes, sent, latencyMs, atMs: performance.now() - jobStart, reported: entries.size, expected, timedOut, missing };
+      const rec: RoundRecord = { t, objective: objective(channel ? channel.at(t) : inst, toDecision(inst, outputs)), messages, bytes, sent, latencyMs, atMs: performance.now() - jobStart, reported: entries.size, expected, timedOut, missing };
       if (!Number.isFinite(rec.objective)) throw new Error(`job ${job}: the objective after round ${t} is not finite (${rec.objective})`);
       if (wasDisturbed) {
         rec.disturbed = true;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { loadModule, mlpPolicy, runAsyncInProcess, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
-import { objective, Rng, runCentralized, type CentralizedAlgorithm, type Decision, type Instance } from '@dmpemu/wireless';
+import { EvolvingChannel, objective, Rng, runCentralized, type CentralizedAlgorithm, type ChannelDynamics, type Decision, type Instance } from '@dmpemu/wireless';
 import type { WmmseYardstick } from './yardstick.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
@@ -72,6 +72,14 @@ export function evalCentralized(insts: Instance[], name: CentralizedAlgorithm, o
   return { rates, seconds, history };
 }
 
+/** faults.channel: per instance, centralized WMMSE-100 on the channel of round t (what a DMP whose last round is t is divided by). */
+export function wmmse100At(insts: Instance[], channel: (n: number) => ChannelDynamics, t: number, seed: number): number[] {
+  return insts.map((inst, n) => {
+    const now = new EvolvingChannel(inst, channel(n)).at(t);
+    return objective(now, runCentralized('wmmse', now, { iterations: 100, rng: Rng.derive(seed, n) }));
+  });
+}
+
 export interface DmpEvalOptions {
   /** Agents over a transport; absent: the in-process executor. */
   coordinator?: Coordinator;
@@ -118,6 +126,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
         faults: f?.delivery,
         crashes: f?.crashes,
         churn: f?.churn,
+        channel: f?.channel,
         brokerRestarts: f?.brokerRestarts,
         onDeath: (d) => o.onDeath?.(n, d),
         onEvent: (e) => o.onEvent?.(n, e),
@@ -133,14 +142,14 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       if (r.staleness) staleness.push(r.staleness);
     } else if (o.clock === 'async') {
       if (!o.async) throw new Error('the async clock needs its schedule (periodMs, jitter, activation)');
-      if (f?.churn) throw new Error('churn needs rounds: the barrier or local clock, not async');
+      if (f?.churn || f?.channel) throw new Error(`${f.churn ? 'churn' : 'a time-varying channel'} needs rounds: the barrier or local clock, not async`);
       const r = runAsyncInProcess(inst, spec, { ...o.async, seed: n }, { policy: o.policy, views: f?.views, faults: f?.delivery });
       staleness.push(r.staleness);
       records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, atMs: r.iterationMs[t], reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
       records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     } else {
       const powers: number[][] = [];
-      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
+      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, channel: f?.channel, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
       records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
       records.forEach((rec, t) => o.onRound?.(n, rec, { power: powers[t], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     }

@@ -1,4 +1,4 @@
-import type { Absence, DeliveryFaults } from '@dmpemu/dmp';
+import type { Absence, ChannelFault, DeliveryFaults } from '@dmpemu/dmp';
 import { localViews, Rng, withCsiNoise, withMissingCsi, type Instance, type LocalView } from '@dmpemu/wireless';
 import type { Faults } from './scenario.ts';
 
@@ -26,6 +26,8 @@ export interface ResolvedFaults {
   brokerRestarts: BrokerRestartFault[];
   /** Edges removed from local views, over all agents. */
   removedEdges: number;
+  /** A time-varying channel, its draws seeded per instance. */
+  channel?: ChannelFault;
   /** churn: per agent, the rounds it is away (undefined: never); absent without churn. */
   churn?: (Absence | undefined)[];
   /** churn: the network that remains at the end (agents that left for good weigh 0): what centralized algorithms and the normaliser run on. */
@@ -62,6 +64,7 @@ export function resolveFaults(f: Faults, inst: Instance, seed: number, label: st
     brokerRestarts: (f.brokerRestart ?? []).map((b) => ({ round: b.round, downMs: b.downMs })),
     removedEdges: edges(inst) - edges(known),
     ...churnPlan(f.churn, inst, seed, label),
+    ...(f.channel ? { channel: { seed: new Rng(`${seed}/channel/${label}`).nextUint32() | 0, correlation: f.channel.correlation, coherenceRounds: f.channel.coherenceRounds } } : {}),
   };
 }
 

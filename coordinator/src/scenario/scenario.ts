@@ -153,6 +153,12 @@ export const faultsSchema = z.strictObject({
   bitErrors: z.strictObject({ ber: z.number().min(0).max(0.5) }).optional(),
   crash: z.array(z.strictObject({ agent: index, round: index, restart: z.boolean().default(false) })).optional(),
   /**
+   * A time-varying channel: the small-scale fading takes a Gauss-Markov step of correlation
+   * `correlation` every round; agents measure their links anew every `coherenceRounds` rounds
+   * (stale in between); the objective is on the channel of the round (@dmpemu/wireless channelDynamics).
+   */
+  channel: z.strictObject({ coherenceRounds: z.number().int().positive().max(1_000_000).default(1), correlation: z.number().min(0).max(1) }).optional(),
+  /**
    * Agents leaving the network at leaveRound (transmitter silent: p = 0) and, with joinRound, back
    * with a fresh state (@dmpemu/dmp churn.ts): a list, or a share `rate` of the agents drawn per instance.
    */
@@ -265,6 +271,16 @@ export const scenarioSchema = z.strictObject({
   faults.crash?.forEach((c, i) => {
     if (c.agent >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'crash', i, 'agent'], message: `agent ${c.agent} does not exist in a network of K=${minK}` });
   });
+  if (faults.channel) {
+    const at = (key: string, message: string): void => ctx.addIssue({ code: 'custom', path: ['faults', 'channel', ...(key ? [key] : [])], message });
+    if (runtime.clock === 'async') at('', 'a time-varying channel needs rounds: runtime.clock barrier or local, not async');
+    if (faults.csiNoise) at('', 'not with faults.csiNoise: agents follow their links from the true amplitudes (measure them anew every coherenceRounds)');
+    if (sc.normaliseBy !== 'wmmse-100') at('', 'normalised by WMMSE-100 on the channel at each algorithm\'s last round: use normaliseBy wmmse-100');
+    networks.forEach((n, j) => {
+      if (n.file || n.model === 'miso')
+        at('', `networks[${j}] is ${n.file ? 'a file' : 'miso'}: a time-varying channel is for power control networks the run generates (d2d, rayleigh-ic, regnn-adhoc), whose large-scale fading it knows`);
+    });
+  }
   if (faults.churn) {
     const list = Array.isArray(faults.churn) ? faults.churn : [faults.churn];
     const path = (i: number, key: string): (string | number)[] => (Array.isArray(faults.churn) ? ['faults', 'churn', i, key] : ['faults', 'churn', key]);

@@ -37,6 +37,8 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
         throw new UsageError(`${source}: algorithms[${i}] (${algorithmLabel(a)}) on network ${name}: ${(e as Error).message}`);
       }
       if (built) checkMessageBudget(sc, built, i, source);
+      if (built && sc.faults.channel && !built.refresh)
+        throw new UsageError(`${source}: invalid scenario: faults.channel: algorithms[${i}] (${algorithmLabel(a)}) cannot take the CSI its agents measure anew during the run (its DMP has no refresh; wmmse-dmp, wcgcn and pcgnn have)`);
     }
   });
   return rounds;

@@ -3,7 +3,12 @@
  * every executor (in-process, NATS agents) makes the same decisions, so a faulty run is
  * reproducible and comparable across executors.
  */
+import { linkUniform } from '@dmpemu/wireless';
 import type { Quantization } from './quantization.ts';
+
+/** The hash every per-link fault draw comes from (it lives in @dmpemu/wireless, beside the channel's own draws). */
+export { linkUniform };
+
 export interface DeliveryFaults {
   seed: number;
   /** messageLoss: probability q that a delivery j -> k in round t is dropped (receiver side). */
@@ -19,20 +24,6 @@ export interface DeliveryFaults {
   /** bitErrors and messageNoise: what a receiver reads of a broadcast (messageFaults.ts). */
   bitErrors?: { ber: number };
   noiseSnrDb?: number;
-}
-
-/** A uniform number in [0, 1) determined by (seed, salt, t, j, k): murmur3-style mixing. */
-export function linkUniform(seed: number, salt: number, t: number, j: number, k: number): number {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ salt;
-  for (const x of [t, j, k]) {
-    h = Math.imul(h ^ x, 0xcc9e2d51);
-    h = (h << 15) | (h >>> 17);
-    h = Math.imul(h, 0x1b873593);
-    h ^= h >>> 13;
-  }
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
 const LOSS = 1;

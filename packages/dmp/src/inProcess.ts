@@ -1,4 +1,4 @@
-import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
+import { EvolvingChannel, largeScaleOf, localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { toDecision } from './decision.ts';
@@ -7,6 +7,7 @@ import { linkReceive } from './messageFaults.ts';
 import { pack, quantize } from './quantization.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
 import { isAway, silentOutput, type Absence } from './churn.ts';
+import { linkScales, LocalChannel, refreshesAt, type ChannelFault } from './localChannel.ts';
 
 export interface InProcessResult {
   /** Final outputs per node. */
@@ -25,6 +26,8 @@ export interface InProcessOptions {
   roundDeadlineMs?: number;
   /** churn: per agent, the rounds it is away (churn.ts). */
   churn?: (Absence | undefined)[];
+  /** A time-varying channel: the objective is on the channel of the round, the nodes measure theirs anew every coherenceRounds. */
+  channel?: ChannelFault;
   /** Evaluate the true objective after every round (default true; false for timing inference alone). */
   history?: boolean;
   /** After every round: the nodes' outputs then (read-only). */
@@ -45,7 +48,10 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   const away = (k: number, t: number): boolean => isAway(o.churn?.[k], t);
   const silent = silentOutput(inst.Nt);
   const outputsOf = (t: number): Float64Array[] => nodes.map((n, k) => (away(k, t) ? silent : n.output()));
+  const channel = o.channel && new EvolvingChannel(inst, o.channel);
+  const local = o.channel && views.map((v) => new LocalChannel(v, o.channel!, linkScales(largeScaleOf(inst)!, inst.K, v)));
   for (let t = 0; t < alg.rounds; t++) {
+    if (refreshesAt(o.channel, t)) nodes.forEach((n, k) => n.refresh(local![k].viewAt(t)));
     o.churn?.forEach((a, k) => a?.joinRound === t && nodes[k].rejoin());
     const raw = nodes.map((n, k) => (away(k, t) ? undefined : n.broadcast(t)));
     const q = faults?.quantization;
@@ -65,7 +71,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
       node.update(t);
     }
     const outputs = o.history !== false || o.onRound ? outputsOf(t) : undefined;
-    if (o.history !== false) history.push(objective(inst, toDecision(inst, outputs!)));
+    if (o.history !== false) history.push(objective(channel ? channel.at(t) : inst, toDecision(inst, outputs!)));
     o.onRound?.(t, outputs!);
   }
   return { outputs: outputsOf(alg.rounds - 1), history, rounds: alg.rounds };

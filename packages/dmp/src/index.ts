@@ -6,6 +6,7 @@ export * from './decision.ts';
 export * from './inProcess.ts';
 export * from './deliveryFaults.ts';
 export * from './churn.ts';
+export * from './localChannel.ts';
 export * from './quantization.ts';
 export * from './messageFaults.ts';
 export * from './checkpoint.ts';

@@ -38,7 +38,7 @@ export class NodeRunner<S> {
   /** Slots whose neighbour is away in the current round (churn): left out of the aggregate, not missing. */
   private readonly away = new Set<number>();
 
-  constructor(readonly alg: DmpAlgorithm<S>, private readonly view: LocalView, readonly policy: MissingPolicy = 'skip') {
+  constructor(readonly alg: DmpAlgorithm<S>, private view: LocalView, readonly policy: MissingPolicy = 'skip') {
     this.k = view.k;
     this.neighbours = view.neighbours;
     view.neighbours.forEach((j, i) => this.slotOf.set(j, i));
@@ -93,6 +93,13 @@ export class NodeRunner<S> {
     this.away.add(i);
     for (const l of this.last) l[i] = undefined;
     if (!this.gone.has(this.neighbours[i])) this.waiting--;
+  }
+
+  /** The node measured its channel anew (faults.channel): the algorithm goes on with the CSI of `view`, which a rejoin starts from too. */
+  refresh(view: LocalView): void {
+    if (!this.alg.refresh) throw new Error(`${this.alg.name} cannot take refreshed CSI (its DMP has no refresh)`);
+    this.view = view;
+    this.alg.refresh(this.state, view);
   }
 
   /** This node comes back after being away (churn): a fresh state from its local view, nothing remembered. */

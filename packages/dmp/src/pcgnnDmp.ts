@@ -112,6 +112,17 @@ export function pcgnnDmp(c: Checkpoint<PcgnnArchitecture>, rounds = c.architectu
   const checkRound = (t: number): void => {
     if (!(t >= 0 && t < a.layers)) throw new Error(`pcgnn: round ${t} has no layer (T = ${a.layers})`);
   };
+  /** W_2 e_jk per neighbour slot (eq. 21's edge term), from the view's CSI. */
+  const edgeTerms = (view: LocalView): Float64Array => {
+    const n = view.neighbours.length;
+    const edgeTerm = new Float64Array(n * H);
+    for (let i = 0; i < n; i++) {
+      affine([scaleGain(view.gIn[i], 'cross', f), scaleGain(view.gOut[i], 'cross', f)], PCGNN_EDGE_INPUTS, edgeW, edgeB, E, e);
+      for (let d = 0; d < E; d++) e[d] = relu(e[d]);
+      affine(e, E, W2, undefined, H, edgeTerm, i * H);
+    }
+    return edgeTerm;
+  };
   return {
     name: 'pcgnn',
     rounds,
@@ -123,13 +134,12 @@ export function pcgnnDmp(c: Checkpoint<PcgnnArchitecture>, rounds = c.architectu
       if (a.powerFeature) u.push(scalePower(view.pmax, view.noise, f));
       affine(u, u.length, nodeW, nodeB, H, x);
       for (let h = 0; h < H; h++) x[h] = relu(x[h]);
-      const edgeTerm = new Float64Array(n * H);
-      for (let i = 0; i < n; i++) {
-        affine([scaleGain(view.gIn[i], 'cross', f), scaleGain(view.gOut[i], 'cross', f)], PCGNN_EDGE_INPUTS, edgeW, edgeB, E, e);
-        for (let d = 0; d < E; d++) e[d] = relu(e[d]);
-        affine(e, E, W2, undefined, H, edgeTerm, i * H);
-      }
-      return { view, x, edgeTerm, self: new Float64Array(H), selfRound: -1 };
+      return { view, x, edgeTerm: edgeTerms(view), self: new Float64Array(H), selfRound: -1 };
+    },
+    // new CSI: the edge embeddings change; the node embedding x^(t) goes on
+    refresh(s, view) {
+      s.view = view;
+      s.edgeTerm = edgeTerms(view);
     },
     broadcastSize: () => H,
     messageSize: () => H,

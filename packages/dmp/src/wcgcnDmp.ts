@@ -103,18 +103,27 @@ export function wcgcnDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.architectu
   const in2 = new Float64Array(a.mlp2[0]);
   const y = new Float64Array(1);
   const f = a.features;
+  const edgeFeatures = (view: LocalView): Float64Array => {
+    const n = view.neighbours.length;
+    const edges = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      edges[2 * i] = scaleGain(view.gIn[i], 'cross', f);
+      edges[2 * i + 1] = scaleGain(view.gOut[i], 'cross', f);
+    }
+    return edges;
+  };
   return {
     name: 'wcgcn',
     rounds,
     period: 1,
     init(view) {
-      const n = view.neighbours.length;
-      const edges = new Float64Array(2 * n);
-      for (let i = 0; i < n; i++) {
-        edges[2 * i] = scaleGain(view.gIn[i], 'cross', f);
-        edges[2 * i + 1] = scaleGain(view.gOut[i], 'cross', f);
-      }
-      return { view, x: Float64Array.of(scaleGain(view.direct, 'direct', f), view.weight, 1), edges };
+      return { view, x: Float64Array.of(scaleGain(view.direct, 'direct', f), view.weight, 1), edges: edgeFeatures(view) };
+    },
+    // new CSI: the edge features and the direct gain in x change; the power p_k goes on
+    refresh(s, view) {
+      s.view = view;
+      s.edges = edgeFeatures(view);
+      s.x[0] = scaleGain(view.direct, 'direct', f);
     },
     broadcastSize: () => WCGCN_NODE_FEATURES,
     messageSize: () => msgSize,

@@ -24,13 +24,19 @@ export interface WmmseState {
  */
 export function wmmseDmp(iterations: number): DmpAlgorithm<WmmseState> {
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`wmmse-dmp: iterations must be a positive integer, got ${iterations}`);
+  const sq = (a: Float64Array): Float64Array => a.map((x) => x * x);
   return {
     name: 'wmmse-dmp',
     rounds: 2 * iterations,
     period: 2,
     init(view) {
-      const sq = (a: Float64Array): Float64Array => a.map((x) => x * x);
       return { view, v: Math.sqrt(view.pmax), u: 0, a: 0, gIn2: sq(view.gIn), gOut2: sq(view.gOut) };
+    },
+    // new CSI: the iterations go on from the current v, u, a (warm start)
+    refresh(s, view) {
+      s.view = view;
+      s.gIn2 = sq(view.gIn);
+      s.gOut2 = sq(view.gOut);
     },
     broadcastSize: () => 1,
     messageSize: () => 1,

@@ -113,6 +113,19 @@ export const configureSchema = z.strictObject({
   faults: deliveryFaultsSchema.optional(),
   /** messageDelay by distance: the length (km) of each incoming link, per neighbour slot. */
   linkKm: f64.optional(),
+  /**
+   * faults.channel: the channel evolves every round and this agent measures its links anew every
+   * coherenceRounds (@dmpemu/dmp localChannel), from their large-scale amplitudes: its direct link
+   * and, per neighbour slot, the incoming and outgoing link.
+   */
+  channel: z
+    .strictObject({
+      seed: int,
+      correlation: z.number().min(0).max(1),
+      coherenceRounds: z.number().int().positive(),
+      scales: z.strictObject({ direct: z.number().nonnegative().finite(), in: f64, out: f64 }),
+    })
+    .optional(),
   /** churn: the rounds this agent is away (leaves at leaveRound, back with a fresh state at joinRound); only it is told. */
   churn: z.strictObject({ leaveRound: index, joinRound: index.optional() }).refine((c) => c.joinRound === undefined || c.joinRound > c.leaveRound, 'joinRound must come after leaveRound').optional(),
   /**

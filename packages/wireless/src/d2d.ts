@@ -158,6 +158,8 @@ export interface D2dOptions extends LayoutOptions {
   rxHeight?: Drawn;
   /** Transmit power in dBm (default 40); a range draws one per instance. p stays normalised to [0, 1], sigma^2 = noise / power. */
   txPower?: Drawn;
+  /** Keep the large-scale amplitudes (path loss and shadowing) in `largeScale` (faults.channel). */
+  largeScale?: boolean;
 }
 
 /** `K` heights: a number repeated, or one U[min, max] draw per node. */
@@ -185,6 +187,7 @@ export function d2dInstance(rng: Rng, o: D2dOptions): Instance {
   const los = o.los ?? 'los';
   const lte = o.pathLoss === 'lte';
   const gain = new Float64Array(K * K);
+  const large = o.largeScale ? new Float64Array(K * K) : undefined;
   const csi = o.csiRange !== undefined ? new Uint8Array(K * K) : undefined;
   const range = o.csiRange ?? 0;
   for (let i = 0; i < K; i++) {
@@ -199,6 +202,7 @@ export function d2dInstance(rng: Rng, o: D2dOptions): Instance {
       const pl = lte ? lteMacroPathLossDb(d) : lineOfSight ? itu1411LosAt(d, h1[i], h2[j]) : itu1411NlosDb(d, h1[i], h2[j]);
       const db = -pl + (i === j ? 2.5 : 0) + 8 * shadow;
       gain[i * K + j] = 10 ** (db / 20) * Math.sqrt((x * x + y * y) / 2);
+      if (large) large[i * K + j] = 10 ** (db / 20);
     }
   }
   const weights = new Float64Array(K).fill(1);
@@ -206,6 +210,7 @@ export function d2dInstance(rng: Rng, o: D2dOptions): Instance {
   const noise = txPower === D2D_TX_POWER_DBM ? D2D_NOISE : D2D_NOISE_W / 10 ** ((txPower - 30) / 10);
   const inst: Instance = { model: 'd2d', K, Nt: 1, noise, pmax: 1, weights, gain, tx, rx };
   if (csi) inst.csi = csi;
+  if (large) inst.largeScale = large;
   return inst;
 }
 

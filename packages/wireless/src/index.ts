@@ -17,3 +17,4 @@ export * from './baselines/wmmseBeamforming.ts';
 export * from './baselines/hermitianSolve.ts';
 export * from './miso.ts';
 export * from './regnnAdhoc.ts';
+export * from './channelDynamics.ts';

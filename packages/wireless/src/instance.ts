@@ -30,6 +30,11 @@ export interface Instance {
    * i.e. g_jk and g_kj. Absent means full CSI (every pair knows every other pair).
    */
   csi?: Uint8Array;
+  /**
+   * Amplitudes of the large-scale fading a_ij (path loss and shadowing; |h_ij| = a_ij |f_ij|), row-major
+   * like `gain`: kept only when asked for (generateInstance's `largeScale`, for faults.channel).
+   */
+  largeScale?: Float64Array;
 }
 
 export function isMiso(inst: Instance): boolean {

@@ -8,6 +8,8 @@ import type { Rng } from './rng.ts';
 /** Model parameters a user can set (CLI flags, scenario keys). Defaults per model below. */
 export interface GenerateOptions {
   K: number;
+  /** d2d, regnn-adhoc: keep the large-scale amplitudes in `largeScale` (a time-varying channel needs them; rayleigh-ic's are 1). */
+  largeScale?: boolean;
   /** rayleigh-ic: SNR in dB (sigma^2 = 10^(-snrDb/10)). */
   snrDb?: number;
   /** Draw w_k ~ U[0, 1] (rayleigh-ic, d2d, miso); default true for d2d (Tables II-IV are weighted), false otherwise. */

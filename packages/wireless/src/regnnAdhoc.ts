@@ -6,6 +6,8 @@ export interface RegnnAdhocOptions {
   K: number;
   /** Noise power sigma^2 (default 1; the paper also uses 0.5 and 2). */
   noise?: number;
+  /** Keep the large-scale amplitudes d^-1.1 in `largeScale` (faults.channel). */
+  largeScale?: boolean;
 }
 
 /**
@@ -24,11 +26,15 @@ export function regnnAdhocInstance(rng: Rng, o: RegnnAdhocOptions): Instance {
     rx[2 * i + 1] = rng.range(tx[2 * i + 1] - m / 4, tx[2 * i + 1] + m / 4);
   }
   const gain = new Float64Array(m * m);
+  const large = o.largeScale ? new Float64Array(m * m) : undefined;
   for (let i = 0; i < m; i++)
     for (let j = 0; j < m; j++) {
       const d = Math.hypot(tx[2 * i] - rx[2 * j], tx[2 * i + 1] - rx[2 * j + 1]);
       const [re, im] = rng.complexNormal();
       gain[i * m + j] = Math.sqrt(d ** -2.2 * (re * re + im * im));
+      if (large) large[i * m + j] = Math.sqrt(d ** -2.2);
     }
-  return { model: 'regnn-adhoc', K: m, Nt: 1, noise: o.noise ?? 1, pmax: 1, weights: new Float64Array(m).fill(1), gain, tx, rx };
+  const inst: Instance = { model: 'regnn-adhoc', K: m, Nt: 1, noise: o.noise ?? 1, pmax: 1, weights: new Float64Array(m).fill(1), gain, tx, rx };
+  if (large) inst.largeScale = large;
+  return inst;
 }

@@ -99,3 +99,17 @@ function hashString(s: string): number {
   }
   return h >>> 0;
 }
+
+/** A uniform number in [0, 1) determined by (seed, salt, t, j, k): murmur3-style mixing. */
+export function linkUniform(seed: number, salt: number, t: number, j: number, k: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ salt;
+  for (const x of [t, j, k]) {
+    h = Math.imul(h ^ x, 0xcc9e2d51);
+    h = (h << 15) | (h >>> 17);
+    h = Math.imul(h, 0x1b873593);
+    h ^= h >>> 13;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
