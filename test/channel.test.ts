@@ -71,6 +71,11 @@ describe('a time-varying channel (faults.channel): Gauss-Markov fading every rou
     runInProcess(inst, spec, { onRound: (_t, o) => void p0.push(o.map((x) => x[0])) });
     expect(p6.slice(0, 7)).toEqual(p0.slice(0, 7));
     expect(p6[7]).not.toEqual(p0[7]);
+    // measured at round 3 (odd, mid-iteration): WMMSE takes the CSI up at round 4, the start of its next iteration
+    const p3: number[][] = [];
+    runInProcess(inst, spec, { channel: { ...never, coherenceRounds: 3 }, onRound: (_t, o) => void p3.push(o.map((x) => x[0])) });
+    expect(p3.slice(0, 5)).toEqual(p0.slice(0, 5));
+    expect(p3[5]).not.toEqual(p0[5]);
     // tracking pays: refreshed every round, WMMSE-DMP ends higher than on CSI of round 0
     const tracked = runInProcess(inst, spec, { channel: { ...never, coherenceRounds: 1 } });
     expect(tracked.history.at(-1)!).toBeGreaterThan(r.history.at(-1)!);

@@ -154,7 +154,7 @@ export class Agent {
     j.runner.setGone(gone);
     j.t = t;
     try {
-      if (refreshesAt(j.config.channel, t)) j.runner.refresh(j.channel!.viewAt(t)); // measured at the round's start
+      if (refreshesAt(j.config.channel, t)) j.runner.refresh(t, j.channel!.viewAt(t)); // measured at the round's start
     } catch (e) {
       return this.fail(j, t, e);
     }

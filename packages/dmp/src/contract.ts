@@ -37,11 +37,12 @@ export interface DmpAlgorithm<S> {
   /** Update with the aggregate y (of `received` messages; may be fewer than the neighbours under faults). */
   update(s: S, t: number, y: Float64Array, received: number): void;
   /**
-   * The agent measured its channel anew (faults.channel, a time-varying channel): go on from state
-   * s with the CSI of `view` (the same agent, neighbours and node features; new amplitudes).
+   * The agent measured its channel anew at the start of round t (faults.channel, a time-varying
+   * channel): go on from state s with the CSI of `view` (the same agent, neighbours and node
+   * features; new amplitudes), now or from a later round of its choice (WMMSE: the next iteration).
    * Algorithms without it cannot run on a time-varying channel (refused before the run).
    */
-  refresh?(s: S, view: LocalView): void;
+  refresh?(s: S, t: number, view: LocalView): void;
   /** The decision: [p_k] for power control, [Re v_k..., Im v_k...] (2 Nt numbers) for beamforming. */
   output(s: S): Float64Array;
 }

@@ -51,7 +51,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   const channel = o.channel && new EvolvingChannel(inst, o.channel);
   const local = o.channel && views.map((v) => new LocalChannel(v, o.channel!, linkScales(largeScaleOf(inst)!, inst.K, v)));
   for (let t = 0; t < alg.rounds; t++) {
-    if (refreshesAt(o.channel, t)) nodes.forEach((n, k) => n.refresh(local![k].viewAt(t)));
+    if (refreshesAt(o.channel, t)) nodes.forEach((n, k) => n.refresh(t, local![k].viewAt(t)));
     o.churn?.forEach((a, k) => a?.joinRound === t && nodes[k].rejoin());
     const raw = nodes.map((n, k) => (away(k, t) ? undefined : n.broadcast(t)));
     const q = faults?.quantization;

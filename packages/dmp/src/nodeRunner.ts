@@ -95,11 +95,11 @@ export class NodeRunner<S> {
     if (!this.gone.has(this.neighbours[i])) this.waiting--;
   }
 
-  /** The node measured its channel anew (faults.channel): the algorithm goes on with the CSI of `view`, which a rejoin starts from too. */
-  refresh(view: LocalView): void {
+  /** The node measured its channel anew at the start of round t (faults.channel): the algorithm goes on with the CSI of `view`, which a rejoin starts from too. */
+  refresh(t: number, view: LocalView): void {
     if (!this.alg.refresh) throw new Error(`${this.alg.name} cannot take refreshed CSI (its DMP has no refresh)`);
     this.view = view;
-    this.alg.refresh(this.state, view);
+    this.alg.refresh(this.state, t, view);
   }
 
   /** This node comes back after being away (churn): a fresh state from its local view, nothing remembered. */

@@ -137,7 +137,7 @@ export function pcgnnDmp(c: Checkpoint<PcgnnArchitecture>, rounds = c.architectu
       return { view, x, edgeTerm: edgeTerms(view), self: new Float64Array(H), selfRound: -1 };
     },
     // new CSI: the edge embeddings change; the node embedding x^(t) goes on
-    refresh(s, view) {
+    refresh(s, _t, view) {
       s.view = view;
       s.edgeTerm = edgeTerms(view);
     },

@@ -120,7 +120,7 @@ export function wcgcnDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.architectu
       return { view, x: Float64Array.of(scaleGain(view.direct, 'direct', f), view.weight, 1), edges: edgeFeatures(view) };
     },
     // new CSI: the edge features and the direct gain in x change; the power p_k goes on
-    refresh(s, view) {
+    refresh(s, _t, view) {
       s.view = view;
       s.edges = edgeFeatures(view);
       s.x[0] = scaleGain(view.direct, 'direct', f);

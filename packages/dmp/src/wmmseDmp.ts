@@ -10,6 +10,8 @@ export interface WmmseState {
   /** Squared edge amplitudes g_jk^2 (incoming) and g_kj^2 (outgoing) per neighbour slot. */
   gIn2: Float64Array;
   gOut2: Float64Array;
+  /** CSI measured in the middle of an iteration (an odd round), taken up at the next one. */
+  pending?: LocalView;
 }
 
 /**
@@ -25,6 +27,12 @@ export interface WmmseState {
 export function wmmseDmp(iterations: number): DmpAlgorithm<WmmseState> {
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`wmmse-dmp: iterations must be a positive integer, got ${iterations}`);
   const sq = (a: Float64Array): Float64Array => a.map((x) => x * x);
+  const take = (s: WmmseState, view: LocalView): void => {
+    s.pending = undefined;
+    s.view = view;
+    s.gIn2 = sq(view.gIn);
+    s.gOut2 = sq(view.gOut);
+  };
   return {
     name: 'wmmse-dmp',
     rounds: 2 * iterations,
@@ -32,16 +40,17 @@ export function wmmseDmp(iterations: number): DmpAlgorithm<WmmseState> {
     init(view) {
       return { view, v: Math.sqrt(view.pmax), u: 0, a: 0, gIn2: sq(view.gIn), gOut2: sq(view.gOut) };
     },
-    // new CSI: the iterations go on from the current v, u, a (warm start)
-    refresh(s, view) {
-      s.view = view;
-      s.gIn2 = sq(view.gIn);
-      s.gOut2 = sq(view.gOut);
+    // new CSI: the iterations go on from the current v, u, a (warm start); an iteration (16b-16c
+    // then 16a) runs on one channel, so CSI measured at an odd round waits for the next even one
+    refresh(s, t, view) {
+      if (t % 2 === 1) s.pending = view;
+      else take(s, view);
     },
     broadcastSize: () => 1,
     messageSize: () => 1,
     aggregation: () => 'sum',
     broadcast(s, t, out) {
+      if (t % 2 === 0 && s.pending) take(s, s.pending);
       out[0] = t % 2 === 0 ? s.v * s.v : s.view.weight * s.a * s.u * s.u;
     },
     message(s, t, i, b, out) {
