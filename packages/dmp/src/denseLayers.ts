@@ -36,12 +36,22 @@ export class DenseLayers {
     for (let l = 0; l < L; l++) {
       const nIn = this.widths[l], nOut = this.widths[l + 1];
       const W = this.kernels[l], y = l + 1 === L ? out : this.scratch[l];
-      y.set(this.biases[l]);
+      const bias = this.biases[l];
+      for (let o = 0; o < nOut; o++) y[o] = bias[o];
+      // y += x_i W_i per row, the row unrolled by 4 (twice as fast in V8; the same sums in the same order)
+      const n4 = nOut - (nOut % 4);
       for (let i = 0; i < nIn; i++) {
         const xi = x[i];
         if (xi === 0) continue;
         const row = i * nOut;
-        for (let o = 0; o < nOut; o++) y[o] += xi * W[row + o];
+        let o = 0;
+        for (; o < n4; o += 4) {
+          y[o] += xi * W[row + o];
+          y[o + 1] += xi * W[row + o + 1];
+          y[o + 2] += xi * W[row + o + 2];
+          y[o + 3] += xi * W[row + o + 3];
+        }
+        for (; o < nOut; o++) y[o] += xi * W[row + o];
       }
       if (l + 1 < L || this.lastRelu) for (let o = 0; o < nOut; o++) if (y[o] < 0) y[o] = 0;
       x = y;

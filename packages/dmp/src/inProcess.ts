@@ -59,14 +59,20 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
     const packed = q && faults?.bitErrors ? raw.map((x) => x && pack(q, x)) : undefined;
     for (const node of nodes) {
       if (away(node.k, t)) continue;
-      for (const [i, j] of node.neighbours.entries()) {
+      const nb = node.neighbours;
+      for (let i = 0; i < nb.length; i++) {
+        const j = nb[i];
         if (away(j, t)) {
           node.awaySlot(i);
           continue;
         }
-        if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k, faults?.distanceDelay ? linkKm(inst, j, node.k) : 0) >= deadline) continue;
+        if (!faults) {
+          node.receiveSlot(i, b[j]!);
+          continue;
+        }
+        if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k, faults.distanceDelay ? linkKm(inst, j, node.k) : 0) >= deadline) continue;
         const seen = linkReceive(faults, t, j, node.k, b[j]!, packed?.[j]);
-        if (seen) node.receive(t, j, seen); // undefined: bit errors made it undecodable (lost)
+        if (seen) node.receiveSlot(i, seen); // undefined: bit errors made it undecodable (lost)
       }
       node.update(t);
     }

@@ -132,7 +132,9 @@ export function wcgcnDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.architectu
       out.set(s.x);
     },
     message(s, _t, i, b, out) {
-      in1.set(b);
+      in1[0] = b[0];
+      in1[1] = b[1];
+      in1[2] = b[2];
       in1[3] = s.edges[2 * i];
       in1[4] = s.edges[2 * i + 1];
       mlp1.forward(in1, out);
