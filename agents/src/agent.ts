@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { activation, asyncUpdate, createAlgorithm, isAway, isLost, LocalChannel, refreshesAt, keepLatest, linkDelayMs, linkReceive, NodeRunner, pack, publishDelayMs, silentOutput, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
+import { activation, AlgorithmCache, asyncUpdate, isAway, isLost, LocalChannel, refreshesAt, keepLatest, linkDelayMs, linkReceive, NodeRunner, pack, publishDelayMs, silentOutput, unpack, type AlgorithmSpec, type DeliveryFaults, type Latest } from '@dmpemu/dmp';
 import { allFinite, encode, isAbsence, isBroadcast, type AbsenceMsg, type BroadcastMsg, type Conflict, type ConfigureMsg, type Counters, type RoundEntry, type Subjects, type Transport } from '@dmpemu/wire';
 
 /**
@@ -83,6 +83,8 @@ export class Agent {
     private readonly decodeData: (bytes: Uint8Array) => unknown,
     /** Hear neighbour j's broadcast subject (the host shares one subscription per subject among its agents). */
     private readonly listen: (j: number, handler: (data: Uint8Array) => void) => { unsubscribe(): void } = (j, h) => bus.subscribe(subj.broadcast(j), h),
+    /** Where the algorithm comes from (a host shares one cache among its agents: one instance per spec). */
+    private readonly algorithms: AlgorithmCache = new AlgorithmCache(),
   ) {}
 
   /** The job this agent is configured for, if any. */
@@ -115,7 +117,7 @@ export class Agent {
     if (cur && c.job < cur.config.job) return { ok: false, reason: `configure: job ${c.job} is older than the current job ${cur.config.job}` };
     let runner: NodeRunner<unknown>;
     try {
-      runner = new NodeRunner(createAlgorithm(c.algorithm as AlgorithmSpec, c.view.Nt), c.view, c.policy);
+      runner = new NodeRunner(this.algorithms.build(c.algorithm as AlgorithmSpec, c.view.Nt, c.view), c.view, c.policy);
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
     }

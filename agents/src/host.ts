@@ -18,7 +18,7 @@ import {
   type Transport,
   type UpMsg,
 } from '@dmpemu/wire';
-import { loadModule } from '@dmpemu/dmp';
+import { AlgorithmCache, loadModule } from '@dmpemu/dmp';
 import { Agent } from './agent.ts';
 
 /** Conflicts a host keeps per job to name in its final message (the count is complete). */
@@ -82,7 +82,8 @@ export class AgentHost {
       conflict: (c: Conflict) => void (this.conflicts.length < MAX_CONFLICTS_LISTED && this.conflicts.push(c)),
     };
     const listen = (j: number, h: (data: Uint8Array) => void): { unsubscribe(): void } => this.listen(j, h);
-    this.agents = o.ids.map((k) => new Agent(k, bus, this.subj, () => this.counters, events, decodeData, listen));
+    const algorithms = new AlgorithmCache();
+    this.agents = o.ids.map((k) => new Agent(k, bus, this.subj, () => this.counters, events, decodeData, listen, algorithms));
     this.byId = new Map(this.agents.map((a) => [a.k, a]));
     for (const a of this.agents) this.subs.push(bus.subscribe(this.subj.configure(a.k), (d) => this.onConfigure(a, d)));
     this.subs.push(bus.subscribe(this.subj.control, (d) => this.onControl(d)));

@@ -10,6 +10,8 @@ import { wcgcnDmp } from './wcgcnDmp.ts';
 import { wmmseBeamDmp } from './wmmseBeamDmp.ts';
 import { wmmseDmp } from './wmmseDmp.ts';
 import { moduleAlgorithm } from './modules.ts';
+import { NodeRunner } from './nodeRunner.ts';
+import type { LocalView } from '@dmpemu/wireless';
 import { mpnnDmp } from './mpnnDmp.ts';
 
 /** Learned DMP algorithms: their spec must carry a checkpoint (`AlgorithmSpec.checkpoint`). */
@@ -73,5 +75,67 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
       return mpnnDmp(learnedCheckpoint(spec, 'mpnn', 'import a PyTorch model with dmpemu import'), spec.rounds) as DmpAlgorithm<unknown>;
     default:
       throw new Error(`unknown DMP algorithm ${JSON.stringify(spec.name)}: expected one of ${DMP_ALGORITHMS.join(', ')}`);
+  }
+}
+
+/**
+ * One algorithm instance per spec for all the nodes of a process (an agent host), as the
+ * in-process executor has one for all nodes: the nodes share its code, so V8 warms it up once
+ * (each instance's closures would gather their own feedback, and a 3-round GNN job would run cold
+ * on every agent). Keyed by the spec's plain fields and its checkpoint's or module's hash; a hit
+ * still verifies the checkpoint it was given. Keeps the last few specs (one job after another).
+ */
+export class AlgorithmCache {
+  private readonly built = new Map<string, DmpAlgorithm<unknown>>();
+
+  constructor(private readonly size = 4) {}
+
+  /**
+   * The algorithm of `spec`. The first time it is built here, a built-in one runs WARM_UP_PASSES
+   * passes over all its rounds on `view` (every neighbour sending this node's own broadcast, on a
+   * node of its own that is then dropped), so that a job's first rounds do not run on cold code.
+   */
+  build(spec: AlgorithmSpec, Nt = 1, view?: LocalView): DmpAlgorithm<unknown> {
+    const { checkpoint, module, ...plain } = spec;
+    const key = JSON.stringify([Nt, plain, checkpoint?.hash ?? null, module?.sha256 ?? null]);
+    const hit = this.built.get(key);
+    if (hit) {
+      if (checkpoint) verifyCheckpoint(checkpoint);
+      this.built.delete(key); // most recent last
+      this.built.set(key, hit);
+      return hit;
+    }
+    const alg = createAlgorithm(spec, Nt);
+    if (view && spec.name !== 'module') warmUp(alg, view);
+    this.built.set(key, alg);
+    if (this.built.size > this.size) this.built.delete(this.built.keys().next().value!);
+    return alg;
+  }
+}
+
+/** Passes over an algorithm's rounds that warm its code up (AlgorithmCache), capped at WARM_UP_CALLS message calls. */
+export const WARM_UP_PASSES = 30;
+const WARM_UP_CALLS = 20_000;
+
+function warmUp(alg: DmpAlgorithm<unknown>, view: LocalView): void {
+  const n = Math.max(1, view.neighbours.length);
+  const passes = Math.min(WARM_UP_PASSES, Math.ceil(WARM_UP_CALLS / (n * alg.rounds)));
+  // what the algorithm throws here it throws in the job too, where the agent reports it with its round
+  try {
+    warmPasses(alg, view, passes);
+  } catch {
+    /* reported by the job */
+  }
+}
+
+function warmPasses(alg: DmpAlgorithm<unknown>, view: LocalView, passes: number): void {
+  for (let p = 0; p < passes; p++) {
+    const node = new NodeRunner(alg, view);
+    for (let t = 0; t < alg.rounds; t++) {
+      const b = node.broadcast(t);
+      for (let i = 0; i < view.neighbours.length; i++) node.receiveSlot(i, b);
+      node.update(t);
+    }
+    node.output();
   }
 }
