@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../coordinator/src/commands/run.ts';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
 import { UsageError } from '../coordinator/src/scenario/usageError.ts';
+import { sweepSpec } from '../coordinator/src/report/reportPlots.ts';
 
 const base = (sweep: unknown, extra: object = {}) => ({
   name: 'sw',
@@ -35,6 +36,19 @@ describe('sweeps of several keys', () => {
     expect(pts[1].networks[0].algorithms[0].rates).not.toEqual(pts[0].networks[0].algorithms[0].rates); // the loss has an effect
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('| networks[0].K = 6, faults.messageLoss.probability = 0.5 |');
     expect(readFileSync(join(dir, 'sweep-net.svg'), 'utf8')).toContain('networks[0].K = 4, faults.messageLoss.probability = 0.5');
+  });
+
+  it('the plot draws what the tables say: over Best FPLinQ, and under a varying channel over WMMSE-100 on the channel of the last round', async () => {
+    for (const extra of [{ normaliseBy: 'best-fplinq' }, { faults: { channel: { correlation: 0.5 } } }]) {
+      const { summary } = await runScenario(parseScenario(base({ key: 'algorithms[0].iterations', values: [2, 4] }, extra), 's.yaml'));
+      const values = (sweepSpec(summary, 0)!.data as { values: { value: number; mean: number; lo: number; hi: number }[] }).values;
+      summary.sweep!.points.forEach((p, i) => {
+        const a = p.networks[0].algorithms[0];
+        expect(values[i].mean).toBe(a.normalised);
+        expect(values[i].mean).not.toBe(a.meanRate / p.networks[0].wmmse100); // what the plot drew before
+        expect(values[i].hi - values[i].lo).toBeCloseTo(a.spread!.normalised.ci95![1] - a.spread!.normalised.ci95![0], 12);
+      });
+    }
   });
 
   it('zip: paired values of any keys (a network size with its algorithm\'s iterations)', async () => {

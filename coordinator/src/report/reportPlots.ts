@@ -5,6 +5,7 @@
  */
 import type { NetworkSummary, RunSummary } from '../results/summary.ts';
 import type { RoundBand } from './jsonLines.ts';
+import { NORMALISER_LABELS } from '../scenario/algorithmNames.ts';
 
 type Spec = Record<string, unknown>;
 
@@ -86,20 +87,19 @@ export function sweepSpec(s: RunSummary, networkIndex: number): Spec | undefined
   const points = s.sweep?.points ?? [];
   const net0 = points[0]?.networks[networkIndex];
   if (!net0) return undefined;
+  // what the tables say: the normalised mean (over the run's normaliser, or a channel's of the last round) with the half-width of the per-instance ratios' 95% interval
   const values = points.flatMap((p) =>
     p.networks[networkIndex].algorithms.map((a) => {
-      const r = a.rates.map((x) => x / p.networks[networkIndex].wmmse100);
-      const m = r.reduce((t, x) => t + x, 0) / r.length;
-      const sd = r.length > 1 ? Math.sqrt(r.reduce((t, x) => t + (x - m) ** 2, 0) / (r.length - 1)) : 0;
-      const h = (1.96 * sd) / Math.sqrt(r.length);
-      return { value: p.value, label: p.label ?? String(p.value), algorithm: a.algorithm, mean: m, lo: m - h, hi: m + h };
+      const ci = a.spread?.normalised.ci95;
+      const h = ci ? (ci[1] - ci[0]) / 2 : 0;
+      return { value: p.value, label: p.label ?? String(p.value), algorithm: a.algorithm, mean: a.normalised, lo: a.normalised - h, hi: a.normalised + h };
     }),
   );
   // one key: its values on a number axis; several: the points in order, by name
   const x = (s.sweep!.keys?.length ?? 1) > 1 ? { field: 'label', type: 'ordinal', sort: points.map((p) => p.label), title: s.sweep!.key, axis: { labelAngle: -30 } } : { field: 'value', type: 'quantitative', title: s.sweep!.key };
   const color = { field: 'algorithm', type: 'nominal', legend: { orient: 'bottom', columns: 2, title: null } };
   return {
-    title: `${net0.network}: objective / centralized WMMSE-100 against ${s.sweep!.key} (95% interval over instances)`,
+    title: `${net0.network}: objective / ${NORMALISER_LABELS[s.normaliseBy]} against ${s.sweep!.key} (95% interval over instances)`,
     width: 520,
     height: 280,
     data: { values },
