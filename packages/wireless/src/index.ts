@@ -18,3 +18,4 @@ export * from './baselines/hermitianSolve.ts';
 export * from './miso.ts';
 export * from './regnnAdhoc.ts';
 export * from './channelDynamics.ts';
+export * from './cellFree.ts';
