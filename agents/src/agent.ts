@@ -198,8 +198,9 @@ export class Agent {
     if (isAway(j.config.churn, t)) return; // this agent's radio is off in round t: it hears nothing
     if (absent) return this.onAbsence(j, t, sender);
     // quantised: bit-packed codes of the expected length, read back as the in-process executor does
-    const b = q ? unpack(q, msg[3] as Uint8Array, j.runner.alg.broadcastSize(t)) : (msg[3] as Float64Array);
-    if (!b || b.length !== j.runner.alg.broadcastSize(t) || !allFinite(b)) return void c.malformedData++;
+    const size = j.runner.broadcastSizeOf(j.runner.slot(sender), t);
+    const b = q ? unpack(q, msg[3] as Uint8Array, size) : (msg[3] as Float64Array);
+    if (!b || b.length !== size || !allFinite(b)) return void c.malformedData++;
     // bit errors and noise on the control channel: what this receiver reads (undefined: undecodable, lost)
     const seen = linkReceive(j.faults, t, sender, this.k, b, q ? (msg[3] as Uint8Array) : undefined);
     if (j.async) return this.acceptLatest(j, t, sender, seen, data.length);

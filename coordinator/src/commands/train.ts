@@ -215,5 +215,7 @@ export function describeArchitecture(c: Checkpoint): string {
       return `uwmmse L=${a.layers} gcn 1-${a.gcnHidden}-1 ${a.features.transform}`;
     case 'mpnn':
       return `mpnn T=${a.layers} ${a.aggregation} state ${a.state.join(',')} edge ${a.edge.join(',')} (imported from ONNX)`;
+    case 'cf-pcgnn':
+      return `cf-pcgnn T=${a.layers} hidden ${a.hidden} head ${a.head.join('-') || '-'} ${a.features.transform}`;
   }
 }

@@ -201,11 +201,28 @@ export interface MpnnArchitecture {
   features: FeatureScaling;
 }
 
-export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture | UwmmseArchitecture | MpnnArchitecture;
+/**
+ * CF-PCGNN for cell-free massive MIMO (eqs. 22-23 of gnn-wireless-theory-to-practice-dmp.md; cfPcgnnDmp.ts):
+ * one AP -> user layer with mean aggregation, then T - 1 user -> user layers, p_k = sigmoid(MLP(d_k)).
+ * Its input is the amplitude sqrt(u_mk) of the user's view, scaled as `features.cross` (db: 10 log10 u_mk).
+ */
+export interface CfPcgnnArchitecture {
+  kind: 'cf-pcgnn';
+  task: 'power';
+  /** T: layers = communication rounds (the first AP -> user). */
+  layers: number;
+  /** Width H of the users' hidden states. */
+  hidden: number;
+  /** Hidden widths of the output MLP (H -> head... -> 1, ReLU between, then the sigmoid); may be empty. */
+  head: number[];
+  features: FeatureScaling;
+}
+
+export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture | UwmmseArchitecture | MpnnArchitecture | CfPcgnnArchitecture;
 export type ArchitectureKind = CheckpointArchitecture['kind'];
-export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse', 'mpnn'];
-/** The kinds dmpemu trains itself (an mpnn is imported: `dmpemu import`). */
-export type TrainableArchitecture = Exclude<CheckpointArchitecture, MpnnArchitecture>;
+export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse', 'mpnn', 'cf-pcgnn'];
+/** The kinds dmpemu trains itself (an mpnn is imported: `dmpemu import`; a cf-pcgnn is not trained by dmpemu yet). */
+export type TrainableArchitecture = Exclude<CheckpointArchitecture, MpnnArchitecture | CfPcgnnArchitecture>;
 export type TrainableKind = TrainableArchitecture['kind'];
 /** The architecture type of one kind. */
 export type ArchitectureOf<K extends ArchitectureKind> = Extract<CheckpointArchitecture, { kind: K }>;
@@ -397,6 +414,11 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       break;
     case 'mpnn':
       checkMpnn(a, source);
+      break;
+    case 'cf-pcgnn':
+      checkLayers(a, source);
+      if (!isWidth(a.hidden)) fail(source, 'architecture.hidden', `must be a positive integer, got ${JSON.stringify(a.hidden)}`);
+      if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
       break;
   }
   checkFeatures(a.features, source);

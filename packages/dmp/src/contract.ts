@@ -13,6 +13,10 @@ export type Aggregation = 'sum' | 'max' | 'mean';
  *   y_k = aggregate_j m_jk                     sum, max or mean
  *   x_k = update(x_k, y_k)
  * and finally output(x_k). A node only ever sees its own local view. `S` is the node state.
+ * With node types (`types`; a view says its node's type and each neighbour's), sizes and the
+ * aggregation may depend on the type (the receiver's for messages, the sender's for broadcasts),
+ * `message` on the sender's type (view.neighbourTypes[i]), and `listens` says which neighbours a
+ * node aggregates in a round (HetGNN: the other type; CF-PCGNN: the APs, then the other users).
  */
 export interface DmpAlgorithm<S> {
   readonly name: string;
@@ -26,11 +30,15 @@ export interface DmpAlgorithm<S> {
    */
   readonly powerLimit?: number;
   init(view: LocalView): S;
-  /** Length of the broadcast vector in round t. */
-  broadcastSize(t: number): number;
-  /** Length of the message vector in round t. */
-  messageSize(t: number): number;
-  aggregation(t: number): Aggregation;
+  /** Node types the algorithm knows (absent: the one type of transceiver pairs). */
+  readonly types?: readonly string[];
+  /** Length of the broadcast vector in round t (of a node of `type`, with node types). */
+  broadcastSize(t: number, type?: string): number;
+  /** Length of the message vector in round t (at a receiver of `type`, with node types). */
+  messageSize(t: number, type?: string): number;
+  aggregation(t: number, type?: string): Aggregation;
+  /** Node types: whether the node of `view` aggregates neighbour slot i in round t (absent: every slot); the others are not waited for. */
+  listens?(view: LocalView, t: number, i: number): boolean;
   broadcast(s: S, t: number, out: Float64Array): void;
   /** The message from neighbour slot i (j = view.neighbours[i]) given its broadcast b_j. */
   message(s: S, t: number, i: number, b: Float64Array, out: Float64Array): void;

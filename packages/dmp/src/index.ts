@@ -25,3 +25,5 @@ export * from './architectures.ts';
 export * from './asyncClock.ts';
 export * from './asyncInProcess.ts';
 export * from './modules.ts';
+export * from './cfPcgnnDmp.ts';
+export * from './graphInProcess.ts';

@@ -37,6 +37,8 @@ export class NodeRunner<S> {
   private readonly skipped = new Set<number>();
   /** Slots whose neighbour is away in the current round (churn): left out of the aggregate, not missing. */
   private readonly away = new Set<number>();
+  /** The round open for broadcasts (update(t) opens t + 1). */
+  private round = 0;
 
   constructor(readonly alg: DmpAlgorithm<S>, private view: LocalView, readonly policy: MissingPolicy = 'skip') {
     this.k = view.k;
@@ -44,13 +46,25 @@ export class NodeRunner<S> {
     view.neighbours.forEach((j, i) => this.slotOf.set(j, i));
     this.state = alg.init(view);
     this.inbox = new Array(view.neighbours.length);
-    this.waiting = view.neighbours.length;
     this.last = Array.from({ length: alg.period }, () => new Array(view.neighbours.length));
+    this.waiting = this.expected();
+  }
+
+  /** Whether slot i is aggregated in the open round (node types: `listens`; else every slot). */
+  heard(i: number): boolean {
+    return !this.alg.listens || this.alg.listens(this.view, this.round, i);
+  }
+
+  /** The live neighbours aggregated in the open round: those waited for. */
+  private expected(): number {
+    let n = 0;
+    for (let i = 0; i < this.neighbours.length; i++) if (this.heard(i) && !this.gone.has(this.neighbours[i])) n++;
+    return n;
   }
 
   /** Broadcast of round t (a fresh array). */
   broadcast(t: number): Float64Array {
-    const out = new Float64Array(this.alg.broadcastSize(t));
+    const out = new Float64Array(this.alg.broadcastSize(t, this.view.type));
     this.alg.broadcast(this.state, t, out);
     return out;
   }
@@ -60,12 +74,17 @@ export class NodeRunner<S> {
     return this.slotOf.get(j) ?? -1;
   }
 
-  /** Store neighbour j's broadcast for the current round. False if j is unknown, a duplicate, or the wrong size. */
+  /** Store neighbour j's broadcast for the current round. False if j is unknown, a duplicate, the wrong size, or not listened to this round. */
   receive(t: number, j: number, b: Float64Array): boolean {
     const i = this.slot(j);
-    if (i < 0 || this.inbox[i] !== undefined || this.skipped.has(i) || b.length !== this.alg.broadcastSize(t)) return false;
+    if (i < 0 || this.inbox[i] !== undefined || this.skipped.has(i) || !this.heard(i) || b.length !== this.broadcastSizeOf(i, t)) return false;
     this.receiveSlot(i, b);
     return true;
+  }
+
+  /** The size of slot i's broadcast in round t (its type's, with node types). */
+  broadcastSizeOf(i: number, t: number): number {
+    return this.alg.broadcastSize(t, this.view.neighbourTypes?.[i]);
   }
 
   /** The broadcast stored for slot i in the current round, if any. */
@@ -90,6 +109,7 @@ export class NodeRunner<S> {
    * remembered from it are forgotten: after coming back it starts afresh.
    */
   awaySlot(i: number): void {
+    if (this.alg.listens && !this.heard(i)) return;
     this.away.add(i);
     for (const l of this.last) l[i] = undefined;
     if (!this.gone.has(this.neighbours[i])) this.waiting--;
@@ -108,8 +128,9 @@ export class NodeRunner<S> {
     for (const l of this.last) l.fill(undefined);
   }
 
-  /** Store slot i's broadcast (the caller has checked the slot is free and the size right). */
+  /** Store slot i's broadcast (the caller has checked the slot is free and the size right; a slot not listened to this round is ignored). */
   receiveSlot(i: number, b: Float64Array): void {
+    if (this.alg.listens && !this.heard(i)) return;
     this.inbox[i] = b;
     this.arrived++;
     if (!this.gone.has(this.neighbours[i])) this.waiting--;
@@ -128,6 +149,7 @@ export class NodeRunner<S> {
 
   /** Slot i's broadcast of the current round is lost (the caller has checked the slot is unsettled). */
   skipSlot(i: number): void {
+    if (this.alg.listens && !this.heard(i)) return;
     this.skipped.add(i);
     if (!this.gone.has(this.neighbours[i])) this.waiting--;
   }
@@ -139,7 +161,7 @@ export class NodeRunner<S> {
   setGone(gone: Iterable<number>): void {
     this.gone.clear();
     for (const j of gone) if (this.slotOf.has(j)) this.gone.add(j);
-    this.waiting = this.neighbours.length - this.gone.size;
+    this.waiting = this.expected();
   }
 
   /** Neighbour j is gone from now on, in the middle of a round too: its broadcast is no longer waited for. */
@@ -147,7 +169,7 @@ export class NodeRunner<S> {
     const i = this.slot(j);
     if (i < 0 || this.gone.has(j)) return;
     this.gone.add(j);
-    if (this.inbox[i] === undefined && !this.skipped.has(i)) this.waiting--;
+    if (this.inbox[i] === undefined && !this.skipped.has(i) && !this.away.has(i) && this.heard(i)) this.waiting--;
   }
 
   /** Whether every live neighbour's broadcast for the current round has arrived. */
@@ -158,8 +180,8 @@ export class NodeRunner<S> {
   /** Aggregate what arrived (slot order), update the state, and open the next round. */
   update(t: number): RoundOutcome {
     const { alg, state } = this;
-    const size = alg.messageSize(t);
-    const agg = alg.aggregation(t);
+    const size = alg.messageSize(t, this.view.type);
+    const agg = alg.aggregation(t, this.view.type);
     const y = new Float64Array(size);
     const m = new Float64Array(size);
     const last = this.last[t % alg.period];
@@ -167,7 +189,7 @@ export class NodeRunner<S> {
     let missing = 0;
     if (agg === 'max') y.fill(-Infinity);
     for (let i = 0; i < this.neighbours.length; i++) {
-      if (this.away.has(i)) continue;
+      if (this.away.has(i) || (alg.listens && !this.heard(i))) continue;
       let b = this.inbox[i];
       if (b === undefined) {
         missing++;
@@ -183,7 +205,8 @@ export class NodeRunner<S> {
     else if (agg === 'mean') for (let d = 0; d < size; d++) y[d] /= used;
     alg.update(state, t, y, used);
     this.inbox = new Array(this.neighbours.length);
-    this.waiting = this.neighbours.length - this.gone.size;
+    this.round = t + 1;
+    this.waiting = this.expected();
     this.skipped.clear();
     this.away.clear();
     const received = this.arrived;

@@ -31,7 +31,9 @@ const localViewSchema = z.strictObject({
   hInIm: f64.optional(),
   hOutRe: f64.optional(),
   hOutIm: f64.optional(),
-});
+  type: z.string().max(64).optional(),
+  neighbourTypes: z.array(z.string().max(64)).optional(),
+}).refine((v) => v.neighbourTypes === undefined || v.neighbourTypes.length === v.neighbours.length, { message: 'neighbourTypes must name one type per neighbour', path: ['neighbourTypes'] });
 
 /**
  * The algorithm an agent runs. A learned one carries its checkpoint (architecture, weights,

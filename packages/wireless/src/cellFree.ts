@@ -1,3 +1,4 @@
+import type { LocalView } from './localView.ts';
 import type { Rng } from './rng.ts';
 
 /**
@@ -229,4 +230,32 @@ function powersFor(g: number, a: Float64Array, F: Float64Array, n: Float64Array,
     p[r] = s / A[r * K + r];
   }
   return p.every((x) => x > 0 && x <= 1) ? p : undefined;
+}
+
+/** Node ids of a cell-free network: APs 0..M-1, then users M..M+K-1 (the paper's indexing). */
+export function cellFreeUser(inst: CellFreeInstance, k: number): number {
+  return inst.M + k;
+}
+
+/**
+ * The local views of the bipartite graph: AP m knows u_mk of every user (its uplink pilots
+ * measure them); user k knows u_mk of every AP and has the other users as neighbours too (the
+ * user-to-user messages of CF-PCGNN, relayed by the fronthaul in a deployment). Edge features sit
+ * in gIn = gOut as amplitudes, like every view's: sqrt(u_mk) (0 between users); no node feature
+ * beyond the SNR (noise = 1 / rho).
+ */
+export function cellFreeViews(inst: CellFreeInstance): LocalView[] {
+  const { M, K, u } = inst;
+  const users = Int32Array.from({ length: K }, (_, k) => M + k);
+  const base = { weight: 1, noise: 1 / inst.rho, pmax: 1, Nt: 1, direct: 0 };
+  const aps: LocalView[] = Array.from({ length: M }, (_, m) => {
+    const g = Float64Array.from({ length: K }, (_, k) => Math.sqrt(u[m * K + k]));
+    return { ...base, k: m, type: 'ap', neighbours: users.slice(), neighbourTypes: new Array<string>(K).fill('ue'), gIn: g, gOut: g.slice() };
+  });
+  const ues: LocalView[] = Array.from({ length: K }, (_, k) => {
+    const nb = [...Array.from({ length: M }, (_, m) => m), ...Array.from({ length: K }, (_, j) => M + j).filter((j) => j !== M + k)];
+    const g = Float64Array.from(nb, (j) => (j < M ? Math.sqrt(u[j * K + k]) : 0));
+    return { ...base, k: M + k, type: 'ue', neighbours: Int32Array.from(nb), neighbourTypes: nb.map((j) => (j < M ? 'ap' : 'ue')), gIn: g, gOut: g.slice() };
+  });
+  return [...aps, ...ues];
 }

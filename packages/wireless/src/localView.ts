@@ -29,6 +29,12 @@ export interface LocalView {
   hInIm?: Float64Array;
   hOutRe?: Float64Array;
   hOutIm?: Float64Array;
+  /**
+   * Networks with node types (cell-free: 'ap' and 'ue'): this node's type and each neighbour
+   * slot's; absent on the one-type networks of transceiver pairs.
+   */
+  type?: string;
+  neighbourTypes?: string[];
 }
 
 /** The local view of agent k: exactly its node features and the edges within its CSI. */

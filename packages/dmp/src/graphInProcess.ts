@@ -1,0 +1,37 @@
+import { cellFreeMinRate, cellFreeTerms, cellFreeViews, type CellFreeInstance, type LocalView } from '@dmpemu/wireless';
+import type { AlgorithmSpec } from './contract.ts';
+import { createAlgorithm } from './algorithms.ts';
+import { NodeRunner } from './nodeRunner.ts';
+
+/**
+ * The in-process executor on any graph given by its local views (node k is views[k]; node types
+ * included): round t hands every node the broadcasts of the neighbours it listens to, in slot
+ * order, as runInProcess does for networks of pairs (which adds the faults). `evaluate` scores the
+ * outputs after every round.
+ */
+export function runGraphInProcess(views: LocalView[], spec: AlgorithmSpec, evaluate: (outputs: Float64Array[]) => number): { outputs: Float64Array[]; history: number[] } {
+  views.forEach((v, k) => {
+    if (v.k !== k) throw new Error(`runGraphInProcess: views[${k}] is the view of node ${v.k}`);
+  });
+  const alg = createAlgorithm(spec, 1);
+  const nodes = views.map((v) => new NodeRunner(alg, v));
+  const history: number[] = [];
+  for (let t = 0; t < alg.rounds; t++) {
+    const b = nodes.map((n) => n.broadcast(t));
+    for (const node of nodes) {
+      const nb = node.neighbours;
+      for (let i = 0; i < nb.length; i++) if (node.heard(i)) node.receiveSlot(i, b[nb[i]]);
+      node.update(t);
+    }
+    history.push(evaluate(nodes.map((n) => n.output())));
+  }
+  return { outputs: nodes.map((n) => n.output()), history };
+}
+
+/** A DMP on a cell-free network in process: one node per AP and per user (cellFreeViews); the objective is eq. 6's minimum rate of the users' powers. */
+export function runCellFreeInProcess(inst: CellFreeInstance, spec: AlgorithmSpec): { p: Float64Array; history: number[] } {
+  const terms = cellFreeTerms(inst);
+  const powers = (outputs: Float64Array[]): Float64Array => Float64Array.from(outputs.slice(inst.M), (o) => o[0]);
+  const r = runGraphInProcess(cellFreeViews(inst), spec, (out) => cellFreeMinRate(inst, powers(out), terms));
+  return { p: powers(r.outputs), history: r.history };
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { cfPcgnnWeightShapes, createAlgorithm, makeCheckpoint, NodeRunner, runCellFreeInProcess, transformGain, type CfPcgnnArchitecture, type Checkpoint } from '@dmpemu/dmp';
+import { cellFreeInstance, cellFreeMinRate, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
+
+/** A CF-PCGNN with random weights, its input scaling fitted to `inst`. */
+function randomCfPcgnn(inst: CellFreeInstance, layers = 3, H = 8): Checkpoint<CfPcgnnArchitecture> {
+  const x = Array.from(inst.u, (u) => transformGain(Math.sqrt(u), 'db'));
+  const mean = x.reduce((s, v) => s + v, 0) / x.length;
+  const std = Math.sqrt(x.reduce((s, v) => s + (v - mean) ** 2, 0) / x.length);
+  const a: CfPcgnnArchitecture = { kind: 'cf-pcgnn', task: 'power', layers, hidden: H, head: [4], features: { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: mean, scale: std } } };
+  const rng = new Rng(3);
+  const weights: Checkpoint['weights'] = {};
+  for (const [name, shape] of Object.entries(cfPcgnnWeightShapes(a))) weights[name] = { shape, data: Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.normal() / Math.sqrt(shape[0])) };
+  return makeCheckpoint({ architecture: a, weights, training: { note: 'random weights' }, metrics: {} });
+}
+
+/** Eqs. 22-23 on the whole network at once: the dense reference the per-agent DMP must match. */
+function cfPcgnnDense(c: Checkpoint<CfPcgnnArchitecture>, inst: CellFreeInstance): Float64Array {
+  const { M, K } = inst;
+  const a = c.architecture, H = a.hidden, f = a.features.cross;
+  const W = (n: string) => Float64Array.from(c.weights[n].data);
+  const relu = (v: number) => Math.max(0, v);
+  const xW = (x: ArrayLike<number>, w: Float64Array, n: number, m: number) => Array.from({ length: m }, (_, o) => Array.from({ length: n }, (_, i) => x[i] * w[i * m + o]).reduce((s, v) => s + v, 0));
+  const w1 = W('ap.kernel'), b1 = W('ap.bias');
+  let d = Array.from({ length: K }, (_, k) => Array.from({ length: H }, (_, h) => {
+    let s = 0;
+    for (let m = 0; m < M; m++) s += relu(w1[h] * ((10 * Math.log10(inst.u[m * K + k]) - f.shift) / f.scale) + b1[h]);
+    return s / M;
+  }));
+  for (let t = 1; t < a.layers; t++) {
+    const W1 = W(`layer.${t}.neighbour.kernel`), W2 = W(`layer.${t}.self.kernel`), b = W(`layer.${t}.bias`);
+    const all = d.map((dk) => xW(dk, W1, H, H)).reduce((s, v) => s.map((x, h) => x + v[h]));
+    d = d.map((dk) => xW(dk, W2, H, H).map((v, h) => relu(v + all[h] + b[h])));
+  }
+  const k0 = W('head.0.kernel'), c0 = W('head.0.bias'), k1 = W('head.1.kernel'), c1 = W('head.1.bias');
+  return Float64Array.from(d, (dk) => {
+    const hdn = xW(dk, k0, H, 4).map((v, i) => relu(v + c0[i]));
+    return 1 / (1 + Math.exp(-(xW(hdn, k1, 4, 1)[0] + c1[0])));
+  });
+}
+
+describe('node types: a DMP on the bipartite graph of a cell-free network (APs and users)', () => {
+  const inst = cellFreeInstance(new Rng(12), { M: 12, K: 5 });
+
+  it('local views: an AP knows u_mk of every user; a user knows u_mk of every AP and has the other users as neighbours', () => {
+    const views = cellFreeViews(inst);
+    expect(views.map((v) => v.type)).toEqual([...new Array(12).fill('ap'), ...new Array(5).fill('ue')]);
+    expect(Array.from(views[3].neighbours)).toEqual([12, 13, 14, 15, 16]);
+    expect(Array.from(views[3].gIn)).toEqual(Array.from({ length: 5 }, (_, k) => Math.sqrt(inst.u[3 * 5 + k])));
+    const ue = views[14];
+    expect(Array.from(ue.neighbours)).toEqual([...Array.from({ length: 12 }, (_, m) => m), 12, 13, 15, 16]);
+    expect(ue.neighbourTypes).toEqual([...new Array(12).fill('ap'), 'ue', 'ue', 'ue', 'ue']);
+    expect(Array.from(ue.gIn.slice(0, 12))).toEqual(Array.from({ length: 12 }, (_, m) => Math.sqrt(inst.u[m * 5 + 2])));
+  });
+
+  it('CF-PCGNN per agent (AP -> user, then user -> user rounds) equals eqs. 22-23 computed on the whole network', () => {
+    for (const layers of [2, 3]) {
+      const c = randomCfPcgnn(inst, layers);
+      const r = runCellFreeInProcess(inst, { name: 'cf-pcgnn', checkpoint: c });
+      const dense = cfPcgnnDense(c, inst);
+      r.p.forEach((p, k) => expect(p).toBeCloseTo(dense[k], 12));
+      expect(r.history).toHaveLength(layers);
+      expect(r.history.at(-1)).toBeCloseTo(cellFreeMinRate(inst, dense), 12);
+    }
+  });
+
+  it('a node waits only for the neighbours it listens to: a user for the APs in round 0, then for the users; an AP for nobody', () => {
+    const alg = createAlgorithm({ name: 'cf-pcgnn', checkpoint: randomCfPcgnn(inst) });
+    const views = cellFreeViews(inst);
+    const ap = new NodeRunner(alg, views[0]), ue = new NodeRunner(alg, views[12]);
+    expect(ap.complete()).toBe(true);
+    expect(ue.complete()).toBe(false);
+    for (let m = 0; m < 12; m++) ue.receiveSlot(m, new Float64Array(0));
+    expect(ue.complete()).toBe(true);
+    ue.update(0);
+    expect(ue.complete()).toBe(false); // round 1: the 4 other users
+    for (let i = 12; i < 16; i++) ue.receiveSlot(i, new Float64Array(8));
+    expect(ue.complete()).toBe(true);
+    // an AP's broadcast is empty; a user's in round 1 is its hidden state; an AP outputs nothing
+    expect(ap.broadcast(0)).toHaveLength(0);
+    expect(ue.broadcast(1)).toHaveLength(8);
+    expect(ap.output()).toHaveLength(0);
+    expect(ue.receive(1, 0, new Float64Array(0))).toBe(false); // an AP in round 1: not listened to
+  });
+
+  it('a checkpoint of the wrong shape is refused naming the weight', () => {
+    const c = randomCfPcgnn(inst);
+    const bad = makeCheckpoint({ ...c, weights: { ...c.weights, 'ap.kernel': { shape: [2, 8], data: new Float32Array(16) } } });
+    expect(() => createAlgorithm({ name: 'cf-pcgnn', checkpoint: bad })).toThrow('cf-pcgnn checkpoint: weight ap.kernel has shape [2,8] with 16 values, expected [1,8]');
+  });
+});
