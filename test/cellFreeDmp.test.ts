@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { cfPcgnnWeightShapes, createAlgorithm, makeCheckpoint, NodeRunner, runCellFreeInProcess, transformGain, type CfPcgnnArchitecture, type Checkpoint } from '@dmpemu/dmp';
 import { cellFreeInstance, cellFreeMinRate, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
 
@@ -81,6 +82,26 @@ describe('node types: a DMP on the bipartite graph of a cell-free network (APs a
     expect(ue.broadcast(1)).toHaveLength(8);
     expect(ap.output()).toHaveLength(0);
     expect(ue.receive(1, 0, new Float64Array(0))).toBe(false); // an AP in round 1: not listened to
+  });
+
+  it('over NATS, one agent per AP and per user (hosts mixing types), it equals the in-process run under the barrier and local clocks', async () => {
+    const spec = { name: 'cf-pcgnn', checkpoint: randomCfPcgnn(inst) };
+    const twin = runCellFreeInProcess(inst, spec);
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(inst.M + inst.K, 5);
+      for (const clock of ['barrier', 'local'] as const) {
+        const r = await c.runCellFreeJob(inst, spec, { roundDeadlineMs: 20_000, policy: 'skip', clock });
+        expect(r.rounds.map((x) => x.objective)).toEqual(twin.history);
+        expect(Float64Array.from(r.outputs.slice(inst.M), (o) => o[0])).toEqual(twin.p);
+        expect(r.outputs.slice(0, inst.M).every((o) => o.length === 0)).toBe(true);
+        expect(r.rounds.every((x) => x.timedOut === 0)).toBe(true); // nobody waited for a node it does not listen to
+        expect(r.counters).toMatchObject({ malformedData: 0, late: 0, duplicate: 0 });
+      }
+      await expect(c.runCellFreeJob(inst, { name: 'wmmse-dmp', iterations: 2 }, { roundDeadlineMs: 5000, policy: 'skip' })).rejects.toThrow('wmmse-dmp does not know the node types of a cell-free network (ap, ue)');
+    } finally {
+      await c.shutdown();
+    }
   });
 
   it('a checkpoint of the wrong shape is refused naming the weight', () => {

@@ -196,6 +196,7 @@ export class Agent {
     }
     if (t >= j.rounds) return void c.malformedData++;
     if (isAway(j.config.churn, t)) return; // this agent's radio is off in round t: it hears nothing
+    if (!j.runner.listensAt(t, j.runner.slot(sender))) return; // node types: a neighbour this node does not aggregate in round t
     if (absent) return this.onAbsence(j, t, sender);
     // quantised: bit-packed codes of the expected length, read back as the in-process executor does
     const size = j.runner.broadcastSizeOf(j.runner.slot(sender), t);

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { createAlgorithm, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
+import { createAlgorithm, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost } from '@dmpemu/agents';
-import { EvolvingChannel, largeScaleOf, localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
+import { cellFreeMinRate, cellFreeTerms, cellFreeViews, EvolvingChannel, largeScaleOf, localViews, objective, type CellFreeInstance, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
   addCounters,
   allFinite,
@@ -132,11 +132,27 @@ interface RoundState {
   wake: () => void;
 }
 
+/**
+ * What a job runs on: its nodes (one agent each), their local views, what each node's output must
+ * be, and how the outputs of a round score. Built from an Instance of transceiver pairs (runJob)
+ * or from a network with node types (runCellFreeJob).
+ */
+export interface JobNetwork {
+  nodes: number;
+  views: LocalView[];
+  /** Why node k's output is invalid (undefined: valid). */
+  checkOutput(k: number, out: Float64Array): string | undefined;
+  /** Node k's output until it reports (a silent transmitter). */
+  silent(k: number): Float64Array;
+  /** The objective of the outputs after round t. */
+  objective(outputs: Float64Array[], t: number): number;
+  /** Per node, what its configure message carries besides the view (faults tied to the network). */
+  configureExtra?(k: number): Partial<ConfigureMsg>;
+}
+
 interface JobState {
   job: number;
-  inst: Instance;
-  /** The largest power an output may have (the instance's Pmax, or the algorithm's own limit). */
-  powerLimit: number;
+  net: JobNetwork;
   /** Agents waiting to answer their configuration. */
   awaiting: Map<number, { resolve: () => void; reject: (e: Error) => void }>;
   /** Agents whose algorithm failed or whose output was invalid: the job fails with the first reason. */
@@ -447,7 +463,7 @@ export class Coordinator {
       if (!sameOutput(prior.output, e.output)) this.counters.conflicting++;
       return false;
     }
-    const bad = checkOutput(e.output, js.inst, js.powerLimit);
+    const bad = js.net.checkOutput(e.k, e.output);
     if (bad) {
       this.fail(e.k, `agent ${e.k} reported ${bad} in round ${t}`);
       return false;
@@ -483,35 +499,77 @@ export class Coordinator {
   /** Run one algorithm on one instance over the agents; they must be launched for K = inst.K. */
   async runJob(inst: Instance, spec: AlgorithmSpec, o: JobOptions): Promise<JobResult> {
     if (spec.module) await loadModule(spec.module);
-    const job = ++this.job;
     const alg = createAlgorithm(spec, inst.Nt);
+    const K = inst.K;
+    const views = o.views ?? localViews(inst);
+    const powerLimit = alg.powerLimit ?? inst.pmax;
+    const channel = o.channel && new EvolvingChannel(inst, o.channel);
+    const large = o.channel && largeScaleOf(inst)!;
+    const net: JobNetwork = {
+      nodes: K,
+      views,
+      checkOutput: (_k, out) => checkOutput(out, inst, powerLimit),
+      silent: () => new Float64Array(inst.Nt > 1 ? 2 * inst.Nt : 1),
+      // evaluated on the true channel (of the round, when it varies)
+      objective: (outputs, t) => objective(channel ? channel.at(t) : inst, toDecision(inst, outputs)),
+      configureExtra: (k) => ({
+        // messageDelay by distance: each agent is told the length of its incoming links
+        ...(o.faults?.distanceDelay ? { linkKm: Float64Array.from(views[k].neighbours, (j) => linkKm(inst, j, k)) } : {}),
+        ...(o.churn?.[k] ? { churn: o.churn[k] } : {}),
+        ...(o.channel ? { channel: { ...o.channel, scales: linkScales(large!, K, views[k]) } } : {}),
+      }),
+    };
+    return this.runOn(net, spec, alg, o);
+  }
+
+  /**
+   * Run one algorithm on a cell-free network over the agents, one per AP and per user (ids as
+   * @dmpemu/wireless cellFreeViews numbers them; launch M + K agents): the objective is eq. 6's
+   * minimum rate of the users' powers. No fault of the pairs' networks applies.
+   */
+  async runCellFreeJob(inst: CellFreeInstance, spec: AlgorithmSpec, o: Pick<JobOptions, 'roundDeadlineMs' | 'policy' | 'clock' | 'async' | 'onRound'>): Promise<JobResult> {
+    const alg = createAlgorithm(spec, 1);
+    if (!alg.types?.includes('ap')) throw new Error(`${alg.name} does not know the node types of a cell-free network (ap, ue)`);
+    const terms = cellFreeTerms(inst);
+    const isUser = (k: number): boolean => k >= inst.M;
+    const net: JobNetwork = {
+      nodes: inst.M + inst.K,
+      views: cellFreeViews(inst),
+      checkOutput: (k, out) => {
+        if (!isUser(k)) return out.length === 0 ? undefined : `an output of length ${out.length} from an AP, expected none`;
+        if (out.length !== 1) return `an output of length ${out.length}, expected 1 (a power)`;
+        return Number.isFinite(out[0]) && out[0] >= 0 && out[0] <= 1 + 1e-9 ? undefined : `a power of ${out[0]}, outside [0, 1]`;
+      },
+      silent: (k) => new Float64Array(isUser(k) ? 1 : 0),
+      objective: (outputs) => cellFreeMinRate(inst, Float64Array.from(outputs.slice(inst.M), (x) => x[0]), terms),
+    };
+    return this.runOn(net, spec, alg, o);
+  }
+
+  private async runOn(net: JobNetwork, spec: AlgorithmSpec, alg: DmpAlgorithm<unknown>, o: JobOptions): Promise<JobResult> {
+    const job = ++this.job;
     const clock = o.clock ?? 'barrier';
     if (clock !== 'barrier' && (o.crashes?.length || o.brokerRestarts?.length)) throw new Error(`crash and brokerRestart faults need the barrier clock, not ${clock}`);
     if (clock === 'async' && o.channel) throw new Error('a time-varying channel needs rounds: the barrier or local clock, not async');
     if (clock === 'async' && o.churn?.some((a) => a)) throw new Error('churn needs rounds: the barrier or local clock, not async');
     if (clock === 'async' && !o.async) throw new Error('the async clock needs its schedule (async: periodMs, jitter, activation)');
     const asyncClock = o.async && { ...o.async, seed: o.async.seed ?? job };
-    const K = inst.K;
+    const K = net.nodes;
     const deathsBefore = this.deaths.length;
     const eventsBefore = this.events.length;
-    const views = o.views ?? localViews(inst);
+    const views = net.views;
     this.counters = zeroCounters();
-    const js: JobState = { job, inst, clock, powerLimit: alg.powerLimit ?? inst.pmax, awaiting: new Map(), failures: new Map(), finals: new Map(), options: o };
+    const js: JobState = { job, net, clock, awaiting: new Map(), failures: new Map(), finals: new Map(), options: o };
     this.jobState = js;
     this.now = { job, t: -1 };
-    // messageDelay by distance: each agent is told the length of its incoming links
-    const channel = o.channel && new EvolvingChannel(inst, o.channel);
-    const large = o.channel && largeScaleOf(inst)!;
-    const chan = (k: number) => (o.channel ? { channel: { ...o.channel, scales: linkScales(large!, K, views[k]) } } : {});
-    const km = (k: number) => (o.faults?.distanceDelay ? { linkKm: Float64Array.from(views[k].neighbours, (j) => linkKm(inst, j, k)) } : {});
     const configure = (k: number, fromRound: number): Promise<void> =>
-      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...km(k), ...(o.churn?.[k] ? { churn: o.churn[k] } : {}), ...chan(k), clock, async: clock === 'async' ? asyncClock : undefined });
+      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...net.configureExtra?.(k), clock, async: clock === 'async' ? asyncClock : undefined });
     const rounds: RoundRecord[] = [];
     const disturbed: number[] = [];
     const agentRoundMs: number[] = [];
     const agentDoneMs = new Array<number>(K).fill(NaN);
     // Until an agent reports, its transmitter is taken as silent; afterwards, its last output holds.
-    const outputs: Float64Array[] = Array.from({ length: K }, () => new Float64Array(inst.Nt > 1 ? 2 * inst.Nt : 1));
+    const outputs: Float64Array[] = Array.from({ length: K }, (_, k) => net.silent(k));
     const live = (): Set<number> => new Set(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k) && !js.failures.has(k)));
     let jobStart = 0;
     /** Round t is complete (all live agents' entries, or its time is up): evaluate the decisions on the true channel. */
@@ -526,7 +584,7 @@ export class Coordinator {
         agentRoundMs.push(e.ms);
         if (e.timedOut) timedOut++;
       }
-      const rec: RoundRecord = { t, objective: objective(channel ? channel.at(t) : inst, toDecision(inst, outputs)), messages, bytes, sent, latencyMs, atMs: performance.now() - jobStart, reported: entries.size, expected, timedOut, missing };
+      const rec: RoundRecord = { t, objective: net.objective(outputs, t), messages, bytes, sent, latencyMs, atMs: performance.now() - jobStart, reported: entries.size, expected, timedOut, missing };
       if (!Number.isFinite(rec.objective)) throw new Error(`job ${job}: the objective after round ${t} is not finite (${rec.objective})`);
       if (wasDisturbed) {
         rec.disturbed = true;
@@ -652,7 +710,7 @@ export class Coordinator {
           while (next < R && js.failures.size === 0) {
             const entries = perRound[next];
             // entries come from live agents only: fewer than the live agents cannot be complete
-            if (!force && entries.size < js.inst.K - this.dead.size - js.failures.size) break;
+            if (!force && entries.size < js.net.nodes - this.dead.size - js.failures.size) break;
             const alive = live();
             if (alive.size === 0) throw noLiveAgent(next);
             if (!force && ![...alive].every((k) => entries.has(k))) break;

@@ -52,7 +52,12 @@ export class NodeRunner<S> {
 
   /** Whether slot i is aggregated in the open round (node types: `listens`; else every slot). */
   heard(i: number): boolean {
-    return !this.alg.listens || this.alg.listens(this.view, this.round, i);
+    return this.listensAt(this.round, i);
+  }
+
+  /** Whether slot i is aggregated in round t. */
+  listensAt(t: number, i: number): boolean {
+    return !this.alg.listens || this.alg.listens(this.view, t, i);
   }
 
   /** The live neighbours aggregated in the open round: those waited for. */
