@@ -14,7 +14,7 @@ import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } f
 import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepKeys, sweepScenarios, sweepTitle, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
-import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots } from '../report/report.ts';
+import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots, writeTrainingSetPlots } from '../report/report.ts';
 import { writeRunReport } from '../report/reportHtml.ts';
 import { runRecorder } from '../report/runRecorder.ts';
 import { makeDir } from '../scenario/makeDir.ts';
@@ -128,6 +128,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
     writeFileSync(join(dir, 'summary.md'), formatSummaryMarkdown(summary));
     if (summary.sweep?.points.length) await writeSweepPlots(summary, dir).catch((e) => log(`could not draw the sweep plots: ${(e as Error).message}`));
+    await writeTrainingSetPlots(summary, dir).catch((e) => log(`could not draw the training-set plots: ${(e as Error).message}`));
     await writeRunReport(summary, dir).catch((e) => log(`could not write report.html: ${(e as Error).message}`));
     emit({ type: 'end', status: summary.status, reason: summary.reason, seconds: summary.seconds });
   }
@@ -172,6 +173,12 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
     emit({ type: 'job', job, of: ctx.jobs.of, point: ctx.point, network: name, instance, algorithm: label, kind: isDmp(alg) ? 'dmp' : 'centralized', rounds: isDmp(alg) ? roundsOf(alg, checkpoints) : 0, K: inst.K, tx: inst.tx && Array.from(inst.tx), rx: inst.rx && Array.from(inst.rx), edges: csiEdges(faults[instance].known) });
     return job;
   };
+  /** What a learned algorithm was trained on, from its checkpoint (summaries plot results against the training set's size). */
+  const trainedOf = (alg: AlgorithmEntry): { trained?: AlgorithmSummary['trained'] } => {
+    const c = alg.checkpoint ? checkpoints.get(alg.checkpoint) : undefined;
+    const size = c?.training.trainingSetSize;
+    return c && (typeof size === 'number' || typeof size === 'string') ? { trained: { kind: c.architecture.kind, trainingSetSize: size } } : {};
+  };
   const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation; atEnd?: number[] }[] = [];
   try {
     for (const alg of algorithms) {
@@ -182,7 +189,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
         const label = algorithmLabel(alg);
         const e = alg.name === 'mlp' ? evalMlp(remaining, checkpoints.get(alg.checkpoint!)!) : evalCentralized(remaining, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
         e.rates.forEach((objective, instance) => emit({ type: 'result', job: startJob(alg, label, instance), network: name, instance, algorithm: label, objective }));
-        done.push({ entry: { algorithm: label, kind: 'centralized', runtime: 'centralized', iterations }, e });
+        done.push({ entry: { algorithm: label, kind: 'centralized', runtime: 'centralized', iterations, ...trainedOf(alg) }, e });
         continue;
       }
       if (coordinator && !registered) {
@@ -211,7 +218,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
       });
       // a time-varying channel: the result is on the channel of the last round, and so is what it is divided by
       const atEnd = faults[0].channel && wmmse100At(insts, (n) => faults[n].channel!, e.history!.length - 1, sc.seed);
-      done.push({ entry: { algorithm: label, kind: 'dmp', runtime, ...(atEnd ? { normaliserAtEnd: mean(atEnd) } : {}) }, e, atEnd });
+      done.push({ entry: { algorithm: label, kind: 'dmp', runtime, ...trainedOf(alg), ...(atEnd ? { normaliserAtEnd: mean(atEnd) } : {}) }, e, atEnd });
     }
   } finally {
     await coordinator?.shutdown();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { NetworkSummary, RunSummary, Spread } from '../results/summary.ts';
 import { NORMALISER_LABELS, type Normaliser } from '../scenario/algorithmNames.ts';
-import { renderSvg, sweepSpec } from './reportPlots.ts';
+import { renderSvg, sweepSpec, trainingSetPoints, trainingSetSpec } from './reportPlots.ts';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 /** ` ± h`: the half-width of a 95% interval of the mean over instances (nothing for one instance). */
@@ -113,6 +113,16 @@ export function formatSummaryMarkdown(s: RunSummary): string {
         ),
         '',
       );
+    const ts = trainingSetPoints(net);
+    if (ts.length) {
+      const kinds = [...new Set(ts.map((p) => p.kind))];
+      const sizes = [...new Set(ts.map((p) => p.samples))].sort((a, b) => a - b);
+      const cell = (k: string, n: number): string => {
+        const p = ts.find((q) => q.kind === k && q.samples === n);
+        return p ? `${pct(p.mean)} [${pct(p.lo)}, ${pct(p.hi)}]` : '';
+      };
+      out.push('### Against the training set', '', `The same architecture trained on sets of different sizes (the checkpoints' trainingSetSize), against ${label}; \`samples-${net.network}.svg\` plots it.`, '', mdTable(['training samples', ...kinds], sizes.map((n) => [String(n), ...kinds.map((k) => cell(k, n))])), '', `![${net.network}](samples-${net.network}.svg)`, '');
+    }
     const rv = roundsVsIterations(net);
     if (rv) out.push('### Rounds against iterations', '', `Objective after R message rounds of each decentralised algorithm, next to centralized WMMSE after R/2 iterations (one WMMSE iteration is two rounds); in brackets, against ${label}.`, '', mdTable(rv.head, rv.body), '');
   }
@@ -128,6 +138,19 @@ function sweepRows(s: RunSummary): { network: string; head: string[]; body: stri
     const body = s.sweep!.points.map((p) => [p.label ?? String(p.value), ...p.networks[i].algorithms.map((a) => pct(a.normalised))]);
     return { network: net.network, head: [s.sweep!.key, ...algs], body };
   });
+}
+
+/** One SVG per network with learned algorithms of one kind trained on sets of several sizes: `samples-<network>.svg`. */
+export async function writeTrainingSetPlots(s: RunSummary, dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const net of s.networks) {
+    const spec = trainingSetSpec(net, s.normaliseBy);
+    if (!spec) continue;
+    const f = join(dir, `samples-${net.network}.svg`);
+    writeFileSync(f, await renderSvg(spec));
+    files.push(f);
+  }
+  return files;
 }
 
 /** One SVG per network, `sweep-<network>.svg`: the normalised objective per algorithm against the sweep, with 95% intervals (the plot of report.html). */

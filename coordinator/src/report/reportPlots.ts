@@ -110,6 +110,42 @@ export function sweepSpec(s: RunSummary, networkIndex: number): Spec | undefined
   };
 }
 
+/**
+ * Learned algorithms of one architecture trained on sets of different sizes (their checkpoints'
+ * trainingSetSize): per kind, the size and the normalised mean with the per-instance ratios' 95%
+ * interval, by size. Empty when no kind has two sizes.
+ */
+export function trainingSetPoints(net: NetworkSummary): { kind: string; samples: number; algorithm: string; mean: number; lo: number; hi: number }[] {
+  const sized = net.algorithms.filter((a) => typeof a.trained?.trainingSetSize === 'number');
+  const kinds = [...new Set(sized.map((a) => a.trained!.kind))].filter((k) => new Set(sized.filter((a) => a.trained!.kind === k).map((a) => a.trained!.trainingSetSize)).size > 1);
+  return sized
+    .filter((a) => kinds.includes(a.trained!.kind))
+    .map((a) => {
+      const ci = a.spread?.normalised.ci95;
+      const h = ci ? (ci[1] - ci[0]) / 2 : 0;
+      return { kind: a.trained!.kind, samples: a.trained!.trainingSetSize as number, algorithm: a.algorithm, mean: a.normalised, lo: a.normalised - h, hi: a.normalised + h };
+    })
+    .sort((x, y) => x.kind.localeCompare(y.kind) || x.samples - y.samples);
+}
+
+/** The normalised objective against the training set's size (log), one line per architecture kind (the papers' sample-complexity figure). */
+export function trainingSetSpec(net: NetworkSummary, by: RunSummary['normaliseBy']): Spec | undefined {
+  const values = trainingSetPoints(net);
+  if (values.length === 0) return undefined;
+  const x = { field: 'samples', type: 'quantitative', title: 'training samples', scale: { type: 'log' } };
+  const color = { field: 'kind', type: 'nominal', legend: { orient: 'bottom', title: null } };
+  return {
+    title: `${net.network}: objective / ${NORMALISER_LABELS[by]} against the training set (95% interval over instances)`,
+    width: 520,
+    height: 280,
+    data: { values },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: 'normalised objective', axis: { format: '%' }, scale: { zero: false } }, color } },
+      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: null }, y2: { field: 'hi' }, color } },
+    ],
+  };
+}
+
 /** One plot per numeric field of a training curve, against the step. */
 export function trainingSpecs(rows: Record<string, unknown>[]): Spec[] {
   const xKey = rows.every((r) => typeof r.step === 'number') ? 'step' : undefined;

@@ -18,6 +18,8 @@ export interface AlgorithmSummary extends Evaluation {
   normalised: number;
   /** Over instances: the rate's mean, standard deviation and 95% interval, and the same of each instance's rate over its normaliser. */
   spread?: { rate: Spread; normalised: Spread };
+  /** A learned algorithm: its architecture's kind and the size of the set it was trained on (its checkpoint's trainingSetSize). */
+  trained?: { kind: string; trainingSetSize: number | string };
   /** faults.channel: the mean normaliser this algorithm is divided by, WMMSE-100 on the channel of its last round (not the network's, on round 0's). */
   normaliserAtEnd?: number;
   /** DMP: the smallest round count after which it beats centralized WMMSE with 10 / 30 / 100 iterations. */
