@@ -1,11 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { cfPcgnnWeightShapes, createAlgorithm, makeCheckpoint, NodeRunner, runCellFreeInProcess, transformGain, type CfPcgnnArchitecture, type Checkpoint } from '@dmpemu/dmp';
-import { cellFreeInstance, cellFreeMinRate, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
+import { cellFreeInstance, cellFreeMinRate, cellFreeV, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
 
 /** A CF-PCGNN with random weights, its input scaling fitted to `inst`. */
 function randomCfPcgnn(inst: CellFreeInstance, layers = 3, H = 8): Checkpoint<CfPcgnnArchitecture> {
-  const x = Array.from(inst.u, (u) => transformGain(Math.sqrt(u), 'db'));
+  const x = Array.from(cellFreeV(inst), (v) => transformGain(Math.sqrt(v), 'db'));
   const mean = x.reduce((s, v) => s + v, 0) / x.length;
   const std = Math.sqrt(x.reduce((s, v) => s + (v - mean) ** 2, 0) / x.length);
   const a: CfPcgnnArchitecture = { kind: 'cf-pcgnn', task: 'power', layers, hidden: H, head: [4], features: { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: mean, scale: std } } };
@@ -23,9 +23,10 @@ function cfPcgnnDense(c: Checkpoint<CfPcgnnArchitecture>, inst: CellFreeInstance
   const relu = (v: number) => Math.max(0, v);
   const xW = (x: ArrayLike<number>, w: Float64Array, n: number, m: number) => Array.from({ length: m }, (_, o) => Array.from({ length: n }, (_, i) => x[i] * w[i * m + o]).reduce((s, v) => s + v, 0));
   const w1 = W('ap.kernel'), b1 = W('ap.bias');
+  const v = cellFreeV(inst);
   let d = Array.from({ length: K }, (_, k) => Array.from({ length: H }, (_, h) => {
     let s = 0;
-    for (let m = 0; m < M; m++) s += relu(w1[h] * ((10 * Math.log10(inst.u[m * K + k]) - f.shift) / f.scale) + b1[h]);
+    for (let m = 0; m < M; m++) s += relu(w1[h] * ((10 * Math.log10(v[m * K + k]) - f.shift) / f.scale) + b1[h]);
     return s / M;
   }));
   for (let t = 1; t < a.layers; t++) {
@@ -43,15 +44,16 @@ function cfPcgnnDense(c: Checkpoint<CfPcgnnArchitecture>, inst: CellFreeInstance
 describe('node types: a DMP on the bipartite graph of a cell-free network (APs and users)', () => {
   const inst = cellFreeInstance(new Rng(12), { M: 12, K: 5 });
 
-  it('local views: an AP knows u_mk of every user; a user knows u_mk of every AP and has the other users as neighbours', () => {
+  it('local views: an AP knows v_mk of every user; a user knows v_mk of every AP and has the other users as neighbours', () => {
     const views = cellFreeViews(inst);
+    const v = cellFreeV(inst);
     expect(views.map((v) => v.type)).toEqual([...new Array(12).fill('ap'), ...new Array(5).fill('ue')]);
     expect(Array.from(views[3].neighbours)).toEqual([12, 13, 14, 15, 16]);
-    expect(Array.from(views[3].gIn)).toEqual(Array.from({ length: 5 }, (_, k) => Math.sqrt(inst.u[3 * 5 + k])));
+    expect(Array.from(views[3].gIn)).toEqual(Array.from({ length: 5 }, (_, k) => Math.sqrt(v[3 * 5 + k])));
     const ue = views[14];
     expect(Array.from(ue.neighbours)).toEqual([...Array.from({ length: 12 }, (_, m) => m), 12, 13, 15, 16]);
     expect(ue.neighbourTypes).toEqual([...new Array(12).fill('ap'), 'ue', 'ue', 'ue', 'ue']);
-    expect(Array.from(ue.gIn.slice(0, 12))).toEqual(Array.from({ length: 12 }, (_, m) => Math.sqrt(inst.u[m * 5 + 2])));
+    expect(Array.from(ue.gIn.slice(0, 12))).toEqual(Array.from({ length: 12 }, (_, m) => Math.sqrt(v[m * 5 + 2])));
   });
 
   it('CF-PCGNN per agent (AP -> user, then user -> user rounds) equals eqs. 22-23 computed on the whole network', () => {

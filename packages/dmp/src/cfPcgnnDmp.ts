@@ -41,11 +41,11 @@ export interface CfPcgnnState {
 /**
  * CF-PCGNN (eqs. 22-23 of gnn-wireless-theory-to-practice-dmp.md) as a DMP over the node types of a
  * cell-free network (@dmpemu/wireless cellFreeViews): T layers = T rounds.
- *   round 0, APs -> users: d_k^(1) = 1/M sum_m ReLU(w_1 u_mk + b)                         (22)
+ *   round 0, APs -> users: d_k^(1) = 1/M sum_m ReLU(w_1 v_mk + b)  (v_mk scaled)         (22)
  *   round t >= 1, users -> users: d_k^(t+1) = ReLU(W_2 d_k + sum_{k'} W_1 d_k' + b), the sum over
  *   every user, k included (the paper's sum runs over all of them)                        (23)
  *   p_k = sigmoid(MLP(d_k^(T)))
- * A user knows u_mk of every AP (its view's edge features), so in round 0 an AP broadcasts an empty
+ * A user knows v_mk of every AP (its view's edge features), so in round 0 an AP broadcasts an empty
  * message and the user applies w_1 itself; APs listen to nothing and output nothing.
  */
 export function cfPcgnnDmp(c: Checkpoint<CfPcgnnArchitecture>): DmpAlgorithm<CfPcgnnState> {

@@ -204,7 +204,7 @@ export interface MpnnArchitecture {
 /**
  * CF-PCGNN for cell-free massive MIMO (eqs. 22-23 of gnn-wireless-theory-to-practice-dmp.md; cfPcgnnDmp.ts):
  * one AP -> user layer with mean aggregation, then T - 1 user -> user layers, p_k = sigmoid(MLP(d_k)).
- * Its input is the amplitude sqrt(u_mk) of the user's view, scaled as `features.cross` (db: 10 log10 u_mk).
+ * Its input is v_mk of eq. (5) (the paper's section VI-B), as the amplitude sqrt(v_mk) of the user's view, scaled as `features.cross` (db: 10 log10 v_mk).
  */
 export interface CfPcgnnArchitecture {
   kind: 'cf-pcgnn';

@@ -238,14 +238,16 @@ export function cellFreeUser(inst: CellFreeInstance, k: number): number {
 }
 
 /**
- * The local views of the bipartite graph: AP m knows u_mk of every user (its uplink pilots
- * measure them); user k knows u_mk of every AP and has the other users as neighbours too (the
- * user-to-user messages of CF-PCGNN, relayed by the fronthaul in a deployment). Edge features sit
- * in gIn = gOut as amplitudes, like every view's: sqrt(u_mk) (0 between users); no node feature
- * beyond the SNR (noise = 1 / rho).
+ * The local views of the bipartite graph. The edge feature of (m, k) is v_mk of eq. (5), what the
+ * paper's learned methods take as input (section VI-B): AP m computes it from the u_mk' it measures
+ * and the pilots, and knows it for every user; user k knows it for every AP and has the other
+ * users as neighbours too (the user-to-user messages of CF-PCGNN, relayed by the fronthaul in a
+ * deployment). It sits in gIn = gOut as an amplitude, like every view's: sqrt(v_mk) (0 between
+ * users); no node feature beyond the SNR (noise = 1 / rho).
  */
 export function cellFreeViews(inst: CellFreeInstance): LocalView[] {
-  const { M, K, u } = inst;
+  const { M, K } = inst;
+  const u = cellFreeV(inst);
   const users = Int32Array.from({ length: K }, (_, k) => M + k);
   const base = { weight: 1, noise: 1 / inst.rho, pmax: 1, Nt: 1, direct: 0 };
   const aps: LocalView[] = Array.from({ length: M }, (_, m) => {
