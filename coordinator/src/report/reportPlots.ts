@@ -3,7 +3,7 @@
  * against rounds with WMMSE's iterations (2 rounds per iteration), the per-instance spread, the
  * sweep with intervals and a training curve. Static SVG needs no script to be seen.
  */
-import type { NetworkSummary, RunSummary } from '../results/summary.ts';
+import type { AlgorithmSummary, NetworkSummary, RunSummary } from '../results/summary.ts';
 import type { RoundBand } from './jsonLines.ts';
 import { NORMALISER_LABELS } from '../scenario/algorithmNames.ts';
 
@@ -89,17 +89,25 @@ export function sweepSpec(s: RunSummary, networkIndex: number): Spec | undefined
   if (!net0) return undefined;
   // what the tables say: the normalised mean (over the run's normaliser, or a channel's of the last round) with the half-width of the per-instance ratios' 95% interval
   const values = points.flatMap((p) =>
-    p.networks[networkIndex].algorithms.map((a) => {
-      const ci = a.spread?.normalised.ci95;
-      const h = ci ? (ci[1] - ci[0]) / 2 : 0;
-      return { value: p.value, label: p.label ?? String(p.value), algorithm: a.algorithm, mean: a.normalised, lo: a.normalised - h, hi: a.normalised + h };
-    }),
+    p.networks[networkIndex].algorithms.map((a) => ({ value: p.value, label: p.label ?? String(p.value), algorithm: a.algorithm, ...withInterval(a) })),
   );
   // one key: its values on a number axis; several: the points in order, by name
   const x = (s.sweep!.keys?.length ?? 1) > 1 ? { field: 'label', type: 'ordinal', sort: points.map((p) => p.label), title: s.sweep!.key, axis: { labelAngle: -30 } } : { field: 'value', type: 'quantitative', title: s.sweep!.key };
   const color = { field: 'algorithm', type: 'nominal', legend: { orient: 'bottom', columns: 2, title: null } };
+  return linesWithIntervals(`${net0.network}: objective / ${NORMALISER_LABELS[s.normaliseBy]} against ${s.sweep!.key} (95% interval over instances)`, values, x, color);
+}
+
+/** An algorithm's normalised mean with the half-width of its per-instance ratios' 95% interval around it (what the tables say). */
+function withInterval(a: AlgorithmSummary): { mean: number; lo: number; hi: number } {
+  const ci = a.spread?.normalised.ci95;
+  const h = ci ? (ci[1] - ci[0]) / 2 : 0;
+  return { mean: a.normalised, lo: a.normalised - h, hi: a.normalised + h };
+}
+
+/** Lines of `mean` against x with error bars from lo to hi, one per colour. */
+function linesWithIntervals(title: string, values: object[], x: Spec, color: Spec): Spec {
   return {
-    title: `${net0.network}: objective / ${NORMALISER_LABELS[s.normaliseBy]} against ${s.sweep!.key} (95% interval over instances)`,
+    title,
     width: 520,
     height: 280,
     data: { values },
@@ -120,11 +128,7 @@ export function trainingSetPoints(net: NetworkSummary): { kind: string; samples:
   const kinds = [...new Set(sized.map((a) => a.trained!.kind))].filter((k) => new Set(sized.filter((a) => a.trained!.kind === k).map((a) => a.trained!.trainingSetSize)).size > 1);
   return sized
     .filter((a) => kinds.includes(a.trained!.kind))
-    .map((a) => {
-      const ci = a.spread?.normalised.ci95;
-      const h = ci ? (ci[1] - ci[0]) / 2 : 0;
-      return { kind: a.trained!.kind, samples: a.trained!.trainingSetSize as number, algorithm: a.algorithm, mean: a.normalised, lo: a.normalised - h, hi: a.normalised + h };
-    })
+    .map((a) => ({ kind: a.trained!.kind, samples: a.trained!.trainingSetSize as number, algorithm: a.algorithm, ...withInterval(a) }))
     .sort((x, y) => x.kind.localeCompare(y.kind) || x.samples - y.samples);
 }
 
@@ -134,16 +138,7 @@ export function trainingSetSpec(net: NetworkSummary, by: RunSummary['normaliseBy
   if (values.length === 0) return undefined;
   const x = { field: 'samples', type: 'quantitative', title: 'training samples', scale: { type: 'log' } };
   const color = { field: 'kind', type: 'nominal', legend: { orient: 'bottom', title: null } };
-  return {
-    title: `${net.network}: objective / ${NORMALISER_LABELS[by]} against the training set (95% interval over instances)`,
-    width: 520,
-    height: 280,
-    data: { values },
-    layer: [
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: 'normalised objective', axis: { format: '%' }, scale: { zero: false } }, color } },
-      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: null }, y2: { field: 'hi' }, color } },
-    ],
-  };
+  return linesWithIntervals(`${net.network}: objective / ${NORMALISER_LABELS[by]} against the training set (95% interval over instances)`, values, x, color);
 }
 
 /** One plot per numeric field of a training curve, against the step. */
