@@ -4,11 +4,11 @@ import { cfPcgnnWeightShapes, createAlgorithm, makeCheckpoint, NodeRunner, runCe
 import { cellFreeInstance, cellFreeMinRate, cellFreeV, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
 
 /** A CF-PCGNN with random weights, its input scaling fitted to `inst`. */
-function randomCfPcgnn(inst: CellFreeInstance, layers = 3, H = 8): Checkpoint<CfPcgnnArchitecture> {
+function randomCfPcgnn(inst: CellFreeInstance, layers = 3, H = 8, aggregation: 'mean' | 'sum' = 'mean'): Checkpoint<CfPcgnnArchitecture> {
   const x = Array.from(cellFreeV(inst), (v) => transformGain(Math.sqrt(v), 'db'));
   const mean = x.reduce((s, v) => s + v, 0) / x.length;
   const std = Math.sqrt(x.reduce((s, v) => s + (v - mean) ** 2, 0) / x.length);
-  const a: CfPcgnnArchitecture = { kind: 'cf-pcgnn', task: 'power', layers, hidden: H, head: [4], features: { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: mean, scale: std } } };
+  const a: CfPcgnnArchitecture = { kind: 'cf-pcgnn', task: 'power', layers, hidden: H, head: [4], aggregation, features: { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: mean, scale: std } } };
   const rng = new Rng(3);
   const weights: Checkpoint['weights'] = {};
   for (const [name, shape] of Object.entries(cfPcgnnWeightShapes(a))) weights[name] = { shape, data: Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.normal() / Math.sqrt(shape[0])) };
@@ -31,7 +31,7 @@ function cfPcgnnDense(c: Checkpoint<CfPcgnnArchitecture>, inst: CellFreeInstance
   }));
   for (let t = 1; t < a.layers; t++) {
     const W1 = W(`layer.${t}.neighbour.kernel`), W2 = W(`layer.${t}.self.kernel`), b = W(`layer.${t}.bias`);
-    const all = d.map((dk) => xW(dk, W1, H, H)).reduce((s, v) => s.map((x, h) => x + v[h]));
+    const all = d.map((dk) => xW(dk, W1, H, H)).reduce((s, v) => s.map((x, h) => x + v[h])).map((x) => (a.aggregation === 'mean' ? x / K : x));
     d = d.map((dk) => xW(dk, W2, H, H).map((v, h) => relu(v + all[h] + b[h])));
   }
   const k0 = W('head.0.kernel'), c0 = W('head.0.bias'), k1 = W('head.1.kernel'), c1 = W('head.1.bias');
@@ -57,8 +57,8 @@ describe('node types: a DMP on the bipartite graph of a cell-free network (APs a
   });
 
   it('CF-PCGNN per agent (AP -> user, then user -> user rounds) equals eqs. 22-23 computed on the whole network', () => {
-    for (const layers of [2, 3]) {
-      const c = randomCfPcgnn(inst, layers);
+    for (const [layers, aggregation] of [[2, 'mean'], [3, 'mean'], [3, 'sum']] as const) {
+      const c = randomCfPcgnn(inst, layers, 8, aggregation);
       const r = runCellFreeInProcess(inst, { name: 'cf-pcgnn', checkpoint: c });
       const dense = cfPcgnnDense(c, inst);
       r.p.forEach((p, k) => expect(p).toBeCloseTo(dense[k], 12));

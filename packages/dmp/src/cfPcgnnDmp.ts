@@ -42,8 +42,8 @@ export interface CfPcgnnState {
  * CF-PCGNN (eqs. 22-23 of gnn-wireless-theory-to-practice-dmp.md) as a DMP over the node types of a
  * cell-free network (@dmpemu/wireless cellFreeViews): T layers = T rounds.
  *   round 0, APs -> users: d_k^(1) = 1/M sum_m ReLU(w_1 v_mk + b)  (v_mk scaled)         (22)
- *   round t >= 1, users -> users: d_k^(t+1) = ReLU(W_2 d_k + sum_{k'} W_1 d_k' + b), the sum over
- *   every user, k included (the paper's sum runs over all of them)                        (23)
+ *   round t >= 1, users -> users: d_k^(t+1) = ReLU(W_2 d_k + A_{k'} W_1 d_k' + b), A the mean
+ *   (or the sum) over every user, k included (the paper's sum runs over all of them)      (23)
  *   p_k = sigmoid(MLP(d_k^(T)))
  * A user knows v_mk of every AP (its view's edge features), so in round 0 an AP broadcasts an empty
  * message and the user applies w_1 itself; APs listen to nothing and output nothing.
@@ -76,6 +76,7 @@ export function cfPcgnnDmp(c: Checkpoint<CfPcgnnArchitecture>): DmpAlgorithm<CfP
     init: (view) => ({ view, d: new Float64Array(view.type === 'ue' ? H : 0) }),
     broadcastSize: (t, type) => (type === 'ue' && t >= 1 ? H : 0),
     messageSize: (_t, type) => (type === 'ue' ? H : 0),
+    // users: the sum of the others' messages, and update adds its own and divides (mean over every user)
     aggregation: (t) => (t === 0 ? 'mean' : 'sum'),
     listens: (view, t, i) => view.type === 'ue' && view.neighbourTypes![i] === (t === 0 ? 'ap' : 'ue'),
     broadcast(s, _t, out) {
@@ -87,14 +88,15 @@ export function cfPcgnnDmp(c: Checkpoint<CfPcgnnArchitecture>): DmpAlgorithm<CfP
         for (let h = 0; h < H; h++) out[h] = Math.max(0, w1[h] * x + b1[h]);
       } else times(b, layers[t]!.W1, out);
     },
-    update(s, t, agg) {
+    update(s, t, agg, received) {
       if (s.view.type !== 'ue') return;
       if (t === 0) return void s.d.set(agg);
       const L = layers[t]!;
       const next = new Float64Array(H);
       times(s.d, L.W2, next);
       times(s.d, L.W1, tmp); // the user's own term of the sum over all users
-      for (let h = 0; h < H; h++) next[h] = Math.max(0, next[h] + tmp[h] + agg[h] + L.b[h]);
+      const n = a.aggregation === 'mean' ? received + 1 : 1;
+      for (let h = 0; h < H; h++) next[h] = Math.max(0, next[h] + (tmp[h] + agg[h]) / n + L.b[h]);
       s.d = next;
     },
     output(s) {

@@ -215,6 +215,11 @@ export interface CfPcgnnArchitecture {
   hidden: number;
   /** Hidden widths of the output MLP (H -> head... -> 1, ReLU between, then the sigmoid); may be empty. */
   head: number[];
+  /**
+   * How the user -> user layers combine the users' W_1 d_k': `mean` over all users (the paper's
+   * text: "we choose the mean aggregation"; it keeps its scale when K changes) or `sum` (eq. 23 as printed).
+   */
+  aggregation: 'mean' | 'sum';
   features: FeatureScaling;
 }
 
@@ -419,6 +424,7 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       checkLayers(a, source);
       if (!isWidth(a.hidden)) fail(source, 'architecture.hidden', `must be a positive integer, got ${JSON.stringify(a.hidden)}`);
       if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
+      if (!['mean', 'sum'].includes(a.aggregation as string)) fail(source, 'architecture.aggregation', `must be mean or sum, got ${JSON.stringify(a.aggregation)}`);
       break;
   }
   checkFeatures(a.features, source);

@@ -17,8 +17,8 @@ export interface CfPcgnnModel {
   weights: Map<string, tf.Variable>;
 }
 
-/** CF-PCGNN's defaults: 2 layers as the paper sets, users' width 32, output MLP 32 -> 16 -> 1. */
-export const CF_PCGNN_DEFAULTS = { layers: 2, hidden: 32, head: [16] } as const;
+/** CF-PCGNN's defaults: 2 layers as the paper sets, users' width 32, output MLP 32 -> 16 -> 1, mean over the users. */
+export const CF_PCGNN_DEFAULTS = { layers: 2, hidden: 32, head: [16], aggregation: 'mean' } as const;
 
 /** A batch of cell-free instances of one M and K: scaled inputs and the terms of eq. (5). */
 export interface CellFreeBatch {
@@ -76,7 +76,7 @@ export function initCfPcgnn(architecture: CfPcgnnArchitecture, rng: Rng): CfPcgn
 /**
  * p_k, [B, K]:
  *   d_k^(1) = 1/M sum_m ReLU(w_1 x_mk + b)                      (22)
- *   d_k^(t+1) = ReLU(W_2^(t) d_k + sum_{k'} W_1^(t) d_k' + b^(t))  (23, every user in the sum)
+ *   d_k^(t+1) = ReLU(W_2^(t) d_k + A_{k'} W_1^(t) d_k' + b^(t))  (23; A mean or sum over every user)
  *   p_k = sigmoid(MLP(d_k^(T)))
  */
 export function cfPcgnnForward(m: CfPcgnnModel, d: CellFreeBatch): tf.Tensor2D {
@@ -89,7 +89,8 @@ export function cfPcgnnForward(m: CfPcgnnModel, d: CellFreeBatch): tf.Tensor2D {
   const h1 = tf.relu(tf.add(tf.mul(d.x.reshape([B, M, K, 1]), w('ap.kernel').reshape([1, 1, 1, H])), w('ap.bias')));
   let x = tf.mean(h1, 1).reshape([B * K, H]) as tf.Tensor2D; // [B K, H]
   for (let t = 1; t < a.layers; t++) {
-    const all = tf.sum(matMul2d(x, w(`layer.${t}.neighbour.kernel`)).reshape([B, K, H]), 1, true); // [B, 1, H]
+    const messages = matMul2d(x, w(`layer.${t}.neighbour.kernel`)).reshape([B, K, H]);
+    const all = a.aggregation === 'mean' ? tf.mean(messages, 1, true) : tf.sum(messages, 1, true); // [B, 1, H]
     const self = dense(x, w(`layer.${t}.self.kernel`), w(`layer.${t}.bias`), false).reshape([B, K, H]);
     x = tf.relu(tf.add(self, all)).reshape([B * K, H]) as tf.Tensor2D;
   }
@@ -118,7 +119,7 @@ export interface TrainCfPcgnnOptions {
   seed: number | string;
   /** The soft minimum's sharpness, per bit (default 50: within log(K) / 50 of the minimum). */
   beta?: number;
-  architecture?: Partial<Pick<CfPcgnnArchitecture, 'layers' | 'hidden' | 'head'>>;
+  architecture?: Partial<Pick<CfPcgnnArchitecture, 'layers' | 'hidden' | 'head' | 'aggregation'>>;
   training?: Record<string, unknown>;
   onStep?: (step: number, loss: number) => void;
 }
