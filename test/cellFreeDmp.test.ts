@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
-import { cfPcgnnWeightShapes, createAlgorithm, makeCheckpoint, NodeRunner, runCellFreeInProcess, transformGain, type CfPcgnnArchitecture, type Checkpoint } from '@dmpemu/dmp';
+import { cfPcgnnWeightShapes, createAlgorithm, hetgnnWeightShapes, type HetgnnArchitecture, makeCheckpoint, NodeRunner, runCellFreeInProcess, transformGain, type CfPcgnnArchitecture, type Checkpoint } from '@dmpemu/dmp';
 import { cellFreeInstance, cellFreeMinRate, cellFreeV, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
 
 /** A CF-PCGNN with random weights, its input scaling fitted to `inst`. */
@@ -12,6 +12,15 @@ function randomCfPcgnn(inst: CellFreeInstance, layers = 3, H = 8, aggregation: '
   const rng = new Rng(3);
   const weights: Checkpoint['weights'] = {};
   for (const [name, shape] of Object.entries(cfPcgnnWeightShapes(a))) weights[name] = { shape, data: Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.normal() / Math.sqrt(shape[0])) };
+  return makeCheckpoint({ architecture: a, weights, training: { note: 'random weights' }, metrics: {} });
+}
+
+/** A HetGNN with random weights (the CF-PCGNN's input scaling). */
+function randomHetgnn(inst: CellFreeInstance): Checkpoint<HetgnnArchitecture> {
+  const a: HetgnnArchitecture = { kind: 'hetgnn', task: 'power', layers: 3, hidden: 8, head: [4], features: randomCfPcgnn(inst).architecture.features };
+  const rng = new Rng(5);
+  const weights: Checkpoint['weights'] = {};
+  for (const [name, shape] of Object.entries(hetgnnWeightShapes(a))) weights[name] = { shape, data: Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.normal() / Math.sqrt(shape[0] * (name.includes('neighbour') ? 10 : 1))) };
   return makeCheckpoint({ architecture: a, weights, training: { note: 'random weights' }, metrics: {} });
 }
 
@@ -86,13 +95,13 @@ describe('node types: a DMP on the bipartite graph of a cell-free network (APs a
     expect(ue.receive(1, 0, new Float64Array(0))).toBe(false); // an AP in round 1: not listened to
   });
 
-  it('over NATS, one agent per AP and per user (hosts mixing types), it equals the in-process run under the barrier and local clocks', async () => {
-    const spec = { name: 'cf-pcgnn', checkpoint: randomCfPcgnn(inst) };
-    const twin = runCellFreeInProcess(inst, spec);
+  it('over NATS, one agent per AP and per user (hosts mixing types), CF-PCGNN and HetGNN equal the in-process run under the barrier and local clocks', async () => {
     const c = await Coordinator.start({ broker: inject('natsUrl') });
     try {
       await c.launch(inst.M + inst.K, 5);
+      for (const spec of [{ name: 'cf-pcgnn', checkpoint: randomCfPcgnn(inst) }, { name: 'hetgnn', checkpoint: randomHetgnn(inst) }])
       for (const clock of ['barrier', 'local'] as const) {
+        const twin = runCellFreeInProcess(inst, spec);
         const r = await c.runCellFreeJob(inst, spec, { roundDeadlineMs: 20_000, policy: 'skip', clock });
         expect(r.rounds.map((x) => x.objective)).toEqual(twin.history);
         expect(Float64Array.from(r.outputs.slice(inst.M), (o) => o[0])).toEqual(twin.p);

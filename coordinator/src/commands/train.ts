@@ -216,6 +216,10 @@ export function describeArchitecture(c: Checkpoint): string {
     case 'mpnn':
       return `mpnn T=${a.layers} ${a.aggregation} state ${a.state.join(',')} edge ${a.edge.join(',')} (imported from ONNX)`;
     case 'cf-pcgnn':
-      return `cf-pcgnn T=${a.layers} hidden ${a.hidden} head ${a.head.join('-') || '-'} ${a.features.transform}`;
+      return `cf-pcgnn T=${a.layers} hidden ${a.hidden} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}`;
+    case 'cf-mlp':
+      return `cf-mlp M=${a.M} K=${a.K} hidden ${a.hidden.join('-')} ${a.features.transform}`;
+    case 'hetgnn':
+      return `hetgnn T=${a.layers} hidden ${a.hidden} head ${a.head.join('-') || '-'} sum ${a.features.transform}`;
   }
 }

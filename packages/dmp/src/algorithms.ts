@@ -2,6 +2,7 @@ import type { AlgorithmSpec, DmpAlgorithm } from './contract.ts';
 import { article } from './architectures.ts';
 import { assertCheckpoint, verifyCheckpoint, type ArchitectureKind, type ArchitectureOf, type Checkpoint, type CheckpointArchitecture } from './checkpoint.ts';
 import { cfPcgnnDmp } from './cfPcgnnDmp.ts';
+import { hetgnnDmp } from './hetgnnDmp.ts';
 import { ecgnnDmp } from './ecgnnDmp.ts';
 import { pcgnnDmp } from './pcgnnDmp.ts';
 import { regnnDmp, regnnRounds } from './regnnDmp.ts';
@@ -71,6 +72,8 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
     case 'regnn':
       powerControlOnly('regnn', Nt);
       return regnnDmp(learnedCheckpoint(spec, 'regnn', 'train one with trainRegnn from @dmpemu/gnn, or load one with loadCheckpoint'), spec.rounds) as DmpAlgorithm<unknown>;
+    case 'hetgnn':
+      return hetgnnDmp(learnedCheckpoint(spec, 'hetgnn', 'cell-free power control (a checkpoint of kind hetgnn)')) as DmpAlgorithm<unknown>;
     case 'cf-pcgnn':
       return cfPcgnnDmp(learnedCheckpoint(spec, 'cf-pcgnn', 'cell-free power control (a checkpoint of kind cf-pcgnn)')) as DmpAlgorithm<unknown>;
     case 'mpnn':

@@ -223,11 +223,39 @@ export interface CfPcgnnArchitecture {
   features: FeatureScaling;
 }
 
-export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture | UwmmseArchitecture | MpnnArchitecture | CfPcgnnArchitecture;
+/**
+ * HetGNN for cell-free massive MIMO (eq. 13 of gnn-wireless-theory-to-practice-dmp.md;
+ * hetgnnDmp.ts): T layers in which users and APs each aggregate the other type (sum), the users'
+ * d^(T) through an output MLP to p_k. Its input is v_mk, as a CF-PCGNN's.
+ */
+export interface HetgnnArchitecture {
+  kind: 'hetgnn';
+  task: 'power';
+  layers: number;
+  hidden: number;
+  head: number[];
+  features: FeatureScaling;
+}
+
+/** The centralized MLP baseline of Table IV (cellFreeMlp.ts): M x K v_mk -> hidden -> K sigmoids. */
+export interface CellFreeMlpArchitecture {
+  kind: 'cf-mlp';
+  task: 'power';
+  M: number;
+  K: number;
+  hidden: number[];
+  features: FeatureScaling;
+  layers?: undefined;
+}
+
+/** The cell-free architectures (nodes of two types; @dmpemu/gnn trainCellFree). */
+export type CellFreeArchitecture = CfPcgnnArchitecture | HetgnnArchitecture | CellFreeMlpArchitecture;
+
+export type CheckpointArchitecture = WcgcnArchitecture | PcgnnArchitecture | MlpArchitecture | RegnnArchitecture | EcgnnArchitecture | UwmmseArchitecture | MpnnArchitecture | CellFreeArchitecture;
 export type ArchitectureKind = CheckpointArchitecture['kind'];
-export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse', 'mpnn', 'cf-pcgnn'];
-/** The kinds dmpemu trains itself (an mpnn is imported: `dmpemu import`; a cf-pcgnn is not trained by dmpemu yet). */
-export type TrainableArchitecture = Exclude<CheckpointArchitecture, MpnnArchitecture | CfPcgnnArchitecture>;
+export const ARCHITECTURE_KINDS: readonly ArchitectureKind[] = ['wcgcn', 'pcgnn', 'mlp', 'regnn', 'ecgnn', 'uwmmse', 'mpnn', 'cf-pcgnn', 'hetgnn', 'cf-mlp'];
+/** The kinds `dmpemu train` trains (an mpnn is imported: `dmpemu import`; the cell-free kinds are trained by @dmpemu/gnn's trainCellFree, not by the command yet). */
+export type TrainableArchitecture = Exclude<CheckpointArchitecture, MpnnArchitecture | CellFreeArchitecture>;
 export type TrainableKind = TrainableArchitecture['kind'];
 /** The architecture type of one kind. */
 export type ArchitectureOf<K extends ArchitectureKind> = Extract<CheckpointArchitecture, { kind: K }>;
@@ -425,6 +453,15 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       if (!isWidth(a.hidden)) fail(source, 'architecture.hidden', `must be a positive integer, got ${JSON.stringify(a.hidden)}`);
       if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
       if (!['mean', 'sum'].includes(a.aggregation as string)) fail(source, 'architecture.aggregation', `must be mean or sum, got ${JSON.stringify(a.aggregation)}`);
+      break;
+    case 'cf-mlp':
+      for (const f of ['M', 'K'] as const) if (!isWidth(a[f])) fail(source, `architecture.${f}`, `must be a positive integer, got ${JSON.stringify(a[f])}`);
+      if (!Array.isArray(a.hidden) || !a.hidden.every(isWidth)) fail(source, 'architecture.hidden', 'must list positive hidden layer widths (may be empty)');
+      break;
+    case 'hetgnn':
+      checkLayers(a, source);
+      if (!isWidth(a.hidden)) fail(source, 'architecture.hidden', `must be a positive integer, got ${JSON.stringify(a.hidden)}`);
+      if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
       break;
   }
   checkFeatures(a.features, source);

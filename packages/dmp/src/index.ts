@@ -27,3 +27,5 @@ export * from './asyncInProcess.ts';
 export * from './modules.ts';
 export * from './cfPcgnnDmp.ts';
 export * from './graphInProcess.ts';
+export * from './hetgnnDmp.ts';
+export * from './cellFreeMlp.ts';

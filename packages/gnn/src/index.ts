@@ -16,4 +16,4 @@ export * from './mlp.ts';
 export * from './regnn.ts';
 export * from './primalDual.ts';
 export * from './parallel.ts';
-export * from './cfPcgnn.ts';
+export * from './cellFree.ts';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { cfPcgnnHeadWidths, cfPcgnnWeightShapes, makeCheckpoint, type CfPcgnnArchitecture, type Checkpoint, type FeatureScaling } from '@dmpemu/dmp';
+import { cellFreeMlpWidths, cellFreeMlpWeightShapes, cfPcgnnHeadWidths, cfPcgnnWeightShapes, hetgnnWeightShapes, makeCheckpoint, type CellFreeArchitecture, type CfPcgnnArchitecture, type Checkpoint, type FeatureScaling } from '@dmpemu/dmp';
 import { cellFreeTerms, cellFreeV, Rng, type CellFreeInstance } from '@dmpemu/wireless';
 import { ensureBackend } from './backend.ts';
 import { initVariables } from './model.ts';
@@ -7,18 +7,24 @@ import { nextTurn } from './train.ts';
 import { dense, matMul2d } from './ops.ts';
 
 /**
- * CF-PCGNN (eqs. 22-23 of gnn-wireless-theory-to-practice-dmp.md) in TensorFlow.js, batched and
- * dense: the second implementation of packages/dmp/src/cfPcgnnDmp.ts (per agent, AP and user
- * nodes), held equal to it by a parity test; trained without labels on a smooth envelope of the
- * max-min objective of eq. (6).
+ * The cell-free models of Table IV (gnn-wireless-theory-to-practice-dmp.md, section VI-B) in
+ * TensorFlow.js, batched and dense: CF-PCGNN (eqs. 22-23), HetGNN (eq. 13) and the MLP of its
+ * reference [30]; the second implementations of packages/dmp/src/cfPcgnnDmp.ts, hetgnnDmp.ts
+ * (per agent, AP and user nodes) and cellFreeMlp.ts, held equal to them by parity tests; trained
+ * without labels on a smooth envelope of the max-min objective of eq. (6).
  */
-export interface CfPcgnnModel {
-  architecture: CfPcgnnArchitecture;
+export interface CellFreeModel<A extends CellFreeArchitecture = CellFreeArchitecture> {
+  architecture: A;
   weights: Map<string, tf.Variable>;
 }
+export type CfPcgnnModel = CellFreeModel<CfPcgnnArchitecture>;
 
 /** CF-PCGNN's defaults: 2 layers as the paper sets, users' width 32, output MLP 32 -> 16 -> 1, mean over the users. */
 export const CF_PCGNN_DEFAULTS = { layers: 2, hidden: 32, head: [16], aggregation: 'mean' } as const;
+/** HetGNN's defaults: 3 layers as the paper sets, width 32, output MLP 32 -> 16 -> 1. */
+export const HETGNN_DEFAULTS = { layers: 3, hidden: 32, head: [16] } as const;
+/** The MLP baseline's defaults (its reference [30] does not fix them here): hidden 256, 128. */
+export const CF_MLP_DEFAULTS = { hidden: [256, 128] } as const;
 
 /** A batch of cell-free instances of one M and K: scaled inputs and the terms of eq. (5). */
 export interface CellFreeBatch {
@@ -69,8 +75,60 @@ export function fitCellFreeScaling(insts: readonly CellFreeInstance[]): FeatureS
   return { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: mean, scale: Math.sqrt(Math.max(s2 / n - mean * mean, 1e-12)) } };
 }
 
+export function initCellFree<A extends CellFreeArchitecture>(architecture: A, rng: Rng): CellFreeModel<A> {
+  const shapes = architecture.kind === 'cf-pcgnn' ? cfPcgnnWeightShapes(architecture) : architecture.kind === 'hetgnn' ? hetgnnWeightShapes(architecture) : cellFreeMlpWeightShapes(architecture);
+  return { architecture, weights: initVariables(shapes, rng) };
+}
+
 export function initCfPcgnn(architecture: CfPcgnnArchitecture, rng: Rng): CfPcgnnModel {
-  return { architecture, weights: initVariables(cfPcgnnWeightShapes(architecture), rng) };
+  return initCellFree(architecture, rng);
+}
+
+/** p_k of any cell-free model, [B, K]. */
+export function cellFreeForward(m: CellFreeModel, d: CellFreeBatch): tf.Tensor2D {
+  const a = m.architecture;
+  if (a.kind === 'cf-pcgnn') return cfPcgnnForward(m as CfPcgnnModel, d);
+  if (a.kind === 'hetgnn') return hetgnnForward(m, d);
+  // the MLP: every v_mk in, every p_k out
+  let x = d.x.reshape([d.B, d.M * d.K]) as tf.Tensor2D;
+  const widths = cellFreeMlpWidths(a);
+  for (let l = 0; l + 1 < widths.length; l++) x = dense(x, weight(m, `mlp.${l}.kernel`), weight(m, `mlp.${l}.bias`), l + 2 < widths.length);
+  return tf.sigmoid(x);
+}
+
+function weight(m: CellFreeModel, name: string): tf.Tensor2D {
+  const v = m.weights.get(name);
+  if (!v) throw new Error(`${m.architecture.kind} model: weight ${name} missing`);
+  return v as tf.Tensor2D;
+}
+
+/**
+ * HetGNN (eq. 13) on the complete bipartite graph: the sum over the other type of W d + w v_mk
+ * is (sum of W d) + w (sum of v_mk), then ReLU(W_self d + that + b) on each side; users first,
+ * both sides from the previous layer's states.
+ */
+function hetgnnForward(m: CellFreeModel, d: CellFreeBatch): tf.Tensor2D {
+  const a = m.architecture as Extract<CellFreeArchitecture, { kind: 'hetgnn' }>, H = a.hidden, { B, M, K } = d;
+  const w = (n: string) => weight(m, n);
+  const vSumUe = tf.sum(d.x, 1).reshape([B * K, 1]) as tf.Tensor2D; // sum_m over a user's APs
+  const vSumAp = tf.sum(d.x, 2).reshape([B * M, 1]) as tf.Tensor2D; // sum_k over an AP's users
+  let ue: tf.Tensor2D | undefined, ap: tf.Tensor2D | undefined; // [B K, H], [B M, H]
+  for (let t = 0; t < a.layers; t++) {
+    let nu = tf.add(matMul2d(vSumUe, w(`layer.${t}.ue.edge.kernel`)), w(`layer.${t}.ue.bias`)) as tf.Tensor2D;
+    let na = tf.add(matMul2d(vSumAp, w(`layer.${t}.ap.edge.kernel`)), w(`layer.${t}.ap.bias`)) as tf.Tensor2D;
+    if (ue && ap) {
+      const fromAps = tf.sum(matMul2d(ap, w(`layer.${t}.ue.neighbour.kernel`)).reshape([B, M, H]), 1, true); // [B, 1, H]
+      const fromUes = tf.sum(matMul2d(ue, w(`layer.${t}.ap.neighbour.kernel`)).reshape([B, K, H]), 1, true);
+      nu = tf.add(tf.add(nu.reshape([B, K, H]), fromAps), matMul2d(ue, w(`layer.${t}.ue.self.kernel`)).reshape([B, K, H])).reshape([B * K, H]) as tf.Tensor2D;
+      na = tf.add(tf.add(na.reshape([B, M, H]), fromUes), matMul2d(ap, w(`layer.${t}.ap.self.kernel`)).reshape([B, M, H])).reshape([B * M, H]) as tf.Tensor2D;
+    }
+    ue = tf.relu(nu);
+    ap = tf.relu(na);
+  }
+  let x = ue!;
+  const widths = [H, ...a.head, 1];
+  for (let l = 0; l + 1 < widths.length; l++) x = dense(x, w(`head.${l}.kernel`), w(`head.${l}.bias`), l + 2 < widths.length);
+  return tf.sigmoid(x).reshape([B, K]);
 }
 
 /**
@@ -111,7 +169,9 @@ export function negSoftMinRate(p: tf.Tensor2D, d: CellFreeBatch, beta: number): 
   return tf.neg(tf.mean(soft)) as tf.Scalar;
 }
 
-export interface TrainCfPcgnnOptions {
+export interface TrainCellFreeOptions {
+  /** cf-pcgnn (default), hetgnn or the cf-mlp baseline. */
+  kind?: CellFreeArchitecture['kind'];
   instances: readonly CellFreeInstance[];
   steps: number;
   batch: number;
@@ -119,18 +179,22 @@ export interface TrainCfPcgnnOptions {
   seed: number | string;
   /** The soft minimum's sharpness, per bit (default 50: within log(K) / 50 of the minimum). */
   beta?: number;
-  architecture?: Partial<Pick<CfPcgnnArchitecture, 'layers' | 'hidden' | 'head' | 'aggregation'>>;
+  /** Over the kind's defaults (CF_PCGNN_DEFAULTS, HETGNN_DEFAULTS, CF_MLP_DEFAULTS). */
+  architecture?: Record<string, unknown>;
   training?: Record<string, unknown>;
   onStep?: (step: number, loss: number) => void;
 }
 
-/** Train a CF-PCGNN with Adam on a fixed set (batches drawn in a seeded shuffled order); returns its checkpoint. */
-export async function trainCfPcgnn(o: TrainCfPcgnnOptions): Promise<Checkpoint<CfPcgnnArchitecture>> {
+/** Train a cell-free model with Adam on a fixed set (batches drawn in a seeded shuffled order); returns its checkpoint. */
+export async function trainCellFree(o: TrainCellFreeOptions): Promise<Checkpoint<CellFreeArchitecture>> {
   await ensureBackend();
-  const rng = new Rng(`${o.seed}/cf-pcgnn`);
+  const kind = o.kind ?? 'cf-pcgnn';
+  const rng = new Rng(`${o.seed}/${kind}`);
   const features = fitCellFreeScaling(o.instances);
-  const architecture: CfPcgnnArchitecture = { kind: 'cf-pcgnn', task: 'power', ...CF_PCGNN_DEFAULTS, head: [...CF_PCGNN_DEFAULTS.head], ...o.architecture, features };
-  const model = initCfPcgnn(architecture, rng);
+  const { M, K } = o.instances[0];
+  const defaults = kind === 'cf-pcgnn' ? { ...CF_PCGNN_DEFAULTS, head: [...CF_PCGNN_DEFAULTS.head] } : kind === 'hetgnn' ? { ...HETGNN_DEFAULTS, head: [...HETGNN_DEFAULTS.head] } : { M, K, hidden: [...CF_MLP_DEFAULTS.hidden] };
+  const architecture = { kind, task: 'power', ...defaults, ...o.architecture, features } as CellFreeArchitecture;
+  const model = initCellFree(architecture, rng);
   const optimizer = tf.train.adam(o.lr);
   const beta = o.beta ?? 50;
   const order = Array.from(o.instances.keys());
@@ -149,7 +213,7 @@ export async function trainCfPcgnn(o: TrainCfPcgnnOptions): Promise<Checkpoint<C
         batch.push(o.instances[order[cursor++]]);
       }
       const d = cellFreeBatch(batch, features);
-      const loss = optimizer.minimize(() => negSoftMinRate(cfPcgnnForward(model, d), d, beta), true, [...model.weights.values()])!;
+      const loss = optimizer.minimize(() => negSoftMinRate(cellFreeForward(model, d), d, beta), true, [...model.weights.values()])!;
       const value = (await loss.data())[0];
       loss.dispose();
       disposeCellFreeBatch(d);
@@ -168,4 +232,9 @@ export async function trainCfPcgnn(o: TrainCfPcgnnOptions): Promise<Checkpoint<C
     optimizer.dispose();
     for (const v of model.weights.values()) v.dispose();
   }
+}
+
+/** A CF-PCGNN: trainCellFree of kind cf-pcgnn. */
+export async function trainCfPcgnn(o: Omit<TrainCellFreeOptions, 'kind'>): Promise<Checkpoint<CfPcgnnArchitecture>> {
+  return (await trainCellFree({ ...o, kind: 'cf-pcgnn' })) as Checkpoint<CfPcgnnArchitecture>;
 }
