@@ -17,7 +17,7 @@ function randomCfPcgnn(inst: CellFreeInstance, layers = 3, H = 8, aggregation: '
 
 /** A HetGNN with random weights (the CF-PCGNN's input scaling). */
 function randomHetgnn(inst: CellFreeInstance): Checkpoint<HetgnnArchitecture> {
-  const a: HetgnnArchitecture = { kind: 'hetgnn', task: 'power', layers: 3, hidden: 8, head: [4], features: randomCfPcgnn(inst).architecture.features };
+  const a: HetgnnArchitecture = { kind: 'hetgnn', task: 'power', layers: 3, hidden: 8, head: [4], aggregation: 'sum', features: randomCfPcgnn(inst).architecture.features };
   const rng = new Rng(5);
   const weights: Checkpoint['weights'] = {};
   for (const [name, shape] of Object.entries(hetgnnWeightShapes(a))) weights[name] = { shape, data: Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.normal() / Math.sqrt(shape[0] * (name.includes('neighbour') ? 10 : 1))) };

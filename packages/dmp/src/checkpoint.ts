@@ -234,6 +234,12 @@ export interface HetgnnArchitecture {
   layers: number;
   hidden: number;
   head: number[];
+  /**
+   * `sum` is eq. 13's PL = SUM; `mean` (the default of training) divides by the degree: summed over
+   * 30-50 APs, ReLU states grow by that factor per layer and the sigmoid saturates at p = 1 from
+   * the start (the trained model then is maximum power).
+   */
+  aggregation: 'mean' | 'sum';
   features: FeatureScaling;
 }
 
@@ -462,6 +468,7 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       checkLayers(a, source);
       if (!isWidth(a.hidden)) fail(source, 'architecture.hidden', `must be a positive integer, got ${JSON.stringify(a.hidden)}`);
       if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
+      if (!['mean', 'sum'].includes(a.aggregation as string)) fail(source, 'architecture.aggregation', `must be mean or sum, got ${JSON.stringify(a.aggregation)}`);
       break;
   }
   checkFeatures(a.features, source);

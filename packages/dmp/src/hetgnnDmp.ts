@@ -44,8 +44,8 @@ export interface HetgnnState {
 /**
  * HetGNN (eq. 13 of gnn-wireless-theory-to-practice-dmp.md) as a DMP over APs and users: T
  * layers = T rounds; in round t every node broadcasts d^(t) and aggregates the other type's:
- *   user k: d_k = ReLU(W_5 d_k + sum_m (W_1 d_m + w_2 v_mk) + b)
- *   AP m:   d_m = ReLU(W_6 d_m + sum_k (W_3 d_k + w_4 v_mk) + b)       (13, PL = SUM)
+ *   user k: d_k = ReLU(W_5 d_k + A_m (W_1 d_m + w_2 v_mk) + b)
+ *   AP m:   d_m = ReLU(W_6 d_m + A_k (W_3 d_k + w_4 v_mk) + b)       (13; A: PL = SUM, or the mean)
  *   p_k = sigmoid(MLP(d_k^(T))); v_mk scaled as features.cross, from the views' sqrt(v_mk).
  */
 export function hetgnnDmp(c: Checkpoint<HetgnnArchitecture>): DmpAlgorithm<HetgnnState> {
@@ -74,7 +74,7 @@ export function hetgnnDmp(c: Checkpoint<HetgnnArchitecture>): DmpAlgorithm<Hetgn
     init: (view) => ({ view, d: new Float64Array(0) }),
     broadcastSize: (t) => (t === 0 ? 0 : H),
     messageSize: () => H,
-    aggregation: () => 'sum',
+    aggregation: () => a.aggregation,
     listens: (view, t, i) => view.neighbourTypes![i] !== view.type,
     broadcast(s, _t, out) {
       out.set(s.d);

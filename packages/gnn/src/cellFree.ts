@@ -22,7 +22,7 @@ export type CfPcgnnModel = CellFreeModel<CfPcgnnArchitecture>;
 /** CF-PCGNN's defaults: 2 layers as the paper sets, users' width 32, output MLP 32 -> 16 -> 1, mean over the users. */
 export const CF_PCGNN_DEFAULTS = { layers: 2, hidden: 32, head: [16], aggregation: 'mean' } as const;
 /** HetGNN's defaults: 3 layers as the paper sets, width 32, output MLP 32 -> 16 -> 1. */
-export const HETGNN_DEFAULTS = { layers: 3, hidden: 32, head: [16] } as const;
+export const HETGNN_DEFAULTS = { layers: 3, hidden: 32, head: [16], aggregation: 'mean' } as const;
 /** The MLP baseline's defaults (its reference [30] does not fix them here): hidden 256, 128. */
 export const CF_MLP_DEFAULTS = { hidden: [256, 128] } as const;
 
@@ -103,22 +103,24 @@ function weight(m: CellFreeModel, name: string): tf.Tensor2D {
 }
 
 /**
- * HetGNN (eq. 13) on the complete bipartite graph: the sum over the other type of W d + w v_mk
- * is (sum of W d) + w (sum of v_mk), then ReLU(W_self d + that + b) on each side; users first,
+ * HetGNN (eq. 13) on the complete bipartite graph: the sum (or mean) over the other type of W d + w v_mk
+ * is that of W d plus w times that of v_mk, then ReLU(W_self d + that + b) on each side; users first,
  * both sides from the previous layer's states.
  */
 function hetgnnForward(m: CellFreeModel, d: CellFreeBatch): tf.Tensor2D {
   const a = m.architecture as Extract<CellFreeArchitecture, { kind: 'hetgnn' }>, H = a.hidden, { B, M, K } = d;
   const w = (n: string) => weight(m, n);
-  const vSumUe = tf.sum(d.x, 1).reshape([B * K, 1]) as tf.Tensor2D; // sum_m over a user's APs
-  const vSumAp = tf.sum(d.x, 2).reshape([B * M, 1]) as tf.Tensor2D; // sum_k over an AP's users
+  const mean = a.aggregation === 'mean';
+  const pool = (x: tf.Tensor, axis: number): tf.Tensor => (mean ? tf.mean(x, axis, true) : tf.sum(x, axis, true));
+  const vSumUe = pool(d.x, 1).reshape([B * K, 1]) as tf.Tensor2D; // over a user's APs
+  const vSumAp = pool(d.x, 2).reshape([B * M, 1]) as tf.Tensor2D; // over an AP's users
   let ue: tf.Tensor2D | undefined, ap: tf.Tensor2D | undefined; // [B K, H], [B M, H]
   for (let t = 0; t < a.layers; t++) {
     let nu = tf.add(matMul2d(vSumUe, w(`layer.${t}.ue.edge.kernel`)), w(`layer.${t}.ue.bias`)) as tf.Tensor2D;
     let na = tf.add(matMul2d(vSumAp, w(`layer.${t}.ap.edge.kernel`)), w(`layer.${t}.ap.bias`)) as tf.Tensor2D;
     if (ue && ap) {
-      const fromAps = tf.sum(matMul2d(ap, w(`layer.${t}.ue.neighbour.kernel`)).reshape([B, M, H]), 1, true); // [B, 1, H]
-      const fromUes = tf.sum(matMul2d(ue, w(`layer.${t}.ap.neighbour.kernel`)).reshape([B, K, H]), 1, true);
+      const fromAps = pool(matMul2d(ap, w(`layer.${t}.ue.neighbour.kernel`)).reshape([B, M, H]), 1); // [B, 1, H]
+      const fromUes = pool(matMul2d(ue, w(`layer.${t}.ap.neighbour.kernel`)).reshape([B, K, H]), 1);
       nu = tf.add(tf.add(nu.reshape([B, K, H]), fromAps), matMul2d(ue, w(`layer.${t}.ue.self.kernel`)).reshape([B, K, H])).reshape([B * K, H]) as tf.Tensor2D;
       na = tf.add(tf.add(na.reshape([B, M, H]), fromUes), matMul2d(ap, w(`layer.${t}.ap.self.kernel`)).reshape([B, M, H])).reshape([B * M, H]) as tf.Tensor2D;
     }
