@@ -2,7 +2,7 @@
 export { loadScenario, parseScenario, type Scenario } from './scenario/scenario.ts';
 export { loadTrainScenario, type TrainScenario } from './scenario/trainScenario.ts';
 export { UsageError } from './scenario/usageError.ts';
-export { Coordinator, openBroker, closeBroker, type Broker, type CoordinatorOptions, type JobOptions, type JobResult, type RoundRecord } from './run/coordinator.ts';
+export { Coordinator, openBroker, closeBroker, type Broker, type CoordinatorOptions, type JobOptions, type JobNetwork, type JobResult, type RoundRecord } from './run/coordinator.ts';
 export { NatsServer, findNatsServer } from './run/natsServer.ts';
 export { evalDmp, evalCentralized, type Evaluation } from './run/evaluation.ts';
 export { wmmseYardstick, Yardstick, type WmmseYardstick } from './run/yardstick.ts';

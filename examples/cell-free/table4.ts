@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { cellFreeMlpPolicy, runCellFreeInProcess, serializeCheckpoint, type CellFreeArchitecture, type CellFreeMlpArchitecture, type Checkpoint } from '@dmpemu/dmp';
 import { trainCellFree } from '@dmpemu/gnn';
 import { cellFreeInstance, cellFreeMinRate, cellFreeOptimal, Rng, type CellFreeInstance } from '@dmpemu/wireless';
-import { closeBroker, Coordinator, openBroker } from '../../coordinator/src/run/coordinator.ts';
+import { closeBroker, Coordinator, openBroker } from '@dmpemu/coordinator';
 
 const { values: a } = parseArgs({ options: { train: { type: 'string', default: '10000' }, test: { type: 'string', default: '2000' }, steps: { type: 'string', default: '3000' }, nats: { type: 'string', default: '50' }, out: { type: 'string', default: 'runs/cell-free' } } });
 const [nTrain, nTest, steps, nNats] = [a.train, a.test, a.steps, a.nats].map(Number);
