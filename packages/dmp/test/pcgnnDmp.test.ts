@@ -140,6 +140,6 @@ describe('PCGNN as a DMP (eqs. 20-21), in process', () => {
     json.architecture.edgeEmbedding = 5;
     expect(() => parseCheckpoint(JSON.stringify(json), 'p.json')).toThrow('checkpoint hash mismatch: expected');
     json.architecture.kind = 'gcn';
-    expect(() => parseCheckpoint(JSON.stringify(json), 'p.json')).toThrow('p.json: architecture.kind must be one of "wcgcn", "pcgnn", "mlp", "regnn", "ecgnn", "uwmmse", "mpnn", got "gcn"');
+    expect(() => parseCheckpoint(JSON.stringify(json), 'p.json')).toThrow('p.json: architecture.kind must be one of "wcgcn", "pcgnn", "mlp", "regnn", "ecgnn", "uwmmse", "mpnn", "cf-pcgnn", "hetgnn", "cf-mlp", got "gcn"');
   });
 });
