@@ -33,4 +33,22 @@ describe('results against the training set (checkpoints of one kind trained on s
     expect(svg).toContain('training samples');
     expect(svg).toContain('k10: objective / WMMSE-100 against the training set');
   });
+
+  it('across networks of one model and several K: a table by K and sizes.svg, each series its kind or baseline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-sizes-'));
+    const networks = [4, 6].map((K) => ({ name: `k${K}`, model: 'rayleigh-ic', K, snrDb: 10, instances: 3 }));
+    // two PCGNN checkpoints on every network: that is the training-set comparison, not a line against K
+    const pcgnns = [{ name: 'pcgnn', checkpoint: 'pcgnn-rayleigh-k10-snr10-n10' }, { name: 'pcgnn', checkpoint: 'pcgnn-rayleigh-k10-snr10-n40' }];
+    const { dir: run, summary } = await runScenario(parseScenario({ name: 'sizes', seed: 2, networks, algorithms: ['fplinq', { name: 'wmmse', iterations: 5 }, ...pcgnns], runtime: { kind: 'inprocess' }, outputs: { dir } }, 's.yaml'));
+    const md = readFileSync(join(run, 'summary.md'), 'utf8');
+    expect(md).toContain('| K | fplinq-100 | wmmse-5 |\n');
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const [a4, a6] = summary.networks.map((n) => n.algorithms[1]);
+    expect(md).toContain('## Against the network size');
+    expect(md).toContain(`| 4 | ${pct(summary.networks[0].algorithms[0].normalised)} [`);
+    expect(md).toContain(`| 6 | ${pct(summary.networks[1].algorithms[0].normalised)} [`);
+    expect(md).toContain(`${pct(a4.normalised)} [`);
+    expect(md).toContain(`${pct(a6.normalised)} [`);
+    expect(readFileSync(join(run, 'sizes.svg'), 'utf8')).toContain('against K');
+  });
 });

@@ -14,7 +14,7 @@ import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } f
 import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepKeys, sweepScenarios, sweepTitle, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
-import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots, writeTrainingSetPlots } from '../report/report.ts';
+import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots, writeComparisonPlots } from '../report/report.ts';
 import { writeRunReport } from '../report/reportHtml.ts';
 import { runRecorder } from '../report/runRecorder.ts';
 import { makeDir } from '../scenario/makeDir.ts';
@@ -128,7 +128,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
     writeFileSync(join(dir, 'summary.md'), formatSummaryMarkdown(summary));
     if (summary.sweep?.points.length) await writeSweepPlots(summary, dir).catch((e) => log(`could not draw the sweep plots: ${(e as Error).message}`));
-    await writeTrainingSetPlots(summary, dir).catch((e) => log(`could not draw the training-set plots: ${(e as Error).message}`));
+    await writeComparisonPlots(summary, dir).catch((e) => log(`could not draw the training-set plots: ${(e as Error).message}`));
     await writeRunReport(summary, dir).catch((e) => log(`could not write report.html: ${(e as Error).message}`));
     emit({ type: 'end', status: summary.status, reason: summary.reason, seconds: summary.seconds });
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { NetworkSummary, RunSummary, Spread } from '../results/summary.ts';
 import { NORMALISER_LABELS, type Normaliser } from '../scenario/algorithmNames.ts';
-import { renderSvg, sweepSpec, trainingSetPoints, trainingSetSpec } from './reportPlots.ts';
+import { networkSizePoints, networkSizeSpec, renderSvg, sweepSpec, trainingSetPoints, trainingSetSpec } from './reportPlots.ts';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 /** ` ± h`: the half-width of a 95% interval of the mean over instances (nothing for one instance). */
@@ -97,6 +97,16 @@ export function formatSummaryMarkdown(s: RunSummary): string {
     out.push(`## Sweep of \`${s.sweep.key}\``, '', `Objective normalised by ${label} (global CSI) on the same instances; plots in \`sweep-<network>.svg\`.`, '');
     for (const r of sweepRows(s)) out.push(`### ${r.network}`, '', mdTable(r.head, r.body), '', `![${r.network}](sweep-${r.network}.svg)`, '');
   }
+  const sizes = networkSizePoints(s);
+  if (sizes.length) {
+    const series = [...new Set(sizes.map((p) => p.series))];
+    const Ks = [...new Set(sizes.map((p) => p.K))].sort((a, b) => a - b);
+    const cell = (name: string, K: number): string => {
+      const p = sizes.find((q) => q.series === name && q.K === K);
+      return p ? `${pct(p.mean)} [${pct(p.lo)}, ${pct(p.hi)}]` : '';
+    };
+    out.push('## Against the network size', '', `Each architecture (learned algorithms by kind) and baseline that ran on networks of several sizes, against ${label}; \`sizes.svg\` plots it.`, '', mdTable(['K', ...series], Ks.map((K) => [String(K), ...series.map((n) => cell(n, K))])), '', '![sizes](sizes.svg)', '');
+  }
   for (const net of s.networks) {
     out.push(`## ${net.network}`, '', `Model ${net.model}, K = ${net.K}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)}.`, '');
     out.push(mdTable(head(s.normaliseBy), rows(net)), '');
@@ -140,9 +150,14 @@ function sweepRows(s: RunSummary): { network: string; head: string[]; body: stri
   });
 }
 
-/** One SVG per network with learned algorithms of one kind trained on sets of several sizes: `samples-<network>.svg`. */
-export async function writeTrainingSetPlots(s: RunSummary, dir: string): Promise<string[]> {
+/** One SVG per network with learned algorithms of one kind trained on sets of several sizes (`samples-<network>.svg`), and `sizes.svg` across networks of several K. */
+export async function writeComparisonPlots(s: RunSummary, dir: string): Promise<string[]> {
   const files: string[] = [];
+  const sizes = networkSizeSpec(s);
+  if (sizes) {
+    writeFileSync(join(dir, 'sizes.svg'), await renderSvg(sizes));
+    files.push(join(dir, 'sizes.svg'));
+  }
   for (const net of s.networks) {
     const spec = trainingSetSpec(net, s.normaliseBy);
     if (!spec) continue;

@@ -141,6 +141,28 @@ export function trainingSetSpec(net: NetworkSummary, by: RunSummary['normaliseBy
   return linesWithIntervals(`${net.network}: objective / ${NORMALISER_LABELS[by]} against the training set (95% interval over instances)`, values, x, color);
 }
 
+/**
+ * Across a run's networks of one model and several sizes: each series (a learned algorithm's
+ * architecture kind, or a baseline's label) with one result on each of two or more of them, its
+ * normalised mean with interval by K. Empty otherwise.
+ */
+export function networkSizePoints(s: RunSummary): { series: string; K: number; mean: number; lo: number; hi: number }[] {
+  const models = new Set(s.networks.map((n) => n.model));
+  if (models.size !== 1 || new Set(s.networks.map((n) => n.K)).size < 2) return [];
+  const points = s.networks.flatMap((n) => n.algorithms.map((a) => ({ series: a.trained?.kind ?? a.algorithm, K: n.K, ...withInterval(a) })));
+  // a series with one result per network, on two networks or more (several checkpoints of a kind on one network: that is the training-set comparison)
+  const of = (series: string) => points.filter((p) => p.series === series);
+  const plain = (series: string): boolean => new Set(of(series).map((p) => p.K)).size === of(series).length && of(series).length > 1;
+  return points.filter((p) => plain(p.series)).sort((x, y) => x.series.localeCompare(y.series) || x.K - y.K);
+}
+
+/** The normalised objective against the network's size, one line per series (the papers' "performance against K"). */
+export function networkSizeSpec(s: RunSummary): Spec | undefined {
+  const values = networkSizePoints(s);
+  if (values.length === 0) return undefined;
+  return linesWithIntervals(`objective / ${NORMALISER_LABELS[s.normaliseBy]} against K (95% interval over instances)`, values, { field: 'K', type: 'quantitative', title: 'K (pairs)' }, { field: 'series', type: 'nominal', legend: { orient: 'bottom', title: null } });
+}
+
 /** One plot per numeric field of a training curve, against the step. */
 export function trainingSpecs(rows: Record<string, unknown>[]): Spec[] {
   const xKey = rows.every((r) => typeof r.step === 'number') ? 'step' : undefined;
