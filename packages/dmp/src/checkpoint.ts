@@ -225,7 +225,7 @@ export interface CfPcgnnArchitecture {
 
 /**
  * HetGNN for cell-free massive MIMO (eq. 13 of gnn-wireless-theory-to-practice-dmp.md;
- * hetgnnDmp.ts): T layers in which users and APs each aggregate the other type (sum), the users'
+ * hetgnnDmp.ts): T layers in which users and APs each aggregate the other type (sum or mean), the users'
  * d^(T) through an output MLP to p_k. Its input is v_mk, as a CF-PCGNN's.
  */
 export interface HetgnnArchitecture {
