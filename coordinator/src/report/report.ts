@@ -86,6 +86,17 @@ function mdTable(head: string[], body: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** Normalised means with their intervals, a row per number (ascending) and a column per name. */
+function pivotTable(rowTitle: string, points: { row: number; column: string; mean: number; lo: number; hi: number }[]): string {
+  const columns = [...new Set(points.map((p) => p.column))];
+  const rows = [...new Set(points.map((p) => p.row))].sort((a, b) => a - b);
+  const cell = (r: number, c: string): string => {
+    const p = points.find((q) => q.row === r && q.column === c);
+    return p ? `${pct(p.mean)} [${pct(p.lo)}, ${pct(p.hi)}]` : '';
+  };
+  return mdTable([rowTitle, ...columns], rows.map((r) => [String(r), ...columns.map((c) => cell(r, c))]));
+}
+
 export function formatSummaryMarkdown(s: RunSummary): string {
   const out = [`# Run ${s.runId}`, '', `Scenario \`${s.scenario}\`: **${s.status}**${s.reason ? ` (${s.reason})` : ''}; transport: ${s.transport ?? 'none (no decentralised algorithm)'}; ${s.seconds?.toFixed(1)} s.`, ''];
   if (Object.keys(s.faults).length) out.push(`Faults injected: \`${JSON.stringify(s.faults)}\`${s.sweep ? ` (swept: \`${s.sweep.key}\`)` : ''}.`, '');
@@ -98,15 +109,8 @@ export function formatSummaryMarkdown(s: RunSummary): string {
     for (const r of sweepRows(s)) out.push(`### ${r.network}`, '', mdTable(r.head, r.body), '', `![${r.network}](sweep-${r.network}.svg)`, '');
   }
   const sizes = networkSizePoints(s);
-  if (sizes.length) {
-    const series = [...new Set(sizes.map((p) => p.series))];
-    const Ks = [...new Set(sizes.map((p) => p.K))].sort((a, b) => a - b);
-    const cell = (name: string, K: number): string => {
-      const p = sizes.find((q) => q.series === name && q.K === K);
-      return p ? `${pct(p.mean)} [${pct(p.lo)}, ${pct(p.hi)}]` : '';
-    };
-    out.push('## Against the network size', '', `Each architecture (learned algorithms by kind) and baseline that ran on networks of several sizes, against ${label}; \`sizes.svg\` plots it.`, '', mdTable(['K', ...series], Ks.map((K) => [String(K), ...series.map((n) => cell(n, K))])), '', '![sizes](sizes.svg)', '');
-  }
+  if (sizes.length)
+    out.push('## Against the network size', '', `Each architecture (learned algorithms by kind) and baseline that ran on networks of several sizes, against ${label}; \`sizes.svg\` plots it.`, '', pivotTable('K', sizes.map((p) => ({ row: p.K, column: p.series, ...p }))), '', '![sizes](sizes.svg)', '');
   for (const net of s.networks) {
     out.push(`## ${net.network}`, '', `Model ${net.model}, K = ${net.K}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)}.`, '');
     out.push(mdTable(head(s.normaliseBy), rows(net)), '');
@@ -124,15 +128,8 @@ export function formatSummaryMarkdown(s: RunSummary): string {
         '',
       );
     const ts = trainingSetPoints(net);
-    if (ts.length) {
-      const kinds = [...new Set(ts.map((p) => p.kind))];
-      const sizes = [...new Set(ts.map((p) => p.samples))].sort((a, b) => a - b);
-      const cell = (k: string, n: number): string => {
-        const p = ts.find((q) => q.kind === k && q.samples === n);
-        return p ? `${pct(p.mean)} [${pct(p.lo)}, ${pct(p.hi)}]` : '';
-      };
-      out.push('### Against the training set', '', `The same architecture trained on sets of different sizes (the checkpoints' trainingSetSize), against ${label}; \`samples-${net.network}.svg\` plots it.`, '', mdTable(['training samples', ...kinds], sizes.map((n) => [String(n), ...kinds.map((k) => cell(k, n))])), '', `![${net.network}](samples-${net.network}.svg)`, '');
-    }
+    if (ts.length)
+      out.push('### Against the training set', '', `The same architecture trained on sets of different sizes (the checkpoints' trainingSetSize), against ${label}; \`samples-${net.network}.svg\` plots it.`, '', pivotTable('training samples', ts.map((p) => ({ row: p.samples, column: p.kind, ...p }))), '', `![${net.network}](samples-${net.network}.svg)`, '');
     const rv = roundsVsIterations(net);
     if (rv) out.push('### Rounds against iterations', '', `Objective after R message rounds of each decentralised algorithm, next to centralized WMMSE after R/2 iterations (one WMMSE iteration is two rounds); in brackets, against ${label}.`, '', mdTable(rv.head, rv.body), '');
   }

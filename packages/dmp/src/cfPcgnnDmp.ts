@@ -1,7 +1,7 @@
 import type { LocalView } from '@dmpemu/wireless';
 import type { CfPcgnnArchitecture, Checkpoint } from './checkpoint.ts';
 import type { DmpAlgorithm } from './contract.ts';
-import { DenseLayers } from './denseLayers.ts';
+import { addRowsTimes, DenseLayers } from './denseLayers.ts';
 import { checkWeightShapes, denseWeightShapes } from './mlpInference.ts';
 import { scaleGain } from './wcgcnDmp.ts';
 
@@ -58,14 +58,10 @@ export function cfPcgnnDmp(c: Checkpoint<CfPcgnnArchitecture>): DmpAlgorithm<CfP
   const layers = Array.from({ length: a.layers }, (_, t) => (t === 0 ? undefined : { W1: w(`layer.${t}.neighbour.kernel`), W2: w(`layer.${t}.self.kernel`), b: w(`layer.${t}.bias`) }));
   const head = new DenseLayers(cfPcgnnHeadWidths(a), c.weights, 'head', false);
   const y = new Float64Array(1);
-  /** out = x W (W [H, H] row-major, y = x W). */
+  /** out = x W (W [H, H]). */
   const times = (x: Float64Array, W: Float64Array, out: Float64Array): void => {
     out.fill(0);
-    for (let i = 0; i < H; i++) {
-      const xi = x[i];
-      if (xi === 0) continue;
-      for (let o = 0; o < H; o++) out[o] += xi * W[i * H + o];
-    }
+    addRowsTimes(x, W, H, H, out);
   };
   const tmp = new Float64Array(H);
   return {

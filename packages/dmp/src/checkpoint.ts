@@ -206,19 +206,22 @@ export interface MpnnArchitecture {
  * one AP -> user layer with mean aggregation, then T - 1 user -> user layers, p_k = sigmoid(MLP(d_k)).
  * Its input is v_mk of eq. (5) (the paper's section VI-B), as the amplitude sqrt(v_mk) of the user's view, scaled as `features.cross` (db: 10 log10 v_mk).
  */
-export interface CfPcgnnArchitecture {
+export interface CfPcgnnArchitecture extends CellFreeGnnFields {
   kind: 'cf-pcgnn';
-  task: 'power';
-  /** T: layers = communication rounds (the first AP -> user). */
-  layers: number;
-  /** Width H of the users' hidden states. */
-  hidden: number;
-  /** Hidden widths of the output MLP (H -> head... -> 1, ReLU between, then the sigmoid); may be empty. */
-  head: number[];
   /**
    * How the user -> user layers combine the users' W_1 d_k': `mean` over all users (the paper's
    * text: "we choose the mean aggregation"; it keeps its scale when K changes) or `sum` (eq. 23 as printed).
    */
+  aggregation: 'mean' | 'sum';
+}
+
+/** What CF-PCGNN and HetGNN share: T layers = communication rounds (the first AP -> user), users' width H, their output MLP, v_mk's scaling. */
+interface CellFreeGnnFields {
+  task: 'power';
+  layers: number;
+  hidden: number;
+  /** Hidden widths of the output MLP (H -> head... -> 1, ReLU between, then the sigmoid); may be empty. */
+  head: number[];
   aggregation: 'mean' | 'sum';
   features: FeatureScaling;
 }
@@ -228,19 +231,14 @@ export interface CfPcgnnArchitecture {
  * hetgnnDmp.ts): T layers in which users and APs each aggregate the other type (sum or mean), the users'
  * d^(T) through an output MLP to p_k. Its input is v_mk, as a CF-PCGNN's.
  */
-export interface HetgnnArchitecture {
+export interface HetgnnArchitecture extends CellFreeGnnFields {
   kind: 'hetgnn';
-  task: 'power';
-  layers: number;
-  hidden: number;
-  head: number[];
   /**
    * `sum` is eq. 13's PL = SUM; `mean` (the default of training) divides by the degree: summed over
    * 30-50 APs, ReLU states grow by that factor per layer and the sigmoid saturates at p = 1 from
    * the start (the trained model then is maximum power).
    */
   aggregation: 'mean' | 'sum';
-  features: FeatureScaling;
 }
 
 /** The centralized MLP baseline of Table IV (cellFreeMlp.ts): M x K v_mk -> hidden -> K sigmoids. */
@@ -455,6 +453,7 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       checkMpnn(a, source);
       break;
     case 'cf-pcgnn':
+    case 'hetgnn':
       checkLayers(a, source);
       if (!isWidth(a.hidden)) fail(source, 'architecture.hidden', `must be a positive integer, got ${JSON.stringify(a.hidden)}`);
       if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
@@ -463,12 +462,6 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
     case 'cf-mlp':
       for (const f of ['M', 'K'] as const) if (!isWidth(a[f])) fail(source, `architecture.${f}`, `must be a positive integer, got ${JSON.stringify(a[f])}`);
       if (!Array.isArray(a.hidden) || !a.hidden.every(isWidth)) fail(source, 'architecture.hidden', 'must list positive hidden layer widths (may be empty)');
-      break;
-    case 'hetgnn':
-      checkLayers(a, source);
-      if (!isWidth(a.hidden)) fail(source, 'architecture.hidden', `must be a positive integer, got ${JSON.stringify(a.hidden)}`);
-      if (!Array.isArray(a.head) || !a.head.every(isWidth)) fail(source, 'architecture.head', 'must list positive hidden layer widths (may be empty)');
-      if (!['mean', 'sum'].includes(a.aggregation as string)) fail(source, 'architecture.aggregation', `must be mean or sum, got ${JSON.stringify(a.aggregation)}`);
       break;
   }
   checkFeatures(a.features, source);

@@ -1,7 +1,7 @@
 import type { LocalView } from '@dmpemu/wireless';
 import type { Checkpoint, HetgnnArchitecture } from './checkpoint.ts';
 import type { DmpAlgorithm } from './contract.ts';
-import { DenseLayers } from './denseLayers.ts';
+import { addRowsTimes, DenseLayers } from './denseLayers.ts';
 import { checkWeightShapes, denseWeightShapes } from './mlpInference.ts';
 import { scaleGain } from './wcgcnDmp.ts';
 
@@ -57,14 +57,6 @@ export function hetgnnDmp(c: Checkpoint<HetgnnArchitecture>): DmpAlgorithm<Hetgn
   );
   const head = new DenseLayers([H, ...a.head, 1], c.weights, 'head', false);
   const y = new Float64Array(1);
-  /** out += x W (W [H, H]). */
-  const addTimes = (x: Float64Array, W: Float64Array, out: Float64Array): void => {
-    for (let i = 0; i < H; i++) {
-      const xi = x[i];
-      if (xi === 0) continue;
-      for (let o = 0; o < H; o++) out[o] += xi * W[i * H + o];
-    }
-  };
   const side = (view: LocalView): 'ue' | 'ap' => (view.type === 'ap' ? 'ap' : 'ue');
   return {
     name: 'hetgnn',
@@ -83,12 +75,12 @@ export function hetgnnDmp(c: Checkpoint<HetgnnArchitecture>): DmpAlgorithm<Hetgn
       const L = layers[t][side(s.view)];
       const x = scaleGain(s.view.gIn[i], 'cross', f);
       for (let h = 0; h < H; h++) out[h] = L.edge[h] * x;
-      if (t > 0) addTimes(b, L.neighbour!, out);
+      if (t > 0) addRowsTimes(b, L.neighbour!, H, H, out);
     },
     update(s, t, agg) {
       const L = layers[t][side(s.view)];
       const next = Float64Array.from(agg, (v, h) => v + L.b[h]);
-      if (t > 0) addTimes(s.d, L.self!, next);
+      if (t > 0) addRowsTimes(s.d, L.self!, H, H, next);
       for (let h = 0; h < H; h++) if (next[h] < 0) next[h] = 0;
       s.d = next;
     },
