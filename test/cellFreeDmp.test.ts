@@ -1,4 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { encode, subjects } from '@dmpemu/wire';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { cfPcgnnWeightShapes, createAlgorithm, hetgnnWeightShapes, type HetgnnArchitecture, makeCheckpoint, NodeRunner, runCellFreeInProcess, transformGain, type CfPcgnnArchitecture, type Checkpoint } from '@dmpemu/dmp';
 import { cellFreeInstance, cellFreeMinRate, cellFreeV, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
@@ -111,6 +113,33 @@ describe('node types: a DMP on the bipartite graph of a cell-free network (APs a
       }
       await expect(c.runCellFreeJob(inst, { name: 'wmmse-dmp', iterations: 2 }, { roundDeadlineMs: 5000, policy: 'skip' })).rejects.toThrow('wmmse-dmp does not know the node types of a cell-free network (ap, ue)');
     } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('hostile broadcasts on a typed network (a real client on the broker): the wrong size for the sender\'s type, a wrong sender, and traffic for a round nobody aggregates leave the result unchanged', async () => {
+    const spec = { name: 'cf-pcgnn', checkpoint: randomCfPcgnn(inst) };
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    const nc = await connect({ servers: inject('natsUrl') });
+    try {
+      await c.launch(inst.M + inst.K, 5);
+      const s = subjects(c.runId);
+      const job = () => (c as unknown as { job: number }).job;
+      const r = await c.runCellFreeJob(inst, spec, {
+        roundDeadlineMs: 20_000,
+        policy: 'skip',
+        onRound: (rec) => {
+          if (rec.t !== 0) return;
+          nc.publish(s.broadcast(13), encode([job(), 1, 13, new Float64Array(3)])); // a user's round-1 state is 8 numbers: malformed at the 4 other users (the 12 APs do not aggregate it)
+          nc.publish(s.broadcast(13), encode([job(), 1, 14, new Float64Array(8)])); // on user 13's subject as user 14: malformed at all 16 that hear the subject
+          nc.publish(s.broadcast(2), encode([job(), 1, 2, new Float64Array(0)])); // an AP in round 1: nobody aggregates it, dropped
+        },
+      });
+      expect(r.rounds.map((x) => x.objective)).toEqual(runCellFreeInProcess(inst, spec).history);
+      expect(r.counters.malformedData).toBe(4 + 16);
+      expect(r.counters.conflicting).toBe(0);
+    } finally {
+      await nc.close();
       await c.shutdown();
     }
   });
