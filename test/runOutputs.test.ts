@@ -72,7 +72,7 @@ describe('run outputs', () => {
     expect(removed[2]).toBeGreaterThan(removed[1]);
     // with every edge gone each agent is alone: WMMSE then transmits at full power
     const full = points[2].networks[0];
-    expect(full.algorithms[0].normalised).toBeCloseTo(full.wmmseHistory[0] / full.wmmse100, 12);
+    expect(full.algorithms[0].normalised).toBeCloseTo(full.wmmseHistory[0] / full.wmmse100!, 12);
     const svg = readFileSync(join(runDir, 'sweep-d2d-k12.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('wmmse-dmp-10');

@@ -20,9 +20,9 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 0 }] }, 's.yaml: invalid scenario: networks[0].K: Too small: expected number to be >0'],
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: -3 }] }, 's.yaml: invalid scenario: networks[0].K: Too small: expected number to be >0'],
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: '20' }] }, 's.yaml: invalid scenario: networks[0].K: Invalid input: expected number, received string'],
-    [{ ...ok, networks: [{ model: 'lte', K: 3 }] }, 's.yaml: invalid scenario: networks[0].model: Invalid option: expected one of "rayleigh-ic"|"d2d"|"miso"|"regnn-adhoc"'],
+    [{ ...ok, networks: [{ model: 'lte', K: 3 }] }, 's.yaml: invalid scenario: networks[0].model: Invalid option: expected one of "rayleigh-ic"|"d2d"|"miso"|"regnn-adhoc"|"cell-free"'],
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wmmse', iterations: 0 }] }, 's.yaml: invalid scenario: algorithms[1].iterations: Too small: expected number to be >0'],
-    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"ecgnn"|"uwmmse"|"mpnn"|"wmmse"|"fplinq"|"best-fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"'],
+    [{ ...ok, algorithms: ['gnn'] }, 's.yaml: invalid scenario: algorithms[0].name: Invalid option: expected one of "wmmse-dmp"|"wcgcn"|"pcgnn"|"regnn"|"ecgnn"|"uwmmse"|"mpnn"|"wmmse"|"fplinq"|"best-fplinq"|"strongest"|"full"|"random"|"equal"|"mlp"|"cf-pcgnn"|"hetgnn"|"max-power"|"optimal"|"cf-mlp"'],
     [{ ...ok, runtime: { kind: 'mpi' } }, 's.yaml: invalid scenario: runtime.kind: Invalid option: expected one of "nats"|"inprocess"'],
     [{ ...ok, networks: [{ model: 'd2d', K: 5, dmin: 70, dmax: 65 }] }, 's.yaml: invalid scenario: networks[0].dmin: dmin (70 m) exceeds dmax (65 m)'],
     [{ name: 'x', algorithms: ['wmmse'] }, 's.yaml: invalid scenario: networks: Invalid input: expected array, received undefined'],
@@ -73,7 +73,7 @@ describe('scenario validation', () => {
     [{ ...ok, algorithms: [{ name: 'wmmse', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse (rounds are for the learned DMP algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse, mpnn)'],
     [{ ...ok, algorithms: [{ name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0', iterations: 5 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: not a parameter of wcgcn (iterations are for wmmse-dmp, wmmse, fplinq)'],
     [{ ...ok, algorithms: [{ name: 'strongest', iterations: 5 }] }, 's.yaml: invalid scenario: algorithms[0].iterations: not a parameter of strongest (iterations are for wmmse-dmp, wmmse, fplinq)'],
-    [{ ...ok, algorithms: [{ name: 'wmmse', checkpoint: 'wcgcn-rayleigh-k10-snr0' }] }, 's.yaml: invalid scenario: algorithms[0].checkpoint: not a parameter of wmmse (checkpoints are for the learned algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse, mpnn, mlp)'],
+    [{ ...ok, algorithms: [{ name: 'wmmse', checkpoint: 'wcgcn-rayleigh-k10-snr0' }] }, 's.yaml: invalid scenario: algorithms[0].checkpoint: not a parameter of wmmse (checkpoints are for the learned algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse, mpnn, mlp, cf-pcgnn, hetgnn, cf-mlp)'],
     // parameters of another model
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, csiRange: 300 }] }, 's.yaml: invalid scenario: networks[0].csiRange: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, dmin: 3 }] }, 's.yaml: invalid scenario: networks[0].dmin: not a parameter of model rayleigh-ic (it takes snrDb, weighted)'],
@@ -91,7 +91,7 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 5, weighted: true }] }, 's.yaml: invalid scenario: networks[0].weighted: not a parameter of model regnn-adhoc (it takes noise)'],
     [{ ...ok, networks: [{ model: 'miso', K: 5, snrDb: 3 }] }, 's.yaml: invalid scenario: networks[0].snrDb: not a parameter of model miso (it takes field, dmin, dmax, csiRange, Nt, weighted)'],
     // the normaliser of the summaries
-    [{ ...ok, normaliseBy: 'wmmse-30' }, 's.yaml: invalid scenario: normaliseBy: Invalid option: expected one of "wmmse-100"|"best-fplinq"'],
+    [{ ...ok, normaliseBy: 'wmmse-30' }, 's.yaml: invalid scenario: normaliseBy: Invalid option: expected one of "wmmse-100"|"best-fplinq"|"optimal"'],
     [{ ...ok, normaliseBy: 'best-fplinq', networks: [{ model: 'd2d', K: 5 }, { model: 'miso', K: 5 }] }, 's.yaml: invalid scenario: normaliseBy: best-fplinq is power control (SISO); networks[1] is miso: use wmmse-100'],
     // two networks of one name
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5 }, { model: 'rayleigh-ic', K: 5, snrDb: 0 }] }, 's.yaml: invalid scenario: networks[1].name: rayleigh-ic-k5 is also the name of networks[0] (names default to <model>-k<K>): give each network its own name'],

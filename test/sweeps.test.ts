@@ -45,7 +45,7 @@ describe('sweeps of several keys', () => {
       summary.sweep!.points.forEach((p, i) => {
         const a = p.networks[0].algorithms[0];
         expect(values[i].mean).toBe(a.normalised);
-        expect(values[i].mean).not.toBe(a.meanRate / p.networks[0].wmmse100); // what the plot drew before
+        expect(values[i].mean).not.toBe(a.meanRate / p.networks[0].wmmse100!); // what the plot drew before
         expect(values[i].hi - values[i].lo).toBeCloseTo(a.spread!.normalised.ci95![1] - a.spread!.normalised.ci95![0], 12);
       });
     }

@@ -5,10 +5,12 @@ import { newRunSecret } from '@dmpemu/wire';
 import { partition } from '../run/launcher.ts';
 import { authorizationBlock, coordinatorUser, hostUser, type BrokerUser } from '../run/access.ts';
 import { resolveFaults } from '../scenario/faultPlan.ts';
-import { networkName, sweepScenarios, type Scenario } from '../scenario/scenario.ts';
+import { agentsOf, networkName, sweepScenarios, type Scenario } from '../scenario/scenario.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { writeCredentials } from '../scenario/credentials.ts';
 import { drawInstances } from './run.ts';
+import { drawCellFree } from './runCellFree.ts';
+import { cellFreeViews } from '@dmpemu/wireless';
 
 export interface NatsConfigArgs {
   runId: string;
@@ -33,9 +35,9 @@ export function natsConfig(sc: Scenario, a: NatsConfigArgs): string {
   for (const [p, { scenario }] of sweepScenarios(sc).entries()) {
     scenario.networks.forEach((net, i) => {
       const runId = `${a.runId}-p${p}n${i}`;
-      const perHost = a.hosts ? Math.ceil(net.K / a.hosts) : scenario.runtime.agentsPerProcess;
-      const views = drawInstances(net, scenario.seed).map((inst, n) => resolveFaults(scenario.faults, inst, scenario.seed, `${networkName(net)}/${n}`).views);
-      partition(net.K, perHost).forEach((ids, h) => {
+      const perHost = a.hosts ? Math.ceil(agentsOf(net) / a.hosts) : scenario.runtime.agentsPerProcess;
+      const views = net.model === 'cell-free' ? drawCellFree(net, scenario.seed).map(cellFreeViews) : drawInstances(net, scenario.seed).map((inst, n) => resolveFaults(scenario.faults, inst, scenario.seed, `${networkName(net)}/${n}`).views);
+      partition(agentsOf(net), perHost).forEach((ids, h) => {
         const host = `h${h}`;
         const neighbours = new Set<number>();
         for (const vs of views) for (const k of ids) for (const j of vs[k].neighbours) neighbours.add(j);

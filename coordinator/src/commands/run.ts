@@ -11,7 +11,7 @@ import { evalCentralized, evalDmp, evalMlp, mean, overtakes, wmmse100At, type Ev
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
 import { Yardstick } from '../run/yardstick.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from '../run/coordinator.ts';
-import { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf, sweepKeys, sweepScenarios, sweepTitle, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
+import { algorithmLabel, isDmp, loadCheckpoints, networkName, normaliserOf, roundsOf, specOf, sweepKeys, sweepScenarios, sweepTitle, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import type { Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots, writeComparisonPlots } from '../report/report.ts';
@@ -22,8 +22,8 @@ import { channelMatrixBytes } from '../scenario/networkSchema.ts';
 import { readNetworkFile } from '../scenario/networkFiles.ts';
 import { writeInstanceFile } from '../scenario/instanceFileWrite.ts';
 import { checkModules } from '../scenario/moduleChecks.ts';
-import { writeCredentials } from '../scenario/credentials.ts';
-import { formatIds } from '@dmpemu/agents';
+import { announceExternalHosts, trainedOf, type RunContext } from './runContext.ts';
+import { runCellFreeNetwork } from './runCellFree.ts';
 import { checkRunId } from '@dmpemu/wire';
 
 export interface RunOptions {
@@ -44,28 +44,11 @@ export interface RunOptions {
   observer?: RunObserver;
 }
 
-/** What every network of a run shares. */
-interface RunContext {
-  /** The run directory. */
-  dir: string;
-  broker: Broker | undefined;
-  write: (line: object) => void;
-  log: (s: string) => void;
-  checkpoints: Map<string, Checkpoint>;
-  signal?: AbortSignal;
-  emit: RunObserver;
-  /** Jobs announced so far and in all (for progress). */
-  jobs: { n: number; of: number };
-  point?: number;
-  /** External agents: where their credentials files go. */
-  external?: { dir: string };
-  secret?: string;
-}
-
 /** Draw the instances of a network: instance n from the stream derived from (seed, network, n). */
 export function drawInstances(n: NetworkSpec, seed: number, o: { largeScale?: boolean } = {}): Instance[] {
   if (n.file) return readNetworkFile({ ...n, file: n.file });
   const { name: _n, model, instances, file: _f, sha256: _s, ...options } = n;
+  if (model === 'cell-free') throw new Error('drawInstances: a cell-free network is drawn by drawCellFree');
   return Array.from({ length: instances }, (_, i) => generateInstance(model, Rng.derive(seed, `${networkName(n)}/${i}`), { ...options, largeScale: o.largeScale }));
 }
 
@@ -85,7 +68,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const roundsFile = join(dir, 'rounds.jsonl');
   writeFileSync(roundsFile, '');
   const t0 = performance.now();
-  const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', normaliseBy: sc.normaliseBy, startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
+  const summary: RunSummary = { runId, scenario: sc.name, status: 'failed', normaliseBy: normaliserOf(sc), startedAt: new Date().toISOString(), faults: sc.faults, networks: [] };
   const points = sweepScenarios(sc);
   await checkModules(sc, sc.name); // own algorithms: loaded and built for every network before anything starts
   const checkpoints = loadCheckpoints(sc);
@@ -112,7 +95,8 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
       const networks: NetworkSummary[] = [];
       for (const [i, net] of scenario.networks.entries()) {
         const write = (line: object): void => appendFileSync(roundsFile, JSON.stringify(value === undefined ? line : { sweep: value, ...line }) + '\n');
-        networks.push(await runNetwork(scenario, net, `${runId}-p${p}n${i}`, { dir, broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p, external: o.externalAgents ? { dir } : undefined, secret: o.secret }));
+        const run = net.model === 'cell-free' ? runCellFreeNetwork : runNetwork;
+        networks.push(await run(scenario, net, `${runId}-p${p}n${i}`, { dir, broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p, external: o.externalAgents ? { dir } : undefined, secret: o.secret }));
       }
       if (summary.sweep) summary.sweep.points.push({ value: value!, ...(summary.sweep.keys.length > 1 ? { values, label } : {}), faults: scenario.faults, networks });
       else summary.networks = networks;
@@ -163,7 +147,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   const faults = insts.map((inst, n) => resolveFaults(sc.faults, inst, sc.seed, `${name}/${n}`));
   // churn: centralized algorithms and the normaliser see the network that remains at the end
   const remaining = faults.map((f) => f.remaining);
-  const yard = new Yardstick(remaining, iterations, { normaliseBy: sc.normaliseBy, seed: sc.seed }, (instance, curve) => emit({ type: 'wmmse', network: name, instance, curve: Array.from(curve) }));
+  const yard = new Yardstick(remaining, iterations, { normaliseBy: normaliserOf(sc), seed: sc.seed }, (instance, curve) => emit({ type: 'wmmse', network: name, instance, curve: Array.from(curve) }));
   // each host may now subscribe only to its agents' neighbours' broadcasts (embedded broker)
   await coordinator?.limitToNeighbours(faults.map((f) => f.views));
   /** Announce a job per instance as it starts (with the layout the dashboard draws); returns its number. */
@@ -172,12 +156,6 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
     const inst = insts[instance];
     emit({ type: 'job', job, of: ctx.jobs.of, point: ctx.point, network: name, instance, algorithm: label, kind: isDmp(alg) ? 'dmp' : 'centralized', rounds: isDmp(alg) ? roundsOf(alg, checkpoints) : 0, K: inst.K, tx: inst.tx && Array.from(inst.tx), rx: inst.rx && Array.from(inst.rx), edges: csiEdges(faults[instance].known) });
     return job;
-  };
-  /** What a learned algorithm was trained on, from its checkpoint (summaries plot results against the training set's size). */
-  const trainedOf = (alg: AlgorithmEntry): { trained?: AlgorithmSummary['trained'] } => {
-    const c = alg.checkpoint ? checkpoints.get(alg.checkpoint) : undefined;
-    const size = c?.training.trainingSetSize;
-    return c && (typeof size === 'number' || typeof size === 'string') ? { trained: { kind: c.architecture.kind, trainingSetSize: size } } : {};
   };
   const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation; atEnd?: number[] }[] = [];
   try {
@@ -189,7 +167,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
         const label = algorithmLabel(alg);
         const e = alg.name === 'mlp' ? evalMlp(remaining, checkpoints.get(alg.checkpoint!)!) : evalCentralized(remaining, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
         e.rates.forEach((objective, instance) => emit({ type: 'result', job: startJob(alg, label, instance), network: name, instance, algorithm: label, objective }));
-        done.push({ entry: { algorithm: label, kind: 'centralized', runtime: 'centralized', iterations, ...trainedOf(alg) }, e });
+        done.push({ entry: { algorithm: label, kind: 'centralized', runtime: 'centralized', iterations, ...trainedOf(alg, checkpoints) }, e });
         continue;
       }
       if (coordinator && !registered) {
@@ -218,7 +196,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
       });
       // a time-varying channel: the result is on the channel of the last round, and so is what it is divided by
       const atEnd = faults[0].channel && wmmse100At(insts, (n) => faults[n].channel!, e.history!.length - 1, sc.seed);
-      done.push({ entry: { algorithm: label, kind: 'dmp', runtime, ...trainedOf(alg), ...(atEnd ? { normaliserAtEnd: mean(atEnd) } : {}) }, e, atEnd });
+      done.push({ entry: { algorithm: label, kind: 'dmp', runtime, ...trainedOf(alg, checkpoints), ...(atEnd ? { normaliserAtEnd: mean(atEnd) } : {}) }, e, atEnd });
     }
   } finally {
     await coordinator?.shutdown();
@@ -251,28 +229,9 @@ function writeDrawn(net: NetworkSpec, insts: Instance[], seed: number, ctx: RunC
   const rel = join('instances', `${networkName(net)}${ctx.point === undefined ? '' : `.p${ctx.point}`}.${big ? 'msgpack' : 'json'}`);
   makeDir(join(ctx.dir, 'instances'), 'outputs.dir', ctx.dir);
   const { name: _n, model, instances: _i, file, sha256, ...params } = net;
+  if (model === 'cell-free') throw new Error('writeDrawn: instance files hold pair networks, not cell-free ones');
   writeInstanceFile(join(ctx.dir, rel), { model, seed, params: file ? { file, sha256 } : params, instances: insts });
   return rel;
-}
-
-/**
- * External agents: write one credentials file per host into <run dir>/hosts/ (the run id, host
- * id, agent ids, run secret and, with the embedded broker, its user) and print the command that
- * starts it, on this machine or another (copy the file there).
- */
-async function announceExternalHosts(c: Coordinator, broker: Broker, K: number, perProcess: number, dir: string, timeoutS: number, log: (s: string) => void): Promise<void> {
-  const hosts = await c.externalHosts(K, perProcess);
-  const hostsDir = join(dir, 'hosts');
-  makeDir(hostsDir, 'outputs.dir', dir);
-  const url = broker.kind === 'nats' ? broker.url : 'memory';
-  const lines = [`run ${c.runId}: ${K} agents wait for ${hosts.length} external host(s) (${timeoutS} s); start each with:`];
-  for (const h of hosts) {
-    const file = join(hostsDir, `${c.runId}.${h.host}.creds`);
-    writeCredentials(file, { run: c.runId, host: h.host, ids: formatIds(h.ids), secret: c.secret, ...(h.user ? { user: h.user.user, password: h.user.password } : {}) });
-    lines.push(`  dmpemu agents --nats ${url} --creds ${file}`);
-  }
-  if (broker.kind === 'nats' && broker.server && broker.server.host !== '127.0.0.1') lines.push(`  (on another machine use this machine's address instead of ${new URL(url).hostname})`);
-  log(lines.join('\n'));
 }
 
 /** The CSI edges j -> k of an instance as interleaved pairs (every pair when it has full CSI). */

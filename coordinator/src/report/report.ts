@@ -31,24 +31,31 @@ function rows(net: NetworkSummary): string[][] {
 
 /** The columns of a network's table; the ratio is "vs WMMSE-100" or "vs Best FPLinQ" (the run's normaliseBy). */
 function head(by: Normaliser): string[] {
-  return ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz) ± 95%', `vs ${NORMALISER_LABELS[by]}`, 'per instance [95% CI]', 'ms / round', 'msgs / round', 'bits sent / agent: per round / in all', 'deaths'];
+  return ['algorithm', 'runtime', 'rounds / iterations', `mean ${by === 'optimal' ? 'min rate' : 'WSR'} (bit/s/Hz) ± 95%`, `vs ${NORMALISER_LABELS[by]}`, 'per instance [95% CI]', 'ms / round', 'msgs / round', 'bits sent / agent: per round / in all', 'deaths'];
 }
 
 /** What a summary's normaliser is, for its prose. */
 const NORMALISER_TEXT: Record<Normaliser, string> = {
   'wmmse-100': 'centralized WMMSE from p = Pmax with 100 iterations',
   'best-fplinq': 'Best FPLinQ (centralized FPLinQ with 100 iterations from p = Pmax and from 100 random starts, the best run per instance)',
+  optimal: 'the optimal max-min power control (centralized bisection on the common SINR)',
 };
 
 /** The network's normaliser, named: `WMMSE-100 = 1.2345` (and WMMSE-100 beside Best FPLinQ). */
 function normaliserLine(net: NetworkSummary, by: Normaliser): string {
-  return by === 'wmmse-100' ? `WMMSE-100 = ${net.wmmse100.toFixed(4)}` : `Best FPLinQ = ${net.normaliser.toFixed(4)}, WMMSE-100 = ${net.wmmse100.toFixed(4)}`;
+  if (by === 'optimal') return `optimal = ${net.normaliser.toFixed(4)}`;
+  return by === 'wmmse-100' ? `WMMSE-100 = ${net.wmmse100!.toFixed(4)}` : `Best FPLinQ = ${net.normaliser.toFixed(4)}, WMMSE-100 = ${net.wmmse100!.toFixed(4)}`;
+}
+
+/** A network's size in headings: K pairs, or (cell-free) M APs and K users. */
+function sizeOf(net: NetworkSummary, sep = '='): string {
+  return net.M === undefined ? `K${sep}${net.K}` : `M${sep}${net.M}, K${sep}${net.K}`;
 }
 
 /** Per DMP algorithm: objective after R rounds, next to centralized WMMSE after R/2 iterations. */
 function roundsVsIterations(net: NetworkSummary): { head: string[]; body: string[][] } | undefined {
   const dmp = net.algorithms.filter((a) => a.history);
-  if (dmp.length === 0) return undefined;
+  if (dmp.length === 0 || net.wmmseHistory.length === 0) return undefined; // cell-free: no WMMSE beside it
   const maxRounds = Math.max(...dmp.map((a) => a.history!.length));
   // every algorithm's own last round too (a 3-round GNN beside a 100-round WMMSE)
   const marks = [...new Set([...roundMarks(maxRounds), ...dmp.map((a) => a.history!.length)])].sort((a, b) => a - b);
@@ -71,7 +78,7 @@ export function formatSummaryTable(s: RunSummary): string {
   for (const net of s.networks) {
     const t = new Table({ head: head(s.normaliseBy), style: { head: [], border: [] } });
     t.push(...rows(net));
-    parts.push(`${net.network} (${net.model}, K=${net.K}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)})\n${t.toString()}`);
+    parts.push(`${net.network} (${net.model}, ${sizeOf(net)}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)})\n${t.toString()}`);
     const rv = roundsVsIterations(net);
     if (rv && !s.sweep) {
       const r = new Table({ head: rv.head, style: { head: [], border: [] } });
@@ -101,7 +108,7 @@ export function formatSummaryMarkdown(s: RunSummary): string {
   const out = [`# Run ${s.runId}`, '', `Scenario \`${s.scenario}\`: **${s.status}**${s.reason ? ` (${s.reason})` : ''}; transport: ${s.transport ?? 'none (no decentralised algorithm)'}; ${s.seconds?.toFixed(1)} s.`, ''];
   if (Object.keys(s.faults).length) out.push(`Faults injected: \`${JSON.stringify(s.faults)}\`${s.sweep ? ` (swept: \`${s.sweep.key}\`)` : ''}.`, '');
   const label = NORMALISER_LABELS[s.normaliseBy];
-  out.push(`Rates are weighted sum rates in bit/s/Hz, averaged over instances (± the half-width of a 95% interval of the mean); "vs ${label}" divides the mean by the mean of ${NORMALISER_TEXT[s.normaliseBy]} on the same instances (global CSI); "per instance" is the mean of each instance's ratio to its own ${label}, with its 95% interval.`, '');
+  out.push(`Rates are ${s.normaliseBy === 'optimal' ? "minimum user rates (max-min power control, the cell-free objective)" : 'weighted sum rates'} in bit/s/Hz, averaged over instances (± the half-width of a 95% interval of the mean); "vs ${label}" divides the mean by the mean of ${NORMALISER_TEXT[s.normaliseBy]} on the same instances (global CSI); "per instance" is the mean of each instance's ratio to its own ${label}, with its 95% interval.`, '');
   if (s.faults.channel) out.push(`The channel varies (faults.channel): each decentralised result is on the channel of its last round and divided by WMMSE-100 on that channel; centralized algorithms run on round 0's.`, '');
   if (s.faults.churn) out.push(`Churn (faults.churn): centralized algorithms and the normaliser run on the network that remains at the end (agents that left for good weigh 0).`, '');
   if (s.sweep) {
@@ -112,7 +119,7 @@ export function formatSummaryMarkdown(s: RunSummary): string {
   if (sizes.length)
     out.push('## Against the network size', '', `Each architecture (learned algorithms by kind) and baseline that ran on networks of several sizes, against ${label}; \`sizes.svg\` plots it.`, '', pivotTable('K', sizes.map((p) => ({ row: p.K, column: p.series, ...p }))), '', '![sizes](sizes.svg)', '');
   for (const net of s.networks) {
-    out.push(`## ${net.network}`, '', `Model ${net.model}, K = ${net.K}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)}.`, '');
+    out.push(`## ${net.network}`, '', `Model ${net.model}, ${sizeOf(net, ' = ')}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)}.`, '');
     out.push(mdTable(head(s.normaliseBy), rows(net)), '');
     const dmp = net.algorithms.filter((a) => a.overtakes);
     if (dmp.length)

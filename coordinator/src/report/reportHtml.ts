@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkSummary, RunSummary } from '../results/summary.ts';
+import { NORMALISER_LABELS, type Normaliser } from '../scenario/algorithmNames.ts';
 import { bandKey, readRoundBands, type RoundBand } from './jsonLines.ts';
 import { curveSpec, renderSvg, spreadSpec, sweepSpec } from './reportPlots.ts';
 
@@ -45,11 +46,16 @@ function algorithmRows(net: NetworkSummary): string[][] {
   ]);
 }
 
-const HEAD = ['algorithm', 'runtime', 'rounds / iterations', 'mean WSR (bit/s/Hz)', 'vs WMMSE-100', 'ms / round', 'msgs / round', 'bytes / round', 'beats WMMSE-10 / 30 / 100 after (rounds)', 'deaths'];
+/** The columns of a network's table: the ratio names the run's normaliser. */
+function head(by: Normaliser): string[] {
+  return ['algorithm', 'runtime', 'rounds / iterations', `mean ${by === 'optimal' ? 'min rate' : 'WSR'} (bit/s/Hz)`, `vs ${NORMALISER_LABELS[by]}`, 'ms / round', 'msgs / round', 'bytes / round', 'beats WMMSE-10 / 30 / 100 after (rounds)', 'deaths'];
+}
 
-async function networkSection(net: NetworkSummary, bands: Map<string, RoundBand>, sweep: number | undefined, heading: string, curveFile?: string): Promise<string[]> {
-  const out = [`<h2>${esc(heading)}</h2>`, `<p class="meta">Model ${esc(net.model)}, K = ${net.K}, ${net.instances} instance(s); centralized WMMSE-100 = ${num(net.wmmse100, 4)} bit/s/Hz${net.removedEdges ? `; ${net.removedEdges} CSI edges removed` : ''}.</p>`];
-  out.push(table(HEAD, algorithmRows(net)));
+async function networkSection(net: NetworkSummary, by: Normaliser, bands: Map<string, RoundBand>, sweep: number | undefined, heading: string, curveFile?: string): Promise<string[]> {
+  const size = net.M === undefined ? `K = ${net.K}` : `M = ${net.M} APs, K = ${net.K} users`;
+  const normaliser = net.wmmse100 === undefined ? `${NORMALISER_LABELS[by]} = ${num(net.normaliser, 4)}` : `centralized WMMSE-100 = ${num(net.wmmse100, 4)}${by === 'wmmse-100' ? '' : `, ${NORMALISER_LABELS[by]} = ${num(net.normaliser, 4)}`}`;
+  const out = [`<h2>${esc(heading)}</h2>`, `<p class="meta">Model ${esc(net.model)}, ${size}, ${net.instances} instance(s); ${esc(normaliser)} bit/s/Hz${net.removedEdges ? `; ${net.removedEdges} CSI edges removed` : ''}.</p>`];
+  out.push(table(head(by), algorithmRows(net)));
   const plots: string[] = [];
   const curve = curveSpec(net, (a) => bands.get(bandKey(sweep, net.network, a)));
   if (curve) {
@@ -68,7 +74,7 @@ export async function runReportHtml(s: RunSummary, dir: string): Promise<string>
     `<h1>Run ${esc(s.runId)}</h1>`,
     `<p class="meta">Scenario <code>${esc(s.scenario)}</code>: <b>${esc(s.status)}</b>${s.reason ? ` (${esc(s.reason)})` : ''}; transport: ${esc(s.transport ?? 'none')}; started ${esc(s.startedAt)}; ${num(s.seconds, 1)} s.</p>`,
     Object.keys(s.faults).length ? `<p>Faults: <code>${esc(JSON.stringify(s.faults))}</code></p>` : '',
-    '<p class="meta">Rates are weighted sum rates averaged over instances. The curves put centralized WMMSE (global CSI) after i iterations at 2i rounds; shaded: the least to the largest instance; diamonds: the round after which a decentralised algorithm first beats WMMSE with 10, 30 and 100 iterations; dashed rules: centralized algorithms.</p>',
+    `<p class="meta">Rates are ${s.normaliseBy === 'optimal' ? 'minimum user rates (cell-free max-min power control)' : 'weighted sum rates'} averaged over instances. The curves put centralized WMMSE (global CSI) after i iterations at 2i rounds; shaded: the least to the largest instance; diamonds: the round after which a decentralised algorithm first beats WMMSE with 10, 30 and 100 iterations; dashed rules: centralized algorithms.</p>`,
   ];
   const sections: { net: NetworkSummary; sweep?: number; heading: string }[] = [];
   if (s.sweep) {
@@ -82,7 +88,7 @@ export async function runReportHtml(s: RunSummary, dir: string): Promise<string>
     for (const p of s.sweep.points) for (const net of p.networks) sections.push({ net, sweep: p.value, heading: `${net.network} at ${p.label ?? `${s.sweep.key} = ${p.value}`}` });
   } else for (const net of s.networks) sections.push({ net, heading: net.network });
   // without a sweep each network's curve is also a picture of its own: rounds-<network>.svg
-  for (const sec of sections.slice(0, MAX_NETWORK_SECTIONS)) body.push(...(await networkSection(sec.net, bands, sec.sweep, sec.heading, s.sweep ? undefined : join(dir, `rounds-${sec.net.network}.svg`))));
+  for (const sec of sections.slice(0, MAX_NETWORK_SECTIONS)) body.push(...(await networkSection(sec.net, s.normaliseBy, bands, sec.sweep, sec.heading, s.sweep ? undefined : join(dir, `rounds-${sec.net.network}.svg`))));
   if (sections.length > MAX_NETWORK_SECTIONS) body.push(`<p>${sections.length - MAX_NETWORK_SECTIONS} more (sweep point, network) sections are in summary.json and summary.md.</p>`);
   if (!sections.length) body.push('<p>No results: the run stopped before any network finished.</p>');
   return page(`dmpemu run ${s.runId}`, body, s);

@@ -47,13 +47,14 @@ export function curveSpec(net: NetworkSummary, bands: (algorithm: string) => Rou
   }
   net.wmmseHistory.forEach((y, i) => typeof y === 'number' && Number.isFinite(y) && 2 * i <= xmax && lines.push({ algorithm: WMMSE, R: 2 * i, y }));
   const rules = net.algorithms.filter((a) => a.kind === 'centralized').map((a) => ({ algorithm: a.algorithm, y: a.meanRate }));
-  const domain = [...dmp.map((a) => a.algorithm), WMMSE, ...rules.map((r) => r.algorithm)];
+  const cellFree = net.wmmseHistory.length === 0; // no WMMSE beside a cell-free network's max-min DMPs
+  const domain = [...dmp.map((a) => a.algorithm), ...(cellFree ? [] : [WMMSE]), ...rules.map((r) => r.algorithm)];
   // symlog: a GNN's few rounds and WMMSE's hundred side by side
-  const x = { field: 'R', type: 'quantitative', title: 'message rounds (centralized WMMSE: 2 per iteration)', scale: { type: 'symlog', domain: [0, xmax] }, axis: { values: [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter((v) => v <= xmax) } };
+  const x = { field: 'R', type: 'quantitative', title: cellFree ? 'message rounds' : 'message rounds (centralized WMMSE: 2 per iteration)', scale: { type: 'symlog', domain: [0, xmax] }, axis: { values: [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter((v) => v <= xmax) } };
   const color = { field: 'algorithm', type: 'nominal', scale: { domain }, legend: { orient: 'bottom', columns: 2, title: null } };
   const layer: Spec[] = [];
   if (band.length) layer.push({ data: { values: band }, mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } });
-  layer.push({ data: { values: lines }, mark: { type: 'line', interpolate: 'linear', clip: true, point: { size: 12 } }, encoding: { x, y: { field: 'y', type: 'quantitative', title: 'weighted sum rate (bit/s/Hz)', scale: { zero: false } }, color } });
+  layer.push({ data: { values: lines }, mark: { type: 'line', interpolate: 'linear', clip: true, point: { size: 12 } }, encoding: { x, y: { field: 'y', type: 'quantitative', title: cellFree ? 'minimum user rate (bit/s/Hz)' : 'weighted sum rate (bit/s/Hz)', scale: { zero: false } }, color } });
   if (rules.length) layer.push({ data: { values: rules }, mark: { type: 'rule', strokeDash: [6, 4] }, encoding: { y: { field: 'y', type: 'quantitative' }, color } });
   if (marks.length)
     layer.push(
@@ -63,11 +64,12 @@ export function curveSpec(net: NetworkSummary, bands: (algorithm: string) => Rou
   return { title: `${net.network}: objective against rounds`, width: 520, height: 280, layer, config: { legend: { symbolOpacity: 1, symbolStrokeWidth: 3 } } };
 }
 
-/** Per-instance objective over the network's mean WMMSE-100, per algorithm: box (min to max) and every instance. */
+/** Per-instance objective over the network's mean WMMSE-100 (cell-free: the optimal algorithm's), per algorithm: box (min to max) and every instance. */
 export function spreadSpec(net: NetworkSummary): Spec {
-  const values = net.algorithms.flatMap((a) => a.rates.map((r, instance) => ({ algorithm: a.algorithm, ratio: r / net.wmmse100, instance })));
+  const by = net.wmmse100 ?? net.normaliser;
+  const values = net.algorithms.flatMap((a) => a.rates.map((r, instance) => ({ algorithm: a.algorithm, ratio: r / by, instance })));
   const y = { field: 'algorithm', type: 'nominal', title: null, sort: net.algorithms.map((a) => a.algorithm) };
-  const x = { field: 'ratio', type: 'quantitative', title: 'objective per instance / mean centralized WMMSE-100', axis: { format: '%' }, scale: { zero: false } };
+  const x = { field: 'ratio', type: 'quantitative', title: `objective per instance / mean ${net.wmmse100 === undefined ? 'optimal (max-min)' : 'centralized WMMSE-100'}`, axis: { format: '%' }, scale: { zero: false } };
   return {
     title: `${net.network}: spread over ${net.instances} instance(s)`,
     width: 520,

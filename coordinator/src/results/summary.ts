@@ -14,7 +14,7 @@ export interface AlgorithmSummary extends Evaluation {
   /** Iterations of an iterative centralized algorithm (a DMP's count is `rounds`). */
   iterations?: number;
   meanRate: number;
-  /** meanRate / the mean normaliser (the run's normaliseBy: centralized WMMSE-100 or Best FPLinQ) on the same instances. */
+  /** meanRate / the mean normaliser (the run's normaliseBy: centralized WMMSE-100, Best FPLinQ, or cell-free's optimal) on the same instances. */
   normalised: number;
   /** Over instances: the rate's mean, standard deviation and 95% interval, and the same of each instance's rate over its normaliser. */
   spread?: { rate: Spread; normalised: Spread };
@@ -53,12 +53,15 @@ export function summarise(e: Evaluation, refMean: number, perInstance: number[])
 export interface NetworkSummary {
   network: string;
   model: string;
+  /** Pairs; a cell-free network: its users (and M its access points). */
   K: number;
+  M?: number;
   instances: number;
-  wmmse100: number;
-  /** The mean of the run's normaliser (normaliseBy) on these instances: wmmse100, or Best FPLinQ's. */
+  /** Centralized WMMSE-100's mean objective (pair networks). */
+  wmmse100?: number;
+  /** The mean of the run's normaliser (normaliseBy) on these instances: wmmse100, Best FPLinQ's or (cell-free) the optimal algorithm's. */
   normaliser: number;
-  /** Mean objective of centralized WMMSE after i iterations, i = 0.. (0: the start p = Pmax). */
+  /** Mean objective of centralized WMMSE after i iterations, i = 0.. (0: the start p = Pmax); empty for cell-free networks. */
   wmmseHistory: number[];
   /** Edges removed from the agents' local views by missing CSI, summed over instances. */
   removedEdges: number;
@@ -74,7 +77,7 @@ export interface RunSummary {
   scenario: string;
   status: 'completed' | 'failed';
   reason?: string;
-  /** What `normalised` divides by: wmmse-100 or best-fplinq (the scenario's normaliseBy). */
+  /** What `normalised` divides by: wmmse-100, best-fplinq or optimal (the scenario's normaliseBy, as normaliserOf reads it). */
   normaliseBy: Normaliser;
   transport?: string;
   startedAt: string;

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { loadModule, mlpPolicy, runAsyncInProcess, runInProcess, type AlgorithmSpec, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
-import { EvolvingChannel, objective, Rng, runCentralized, type CentralizedAlgorithm, type ChannelDynamics, type Decision, type Instance } from '@dmpemu/wireless';
+import { cellFreeMlpPolicy, loadModule, mlpPolicy, runAsyncInProcess, runCellFreeInProcess, runInProcess, type AlgorithmSpec, type CellFreeMlpArchitecture, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
+import { cellFreeMinRate, cellFreeOptimal, EvolvingChannel, objective, Rng, runCentralized, type CellFreeInstance, type CentralizedAlgorithm, type ChannelDynamics, type Decision, type Instance } from '@dmpemu/wireless';
 import type { WmmseYardstick } from './yardstick.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
-import { ITERATIVE } from '../scenario/algorithmNames.ts';
-import { mergeCounts, type AgentDeath, type Clock, type Coordinator, type InjectedEvent, type RoundRecord } from './coordinator.ts';
+import { ITERATIVE, type CellFreeCentralized } from '../scenario/algorithmNames.ts';
+import { mergeCounts, type AgentDeath, type Clock, type Coordinator, type InjectedEvent, type JobResult, type RoundRecord } from './coordinator.ts';
 import type { ResolvedFaults } from '../scenario/faultPlan.ts';
 import { addCounters, zeroCounters, type Counters } from '@dmpemu/wire';
 
@@ -57,6 +57,23 @@ export function evalMlp(insts: Instance[], c: Checkpoint): Evaluation {
   return { rates, seconds };
 }
 
+/**
+ * A centralized cell-free algorithm on every instance: maximum power (p_k = 1), the optimal
+ * algorithm (bisection, cellFreeOptimal) or the MLP of [30] (its checkpoint); the objective is
+ * the minimum user rate (eq. 6).
+ */
+export function evalCellFreeCentralized(insts: CellFreeInstance[], name: CellFreeCentralized, c?: Checkpoint): Evaluation {
+  const policy = name === 'cf-mlp' ? cellFreeMlpPolicy(c as Checkpoint<CellFreeMlpArchitecture>) : name === 'optimal' ? (i: CellFreeInstance) => cellFreeOptimal(i).p : (i: CellFreeInstance) => new Float64Array(i.K).fill(1);
+  let seconds = 0;
+  const rates = insts.map((inst) => {
+    const t0 = performance.now();
+    const p = policy(inst);
+    seconds += (performance.now() - t0) / 1000;
+    return cellFreeMinRate(inst, p);
+  });
+  return { rates, seconds };
+}
+
 /** A centralized baseline on every instance; with `history`, the mean objective after every iteration. */
 export function evalCentralized(insts: Instance[], name: CentralizedAlgorithm, o: { iterations?: number; seed: number; history?: boolean }): Evaluation {
   const iterations = o.iterations ?? 100;
@@ -101,15 +118,7 @@ export interface DmpEvalOptions {
 /** A DMP algorithm on every instance, decentralised (a fresh job per instance) or in process. */
 export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEvalOptions): Promise<Evaluation> {
   if (spec.module) await loadModule(spec.module); // the in-process executors build it synchronously
-  const rates: number[] = [];
-  const history: number[] = [];
-  const deaths: NonNullable<Evaluation['deaths']> = [];
-  const events: NonNullable<Evaluation['events']> = [];
-  let seconds = 0, messages = 0, bytes = 0, sent = 0, roundCount = 0, agentRounds = 0, wallMs = 0;
-  const agentMs: number[] = [];
-  const dropped = zeroCounters();
-  const disturbed: NonNullable<Evaluation['disturbed']> = [];
-  const staleness: Record<string, number>[] = [];
+  const totals = new JobTotals();
   for (const [n, inst] of insts.entries()) {
     const t0 = performance.now();
     let records: RoundRecord[];
@@ -132,58 +141,123 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
         onEvent: (e) => o.onEvent?.(n, e),
       });
       records = r.rounds;
-      deaths.push(...r.deaths.map((d) => ({ ...d, instance: n })));
-      events.push(...r.events.map((e) => ({ ...e, instance: n })));
-
-      addCounters(dropped, r.counters);
-      wallMs += r.wallMs;
-      for (const ms of r.agentRoundMs) agentMs.push(ms);
-      if (r.disturbed.length) disturbed.push({ instance: n, rounds: r.disturbed });
-      if (r.staleness) staleness.push(r.staleness);
+      totals.addJob(n, r);
     } else if (o.clock === 'async') {
       if (!o.async) throw new Error('the async clock needs its schedule (periodMs, jitter, activation)');
       if (f?.churn || f?.channel) throw new Error(`${f.churn ? 'churn' : 'a time-varying channel'} needs rounds: the barrier or local clock, not async`);
       const r = runAsyncInProcess(inst, spec, { ...o.async, seed: n }, { policy: o.policy, views: f?.views, faults: f?.delivery });
-      staleness.push(r.staleness);
-      records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, atMs: r.iterationMs[t], reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
+      totals.staleness.push(r.staleness);
+      records = inProcessRecords(r.history, inst.K, r.iterationMs);
       records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     } else {
       const powers: number[][] = [];
       const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, channel: f?.channel, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
-      records = r.history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, reported: inst.K, expected: inst.K, timedOut: 0, missing: 0 }));
+      records = inProcessRecords(r.history, inst.K);
       records.forEach((rec, t) => o.onRound?.(n, rec, { power: powers[t], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     }
-    seconds += (performance.now() - t0) / 1000;
-    rates.push(records.at(-1)!.objective);
-    records.forEach((r, t) => {
-      history[t] = (history[t] ?? 0) + r.objective / insts.length;
-      messages += r.messages;
-      bytes += r.bytes;
-      sent += r.sent ?? 0;
-    });
-    roundCount += records.length;
-    agentRounds += inst.K * records.length;
+    totals.addRecords(records, inst.K, (performance.now() - t0) / 1000);
   }
-  const e: Evaluation = { rates, seconds, history, rounds: history.length };
-  if (o.clock === 'async') e.staleness = mergeCounts(staleness);
-  if (o.coordinator)
-    Object.assign(e, {
-      // the same in every clock: the jobs' wall time (first round start to the last update) over their rounds
-      meanRoundLatencyMs: wallMs / roundCount,
-      agentRoundMs: { median: quantile(agentMs, 0.5), p95: quantile(agentMs, 0.95) },
-      messagesPerRound: messages / roundCount,
-      bytesPerRound: bytes / roundCount,
-      bitsPerAgentPerRound: (8 * sent) / agentRounds,
-      bitsPerAgent: ((8 * sent) / agentRounds) * (roundCount / insts.length),
-      deaths,
-      events,
-      malformed: dropped.malformedData + dropped.malformedControl + dropped.unauthenticated,
-      lost: dropped.lost,
-      late: dropped.late,
-      dropped,
-      disturbed,
-    });
-  return e;
+  return totals.evaluation(insts.length, !!o.coordinator, o.clock === 'async');
+}
+
+/**
+ * A cell-free DMP (AP and user agents) on every instance: over the coordinator's agents (one per
+ * AP and per user), or in process. The objective is the minimum user rate (eq. 6).
+ */
+export async function evalCellFreeDmp(insts: CellFreeInstance[], spec: AlgorithmSpec, o: Pick<DmpEvalOptions, 'coordinator' | 'roundDeadlineMs' | 'policy' | 'clock' | 'onRound' | 'onInstance'>): Promise<Evaluation> {
+  const totals = new JobTotals();
+  for (const [n, inst] of insts.entries()) {
+    const t0 = performance.now();
+    const nodes = inst.M + inst.K;
+    let records: RoundRecord[];
+    o.onInstance?.(n);
+    if (o.coordinator) {
+      const r = await o.coordinator.runCellFreeJob(inst, spec, { roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, clock: o.clock, onRound: (rec, agents) => o.onRound?.(n, rec, agents) });
+      records = r.rounds;
+      totals.addJob(n, r);
+    } else {
+      records = inProcessRecords(runCellFreeInProcess(inst, spec).history, nodes);
+      records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(nodes).fill(0) }));
+    }
+    totals.addRecords(records, nodes, (performance.now() - t0) / 1000);
+  }
+  return totals.evaluation(insts.length, !!o.coordinator, false);
+}
+
+/** Round records of an in-process run: its objective history, every one of `nodes` agents reporting, no traffic. */
+function inProcessRecords(history: number[], nodes: number, atMs?: number[]): RoundRecord[] {
+  return history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, ...(atMs ? { atMs: atMs[t] } : {}), reported: nodes, expected: nodes, timedOut: 0, missing: 0 }));
+}
+
+/** What an evaluation sums over its jobs: rates, the mean history, traffic, deaths, drops. */
+class JobTotals {
+  readonly rates: number[] = [];
+  readonly history: number[] = [];
+  readonly deaths: NonNullable<Evaluation['deaths']> = [];
+  readonly events: NonNullable<Evaluation['events']> = [];
+  readonly dropped = zeroCounters();
+  readonly disturbed: NonNullable<Evaluation['disturbed']> = [];
+  readonly staleness: Record<string, number>[] = [];
+  readonly agentMs: number[] = [];
+  /** Every instance's round records, in order (the mean history sums them as the loop did). */
+  private readonly pending: RoundRecord[][] = [];
+  private seconds = 0;
+  private messages = 0;
+  private bytes = 0;
+  private sent = 0;
+  private roundCount = 0;
+  private agentRounds = 0;
+  private wallMs = 0;
+
+  /** What a job over a transport adds besides its rounds. */
+  addJob(n: number, r: JobResult): void {
+    this.deaths.push(...r.deaths.map((d) => ({ ...d, instance: n })));
+    this.events.push(...r.events.map((e) => ({ ...e, instance: n })));
+    addCounters(this.dropped, r.counters);
+    this.wallMs += r.wallMs;
+    for (const ms of r.agentRoundMs) this.agentMs.push(ms);
+    if (r.disturbed.length) this.disturbed.push({ instance: n, rounds: r.disturbed });
+    if (r.staleness) this.staleness.push(r.staleness);
+  }
+
+  /** An instance's rounds (`nodes` agents each), its result (the last round's objective) and compute time. */
+  addRecords(records: RoundRecord[], nodes: number, seconds: number): void {
+    this.seconds += seconds;
+    this.rates.push(records.at(-1)!.objective);
+    this.pending.push(records);
+    this.roundCount += records.length;
+    this.agentRounds += nodes * records.length;
+    for (const r of records) {
+      this.messages += r.messages;
+      this.bytes += r.bytes;
+      this.sent += r.sent ?? 0;
+    }
+  }
+
+  evaluation(instances: number, transport: boolean, async: boolean): Evaluation {
+    const history: number[] = [];
+    for (const records of this.pending) records.forEach((r, t) => (history[t] = (history[t] ?? 0) + r.objective / instances));
+    const e: Evaluation = { rates: this.rates, seconds: this.seconds, history, rounds: history.length };
+    if (async) e.staleness = mergeCounts(this.staleness);
+    if (transport)
+      Object.assign(e, {
+        // the same in every clock: the jobs' wall time (first round start to the last update) over their rounds
+        meanRoundLatencyMs: this.wallMs / this.roundCount,
+        agentRoundMs: { median: quantile(this.agentMs, 0.5), p95: quantile(this.agentMs, 0.95) },
+        messagesPerRound: this.messages / this.roundCount,
+        bytesPerRound: this.bytes / this.roundCount,
+        bitsPerAgentPerRound: (8 * this.sent) / this.agentRounds,
+        bitsPerAgent: ((8 * this.sent) / this.agentRounds) * (this.roundCount / instances),
+        deaths: this.deaths,
+        events: this.events,
+        malformed: this.dropped.malformedData + this.dropped.malformedControl + this.dropped.unauthenticated,
+        lost: this.dropped.lost,
+        late: this.dropped.late,
+        dropped: this.dropped,
+        disturbed: this.disturbed,
+      });
+    return e;
+  }
 }
 
 /** The q-quantile of xs (nearest rank); NaN for none. */

@@ -44,6 +44,10 @@ export function formatBytes(n: number): string {
 
 const int = (max: number) => z.number().int().positive().max(max);
 export const kSchema = int(MAX_K);
+/** Cell-free access points M and pilot length tau (Table IV: M = 30, 50; tau = 3). */
+export const MAX_CELL_FREE_APS = 10_000;
+export const cellFreeApSchema = int(MAX_CELL_FREE_APS);
+export const cellFreeTauSchema = int(MAX_K);
 export const ntSchema = int(MAX_NT);
 export const instancesSchema = int(MAX_INSTANCES);
 export const iterationsSchema = int(MAX_ITERATIONS);

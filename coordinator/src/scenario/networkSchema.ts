@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { impossibleLayout, MISO_DEFAULT_NT, MODEL_NAMES, type ModelName } from '@dmpemu/wireless';
-import { antennaHeightSchema, formatBytes, instancesSchema, kSchema, MAX_INSTANCE_MATRIX_BYTES, MAX_NETWORK_MATRIX_BYTES, noiseSchema, ntSchema, snrDbSchema, txPowerDbmSchema } from './limits.ts';
+import { antennaHeightSchema, cellFreeApSchema, cellFreeTauSchema, formatBytes, instancesSchema, kSchema, MAX_INSTANCE_MATRIX_BYTES, MAX_NETWORK_MATRIX_BYTES, noiseSchema, ntSchema, snrDbSchema, txPowerDbmSchema } from './limits.ts';
 
 const posNum = z.number().positive();
 /** A value, or a range [min, max] to draw from uniformly. */
@@ -25,30 +25,39 @@ export const modelParameters = {
   txHeight: drawn(antennaHeightSchema).optional(),
   rxHeight: drawn(antennaHeightSchema).optional(),
   txPower: drawn(txPowerDbmSchema).optional(),
+  /** cell-free: access points (K is the users) and the pilot length tau (cellFree.ts). */
+  M: cellFreeApSchema.optional(),
+  tau: cellFreeTauSchema.optional(),
 };
 export type ModelParameter = keyof typeof modelParameters;
 
 /** The parameters each model takes (channel-models.md); any other is refused, not ignored. */
-export const MODEL_PARAMETERS: Record<ModelName, readonly ModelParameter[]> = {
+export const MODEL_PARAMETERS: Record<ScenarioModel, readonly ModelParameter[]> = {
   'rayleigh-ic': ['snrDb', 'weighted'],
   d2d: ['field', 'dmin', 'dmax', 'csiRange', 'weighted', 'pathLoss', 'los', 'txHeight', 'rxHeight', 'txPower'],
   miso: ['field', 'dmin', 'dmax', 'csiRange', 'Nt', 'weighted'],
   'regnn-adhoc': ['noise'],
+  'cell-free': ['M', 'tau'],
 };
 
+/** The models of a scenario's networks: the pair models, and cell-free massive MIMO (APs and users; run only, not train or generate). */
+export const SCENARIO_MODELS = [...MODEL_NAMES, 'cell-free'] as const;
+export type ScenarioModel = (typeof SCENARIO_MODELS)[number];
+
 /** Transmit antennas of a network's nodes (1: SISO). */
-export function ntOf(n: { model: ModelName; Nt?: number }): number {
+export function ntOf(n: { model: ScenarioModel; Nt?: number }): number {
   return n.model === 'miso' ? n.Nt ?? MISO_DEFAULT_NT : 1;
 }
 
-/** Bytes of one instance's channel matrices: K^2 (1 + 2 Nt) float64s, Nt counted 0 for SISO (gain; MISO adds hRe, hIm). */
-export function channelMatrixBytes(n: { model: ModelName; K: number; Nt?: number }): number {
+/** Bytes of one instance's channel matrices: K^2 (1 + 2 Nt) float64s, Nt counted 0 for SISO (gain; MISO adds hRe, hIm); cell-free: u_mk, M K float64s. */
+export function channelMatrixBytes(n: { model: ScenarioModel; K: number; Nt?: number; M?: number }): number {
+  if (n.model === 'cell-free') return 8 * n.K * (n.M ?? 1);
   const Nt = ntOf(n);
   return 8 * n.K * n.K * (1 + (n.model === 'miso' ? 2 * Nt : 0));
 }
 
 /** Why `count` instances of network `n` need too much memory, naming both limits; undefined when they fit. */
-export function memoryProblem(n: { model: ModelName; K: number; Nt?: number }, count: number): { key: 'K' | 'instances'; why: string } | undefined {
+export function memoryProblem(n: { model: ScenarioModel; K: number; Nt?: number; M?: number }, count: number): { key: 'K' | 'instances'; why: string } | undefined {
   const each = channelMatrixBytes(n);
   const limits = `${formatBytes(MAX_INSTANCE_MATRIX_BYTES)} per instance and ${formatBytes(MAX_NETWORK_MATRIX_BYTES)} per network`;
   if (each > MAX_INSTANCE_MATRIX_BYTES) {
@@ -60,7 +69,7 @@ export function memoryProblem(n: { model: ModelName; K: number; Nt?: number }, c
   return undefined;
 }
 
-type NetworkInput = { model: ModelName; K: number; instances?: number } & Partial<Record<ModelParameter, unknown>>;
+type NetworkInput = { model: ScenarioModel; K: number; instances?: number; file?: string } & Partial<Record<ModelParameter, unknown>>;
 
 /**
  * The checks of a network that span its keys: parameters of another model, layouts that cannot
@@ -78,6 +87,10 @@ export function networkChecks(name: (key: string) => string = (k) => k) {
       ctx.addIssue({ code: 'custom', path: [key], message: `not a parameter of model ${n.model} (it takes ${takes.map(name).join(', ')})` });
     }
     if (foreign) return;
+    if (n.model === 'cell-free') {
+      if (n.M === undefined) ctx.addIssue({ code: 'custom', path: ['M'], message: 'a cell-free network needs M, its number of access points (K is its users)' });
+      if (n.file !== undefined) ctx.addIssue({ code: 'custom', path: ['file'], message: 'cell-free networks are drawn by the run (files hold pair networks)' });
+    }
     if (n.pathLoss === 'lte' && n.los !== undefined) ctx.addIssue({ code: 'custom', path: ['los'], message: 'only with pathLoss itu1411 (the lte formula has no line-of-sight choice)' });
     if (n.model === 'd2d' || n.model === 'miso') {
       const bad = impossibleLayout(n as { K: number; field?: number; dmin?: number; dmax?: number });
@@ -85,7 +98,7 @@ export function networkChecks(name: (key: string) => string = (k) => k) {
     }
     // only for counts within their own limits (a K of 10^9 is already refused, and said so once)
     const counts = kSchema.safeParse(n.K).success && instancesSchema.safeParse(n.instances ?? 1).success && (n.Nt === undefined || ntSchema.safeParse(n.Nt).success);
-    const memory = counts ? memoryProblem(n as { model: ModelName; K: number; Nt?: number }, n.instances ?? 1) : undefined;
+    const memory = counts ? memoryProblem(n as { model: ScenarioModel; K: number; Nt?: number; M?: number }, n.instances ?? 1) : undefined;
     if (memory) ctx.addIssue({ code: 'custom', path: [memory.key], message: memory.why });
   };
 }
@@ -95,7 +108,7 @@ export const networkSchema = z
   .strictObject({
     /** Label in reports; default `<model>-k<K>`. */
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"').optional(),
-    model: z.enum(MODEL_NAMES),
+    model: z.enum(SCENARIO_MODELS),
     K: kSchema,
     /** Instances drawn for this network (read from `file`: its first ones, default all). */
     instances: instancesSchema.default(1),

@@ -3,12 +3,12 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { DMP_ALGORITHMS, LEARNED_DMP_ALGORITHMS, MISSING_POLICIES, type Checkpoint } from '@dmpemu/dmp';
 import { readBoundedText } from './boundedRead.ts';
-import { ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
+import { CELL_FREE_ALGORITHMS, CELL_FREE_CENTRALIZED, CELL_FREE_DMP, ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
 import { withNetworkFiles } from './networkFiles.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
 import { delayMsSchema, FILE_LIMITS, iterationsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';
-import { NORMALISERS } from './algorithmNames.ts';
+import { NORMALISERS, type Normaliser } from './algorithmNames.ts';
 import { checkScenario } from './scenarioChecks.ts';
 import { algorithmLabel, loadCheckpoints, networkName } from './scenarioEntries.ts';
 import { formatKey, isNumericKey, parseKey, SWEEP_KEY, valueAt, withValue as setValue, type KeyPath } from './sweepKey.ts';
@@ -21,8 +21,8 @@ import { formatIssues } from './zodIssues.ts';
 const posInt = z.number().int().positive();
 const posNum = z.number().positive();
 
-const ALGORITHM_NAMES = [...DMP_ALGORITHMS, ...CENTRALIZED_ALGORITHMS, ...LEARNED_CENTRALIZED] as const;
-const NEEDS_CHECKPOINT: readonly string[] = [...LEARNED_DMP_ALGORITHMS, ...LEARNED_CENTRALIZED];
+const ALGORITHM_NAMES = [...DMP_ALGORITHMS, ...CENTRALIZED_ALGORITHMS, ...LEARNED_CENTRALIZED, ...CELL_FREE_DMP, ...CELL_FREE_CENTRALIZED] as const;
+const NEEDS_CHECKPOINT: readonly string[] = [...LEARNED_DMP_ALGORITHMS, ...LEARNED_CENTRALIZED, ...CELL_FREE_DMP, 'cf-mlp'];
 const LEARNED_DMP: readonly string[] = LEARNED_DMP_ALGORITHMS;
 /** The algorithms that take `iterations`. */
 export const ITERATING: readonly string[] = ['wmmse-dmp', ...ITERATIVE];
@@ -217,7 +217,7 @@ export function pointLabel(pairs: [string, number][]): string {
   return pairs.map(([k, v]) => `${k} = ${v}`).join(', ');
 }
 
-export const scenarioSchema = z.strictObject({
+const scenarioBase = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"'),
   description: z.string().optional(),
   seed: z.number().int().nonnegative().default(0),
@@ -226,12 +226,19 @@ export const scenarioSchema = z.strictObject({
   runtime: runtimeSchema.default({ kind: 'nats', agentsPerProcess: 10, roundDeadlineMs: 5000, missingPolicy: 'skip', registerTimeoutS: 60, clock: 'barrier' }),
   faults: faultsSchema.default({}),
   sweep: sweepSchema.optional(),
-  /** What summaries divide by: centralized WMMSE-100 (default) or Best FPLinQ (yardstick.ts). */
-  normaliseBy: z.enum(NORMALISERS).default('wmmse-100'),
+  /** What summaries divide by: centralized WMMSE-100 (default) or Best FPLinQ (yardstick.ts); cell-free networks: the optimal algorithm (their default, read with normaliserOf). */
+  normaliseBy: z.enum(NORMALISERS).optional(),
   /** dir: where runs/<run-id>/ goes; instances: write the instances each network ran on into <run dir>/instances/. */
   outputs: z.strictObject({ dir: z.string().default('runs'), instances: z.boolean().default(true) }).default({ dir: 'runs', instances: true }),
-}).superRefine((sc, ctx) => {
+});
+
+export const scenarioSchema = scenarioBase.superRefine((sc, ctx) => {
   const { faults, runtime, networks } = sc;
+  if (networks.some((n) => n.model === 'cell-free')) return checkCellFree(sc, ctx);
+  if (sc.normaliseBy === 'optimal') ctx.addIssue({ code: 'custom', path: ['normaliseBy'], message: 'optimal is the max-min optimum of cell-free networks: use wmmse-100 or best-fplinq' });
+  sc.algorithms.forEach((a, i) => {
+    if (a.name && CELL_FREE_ALGORITHMS.includes(a.name)) ctx.addIssue({ code: 'custom', path: ['algorithms', i, 'name'], message: `${a.name} runs on cell-free networks (model cell-free), and this scenario has none` });
+  });
   const miso = networks.findIndex((n) => n.model === 'miso');
   if (sc.normaliseBy === 'best-fplinq' && miso >= 0)
     ctx.addIssue({ code: 'custom', path: ['normaliseBy'], message: `best-fplinq is power control (SISO); networks[${miso}] is miso: use wmmse-100` });
@@ -275,7 +282,7 @@ export const scenarioSchema = z.strictObject({
     const at = (key: string, message: string): void => ctx.addIssue({ code: 'custom', path: ['faults', 'channel', ...(key ? [key] : [])], message });
     if (runtime.clock === 'async') at('', 'a time-varying channel needs rounds: runtime.clock barrier or local, not async');
     if (faults.csiNoise) at('', 'not with faults.csiNoise: agents follow their links from the true amplitudes (measure them anew every coherenceRounds)');
-    if (sc.normaliseBy !== 'wmmse-100') at('', 'normalised by WMMSE-100 on the channel at each algorithm\'s last round: use normaliseBy wmmse-100');
+    if (sc.normaliseBy !== undefined && sc.normaliseBy !== 'wmmse-100') at('', 'normalised by WMMSE-100 on the channel at each algorithm\'s last round: use normaliseBy wmmse-100');
     networks.forEach((n, j) => {
       if (n.file || n.model === 'miso')
         at('', `networks[${j}] is ${n.file ? 'a file' : 'miso'}: a time-varying channel is for power control networks the run generates (d2d, rayleigh-ic, regnn-adhoc), whose large-scale fading it knows`);
@@ -299,11 +306,38 @@ export const scenarioSchema = z.strictObject({
   });
 });
 
+/**
+ * A scenario of cell-free networks (Table IV): only cell-free networks, only their algorithms,
+ * normalised by the optimal algorithm, no fault plan yet (the faults are written for pair networks).
+ */
+function checkCellFree(sc: z.infer<typeof scenarioBase>, ctx: z.RefinementCtx): void {
+  const pairs = sc.networks.findIndex((n) => n.model !== 'cell-free');
+  if (pairs >= 0) ctx.addIssue({ code: 'custom', path: ['networks', pairs, 'model'], message: `a scenario has cell-free networks or pair networks, not both (networks[${sc.networks.findIndex((n) => n.model === 'cell-free')}] is cell-free): put them in two scenarios` });
+  sc.algorithms.forEach((a, i) => {
+    if (a.module) ctx.addIssue({ code: 'custom', path: ['algorithms', i, 'module'], message: 'own algorithm modules run on pair networks; cell-free networks run ' + CELL_FREE_ALGORITHMS.join(', ') });
+    else if (!CELL_FREE_ALGORITHMS.includes(a.name!)) ctx.addIssue({ code: 'custom', path: ['algorithms', i, 'name'], message: `${a.name} does not run on cell-free networks (they run ${CELL_FREE_ALGORITHMS.join(', ')})` });
+  });
+  if (sc.normaliseBy !== undefined && sc.normaliseBy !== 'optimal') ctx.addIssue({ code: 'custom', path: ['normaliseBy'], message: `cell-free networks are normalised by the optimal max-min algorithm: use optimal (the default), not ${sc.normaliseBy}` });
+  const faults = Object.keys(sc.faults);
+  if (faults.length) ctx.addIssue({ code: 'custom', path: ['faults', faults[0]], message: 'faults are not applied to cell-free networks yet: remove the fault plan' });
+  if (sc.runtime.clock === 'async') ctx.addIssue({ code: 'custom', path: ['runtime', 'clock'], message: 'cell-free networks run with the barrier or local clock, not async' });
+}
+
+/** What the scenario's summaries divide by: its normaliseBy, else the optimal algorithm for cell-free networks and WMMSE-100 for pair networks. */
+export function normaliserOf(sc: Pick<Scenario, 'normaliseBy' | 'networks'>): Normaliser {
+  return sc.normaliseBy ?? (isCellFree(sc) ? 'optimal' : 'wmmse-100');
+}
+
+/** Whether the scenario's networks are cell-free (then all are). */
+export function isCellFree(sc: Pick<Scenario, 'networks'>): boolean {
+  return sc.networks[0].model === 'cell-free';
+}
+
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type NetworkSpec = Scenario['networks'][number];
 export type AlgorithmEntry = Scenario['algorithms'][number];
 
-export { algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf } from './scenarioEntries.ts';
+export { agentsOf, algorithmLabel, isDmp, loadCheckpoints, networkName, roundsOf, specOf } from './scenarioEntries.ts';
 
 /**
  * Validate scenario data; errors name the offending key, e.g. `networks[0].K: ...`. Everything is

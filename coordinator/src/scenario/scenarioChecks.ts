@@ -1,4 +1,4 @@
-import { checkMlpNetwork, createAlgorithm, packedBytes, type Checkpoint, type DmpAlgorithm, type MlpArchitecture } from '@dmpemu/dmp';
+import { checkMlpNetwork, createAlgorithm, packedBytes, type CellFreeMlpArchitecture, type Checkpoint, type DmpAlgorithm, type MlpArchitecture } from '@dmpemu/dmp';
 import { checkCentralizedNetwork, checkD2dLayout, Rng, type CentralizedAlgorithm } from '@dmpemu/wireless';
 import { ntOf } from './networkSchema.ts';
 import type { Scenario } from './scenario.ts';
@@ -29,8 +29,10 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
       try {
         if (isDmp(a)) {
           built = createAlgorithm(specOf(a, checkpoints), ntOf(n));
+          if (n.model === 'cell-free' && !built.types?.includes('ap')) throw new Error(`${built.name} does not know the node types of a cell-free network (ap, ue)`);
           rounds.set(i, { rounds: built.rounds, period: built.period });
         }
+        else if (n.model === 'cell-free') checkCellFreeCentralized(a.name!, a.checkpoint ? checkpoints.get(a.checkpoint) : undefined, n);
         else if (a.name === 'mlp') checkMlpNetwork(checkpoints.get(a.checkpoint!)!.architecture as MlpArchitecture, n.K, ntOf(n), 'mlp', n.model === 'miso');
         else checkCentralizedNetwork(a.name as CentralizedAlgorithm, n.model, ntOf(n), n.model === 'miso');
       } catch (e) {
@@ -42,6 +44,13 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
     }
   });
   return rounds;
+}
+
+/** A centralized cell-free algorithm on network n: the MLP of [30] knows exactly one M and K. */
+function checkCellFreeCentralized(name: string, c: Checkpoint | undefined, n: Scenario['networks'][number]): void {
+  if (name !== 'cf-mlp') return;
+  const a = c!.architecture as CellFreeMlpArchitecture;
+  if (a.M !== n.M || a.K !== n.K) throw new Error(`the cf-mlp checkpoint is for M = ${a.M} APs and K = ${a.K} users, the network has M = ${n.M}, K = ${n.K} (an MLP runs on networks of its own size only)`);
 }
 
 /** faults.maxMessageBytes: every broadcast's payload (float64s, or the packed codes under messageQuantization) within the budget. */

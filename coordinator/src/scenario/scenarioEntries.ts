@@ -1,13 +1,13 @@
 /** What a scenario's algorithm and network entries mean: labels, specs for the agents, rounds, names, checkpoints. */
 import { DMP_ALGORITHMS, learnedRounds, moduleAlgorithm, type AlgorithmSpec, type Checkpoint } from '@dmpemu/dmp';
 import { bundleModule, moduleLabel } from './algorithmModules.ts';
-import { ITERATIVE } from './algorithmNames.ts';
+import { CELL_FREE_DMP, ITERATIVE } from './algorithmNames.ts';
 import { readCheckpoint } from './checkpoints.ts';
 import type { AlgorithmEntry, NetworkSpec, Scenario } from './scenario.ts';
 import { UsageError } from './usageError.ts';
 
 export function isDmp(a: AlgorithmEntry): boolean {
-  return a.module !== undefined || (DMP_ALGORITHMS as readonly string[]).includes(a.name!);
+  return a.module !== undefined || (DMP_ALGORITHMS as readonly string[]).includes(a.name!) || (CELL_FREE_DMP as readonly string[]).includes(a.name!);
 }
 
 /** The name an algorithm has in tables and rounds.jsonl: its label, else one made from its name, checkpoint or module. */
@@ -43,6 +43,11 @@ export function roundsOf(a: AlgorithmEntry, checkpoints: Map<string, Checkpoint>
   if (a.name === 'wmmse-dmp') return 2 * (a.iterations ?? 100);
   const arch = checkpoints.get(a.checkpoint!)?.architecture;
   return a.rounds ?? (arch && learnedRounds(arch)) ?? 0;
+}
+
+/** The agents of a network: one per pair, or (cell-free) one per AP and per user, APs first. */
+export function agentsOf(n: Pick<NetworkSpec, 'model' | 'K' | 'M'>): number {
+  return n.model === 'cell-free' ? n.M! + n.K : n.K;
 }
 
 export function networkName(n: NetworkSpec): string {

@@ -1,0 +1,56 @@
+/** What the networks of a `dmpemu run` share (run.ts for pair networks, runCellFree.ts for cell-free ones). */
+import { join } from 'node:path';
+import type { Checkpoint } from '@dmpemu/dmp';
+import { formatIds } from '@dmpemu/agents';
+import type { RunObserver } from '../run/observer.ts';
+import type { Broker, Coordinator } from '../run/coordinator.ts';
+import { makeDir } from '../scenario/makeDir.ts';
+import { writeCredentials } from '../scenario/credentials.ts';
+import type { AlgorithmEntry } from '../scenario/scenario.ts';
+import type { AlgorithmSummary } from '../results/summary.ts';
+
+/** What every network of a run shares. */
+export interface RunContext {
+  /** The run directory. */
+  dir: string;
+  broker: Broker | undefined;
+  write: (line: object) => void;
+  log: (s: string) => void;
+  checkpoints: Map<string, Checkpoint>;
+  signal?: AbortSignal;
+  emit: RunObserver;
+  /** Jobs announced so far and in all (for progress). */
+  jobs: { n: number; of: number };
+  point?: number;
+  /** External agents: where their credentials files go. */
+  external?: { dir: string };
+  secret?: string;
+}
+
+
+/**
+ * External agents: write one credentials file per host into <run dir>/hosts/ (the run id, host
+ * id, agent ids, run secret and, with the embedded broker, its user) and print the command that
+ * starts it, on this machine or another (copy the file there).
+ */
+export async function announceExternalHosts(c: Coordinator, broker: Broker, K: number, perProcess: number, dir: string, timeoutS: number, log: (s: string) => void): Promise<void> {
+  const hosts = await c.externalHosts(K, perProcess);
+  const hostsDir = join(dir, 'hosts');
+  makeDir(hostsDir, 'outputs.dir', dir);
+  const url = broker.kind === 'nats' ? broker.url : 'memory';
+  const lines = [`run ${c.runId}: ${K} agents wait for ${hosts.length} external host(s) (${timeoutS} s); start each with:`];
+  for (const h of hosts) {
+    const file = join(hostsDir, `${c.runId}.${h.host}.creds`);
+    writeCredentials(file, { run: c.runId, host: h.host, ids: formatIds(h.ids), secret: c.secret, ...(h.user ? { user: h.user.user, password: h.user.password } : {}) });
+    lines.push(`  dmpemu agents --nats ${url} --creds ${file}`);
+  }
+  if (broker.kind === 'nats' && broker.server && broker.server.host !== '127.0.0.1') lines.push(`  (on another machine use this machine's address instead of ${new URL(url).hostname})`);
+  log(lines.join('\n'));
+}
+
+/** What a learned algorithm was trained on, from its checkpoint (summaries plot results against the training set's size). */
+export function trainedOf(alg: AlgorithmEntry, checkpoints: Map<string, Checkpoint>): { trained?: AlgorithmSummary['trained'] } {
+  const c = alg.checkpoint ? checkpoints.get(alg.checkpoint) : undefined;
+  const size = c?.training.trainingSetSize;
+  return c && (typeof size === 'number' || typeof size === 'string') ? { trained: { kind: c.architecture.kind, trainingSetSize: size } } : {};
+}
