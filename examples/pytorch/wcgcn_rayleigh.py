@@ -14,6 +14,8 @@ far is written as <out>/weights.json (dmpemu's weight names, kernels [in, out]) 
 message and update networks and their model.yaml for `dmpemu import`.
 
 Usage: /usr/bin/python3 wcgcn_rayleigh.py --K 50 --snr-db 0 --steps 30000 --out runs/torch/k50-snr0
+With --init <checkpoint.json> training starts from a dmpemu WCGCN checkpoint (its weights and its
+feature scaling), e.g. to continue a TF.js run with a decaying learning rate.
 """
 import argparse, json, math, os, sys, time
 
@@ -37,6 +39,7 @@ p.add_argument("--every", type=int, default=500)
 p.add_argument("--validation", type=int, default=500)
 p.add_argument("--seed", type=int, default=1)
 p.add_argument("--threads", type=int, default=1)
+p.add_argument("--init", help="a dmpemu wcgcn checkpoint (.json) to start from: its weights and feature scaling")
 p.add_argument("--out", required=True)
 args = p.parse_args()
 torch.set_num_threads(args.threads)
@@ -64,6 +67,16 @@ with torch.no_grad():
         "direct": {"shift": direct.mean().item(), "scale": direct.std(unbiased=False).item()},
         "cross": {"shift": cross.mean().item(), "scale": cross.std(unbiased=False).item()},
     }
+
+
+INIT = None
+if args.init:
+    with open(args.init) as f:
+        INIT = json.load(f)
+    arch = INIT["architecture"]
+    if arch.get("kind") != "wcgcn" or arch.get("mlp1") != [5, 32, 32] or arch.get("mlp2") != [35, 16, 1]:
+        sys.exit(f"--init {args.init}: expected a wcgcn checkpoint with mlp1 [5, 32, 32] and mlp2 [35, 16, 1]")
+    FEATURES = arch["features"]
 
 
 def scaled(g, kind):
@@ -121,7 +134,22 @@ def wmmse(g, iterations=100):
 
 val = channel(args.validation, torch.Generator().manual_seed(args.seed + 9001), torch.float64)
 wmmse100 = sum_rate(wmmse(val), val).mean().item()
+def tensor_of(w):
+    """A checkpoint tensor: {shape, data} or {shape, dtype: float32, base64} (little-endian)."""
+    if "base64" in w:
+        import base64
+        return torch.frombuffer(bytearray(base64.b64decode(w["base64"])), dtype=torch.float32).reshape(w["shape"])
+    return torch.tensor(w["data"], dtype=torch.float32).reshape(w["shape"])
+
+
 model = WCGCN()
+if INIT:
+    with torch.no_grad():
+        for torch_name, ours in {"mlp1.0": "mlp1.0", "mlp1.2": "mlp1.1", "mlp2.0": "mlp2.0", "mlp2.2": "mlp2.1"}.items():
+            layer = model.get_submodule(torch_name)
+            kernel, bias = INIT["weights"][f"{ours}.kernel"], INIT["weights"][f"{ours}.bias"]
+            layer.weight.copy_(tensor_of(kernel).T)
+            layer.bias.copy_(tensor_of(bias))
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.step_size, gamma=args.gamma)
 
@@ -137,7 +165,7 @@ def export(ratio, step):
     out = {
         "architecture": {"kind": "wcgcn", "task": "power", "layers": 3, "mlp1": [5, 32, 32], "mlp2": [35, 16, 1], "aggregation": "max", "mlp1Output": "relu", "features": FEATURES},
         "weights": weights,
-        "training": {"framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_rayleigh.py", "command": " ".join(["python3", "examples/pytorch/wcgcn_rayleigh.py", *sys.argv[1:]]), "network": {"model": "rayleigh-ic", "K": K, "snrDb": args.snr_db}, "steps": step, "batch": args.batch, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}", "samples": "fresh per batch", "seed": args.seed},
+        "training": {"framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_rayleigh.py", "command": " ".join(["python3", "examples/pytorch/wcgcn_rayleigh.py", *sys.argv[1:]]), "network": {"model": "rayleigh-ic", "K": K, "snrDb": args.snr_db}, "steps": step, "batch": args.batch, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}", "samples": "fresh per batch", "seed": args.seed, **({"init": os.path.basename(args.init), "initTraining": INIT["training"]} if INIT else {})},
         "metrics": {"validationRatio": ratio, "validationInstances": args.validation},
     }
     with open(os.path.join(args.out, "weights.json.tmp"), "w") as f:
@@ -147,6 +175,12 @@ def export(ratio, step):
 
 curve = open(os.path.join(args.out, "curve.jsonl"), "a")
 best, t0, seen = -1.0, time.perf_counter(), 0
+if INIT:
+    with torch.no_grad():
+        start = sum_rate(model(val.float()).double(), val).mean().item() / wmmse100
+    curve.write(json.dumps({"step": 0, "samples": 0, "validationRatio": start, "lr": args.lr, "seconds": 0}) + "\n")
+    curve.flush()
+    print(f"validation ratio of --init: {start:.4f}")
 for step in range(1, args.steps + 1):
     g = channel(args.batch)
     loss = -sum_rate(model(g), g).mean()
