@@ -220,6 +220,6 @@ export function describeArchitecture(c: Checkpoint): string {
     case 'cf-mlp':
       return `cf-mlp M=${a.M} K=${a.K} hidden ${a.hidden.join('-')} ${a.features.transform}`;
     case 'hetgnn':
-      return `hetgnn T=${a.layers} hidden ${a.hidden} head ${a.head.join('-') || '-'} sum ${a.features.transform}`;
+      return `hetgnn T=${a.layers} hidden ${a.hidden} head ${a.head.join('-') || '-'} ${a.aggregation} ${a.features.transform}`;
   }
 }

@@ -34,7 +34,7 @@ export interface ManifestEntry {
   architecture: string;
   network: Record<string, unknown>;
   training: Record<string, unknown>;
-  /** Mean WSR of the model (its T rounds, in process) / centralized WMMSE-100, on the validation instances. */
+  /** Mean WSR of the model (its T rounds, in process) / centralized WMMSE-100, on the validation instances (cell-free models: mean minimum rate / the optimal algorithm's, on their test instances; the command says). */
   validationRatio: number;
   validationInstances: number;
   trainedAt: string;
