@@ -22,7 +22,7 @@ import { channelMatrixBytes } from '../scenario/networkSchema.ts';
 import { readNetworkFile } from '../scenario/networkFiles.ts';
 import { writeInstanceFile } from '../scenario/instanceFileWrite.ts';
 import { checkModules } from '../scenario/moduleChecks.ts';
-import { announceExternalHosts, trainedOf, type RunContext } from './runContext.ts';
+import { announceExternalHosts, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
 import { runCellFreeNetwork } from './runCellFree.ts';
 import { checkRunId } from '@dmpemu/wire';
 
@@ -121,7 +121,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
 }
 
 async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: RunContext): Promise<NetworkSummary> {
-  const { broker, write, log, checkpoints, signal, emit } = ctx;
+  const { broker, log, checkpoints, signal, emit } = ctx;
   const name = networkName(net);
   const algorithms = sc.algorithms.filter((a) => !a.networks || a.networks.includes(name));
   let coordinator: Coordinator | undefined;
@@ -175,7 +175,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
         registered = true;
       }
       const label = algorithmLabel(alg);
-      const runtime = coordinator ? (coordinator.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';
+      const runtime = runtimeOf(coordinator);
       let job = 0;
       const e = await evalDmp(insts, specOf(alg, checkpoints), {
         coordinator,
@@ -185,12 +185,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
         async: sc.runtime.clock === 'async' ? sc.runtime.async ?? { periodMs: 20, jitter: 0, activation: 1 } : undefined,
         faultsFor: (n) => faults[n],
         onInstance: (instance) => void (job = startJob(alg, label, instance)),
-        onRound: (instance, rec, agents) => {
-          const w = yard.of(instance);
-          const normalised = w === undefined ? null : rec.objective / w;
-          write({ network: name, instance, algorithm: label, runtime, round: rec.t, ...withoutT(rec), normalised });
-          emit({ type: 'round', job, network: name, instance, algorithm: label, t: rec.t, record: rec, normalised, agents });
-        },
+        onRound: roundSink(ctx, name, label, runtime, () => job, (instance) => yard.of(instance)),
         onDeath: (instance, death) => emit({ type: 'death', job, network: name, instance, death }),
         onEvent: (instance, event) => emit({ type: 'fault', job, network: name, instance, event }),
       });
@@ -240,9 +235,4 @@ export function csiEdges(inst: Instance): number[] {
   const out: number[] = [];
   for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) if (j !== k && knowsEdge(inst, j, k)) out.push(j, k);
   return out;
-}
-
-function withoutT(r: RoundRecord): Omit<RoundRecord, 't'> {
-  const { t: _t, ...rest } = r;
-  return rest;
 }

@@ -5,7 +5,7 @@ import { evalCellFreeCentralized, evalCellFreeDmp, mean, type Evaluation } from 
 import type { CellFreeCentralized } from '../scenario/algorithmNames.ts';
 import { agentsOf, algorithmLabel, isDmp, networkName, roundsOf, specOf, type AlgorithmEntry, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import { summarise, type AlgorithmSummary, type NetworkSummary } from '../results/summary.ts';
-import { announceExternalHosts, trainedOf, type RunContext } from './runContext.ts';
+import { announceExternalHosts, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
 
 /** The instances of a cell-free network: instance n from the stream derived from (seed, network, n), as pair networks draw theirs. */
 export function drawCellFree(n: NetworkSpec, seed: number): CellFreeInstance[] {
@@ -20,7 +20,7 @@ export function drawCellFree(n: NetworkSpec, seed: number): CellFreeInstance[] {
  * (instance files hold pair networks: the run's seed redraws these).
  */
 export async function runCellFreeNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: RunContext): Promise<NetworkSummary> {
-  const { broker, write, log, checkpoints, signal, emit } = ctx;
+  const { broker, log, checkpoints, signal, emit } = ctx;
   const name = networkName(net);
   const nodes = agentsOf(net);
   const algorithms = sc.algorithms.filter((a) => !a.networks || a.networks.includes(name));
@@ -56,7 +56,7 @@ export async function runCellFreeNetwork(sc: Scenario, net: NetworkSpec, runId: 
         await coordinator.waitRegistered(nodes, sc.runtime.registerTimeoutS);
         registered = true;
       }
-      const runtime = coordinator ? (coordinator.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';
+      const runtime = runtimeOf(coordinator);
       let job = 0;
       const e = await evalCellFreeDmp(insts, specOf(alg, checkpoints), {
         coordinator,
@@ -64,11 +64,7 @@ export async function runCellFreeNetwork(sc: Scenario, net: NetworkSpec, runId: 
         policy: sc.runtime.missingPolicy as MissingPolicy,
         clock: sc.runtime.clock,
         onInstance: (instance) => void (job = startJob(alg, label, instance)),
-        onRound: (instance, rec, agents) => {
-          const { t, ...rest } = rec;
-          write({ network: name, instance, algorithm: label, runtime, round: t, ...rest, normalised: rec.objective / optimal[instance] });
-          emit({ type: 'round', job, network: name, instance, algorithm: label, t, record: rec, normalised: rec.objective / optimal[instance], agents });
-        },
+        onRound: roundSink(ctx, name, label, runtime, () => job, (instance) => optimal[instance]),
       });
       done.push({ entry: { algorithm: label, kind: 'dmp', runtime, ...trainedOf(alg, checkpoints) }, e });
     }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Checkpoint } from '@dmpemu/dmp';
 import { formatIds } from '@dmpemu/agents';
 import type { RunObserver } from '../run/observer.ts';
-import type { Broker, Coordinator } from '../run/coordinator.ts';
+import type { Broker, Coordinator, RoundRecord } from '../run/coordinator.ts';
+import type { RoundAgents } from '../run/observer.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { writeCredentials } from '../scenario/credentials.ts';
 import type { AlgorithmEntry } from '../scenario/scenario.ts';
@@ -53,4 +54,23 @@ export function trainedOf(alg: AlgorithmEntry, checkpoints: Map<string, Checkpoi
   const c = alg.checkpoint ? checkpoints.get(alg.checkpoint) : undefined;
   const size = c?.training.trainingSetSize;
   return c && (typeof size === 'number' || typeof size === 'string') ? { trained: { kind: c.architecture.kind, trainingSetSize: size } } : {};
+}
+
+/** Where a DMP job runs: over NATS, the in-memory bus, or the in-process executor (no coordinator). */
+export function runtimeOf(c: Coordinator | undefined): AlgorithmSummary['runtime'] {
+  return c ? (c.transportKind === 'nats' ? 'nats' : 'memory') : 'inprocess';
+}
+
+/**
+ * Where a DMP algorithm's rounds go: a line of rounds.jsonl and a round event to the observer,
+ * `normalised` by its instance's normaliser (`by`; null while it is not known yet).
+ */
+export function roundSink(ctx: RunContext, network: string, algorithm: string, runtime: string, job: () => number, by: (instance: number) => number | undefined): (instance: number, rec: RoundRecord, agents: RoundAgents) => void {
+  return (instance, rec, agents) => {
+    const w = by(instance);
+    const normalised = w === undefined ? null : rec.objective / w;
+    const { t, ...rest } = rec;
+    ctx.write({ network, instance, algorithm, runtime, round: t, ...rest, normalised });
+    ctx.emit({ type: 'round', job: job(), network, instance, algorithm, t, record: rec, normalised, agents });
+  };
 }

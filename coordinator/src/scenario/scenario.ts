@@ -414,7 +414,7 @@ export function sweepScenarios(sc: Scenario): { value?: number; values?: Record<
 
 function parseOne(data: unknown, source: string): Scenario {
   const r = scenarioSchema.safeParse(data);
-  if (r.success) return r.data;
+  if (r.success) return { ...r.data, normaliseBy: normaliserOf(r.data) }; // the default depends on the networks
   throw new UsageError(`${source}: invalid scenario: ${formatIssues(r.error)}`);
 }
 
