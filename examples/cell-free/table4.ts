@@ -6,7 +6,8 @@
  * instances of every setting also run decentralised over NATS (one agent per AP and per user)
  * with both GNNs, which must give the same minimum rates. Usage:
  *   node --import tsx examples/cell-free/table4.ts [--train 10000] [--test 2000] [--steps 3000] [--nats 50] [--out runs/cell-free]
- * Writes <out>/table4.json and <out>/<kind>-m<M>-k<K>.json (checkpoints).
+ * Writes <out>/table4.json and <out>/<kind>-m<M>-k<K>.json (checkpoints: the models of
+ * scenarios/models/ that scenarios/table4-cell-free.yaml evaluates over NATS on instances of its own).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
