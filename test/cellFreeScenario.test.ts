@@ -1,33 +1,17 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { cfPcgnnWeightShapes, cellFreeMlpWeightShapes, hetgnnWeightShapes, loadCheckpoint, makeCheckpoint, runCellFreeInProcess, serializeCheckpoint, type CellFreeArchitecture, type CellFreeMlpArchitecture, type CfPcgnnArchitecture, type Checkpoint, type HetgnnArchitecture } from '@dmpemu/dmp';
+import { loadCheckpoint, runCellFreeInProcess } from '@dmpemu/dmp';
 import { cellFreeInstance, cellFreeMinRate, cellFreeOptimal, Rng } from '@dmpemu/wireless';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
 import { runScenario } from '../coordinator/src/commands/run.ts';
 import { drawCellFree } from '../coordinator/src/commands/runCellFree.ts';
 import type { RunEvent } from '../coordinator/src/run/observer.ts';
-
-const features = { transform: 'db', direct: { shift: 0, scale: 1 }, cross: { shift: -60, scale: 10 } } as const;
-
-/** A checkpoint with random weights (seeded) for `a`, written to `dir`; returns its path. */
-function randomCheckpoint(dir: string, file: string, a: CellFreeArchitecture | CellFreeMlpArchitecture, shapes: Record<string, number[]>, seed: number): string {
-  const rng = new Rng(seed);
-  const weights: Checkpoint['weights'] = {};
-  for (const [name, shape] of Object.entries(shapes)) weights[name] = { shape, data: Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.normal() / Math.sqrt(shape[0])) };
-  const path = join(dir, file);
-  writeFileSync(path, serializeCheckpoint(makeCheckpoint({ architecture: a, weights, training: { note: 'random weights (test)' }, metrics: {} } as Parameters<typeof makeCheckpoint>[0])));
-  return path;
-}
+import { cellFreeCheckpoints } from './cellFreeCheckpoints.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmpemu-cf-scenario-'));
-const cfPcgnn: CfPcgnnArchitecture = { kind: 'cf-pcgnn', task: 'power', layers: 2, hidden: 8, head: [4], aggregation: 'mean', features };
-const hetgnn: HetgnnArchitecture = { kind: 'hetgnn', task: 'power', layers: 3, hidden: 8, head: [4], aggregation: 'mean', features };
-const mlp: CellFreeMlpArchitecture = { kind: 'cf-mlp', task: 'power', M: 8, K: 4, hidden: [16], features };
-const CF = randomCheckpoint(dir, 'cf.json', cfPcgnn, cfPcgnnWeightShapes(cfPcgnn), 1);
-const HET = randomCheckpoint(dir, 'het.json', hetgnn, hetgnnWeightShapes(hetgnn), 2);
-const MLP = randomCheckpoint(dir, 'mlp.json', mlp, cellFreeMlpWeightShapes(mlp), 3);
+const { CF, HET, MLP } = cellFreeCheckpoints(dir);
 const network = { name: 'm8-k4', model: 'cell-free', M: 8, K: 4, instances: 3 };
 
 describe('cell-free networks in scenarios: AP and user agents, normalised by the optimal algorithm', () => {

@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
 import { runScenario } from '../coordinator/src/commands/run.ts';
 import { launchBrowser, startCli } from './browser.ts';
+import { cellFreeCheckpoints } from './cellFreeCheckpoints.ts';
 
 let browser: Browser;
 beforeAll(async () => void (browser = await launchBrowser()));
@@ -52,6 +53,28 @@ describe('dmpemu dashboard: finished runs from their files', () => {
       const report = await page.evaluate(async (h) => (await fetch(h!)).text(), href);
       expect(report).toContain(`<title>dmpemu run ${a.summary.runId}</title>`);
       expect(outside).toEqual([]);
+    } finally {
+      await page.close();
+      cli.child.kill('SIGINT');
+    }
+    expect(await cli.exited).toBe(0);
+  }, 120_000);
+
+  it('draws a cell-free run as its two node types: M access points and K users at their positions, with the AP -> user links', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-files-cf-'));
+    const { CF } = cellFreeCheckpoints(dir);
+    const run = await runScenario(
+      parseScenario({ name: 'cf', seed: 3, networks: [{ name: 'm8-k4', model: 'cell-free', M: 8, K: 4, instances: 1 }], algorithms: [{ name: 'cf-pcgnn', checkpoint: CF }, 'optimal'], runtime: { kind: 'nats', agentsPerProcess: 6 }, outputs: { dir } }, 'cf.yaml'),
+      { nats: inject('natsUrl') },
+    );
+    const cli = startCli(['dashboard', dir, '--port', '0']);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      await page.goto(await cli.url);
+      await page.click(`#runList li[data-run="${run.summary.runId}"]`);
+      await page.waitForFunction(() => document.getElementById('netInfo')!.textContent!.includes('access points'));
+      expect(await page.textContent('#netInfo')).toBe('m8-k4 (cell-free), instance 0: M = 8 access points (squares), K = 4 users (dots), 32 CSI links'); // positions: no circle
+      expect(await page.$eval('#network', (e) => [Number((e as HTMLElement).dataset.agents), Number((e as HTMLElement).dataset.links)])).toEqual([12, 32]);
     } finally {
       await page.close();
       cli.child.kill('SIGINT');

@@ -38,7 +38,8 @@ export async function runCellFreeNetwork(sc: Scenario, net: NetworkSpec, runId: 
     optimal = insts.map((i) => cellFreeMinRate(i, cellFreeOptimal(i).p));
     const startJob = (alg: AlgorithmEntry, label: string, instance: number): number => {
       const job = ++ctx.jobs.n;
-      emit({ type: 'job', job, of: ctx.jobs.of, point: ctx.point, network: name, instance, algorithm: label, kind: isDmp(alg) ? 'dmp' : 'centralized', rounds: isDmp(alg) ? roundsOf(alg, checkpoints) : 0, K: nodes, edges: [] });
+      const at = positions(insts[instance]);
+      emit({ type: 'job', job, of: ctx.jobs.of, point: ctx.point, network: name, instance, algorithm: label, kind: isDmp(alg) ? 'dmp' : 'centralized', rounds: isDmp(alg) ? roundsOf(alg, checkpoints) : 0, K: nodes, M: net.M, tx: at, rx: at, edges: apToUser(net.M!, net.K) });
       return job;
     };
     let registered = false;
@@ -83,4 +84,16 @@ export async function runCellFreeNetwork(sc: Scenario, net: NetworkSpec, runId: 
     removedEdges: 0,
     algorithms: done.map(({ entry, e }) => ({ ...entry, ...summarise(e, normaliser, optimal) })),
   };
+}
+
+/** Every agent's position for the dashboard's layout, APs then users (x, y interleaved, metres). */
+function positions(inst: CellFreeInstance): number[] | undefined {
+  return inst.ap && inst.ue ? [...inst.ap, ...inst.ue] : undefined;
+}
+
+/** The links of a cell-free network's layout: every AP m -> user k (agent M + k), as pairs. */
+function apToUser(M: number, K: number): number[] {
+  const out: number[] = [];
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) out.push(m, M + k);
+  return out;
 }

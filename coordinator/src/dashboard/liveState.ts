@@ -75,7 +75,7 @@ export class LiveState {
         // a DMP job, or the first job on a network, becomes the view; other centralized jobs only report
         if (e.kind === 'centralized' && sameNetwork) return { type: 'progress', progress: this.progress };
         const model = this.run?.networks.find((n) => n.name === e.network)?.model;
-        this.cur = { point: e.point, network: e.network, model, instance: e.instance, K: e.K, layout: encodeLayout(e.K, e.tx, e.rx, e.edges) };
+        this.cur = { point: e.point, network: e.network, model, instance: e.instance, K: e.K, layout: encodeLayout(e.K, e.tx, e.rx, e.edges, e.M) };
         this.agents = {};
         return { type: 'view', view: this.view() };
       }

@@ -117,7 +117,7 @@ export async function runView(root: string, id: string, network: string, instanc
   });
   let layout: Layout | undefined;
   await forEachJsonLine(join(dir, 'layouts.jsonl'), (l) => {
-    if (sameWhere(l, point, sweepValue, network, instance)) layout = { K: Number(l.K), tx: l.tx as number[] | undefined, rx: l.rx as number[] | undefined, edges: String(l.edges), links: Number(l.links) };
+    if (sameWhere(l, point, sweepValue, network, instance)) layout = { K: Number(l.K), tx: l.tx as number[] | undefined, rx: l.rx as number[] | undefined, edges: String(l.edges), links: Number(l.links), ...(typeof l.M === 'number' ? { M: l.M } : {}) };
   });
   const agents: View['agents'] = {};
   await forEachJsonLine(join(dir, 'agents.jsonl'), (l) => {

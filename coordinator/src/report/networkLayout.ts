@@ -15,6 +15,8 @@ export interface Layout {
   edges: string;
   /** Number of links. */
   links: number;
+  /** Cell-free: agents 0..M-1 are access points, the others users; tx and rx are each agent's position, edges the AP -> user links. */
+  M?: number;
 }
 
 /** Per agent, as the page draws it: power, and who was dead, timed out or short of messages (pairs [k, count]). */
@@ -27,9 +29,9 @@ export interface AgentState {
 
 const cm = (xs: ArrayLike<number>): number[] => Array.from(xs, (x) => Math.round(x * 100) / 100);
 
-export function encodeLayout(K: number, tx: ArrayLike<number> | undefined, rx: ArrayLike<number> | undefined, edges: readonly number[]): Layout {
+export function encodeLayout(K: number, tx: ArrayLike<number> | undefined, rx: ArrayLike<number> | undefined, edges: readonly number[], M?: number): Layout {
   const links = edges.length / 2;
-  const out: Layout = { K, edges: links === K * (K - 1) && K > 1 ? 'all' : packPairs(edges), links };
+  const out: Layout = { K, edges: links === K * (K - 1) && K > 1 ? 'all' : packPairs(edges), links, ...(M === undefined ? {} : { M }) };
   if (tx && rx) {
     out.tx = cm(tx);
     out.rx = cm(rx);

@@ -55,7 +55,7 @@ export function runRecorder(dir: string, log: (s: string) => void = () => {}): R
         const key = `${e.point}/${e.network}/${e.instance}`;
         if (e.instance < RECORDED_INSTANCES && !laidOut.has(key)) {
           laidOut.add(key);
-          append('layouts.jsonl', { ...where(e.point), network: e.network, instance: e.instance, ...encodeLayout(e.K, e.tx, e.rx, e.edges) });
+          append('layouts.jsonl', { ...where(e.point), network: e.network, instance: e.instance, ...encodeLayout(e.K, e.tx, e.rx, e.edges, e.M) });
         }
         break;
       }

@@ -8,7 +8,7 @@ import type { AgentDeath, InjectedEvent, RoundRecord } from './records.ts';
 export type RunEvent =
   | { type: 'run'; runId: string; scenario: string; dir: string; jobs: number; sweep?: { key: string; values: number[] }; networks: { name: string; model: string; K: number; instances: number }[] }
   /** A job starts: one algorithm on one instance; geometric models give the positions (x, y interleaved) and every network its CSI edges j -> k (pairs, interleaved). */
-  | { type: 'job'; job: number; of: number; point?: number; network: string; instance: number; algorithm: string; kind: 'dmp' | 'centralized'; rounds: number; K: number; tx?: number[]; rx?: number[]; edges: number[] }
+  | { type: 'job'; job: number; of: number; point?: number; network: string; instance: number; algorithm: string; kind: 'dmp' | 'centralized'; rounds: number; K: number; tx?: number[]; rx?: number[]; edges: number[]; M?: number }
   | { type: 'round'; job: number; network: string; instance: number; algorithm: string; t: number; record: RoundRecord; normalised: number | null; agents: RoundAgents }
   /** Centralized WMMSE's objective after 0..n iterations on an instance (NaN where not sampled), once known. */
   | { type: 'wmmse'; network: string; instance: number; curve: number[] }

@@ -235,7 +235,7 @@ function render() {
   const flashing = net.draw(max);
   if (flashing) schedule();
   const L = net.layout;
-  $('netInfo').textContent = L ? `${v.network}${v.model ? ` (${v.model})` : ''}, instance ${v.instance}: K = ${L.K}, ${v.layout?.edges === 'all' ? 'full CSI' : `${L.links} CSI links`}${L.geometric ? '' : ', pairs on a circle (no positions)'}${net.note ? `; ${net.note}` : ''}` : 'no layout recorded for this instance';
+  $('netInfo').textContent = L ? `${v.network}${v.model ? ` (${v.model})` : ''}, instance ${v.instance}: ${L.M ? `M = ${L.M} access points (squares), K = ${L.K - L.M} users (dots)` : `K = ${L.K}`}, ${v.layout?.edges === 'all' ? 'full CSI' : `${L.links} CSI links`}${L.geometric ? '' : ', pairs on a circle (no positions)'}${net.note ? `; ${net.note}` : ''}` : 'no layout recorded for this instance';
   $('status').textContent = a
     ? `${agentsKey}, after round ${a.t + 1}: dead ${a.dead.length ? a.dead.join(', ') : 'none'} · timed out ${a.timedOut.length ? a.timedOut.join(', ') : 'none'} · missing messages ${a.missing.length ? a.missing.map(([k, n]) => `${k} (${n})`).join(', ') : 'none'}`
     : '';

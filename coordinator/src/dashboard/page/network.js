@@ -1,7 +1,9 @@
 // The network on one canvas: transmitters (squares) and receivers (dots) at their positions (a
 // circle when the model has none), CSI links j -> k as one thin path, each pair's direct link and
 // its nodes coloured by power, and marks for dead, timed-out and message-missing agents. Paths
-// are batched by colour, so K = 1000 with tens of thousands of links is a few draw calls.
+// are batched by colour, so K = 1000 with tens of thousands of links is a few draw calls. A
+// cell-free layout (layout.M) has agents of two types: access points 0..M-1 (squares, grey: they
+// transmit no power of their own) and users (dots, coloured by power), with the AP -> user links.
 
 /** Links drawn at most; beyond that every n-th (the note says so). */
 const MAX_LINKS = 60000;
@@ -57,7 +59,7 @@ export class NetworkView {
     let pairs = null, all = false;
     if (layout?.edges === 'all') all = true;
     else if (layout?.edges) pairs = decodePairs(layout.edges);
-    this.layout = { src: layout, K, tx, rx, pairs, all, links: layout?.links ?? 0, geometric: !!layout?.tx };
+    this.layout = { src: layout, K, tx, rx, pairs, all, links: layout?.links ?? 0, geometric: !!layout?.tx, M: layout?.M ?? 0 };
     this.fit();
   }
 
@@ -144,7 +146,8 @@ export class NetworkView {
     const a = this.agents;
     const max = scaleMax > 0 ? scaleMax : 1;
     const bucket = new Int16Array(K).fill(-1);
-    if (a?.power) for (let k = 0; k < K; k++) bucket[k] = Math.max(0, Math.min(BUCKETS - 1, Math.round((a.power[k] / max) * (BUCKETS - 1))));
+    if (a?.power) for (let k = L.M; k < K; k++) bucket[k] = Math.max(0, Math.min(BUCKETS - 1, Math.round((a.power[k] / max) * (BUCKETS - 1))));
+    const square = (k) => k < L.M || !L.M, dot = (k) => k >= L.M; // cell-free: APs squares, users dots
     const r = Math.max(1.5, Math.min(5, 120 / Math.sqrt(K))) * dpr;
     for (let b = -1; b < BUCKETS; b++) {
       ctx.beginPath();
@@ -162,10 +165,10 @@ export class NetworkView {
       ctx.stroke();
       ctx.fillStyle = color;
       ctx.beginPath();
-      for (let k = 0; k < K; k++) if (bucket[k] === b) ctx.rect(P[4 * k] - r * 0.8, P[4 * k + 1] - r * 0.8, 1.6 * r, 1.6 * r);
+      for (let k = 0; k < K; k++) if (bucket[k] === b && square(k)) ctx.rect(P[4 * k] - r * 0.8, P[4 * k + 1] - r * 0.8, 1.6 * r, 1.6 * r);
       ctx.fill();
       ctx.beginPath();
-      for (let k = 0; k < K; k++) if (bucket[k] === b) { ctx.moveTo(P[4 * k + 2] + r, P[4 * k + 3]); ctx.arc(P[4 * k + 2], P[4 * k + 3], r, 0, 2 * Math.PI); }
+      for (let k = 0; k < K; k++) if (bucket[k] === b && dot(k)) { ctx.moveTo(P[4 * k + 2] + r, P[4 * k + 3]); ctx.arc(P[4 * k + 2], P[4 * k + 3], r, 0, 2 * Math.PI); }
       ctx.fill();
     }
     // marks: message-missing (dot), timed out (ring), dead (cross), injected faults (pulse)
@@ -208,7 +211,7 @@ export class NetworkView {
     if (best < 0) return void (this.tip.hidden = true);
     const a = this.agents;
     const miss = a?.missing.find((m) => m[0] === best);
-    const parts = [`agent ${best} (${role})`];
+    const parts = [`agent ${best} (${L.M ? (best < L.M ? `access point ${best}` : `user ${best - L.M}`) : role})`];
     if (a?.power) parts.push(`power ${a.power[best]}`);
     if (a?.dead.includes(best)) parts.push('dead');
     if (a?.timedOut.includes(best)) parts.push('timed out');
