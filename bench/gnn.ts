@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { runInProcess, type Checkpoint } from '@dmpemu/dmp';
+import { loadCheckpoint, runInProcess, type Checkpoint } from '@dmpemu/dmp';
 import { generateInstance, localViews, Rng, wmmsePower, type Instance } from '@dmpemu/wireless';
 
 /**
@@ -47,8 +47,17 @@ export async function benchGnn(): Promise<void> {
       console.log(`K=${String(K).padEnd(4)} torch (1 thread, faster formulation) ${t.toFixed(0).padStart(6)} samples/s` + (w ? `   TF.js WASM ${w.toFixed(0).padStart(5)} samples/s   torch / WASM x${(t / w).toFixed(1)}` : '   (no WASM figure this run)'));
     }
   }
+  await benchInference(checkpoint);
+}
+
+/**
+ * One decentralised WCGCN inference (3 rounds, every agent in one process) against centralized
+ * WMMSE-100 on the same D2D instances; `checkpoint` default: the shipped wcgcn-d2d-k50.
+ */
+export async function benchInference(checkpoint?: Checkpoint): Promise<void> {
+  checkpoint ??= loadCheckpoint(new URL('../scenarios/models/wcgcn-d2d-k50.json', import.meta.url).pathname);
   console.log('\n## Inference: WCGCN (3 rounds, every agent in one process, typed arrays; local views prebuilt) vs centralized WMMSE-100, d2d with CSI range 300 m');
-  for (const [K, field, reps] of [[50, 1000, 10], [200, 2000, 3], [1000, 4472, 1]] as const) {
+  for (const [K, field, reps] of [[50, 1000, 20], [200, 2000, 10], [1000, 4472, 5]] as const) {
     const insts: Instance[] = Array.from({ length: reps }, (_, n) => generateInstance('d2d', Rng.derive(K, n), { K, field, csiRange: 300 }));
     const time = (f: (i: Instance) => void): number => {
       f(insts[0]);

@@ -1,11 +1,12 @@
-import { benchGnn } from './gnn.ts';
+import { benchGnn, benchInference } from './gnn.ts';
 import { benchRuntime } from './runtime.ts';
 import { benchWmmse } from './wmmse.ts';
 
-// `npm run bench [wmmse|runtime|gnn|import|parallel]`: timings and same-run ratios. Never part of the tests.
+// `npm run bench [wmmse|runtime|gnn|inference|import|parallel]` (inference: gnn's inference table alone): timings and same-run ratios. Never part of the tests.
 const only = process.argv[2];
 if (!only || only === 'wmmse') benchWmmse();
 if (!only || only === 'runtime') await benchRuntime();
 if (!only || only === 'gnn') await benchGnn();
+if (only === 'inference') await benchInference();
 if (!only || only === 'import') (await import('./importedModel.ts')).benchImportedModel();
 if (!only || only === 'parallel') await (await import('./parallel.ts')).benchParallelTraining();

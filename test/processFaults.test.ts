@@ -98,9 +98,12 @@ describe('processes and the broker misbehaving', () => {
         },
       });
       expect(r.rounds).toHaveLength(20);
-      // the server is stopped after round 5 is recorded: the loss is seen in round 6, or 7 on a loaded machine
-      expect(r.events).toEqual([expect.objectContaining({ event: 'broker-outage', detail: expect.stringMatching(/^connection to the broker lost for [0-9.]+ s from round (6|7) of job 1$/) })]);
-      expect([6, 7]).toContain(r.events[0].round);
+      // the server is stopped after round 5 is recorded: the loss is seen in round 6, or later on a
+      // loaded machine (8 seen in CI beside two training runs); never before it
+      expect(r.events).toEqual([expect.objectContaining({ event: 'broker-outage', detail: expect.stringMatching(/^connection to the broker lost for [0-9.]+ s from round \d+ of job 1$/) })]);
+      expect(r.events[0].detail).toContain(`from round ${r.events[0].round} of job 1`);
+      expect(r.events[0].round).toBeGreaterThanOrEqual(6);
+      expect(r.events[0].round).toBeLessThan(20);
       expect(r.disturbed.length).toBeGreaterThan(0);
       expect(r.disturbed.every((t) => r.rounds[t].disturbed)).toBe(true);
       // the result is either the fault-free one or marked: here marked
