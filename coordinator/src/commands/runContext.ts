@@ -2,9 +2,8 @@
 import { join } from 'node:path';
 import type { Checkpoint } from '@dmpemu/dmp';
 import { formatIds } from '@dmpemu/agents';
-import type { RunObserver } from '../run/observer.ts';
+import type { RoundAgents, RunObserver } from '../run/observer.ts';
 import type { Broker, Coordinator, RoundRecord } from '../run/coordinator.ts';
-import type { RoundAgents } from '../run/observer.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { writeCredentials } from '../scenario/credentials.ts';
 import type { AlgorithmEntry } from '../scenario/scenario.ts';
