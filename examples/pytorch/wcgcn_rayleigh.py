@@ -165,7 +165,7 @@ def export(ratio, step):
     out = {
         "architecture": {"kind": "wcgcn", "task": "power", "layers": 3, "mlp1": [5, 32, 32], "mlp2": [35, 16, 1], "aggregation": "max", "mlp1Output": "relu", "features": FEATURES},
         "weights": weights,
-        "training": {"framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_rayleigh.py", "command": " ".join(["python3", "examples/pytorch/wcgcn_rayleigh.py", *sys.argv[1:]]), "network": {"model": "rayleigh-ic", "K": K, "snrDb": args.snr_db}, "steps": step, "batch": args.batch, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}", "samples": "fresh per batch", "seed": args.seed, **({"init": os.path.basename(args.init), "initTraining": INIT["training"]} if INIT else {})},
+        "training": {"framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_rayleigh.py", "command": " ".join(["python3", "examples/pytorch/wcgcn_rayleigh.py", *sys.argv[1:]]), "network": {"model": "rayleigh-ic", "K": K, "snrDb": args.snr_db}, "steps": step, "batch": args.batch, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}", "samples": "fresh per batch", "seed": args.seed, **({"init": os.path.basename(args.init), "initHash": INIT.get("hash"), "initTraining": INIT["training"]} if INIT else {})},
         "metrics": {"validationRatio": ratio, "validationInstances": args.validation},
     }
     with open(os.path.join(args.out, "weights.json.tmp"), "w") as f:
