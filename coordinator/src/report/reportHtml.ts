@@ -74,7 +74,9 @@ export async function runReportHtml(s: RunSummary, dir: string): Promise<string>
     `<h1>Run ${esc(s.runId)}</h1>`,
     `<p class="meta">Scenario <code>${esc(s.scenario)}</code>: <b>${esc(s.status)}</b>${s.reason ? ` (${esc(s.reason)})` : ''}; transport: ${esc(s.transport ?? 'none')}; started ${esc(s.startedAt)}; ${num(s.seconds, 1)} s.</p>`,
     Object.keys(s.faults).length ? `<p>Faults: <code>${esc(JSON.stringify(s.faults))}</code></p>` : '',
-    `<p class="meta">Rates are ${s.normaliseBy === 'optimal' ? 'minimum user rates (cell-free max-min power control)' : 'weighted sum rates'} averaged over instances. The curves put centralized WMMSE (global CSI) after i iterations at 2i rounds; shaded: the least to the largest instance; diamonds: the round after which a decentralised algorithm first beats WMMSE with 10, 30 and 100 iterations; dashed rules: centralized algorithms.</p>`,
+    s.normaliseBy === 'optimal'
+      ? '<p class="meta">Rates are minimum user rates (cell-free max-min power control) averaged over instances. The curves: each decentralised algorithm\'s mean after every round; shaded: the least to the largest instance; dashed rules: centralized algorithms (the optimal one among them).</p>'
+      : '<p class="meta">Rates are weighted sum rates averaged over instances. The curves put centralized WMMSE (global CSI) after i iterations at 2i rounds; shaded: the least to the largest instance; diamonds: the round after which a decentralised algorithm first beats WMMSE with 10, 30 and 100 iterations; dashed rules: centralized algorithms.</p>',
   ];
   const sections: { net: NetworkSummary; sweep?: number; heading: string }[] = [];
   if (s.sweep) {
