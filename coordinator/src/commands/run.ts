@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
-import type { MissingPolicy } from '@dmpemu/dmp';
 import { generateInstance, knowsEdge, Rng, type CentralizedAlgorithm, type Instance } from '@dmpemu/wireless';
 import type { RunObserver } from '../run/observer.ts';
 import { resolveFaults } from '../scenario/faultPlan.ts';
@@ -22,7 +21,7 @@ import { channelMatrixBytes } from '../scenario/networkSchema.ts';
 import { readNetworkFile } from '../scenario/networkFiles.ts';
 import { writeInstanceFile } from '../scenario/instanceFileWrite.ts';
 import { checkModules } from '../scenario/moduleChecks.ts';
-import { announceExternalHosts, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
+import { announceExternalHosts, roundOptions, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
 import { runCellFreeNetwork } from './runCellFree.ts';
 import { checkRunId } from '@dmpemu/wire';
 
@@ -179,9 +178,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
       let job = 0;
       const e = await evalDmp(insts, specOf(alg, checkpoints), {
         coordinator,
-        roundDeadlineMs: sc.runtime.roundDeadlineMs,
-        policy: sc.runtime.missingPolicy as MissingPolicy,
-        clock: sc.runtime.clock,
+        ...roundOptions(sc),
         async: sc.runtime.clock === 'async' ? sc.runtime.async ?? { periodMs: 20, jitter: 0, activation: 1 } : undefined,
         faultsFor: (n) => faults[n],
         onInstance: (instance) => void (job = startJob(alg, label, instance)),

@@ -1,11 +1,10 @@
-import type { MissingPolicy } from '@dmpemu/dmp';
 import { cellFreeInstance, cellFreeMinRate, cellFreeOptimal, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
 import { Coordinator } from '../run/coordinator.ts';
 import { evalCellFreeCentralized, evalCellFreeDmp, mean, type Evaluation } from '../run/evaluation.ts';
 import type { CellFreeCentralized } from '../scenario/algorithmNames.ts';
 import { agentsOf, algorithmLabel, isDmp, networkName, roundsOf, specOf, type AlgorithmEntry, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import { summarise, type AlgorithmSummary, type NetworkSummary } from '../results/summary.ts';
-import { announceExternalHosts, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
+import { announceExternalHosts, roundOptions, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
 
 /** The instances of a cell-free network: instance n from the stream derived from (seed, network, n), as pair networks draw theirs. */
 export function drawCellFree(n: NetworkSpec, seed: number): CellFreeInstance[] {
@@ -61,9 +60,7 @@ export async function runCellFreeNetwork(sc: Scenario, net: NetworkSpec, runId: 
       let job = 0;
       const e = await evalCellFreeDmp(insts, specOf(alg, checkpoints), {
         coordinator,
-        roundDeadlineMs: sc.runtime.roundDeadlineMs,
-        policy: sc.runtime.missingPolicy as MissingPolicy,
-        clock: sc.runtime.clock,
+        ...roundOptions(sc),
         onInstance: (instance) => void (job = startJob(alg, label, instance)),
         onRound: roundSink(ctx, name, label, runtime, () => job, (instance) => optimal[instance]),
       });

@@ -1,12 +1,12 @@
 /** What the networks of a `dmpemu run` share (run.ts for pair networks, runCellFree.ts for cell-free ones). */
 import { join } from 'node:path';
-import type { Checkpoint } from '@dmpemu/dmp';
+import type { Checkpoint, MissingPolicy } from '@dmpemu/dmp';
 import { formatIds } from '@dmpemu/agents';
 import type { RoundAgents, RunObserver } from '../run/observer.ts';
 import type { Broker, Coordinator, RoundRecord } from '../run/coordinator.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { writeCredentials } from '../scenario/credentials.ts';
-import type { AlgorithmEntry } from '../scenario/scenario.ts';
+import type { AlgorithmEntry, Scenario } from '../scenario/scenario.ts';
 import type { AlgorithmSummary } from '../results/summary.ts';
 
 /** What every network of a run shares. */
@@ -53,6 +53,11 @@ export function trainedOf(alg: AlgorithmEntry, checkpoints: Map<string, Checkpoi
   const c = alg.checkpoint ? checkpoints.get(alg.checkpoint) : undefined;
   const size = c?.training.trainingSetSize;
   return c && (typeof size === 'number' || typeof size === 'string') ? { trained: { kind: c.architecture.kind, trainingSetSize: size } } : {};
+}
+
+/** What every DMP evaluation of a scenario is told about its rounds: deadline, missing policy, clock. */
+export function roundOptions(sc: Scenario): { roundDeadlineMs: number; policy: MissingPolicy; clock: Scenario['runtime']['clock'] } {
+  return { roundDeadlineMs: sc.runtime.roundDeadlineMs, policy: sc.runtime.missingPolicy as MissingPolicy, clock: sc.runtime.clock };
 }
 
 /** Where a DMP job runs: over NATS, the in-memory bus, or the in-process executor (no coordinator). */
