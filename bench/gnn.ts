@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { loadCheckpoint, runInProcess, type Checkpoint } from '@dmpemu/dmp';
+import { loadCheckpoint, runInProcess, setDefaultDenseKernel, type Checkpoint, type DenseKernel } from '@dmpemu/dmp';
 import { generateInstance, localViews, Rng, wmmsePower, type Instance } from '@dmpemu/wireless';
 
 /**
@@ -66,8 +66,17 @@ export async function benchInference(checkpoint?: Checkpoint): Promise<void> {
       return (performance.now() - t0) / reps;
     };
     const views = new Map(insts.map((i) => [i, localViews(i)]));
-    const gnn = time((i) => runInProcess(i, { name: 'wcgcn', checkpoint }, { views: views.get(i), history: false }));
+    const wcgcn = (kernel: DenseKernel): number => {
+      setDefaultDenseKernel(kernel); // the algorithm is built per instance, its dense layers on this kernel
+      try {
+        return time((i) => runInProcess(i, { name: 'wcgcn', checkpoint }, { views: views.get(i), history: false }));
+      } finally {
+        setDefaultDenseKernel(undefined);
+      }
+    };
+    const gnn = wcgcn('wasm');
+    const js = wcgcn('js');
     const wmmse = time((i) => wmmsePower(i, { iterations: 100 }));
-    console.log(`K=${String(K).padEnd(5)} WCGCN ${gnn.toFixed(1).padStart(8)} ms   WMMSE-100 ${wmmse.toFixed(1).padStart(8)} ms   WMMSE / WCGCN x${(wmmse / gnn).toFixed(1)}`);
+    console.log(`K=${String(K).padEnd(5)} WCGCN ${gnn.toFixed(1).padStart(8)} ms (JS dense kernel ${js.toFixed(1)} ms, x${(js / gnn).toFixed(2)})   WMMSE-100 ${wmmse.toFixed(1).padStart(8)} ms   WCGCN / WMMSE-100 ${(gnn / wmmse).toFixed(3)}`);
   }
 }

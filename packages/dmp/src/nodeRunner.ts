@@ -26,7 +26,7 @@ export class NodeRunner<S> {
   readonly neighbours: Int32Array;
   private readonly slotOf = new Map<number, number>();
   private state: S;
-  private inbox: (Float64Array | undefined)[];
+  private readonly inbox: (Float64Array | undefined)[];
   private readonly last: (Float64Array | undefined)[][];
   private arrived = 0;
   /** Live neighbours whose broadcast of the current round has not arrived. */
@@ -45,7 +45,7 @@ export class NodeRunner<S> {
     this.neighbours = view.neighbours;
     view.neighbours.forEach((j, i) => this.slotOf.set(j, i));
     this.state = alg.init(view);
-    this.inbox = new Array(view.neighbours.length);
+    this.inbox = new Array<Float64Array | undefined>(view.neighbours.length).fill(undefined);
     this.last = Array.from({ length: alg.period }, () => new Array(view.neighbours.length));
     this.waiting = this.expected();
   }
@@ -62,6 +62,7 @@ export class NodeRunner<S> {
 
   /** The live neighbours aggregated in the open round: those waited for. */
   private expected(): number {
+    if (!this.alg.listens && this.gone.size === 0) return this.neighbours.length;
     let n = 0;
     for (let i = 0; i < this.neighbours.length; i++) if (this.heard(i) && !this.gone.has(this.neighbours[i])) n++;
     return n;
@@ -184,18 +185,20 @@ export class NodeRunner<S> {
 
   /** Aggregate what arrived (slot order), update the state, and open the next round. */
   update(t: number): RoundOutcome {
-    const { alg, state } = this;
+    const { alg, state, inbox, away } = this;
     const size = alg.messageSize(t, this.view.type);
     const agg = alg.aggregation(t, this.view.type);
     const y = new Float64Array(size);
     const m = new Float64Array(size);
     const last = this.last[t % alg.period];
+    const n = this.neighbours.length;
+    const anyAway = away.size > 0;
     let used = 0;
     let missing = 0;
     if (agg === 'max') y.fill(-Infinity);
-    for (let i = 0; i < this.neighbours.length; i++) {
-      if (this.away.has(i) || (alg.listens && !this.heard(i))) continue;
-      let b = this.inbox[i];
+    for (let i = 0; i < n; i++) {
+      if ((anyAway && away.has(i)) || (alg.listens && !this.heard(i))) continue;
+      let b = inbox[i];
       if (b === undefined) {
         missing++;
         if (this.policy === 'last') b = last[i];
@@ -209,11 +212,11 @@ export class NodeRunner<S> {
     if (used === 0) y.fill(0);
     else if (agg === 'mean') for (let d = 0; d < size; d++) y[d] /= used;
     alg.update(state, t, y, used);
-    this.inbox = new Array(this.neighbours.length);
+    inbox.fill(undefined);
     this.round = t + 1;
     this.waiting = this.expected();
     this.skipped.clear();
-    this.away.clear();
+    away.clear();
     const received = this.arrived;
     this.arrived = 0;
     return { received, missing };
