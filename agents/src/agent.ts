@@ -196,10 +196,11 @@ export class Agent {
     }
     if (t >= j.rounds) return void c.malformedData++;
     if (isAway(j.config.churn, t)) return; // this agent's radio is off in round t: it hears nothing
-    if (!j.runner.listensAt(t, j.runner.slot(sender))) return; // node types: a neighbour this node does not aggregate in round t
+    const slot = j.runner.slot(sender); // a neighbour: only their subjects are heard
+    if (!j.runner.listensAt(t, slot)) return; // node types: a neighbour this node does not aggregate in round t
     if (absent) return this.onAbsence(j, t, sender);
     // quantised: bit-packed codes of the expected length, read back as the in-process executor does
-    const size = j.runner.broadcastSizeOf(j.runner.slot(sender), t);
+    const size = j.runner.broadcastSizeOf(slot, t);
     const b = q ? unpack(q, msg[3] as Uint8Array, size) : (msg[3] as Float64Array);
     if (!b || b.length !== size || !allFinite(b)) return void c.malformedData++;
     // bit errors and noise on the control channel: what this receiver reads (undefined: undecodable, lost)
@@ -210,9 +211,9 @@ export class Agent {
     // messageLoss is emulated here, on arrival: the agent then knows the message is missing and
     // need not wait for the deadline (the aggregate is the same as after a real loss).
     const lost = isLost(j.faults, t, sender, this.k) || !seen;
-    const delay = lost ? 0 : linkDelayMs(j.faults, t, sender, this.k, j.config.linkKm?.[j.runner.slot(sender)]);
-    if (delay > 0) setTimeout(() => this.accept(j, t, sender, seen ?? b, data.length, false), delay);
-    else this.accept(j, t, sender, seen ?? b, data.length, lost);
+    const delay = lost ? 0 : linkDelayMs(j.faults, t, sender, this.k, j.config.linkKm?.[slot]);
+    if (delay > 0) setTimeout(() => this.accept(j, t, sender, slot, seen ?? b, data.length, false), delay);
+    else this.accept(j, t, sender, slot, seen ?? b, data.length, lost);
   }
 
   /**
@@ -247,12 +248,11 @@ export class Agent {
     this.events.roundDone(this.k, t, { k: this.k, output: silentOutput(j.config.view.Nt), received: 0, missing: 0, bytesOut: out.length, bytesIn: 0, timedOut: false, ms: 0 });
   }
 
-  /** A checked broadcast of this job reaches the agent: use it now, keep it for its round, or drop it. */
-  private accept(j: Job, t: number, sender: number, b: Float64Array, size: number, lost: boolean): void {
+  /** A checked broadcast of this job from neighbour `sender` (slot i) reaches the agent: use it now, keep it for its round, or drop it. */
+  private accept(j: Job, t: number, sender: number, i: number, b: Float64Array, size: number, lost: boolean): void {
     if (this.job !== j || j.failed) return;
     const c = this.counters();
     if (t < j.t || (t === j.t && !j.open)) return this.late(j, t, sender, b);
-    const i = j.runner.slot(sender);
     if (t > j.t) {
       const round = j.early.get(t) ?? new Map<number, Early>();
       const prior = round.get(i);

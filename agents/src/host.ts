@@ -289,11 +289,18 @@ export class AgentHost {
 export function lastValueDecoder(): (bytes: Uint8Array) => unknown {
   let last: Uint8Array | undefined;
   let value: unknown;
+  let lastSeen: Uint8Array | undefined;
   return (bytes) => {
-    if (last && last.length === bytes.length && Buffer.compare(last, bytes) === 0) return value;
-    last = undefined;
+    // the host hands one delivery to its agents as the same array: no need to compare the bytes
+    if (bytes === lastSeen) return value;
+    if (last && last.length === bytes.length && Buffer.compare(last, bytes) === 0) {
+      lastSeen = bytes;
+      return value;
+    }
+    last = lastSeen = undefined;
     value = decode(bytes);
     last = bytes.slice();
+    lastSeen = bytes;
     return value;
   };
 }
