@@ -89,10 +89,12 @@ export function createAlgorithm(spec: AlgorithmSpec, Nt = 1): DmpAlgorithm<unkno
  * in-process executor has one for all nodes: the nodes share its code, so V8 warms it up once
  * (each instance's closures would gather their own feedback, and a 3-round GNN job would run cold
  * on every agent). Keyed by the spec's plain fields and its checkpoint's or module's hash; a hit
- * still verifies the checkpoint it was given. Keeps the last few specs (one job after another).
+ * still checks the checkpoint it was given: equal (architecture and every weight) to the one the
+ * entry was built from and verified, or else verified itself. Keeps the last few specs (one job
+ * after another).
  */
 export class AlgorithmCache {
-  private readonly built = new Map<string, DmpAlgorithm<unknown>>();
+  private readonly built = new Map<string, { alg: DmpAlgorithm<unknown>; checkpoint?: Checkpoint }>();
 
   constructor(private readonly size = 4) {}
 
@@ -106,17 +108,31 @@ export class AlgorithmCache {
     const key = JSON.stringify([Nt, plain, checkpoint?.hash ?? null, module?.sha256 ?? null]);
     const hit = this.built.get(key);
     if (hit) {
-      if (checkpoint) verifyCheckpoint(checkpoint);
+      if (checkpoint && !(hit.checkpoint && sameCheckpoint(hit.checkpoint, checkpoint))) verifyCheckpoint(checkpoint);
       this.built.delete(key); // most recent last
       this.built.set(key, hit);
-      return hit;
+      return hit.alg;
     }
-    const alg = createAlgorithm(spec, Nt);
+    const alg = createAlgorithm(spec, Nt); // verifies the checkpoint
     if (view && spec.name !== 'module') warmUp(alg, view);
-    this.built.set(key, alg);
+    this.built.set(key, { alg, checkpoint });
     if (this.built.size > this.size) this.built.delete(this.built.keys().next().value!);
     return alg;
   }
+}
+
+/** Whether two checkpoints hold the same architecture and weights (the values compared, not hashed). */
+function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
+  if (a === b) return true;
+  if (a.format !== b.format || JSON.stringify(a.architecture) !== JSON.stringify(b.architecture)) return false;
+  const names = Object.keys(a.weights);
+  if (names.length !== Object.keys(b.weights).length) return false;
+  for (const name of names) {
+    const x = a.weights[name], y = b.weights[name];
+    if (!y || x.shape.length !== y.shape.length || x.shape.some((d, i) => d !== y.shape[i]) || x.data.length !== y.data.length) return false;
+    for (let i = 0; i < x.data.length; i++) if (!Object.is(x.data[i], y.data[i])) return false;
+  }
+  return true;
 }
 
 /** Passes over an algorithm's rounds that warm its code up (AlgorithmCache), capped at WARM_UP_CALLS message calls. */

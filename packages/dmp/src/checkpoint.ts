@@ -305,6 +305,16 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** The values as little-endian float64 bytes (a typed-array copy where the machine is little-endian). */
+function littleEndianFloat64(data: ArrayLike<number>): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(Float64Array.from(data).buffer);
+  const bytes = new DataView(new ArrayBuffer(data.length * 8));
+  for (let i = 0; i < data.length; i++) bytes.setFloat64(i * 8, data[i], true);
+  return new Uint8Array(bytes.buffer);
+}
+
 /**
  * sha256 over the format, the canonical JSON of the architecture, and for each weight in name
  * order its name, shape and values as little-endian float64 (a float32 tensor and its exact
@@ -316,9 +326,7 @@ export function weightsHash(c: HashedContent): string {
   for (const name of Object.keys(c.weights).sort()) {
     const w = c.weights[name];
     h.update(`${name} ${w.shape.join('x')}\n`);
-    const bytes = new DataView(new ArrayBuffer(w.data.length * 8));
-    w.data.forEach((x, i) => bytes.setFloat64(i * 8, x, true));
-    h.update(new Uint8Array(bytes.buffer));
+    h.update(littleEndianFloat64(w.data));
   }
   return h.digest('hex');
 }

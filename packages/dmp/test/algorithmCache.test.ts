@@ -28,6 +28,12 @@ describe('AlgorithmCache: one algorithm instance per spec in a host', () => {
     const w = Object.values(tampered.weights)[0];
     w.data = Float32Array.from(w.data, (x, i) => (i === 0 ? x + 1 : x));
     expect(() => cache.build({ name: 'wcgcn', checkpoint: tampered })).toThrow('checkpoint hash mismatch');
+    // the architecture too: the entry's own (verified) checkpoint is compared before the hash is skipped
+    const otherArchitecture = structuredClone(wcgcn) as Checkpoint;
+    (otherArchitecture.architecture as { aggregation: string }).aggregation = 'sum';
+    expect(() => cache.build({ name: 'wcgcn', checkpoint: otherArchitecture })).toThrow('checkpoint hash mismatch');
+    // and the first checkpoint is a hit still
+    expect(cache.build({ name: 'wcgcn', checkpoint: structuredClone(wcgcn) })).toBe(cache.build({ name: 'wcgcn', checkpoint: wcgcn }));
   });
 
   it('the warm-up leaves no trace: the shared, warmed instance computes what a fresh one does', () => {
