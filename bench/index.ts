@@ -1,11 +1,12 @@
 import { benchGnn, benchInference } from './gnn.ts';
-import { benchRuntime } from './runtime.ts';
+import { benchLearnedRounds, benchRuntime } from './runtime.ts';
 import { benchWmmse } from './wmmse.ts';
 
-// `npm run bench [wmmse|runtime|gnn|inference|import|parallel]` (inference: gnn's inference table alone): timings and same-run ratios. Never part of the tests.
+// `npm run bench [wmmse|runtime|rounds|gnn|inference|import|parallel]` (rounds: runtime's learned-against-WMMSE table alone; inference: gnn's inference table alone): timings and same-run ratios. Never part of the tests.
 const only = process.argv[2];
 if (!only || only === 'wmmse') benchWmmse();
 if (!only || only === 'runtime') await benchRuntime();
+if (!only || only === 'runtime' || only === 'rounds') await benchLearnedRounds();
 if (!only || only === 'gnn') await benchGnn();
 if (only === 'inference') await benchInference();
 if (!only || only === 'import') (await import('./importedModel.ts')).benchImportedModel();

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { loadCheckpoint, type AlgorithmSpec } from '@dmpemu/dmp';
 import { encode } from '@dmpemu/wire';
 import { generateInstance, localView, Rng, type Instance } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
@@ -42,6 +43,44 @@ export async function benchRuntime(only?: number[]): Promise<void> {
       }
       console.log(parts.join(' | '));
     } finally {
+      await server.dispose();
+    }
+  }
+}
+
+/**
+ * A learned DMP's round against WMMSE's over NATS, same network and hosts: the shipped WCGCN
+ * (3 rounds) and wmmse-dmp (10 iterations, 20 rounds) on K = 50 d2d networks (CSI range 300 m),
+ * barrier clock, one host and two. After a warm-up of 20 jobs each, 20 jobs on other networks; time
+ * per round as meanRoundLatencyMs (a job's wall time over its rounds), and per job.
+ */
+export async function benchLearnedRounds(): Promise<void> {
+  console.log('\n## A learned DMP\'s rounds against WMMSE\'s over NATS: K=50 d2d, CSI range 300 m, barrier clock (mean of 20 jobs after 20)');
+  const wcgcn = loadCheckpoint(new URL('../scenarios/models/wcgcn-d2d-k50.json', import.meta.url).pathname);
+  const specs: [string, AlgorithmSpec][] = [['wcgcn (3 rounds)', { name: 'wcgcn', checkpoint: wcgcn }], ['wmmse-dmp (20 rounds)', { name: 'wmmse-dmp', iterations: 10 }]];
+  const insts = Array.from({ length: 40 }, (_, n) => generateInstance('d2d', Rng.derive(50, n), { K: 50, field: 1000, csiRange: 300, weighted: true }));
+  for (const perProcess of [50, 25]) {
+    const server = await NatsServer.start();
+    const co = await Coordinator.start({ broker: server.url });
+    try {
+      await co.launch(50, perProcess, 120);
+      const parts: string[] = [];
+      const perRound: number[] = [];
+      for (const [label, spec] of specs) {
+        let wall = 0, rounds = 0;
+        for (let n = 0; n < insts.length; n++) {
+          const r = await co.runJob(insts[n], spec, { roundDeadlineMs: 10_000, policy: 'skip', clock: 'barrier' });
+          if (n < insts.length / 2) continue;
+          wall += r.wallMs;
+          rounds += r.rounds.length;
+        }
+        const jobs = insts.length / 2;
+        perRound.push(wall / rounds);
+        parts.push(`${label} ${(wall / rounds).toFixed(2)} ms/round, ${(wall / jobs).toFixed(1)} ms/job`);
+      }
+      console.log(`${String(50 / perProcess)} host(s) of ${perProcess}: ${parts.join(' | ')} | learned / WMMSE per round x${(perRound[0] / perRound[1]).toFixed(2)}`);
+    } finally {
+      await co.shutdown();
       await server.dispose();
     }
   }
