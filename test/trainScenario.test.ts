@@ -25,7 +25,7 @@ describe('training scenario validation (before TensorFlow.js loads)', () => {
     [{ ...ok, architecture: { kind: 'ecgnn', aggregation: 'max' } }, 't.yaml: invalid training scenario: architecture.aggregation: not a parameter of an ecgnn (it takes layers, hidden, head)'],
     [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 1, taps: [1], widths: [1] } }, 't.yaml: invalid training scenario: architecture.taps must include a filter of length >= 2 (taps [1] run no rounds)'],
     [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 2 } }, 't.yaml: invalid training scenario: architecture.taps must list 2 positive integers (one per layer)'],
-    [{ ...ok, architecture: { taps: [3] } }, 't.yaml: invalid training scenario: architecture.taps: not a parameter of a wcgcn (it takes layers, mlp1, mlp2, aggregation, mlp1Output)'],
+    [{ ...ok, architecture: { taps: [3] } }, 't.yaml: invalid training scenario: architecture.taps: not a parameter of a wcgcn (it takes layers, mlp1, mlp2, aggregation, mlp1Output, edges)'],
     // limits and model parameters, as for a scenario's networks
     [{ ...ok, training: { steps: 1e8 } }, 't.yaml: invalid training scenario: training.steps: Too big: expected number to be <=10000000'],
     [{ ...ok, training: { steps: 10, batch: 1e6 } }, 't.yaml: invalid training scenario: training.batch: Too big: expected number to be <=65536'],

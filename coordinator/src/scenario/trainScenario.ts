@@ -36,6 +36,8 @@ export const trainScenarioSchema = z.strictObject({
       mlp1: z.array(posInt).min(2).optional(),
       mlp2: z.array(posInt).min(2).optional(),
       mlp1Output: z.enum(['relu', 'linear']).optional(),
+      /** wcgcn beamforming: e_jk = h_jk (in, the paper's) or [h_jk, h_kj] (both). */
+      edges: z.enum(['in', 'both']).optional(),
       hidden: z.union([posInt, z.array(posInt).min(1)]).optional(),
       edgeEmbedding: posInt.optional(),
       head: z.array(posInt).optional(),

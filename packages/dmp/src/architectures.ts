@@ -10,9 +10,9 @@ import { validateWcgcnArchitecture } from './wcgcnDmp.ts';
 
 /** The paper's setting (section V): 3 layers, MLP1 {5, 32, 32}, MLP2 {35, 16, 1}, max aggregation. */
 export const WCGCN_DEFAULTS = { layers: 3, mlp1: [5, 32, 32], mlp2: [35, 16, 1], aggregation: 'max', mlp1Output: 'relu' } as const;
-/** Beamforming (section V-C): MLP1 {6 Nt, 64, 64}, MLP2 {64 + 4 Nt, 32, 2 Nt}; layers and aggregation as for power control. */
-export function wcgcnBeamDefaults(Nt: number): Omit<WcgcnArchitecture, 'kind' | 'task' | 'features'> {
-  return { layers: 3, Nt, mlp1: [6 * Nt, 64, 64], mlp2: [64 + 4 * Nt, 32, 2 * Nt], aggregation: 'max', mlp1Output: 'relu' };
+/** Beamforming (section V-C): MLP1 {6 Nt, 64, 64} ({8 Nt, ...} with `edges: both`), MLP2 {64 + 4 Nt, 32, 2 Nt}; layers and aggregation as for power control. */
+export function wcgcnBeamDefaults(Nt: number, edges: 'in' | 'both' = 'in'): Omit<WcgcnArchitecture, 'kind' | 'task' | 'features'> {
+  return { layers: 3, Nt, mlp1: [(edges === 'both' ? 8 : 6) * Nt, 64, 64], mlp2: [64 + 4 * Nt, 32, 2 * Nt], aggregation: 'max', mlp1Output: 'relu' };
 }
 /**
  * PCGNN (eqs. 20-21): 2 layers and max aggregation as in section VI-A of the DMP paper; the widths
@@ -37,7 +37,7 @@ export const REGNN_DEFAULTS = { layers: 8, taps: [5, 5, 5, 5, 5, 5, 5, 5], width
 
 /** The keys of an architecture a caller may set, per kind (kind, task and the fitted features are set by training). */
 export const ARCHITECTURE_OPTIONS: Record<TrainableKind, readonly string[]> = {
-  wcgcn: ['layers', 'mlp1', 'mlp2', 'aggregation', 'mlp1Output'],
+  wcgcn: ['layers', 'mlp1', 'mlp2', 'aggregation', 'mlp1Output', 'edges'],
   pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation', 'powerFeature'],
   mlp: ['hidden'],
   regnn: ['layers', 'taps', 'widths', 'p0', 'shift', 'decision'],
@@ -61,7 +61,7 @@ export interface ModelNetwork {
 export function resolveArchitecture<K extends TrainableKind>(kind: K, options: Record<string, unknown>, features: FeatureScaling, network: ModelNetwork): ArchitectureOf<K> {
   const miso = network.miso ?? network.Nt > 1;
   const defaults: Record<TrainableKind, Record<string, unknown>> = {
-    wcgcn: miso ? { task: 'beamforming', ...wcgcnBeamDefaults(network.Nt) } : { task: 'power', ...WCGCN_DEFAULTS },
+    wcgcn: miso ? { task: 'beamforming', ...wcgcnBeamDefaults(network.Nt, options.edges === 'both' ? 'both' : 'in') } : { task: 'power', ...WCGCN_DEFAULTS },
     pcgnn: { task: 'power', ...PCGNN_DEFAULTS },
     mlp: { task: 'power', K: network.K, ...MLP_DEFAULTS },
     regnn: { task: 'power', ...REGNN_DEFAULTS },

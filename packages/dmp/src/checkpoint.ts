@@ -45,6 +45,12 @@ export interface WcgcnArchitecture {
   task: 'power' | 'beamforming';
   /** Beamforming only: transmit antennas per transmitter. */
   Nt?: number;
+  /**
+   * Beamforming only: the edge features, e_jk = h_jk (`in`, the default: section V-C's MLP1 {6 Nt, ...})
+   * or [h_jk, h_kj] (`both`: MLP1 {8 Nt, ...}, also the interference agent k causes at receiver j, as
+   * the power-control WCGCN's e_jk = [g_jk, g_kj]).
+   */
+  edges?: 'in' | 'both';
   /** T: layers = communication rounds. */
   layers: number;
   mlp1: number[];
@@ -427,6 +433,9 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       }
       checkAggregation(a, source);
       if (!['relu', 'linear'].includes(a.mlp1Output as string)) fail(source, 'architecture.mlp1Output', `must be relu or linear, got ${JSON.stringify(a.mlp1Output)}`);
+      if (a.edges !== undefined && (a.task !== 'beamforming' || !['in', 'both'].includes(a.edges as string))) {
+        fail(source, 'architecture.edges', a.task === 'beamforming' ? `must be in or both, got ${JSON.stringify(a.edges)}` : 'must be absent for power control (its e_jk is [g_jk, g_kj])');
+      }
       break;
     case 'pcgnn':
       checkLayers(a, source);

@@ -42,14 +42,14 @@ export interface WcgcnBeamState {
   view: LocalView;
   /** x_k = [scaled h_kk (2 Nt), v_k / sqrt(Pmax) (2 Nt)]. */
   x: Float64Array;
-  /** Scaled e_jk = h_jk per neighbour slot, 2 Nt each. */
+  /** Scaled e_jk per neighbour slot: h_jk (2 Nt), then h_kj (2 Nt) with `edges: both`. */
   edges: Float64Array;
 }
 
 /**
  * WCGCN beamforming as a DMP algorithm (eq. 8 with sigma(x) = x / max(||x||, 1), section V-C of
  * mpgnn-wcgcn-scalable-rrm.md): node k broadcasts x_k = [h_kk, v_k]; its message from slot i is
- * MLP1([x_j, h_jk]) with h_jk from its local view; max (or sum/mean) aggregation; v_k =
+ * MLP1([x_j, e_jk]) with e_jk = h_jk (or [h_jk, h_kj], `edges: both`) from its local view; max (or sum/mean) aggregation; v_k =
  * sigma(MLP2([x_k, aggregate])). v_k starts at 1/sqrt(Nt) (the WMMSE start of channel-models.md)
  * and is kept as v_k / sqrt(Pmax) so ||v_k||^2 <= Pmax. Output [Re v_k, Im v_k] (2 Nt numbers).
  * `c` must be verified (createAlgorithm does); its shapes are checked here.
@@ -60,6 +60,7 @@ export function wcgcnBeamDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.archit
   const a = c.architecture;
   const Nt = a.Nt!;
   const w = wcgcnWidths(a);
+  const both = a.edges === 'both';
   const mlp1 = new DenseLayers(a.mlp1, c.weights, 'mlp1', a.mlp1Output === 'relu');
   const mlp2 = new DenseLayers(a.mlp2, c.weights, 'mlp2', false);
   const msgSize = a.mlp1[a.mlp1.length - 1];
@@ -72,12 +73,15 @@ export function wcgcnBeamDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.archit
     rounds,
     period: 1,
     init(view) {
-      if (view.Nt !== Nt || !view.directRe || !view.directIm || !view.hInRe || !view.hInIm) {
+      if (view.Nt !== Nt || !view.directRe || !view.directIm || !view.hInRe || !view.hInIm || !view.hOutRe || !view.hOutIm) {
         throw new Error(`wcgcn: the checkpoint does beamforming with Nt = ${Nt}; agent ${view.k} has Nt = ${view.Nt}${view.directRe ? '' : ' and no complex channels'}`);
       }
       const n = view.neighbours.length;
-      const edges = new Float64Array(2 * Nt * n);
-      for (let i = 0; i < n; i++) scaleChannel(view.hInRe, view.hInIm, i * Nt, Nt, 'cross', f, edges, 2 * Nt * i);
+      const edges = new Float64Array(w.edge * n);
+      for (let i = 0; i < n; i++) {
+        scaleChannel(view.hInRe, view.hInIm, i * Nt, Nt, 'cross', f, edges, w.edge * i);
+        if (both) scaleChannel(view.hOutRe, view.hOutIm, i * Nt, Nt, 'cross', f, edges, w.edge * i + 2 * Nt);
+      }
       const x = new Float64Array(w.node);
       scaleChannel(view.directRe, view.directIm, 0, Nt, 'direct', f, x, 0);
       x.fill(1 / Math.sqrt(Nt), 2 * Nt, 3 * Nt);
@@ -91,7 +95,7 @@ export function wcgcnBeamDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.archit
     },
     message(s, _t, i, b, out) {
       in1.set(b);
-      in1.set(s.edges.subarray(2 * Nt * i, 2 * Nt * (i + 1)), w.node);
+      for (let d = 0, at = w.edge * i; d < w.edge; d++) in1[w.node + d] = s.edges[at + d];
       mlp1.forward(in1, out);
     },
     update(s, _t, agg) {

@@ -7,7 +7,8 @@ import { csiGraph, type GraphTensors } from './batch.ts';
  * B MISO instances of K pairs with Nt antennas as dense tensors for the beamforming WCGCN,
  * receiver-major like DenseBatch (complex vectors as Nt real parts then Nt imaginary parts):
  * - `node` [B, K, 2 Nt]: scaled h_kk (x_k without v_k);
- * - `edge` [B, K, K, 2 Nt]: at [b, k, j] the scaled e_jk = h_jk when agent k knows the edge (j, k), else 0;
+ * - `edge` [B, K, K, 2 Nt] (4 Nt with `edges: both`): at [b, k, j] the scaled e_jk = h_jk (then h_kj)
+ *   when agent k knows the edge (j, k), else 0;
  * - `mask`, `maskBias`, `degree`, `hasNeighbours` as in DenseBatch;
  * and for the loss, on the true channel:
  * - `hRe`, `hIm` [B, K, K, Nt]: h_jk sqrt(Pmax / sigma^2) at [b, j, k] (transmitter-major);
@@ -20,7 +21,7 @@ export interface BeamBatch extends GraphTensors {
   weights: tf.Tensor2D;
 }
 
-export function beamBatch(instances: readonly Instance[], features: FeatureScaling): BeamBatch {
+export function beamBatch(instances: readonly Instance[], features: FeatureScaling, edges: 'in' | 'both' = 'in'): BeamBatch {
   const B = instances.length;
   if (B === 0) throw new Error('beamBatch: no instances');
   const { K, Nt } = instances[0];
@@ -30,7 +31,8 @@ export function beamBatch(instances: readonly Instance[], features: FeatureScali
   });
   const graph = csiGraph(instances, K);
   const node = new Float32Array(B * K * 2 * Nt);
-  const edge = new Float32Array(B * K * K * 2 * Nt);
+  const E = (edges === 'both' ? 4 : 2) * Nt;
+  const edge = new Float32Array(B * K * K * E);
   const hRe = new Float32Array(B * K * K * Nt);
   const hIm = new Float32Array(B * K * K * Nt);
   const weights = new Float32Array(B * K);
@@ -47,7 +49,9 @@ export function beamBatch(instances: readonly Instance[], features: FeatureScali
       scaleChannel(re, im, (k * K + k) * Nt, Nt, 'direct', features, node, 2 * Nt * n);
       for (let j = 0; j < K; j++) {
         const e = n * K + j;
-        if (graph.known[e]) scaleChannel(re, im, (j * K + k) * Nt, Nt, 'cross', features, edge, 2 * Nt * e);
+        if (!graph.known[e]) continue;
+        scaleChannel(re, im, (j * K + k) * Nt, Nt, 'cross', features, edge, E * e);
+        if (edges === 'both') scaleChannel(re, im, (k * K + j) * Nt, Nt, 'cross', features, edge, E * e + 2 * Nt);
       }
     }
   });
@@ -56,7 +60,7 @@ export function beamBatch(instances: readonly Instance[], features: FeatureScali
     K,
     Nt,
     node: tf.tensor3d(node, [B, K, 2 * Nt]),
-    edge: tf.tensor4d(edge, [B, K, K, 2 * Nt]),
+    edge: tf.tensor4d(edge, [B, K, K, E]),
     mask: graph.mask,
     maskBias: graph.maskBias,
     degree: graph.degree,

@@ -42,7 +42,7 @@ export const MODEL_KIND_IMPLS: Record<ModelKind, ModelKindImpl> = {
     loss(m, instances) {
       const w = m as WcgcnModel;
       if (w.architecture.task === 'beamforming') {
-        const d = beamBatch(instances, w.architecture.features);
+        const d = beamBatch(instances, w.architecture.features, w.architecture.edges);
         return negWeightedSumRateBeam(wcgcnLayers(w, d), d);
       }
       const d = denseBatch(instances, w.architecture.features);

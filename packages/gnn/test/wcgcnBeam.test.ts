@@ -18,7 +18,7 @@ function beamArchitecture(features: FeatureScaling, o: Partial<WcgcnArchitecture
 /** Beamformers [b][k][Re v..., Im v...] of the batched TF.js model. */
 function tfBeams(c: Checkpoint<WcgcnArchitecture>, insts: Instance[]): number[][][] {
   const model = fromCheckpoint(c);
-  const d = beamBatch(insts, c.architecture.features);
+  const d = beamBatch(insts, c.architecture.features, c.architecture.edges);
   const v = tf.tidy(() => wcgcnLayers(model, d).arraySync());
   disposeBeamBatch(d);
   disposeWcgcn(model);
@@ -33,13 +33,14 @@ function shrinkOutput(c: Checkpoint<WcgcnArchitecture>, f: number): Checkpoint<W
 }
 
 describe('WCGCN beamforming (section V-C): TF.js batched model = per-agent DMP', () => {
-  it('agree to 1e-5 on every beam entry, full and partial CSI, max and mean aggregation; ||v_k|| <= 1', () => {
+  it('agree to 1e-5 on every beam entry, full and partial CSI, max and mean aggregation, e_jk = h_jk and [h_jk, h_kj]; ||v_k|| <= 1', () => {
     const rng = new Rng('beam-parity');
     const insts = [miso(rng), miso(rng), miso(rng, { csiRange: 60 })];
     const features = fitFeatureScaling(insts, 'log1p');
     expect(features.direct.shift).toBe(0);
-    for (const aggregation of ['max', 'mean'] as const) {
-      const c = shrinkOutput(randomCheckpoint(beamArchitecture(features, { aggregation }), rng), 0.1);
+    const variants: Partial<WcgcnArchitecture>[] = [{ aggregation: 'max' }, { aggregation: 'mean' }, { aggregation: 'max', edges: 'both', mlp1: [16, 64, 64] }];
+    for (const o of variants) {
+      const c = shrinkOutput(randomCheckpoint(beamArchitecture(features, o), rng), 0.1);
       const v = tfBeams(c, insts);
       let inside = 0;
       insts.forEach((inst, b) => {
@@ -55,6 +56,24 @@ describe('WCGCN beamforming (section V-C): TF.js batched model = per-agent DMP',
       });
       expect(inside).toBeGreaterThan(0); // sigma is not only the projection onto the sphere
     }
+  });
+
+  it('edges: both reads h_kj after h_jk: with the h_kj rows of MLP1 at 0 it computes what the same model with e_jk = h_jk does', () => {
+    const rng = new Rng('beam-edges');
+    const insts = [miso(rng, { csiRange: 80 }), miso(rng)];
+    const features = fitFeatureScaling(insts, 'log1p');
+    const inward = randomCheckpoint(beamArchitecture(features), rng);
+    const k0 = inward.weights['mlp1.0.kernel']; // [12, 64]: x_j (8 rows), h_jk (4 rows)
+    const widened = Float32Array.from({ length: 16 * 64 }, (_, n) => (n < 12 * 64 ? k0.data[n] : 0));
+    const both = makeCheckpoint({ architecture: beamArchitecture(features, { edges: 'both', mlp1: [16, 64, 64] }), weights: { ...inward.weights, 'mlp1.0.kernel': { shape: [16, 64], data: widened } }, training: inward.training, metrics: inward.metrics });
+    const moved = Float32Array.from(widened, (x, n) => (n >= 12 * 64 ? 0.3 : x)); // and with weight on h_kj, other beams
+    const uses = makeCheckpoint({ architecture: both.architecture, weights: { ...both.weights, 'mlp1.0.kernel': { shape: [16, 64], data: moved } }, training: inward.training, metrics: inward.metrics });
+    for (const inst of insts) {
+      const a = runInProcess(inst, { name: 'wcgcn', checkpoint: inward }).outputs;
+      expect(runInProcess(inst, { name: 'wcgcn', checkpoint: both }).outputs).toEqual(a);
+      expect(runInProcess(inst, { name: 'wcgcn', checkpoint: uses }).outputs).not.toEqual(a);
+    }
+    expect(tfBeams(both, insts)).toEqual(tfBeams(inward, insts));
   });
 
   it('the TF.js rates are the objective of @dmpemu/wireless (eq. 3: who transmits, who receives)', () => {
