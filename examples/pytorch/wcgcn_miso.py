@@ -1,0 +1,296 @@
+"""Train dmpemu's beamforming WCGCN (eq. 8, section V-C of the MPGNN paper) in PyTorch.
+
+The model is exactly dmpemu's `wcgcn` beamforming architecture (packages/gnn/src/wcgcn.ts):
+x_k = [h_kk, v_k] (complex vectors as Nt real parts then Nt imaginary parts, 4 Nt), e_jk = h_jk
+(2 Nt) for the senders j whose channel agent k knows, both scaled by the checkpoint's features
+(h |-> h (T(|h|) - shift) / (scale |h|), T = log1p: log10(1 + |h|^2)); MLP1 {6 Nt, 64, 64} with ReLU
+after every layer, max over the known neighbours, MLP2 {64 + 4 Nt, 32, 2 Nt},
+sigma(y) = y / max(||y||, 1); 3 layers sharing their weights, from v_k = 1 / sqrt(Nt). With
+--edges both, e_jk = [h_jk, h_kj] and MLP1 {8 Nt, 64, 64} (dmpemu's `edges: both`): agent k sees the
+interference it causes at its neighbours' receivers too; --init from a paper-width model starts
+the h_kj weights at 0, the same function.
+Channel: channel-models.md section 3 (the D2D layout, beta(d) = 4.4e5 / (d^1.88 10^(6.3 s / 20)),
+s ~ N(0, 1) per antenna entry, h = sqrt(beta) CN(0, I), sigma^2 = 1, Pmax = 1, sum rate).
+
+The graph is sparse, as the agents see it: with a 300 m CSI range agent k knows about 14 of its
+49 senders (about 24 at 500 m), so messages are computed only on those edges (an edge list, max
+by scatter_reduce) instead of on all K^2 pairs.
+
+Validation is on a dmpemu instance file (`dmpemu generate --model miso ...`) against the mean sum
+rate `dmpemu eval --algorithm wmmse --json` printed for it (centralized WMMSE-100, global CSI): the
+ratio is dmpemu's `normalised`. With --init the script first checks that its forward pass gives,
+on that file, the `normalised` that `dmpemu eval --algorithm wcgcn --checkpoint <init> --json`
+printed (--init-check), so the PyTorch model is dmpemu's model.
+
+Training: Adam on minus the sum rate, fresh networks every batch, StepLR (lr x gamma every
+`step_size` steps). Every `--every` steps the validation ratio goes to <out>/curve.jsonl; the best
+model so far to <out>/weights.json in dmpemu's layout (weights-to-checkpoint.ts makes it a
+checkpoint).
+
+Usage: /usr/bin/python3 examples/pytorch/wcgcn_miso.py --validation val.json --wmmse val-wmmse.json
+         --init scenarios/models/wcgcn-miso-k50-nt2.json --init-check val-wcgcn.json --out runs/torch/miso
+(PyTorch with a real BLAS: apt-get install python3-torch libopenblas0-pthread)
+"""
+import argparse, base64, json, math, os, sys, time, warnings
+
+try:
+    import torch
+except ImportError:
+    if os.path.exists("/usr/bin/python3") and not sys.executable.startswith("/usr/bin/"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
+    sys.exit("torch not installed: apt-get install python3-torch")
+from torch import nn
+
+warnings.filterwarnings("ignore", message="scatter_reduce\\(\\) is in beta")
+
+p = argparse.ArgumentParser()
+p.add_argument("--K", type=int, default=50)
+p.add_argument("--Nt", type=int, default=2)
+p.add_argument("--field", type=float, default=1000)
+p.add_argument("--dmin", type=float, default=2)
+p.add_argument("--dmax", type=float, default=65)
+p.add_argument("--csi-range", type=float, default=300)
+p.add_argument("--steps", type=int, default=20000)
+p.add_argument("--batch", type=int, default=32)
+p.add_argument("--lr", type=float, default=1e-3)
+p.add_argument("--step-size", type=int, default=2000, help="StepLR period in steps")
+p.add_argument("--gamma", type=float, default=0.8)
+p.add_argument("--every", type=int, default=250)
+p.add_argument("--validation", required=True, help="a dmpemu miso instance file (JSON) of the same network")
+p.add_argument("--wmmse", required=True, help="`dmpemu eval --algorithm wmmse --json` of the validation file")
+p.add_argument("--seed", type=int, default=1)
+p.add_argument("--threads", type=int, default=1)
+p.add_argument("--init", help="a dmpemu beamforming wcgcn checkpoint (.json) to start from")
+p.add_argument("--init-check", help="`dmpemu eval --algorithm wcgcn --checkpoint <init> --json` of the validation file")
+p.add_argument("--edges", choices=["in", "both"], default="in", help="e_jk = h_jk (the paper's, MLP1 {6 Nt, ...}) or [h_jk, h_kj] (MLP1 {8 Nt, ...}: the interference agent k causes at j too, as the power-control WCGCN's e_jk = [g_jk, g_kj]); --init from an `in` model starts the h_kj weights at 0")
+p.add_argument("--out", required=True)
+args = p.parse_args()
+torch.set_num_threads(args.threads)
+torch.manual_seed(args.seed)
+os.makedirs(args.out, exist_ok=True)
+K, Nt = args.K, args.Nt
+EDGE = 2 * Nt if args.edges == "in" else 4 * Nt
+ARCH = {"kind": "wcgcn", "task": "beamforming", "layers": 3, "Nt": Nt, "mlp1": [4 * Nt + EDGE, 64, 64], "mlp2": [64 + 4 * Nt, 32, 2 * Nt], "aggregation": "max", "mlp1Output": "relu", **({"edges": "both"} if args.edges == "both" else {})}
+
+
+def tensor_of(w):
+    """A checkpoint tensor: {shape, data} or {shape, dtype: float32, base64} (little-endian)."""
+    if "base64" in w:
+        return torch.frombuffer(bytearray(base64.b64decode(w["base64"])), dtype=torch.float32).reshape(w["shape"])
+    return torch.tensor(w["data"], dtype=torch.float32).reshape(w["shape"])
+
+
+INIT = None
+if args.init:
+    with open(args.init) as f:
+        INIT = json.load(f)
+    a = INIT["architecture"]
+    widened = args.edges == "both" and a.get("edges", "in") == "in"  # an `in` model: h_kj's weights start at 0
+    expect = {**ARCH, "mlp1": [6 * Nt, 64, 64]} if widened else ARCH
+    if any(a.get(key) != expect[key] for key in expect if key != "edges") or a.get("edges", "in") != ("in" if widened else args.edges):
+        sys.exit(f"--init {args.init}: expected a wcgcn checkpoint {json.dumps(expect)}")
+    FEATURES = a["features"]
+else:
+    FEATURES = None  # fitted below on training draws, as dmpemu's fitFeatureScaling does
+
+
+def layout(B, gen):
+    """tx, rx [B, K, 2] (channel-models.md section 2): receivers redrawn until inside the field,
+    a whole layout redrawn while any transmitter-receiver distance is below 1 m; dist [B, K(tx), K(rx)]."""
+    L = args.field
+    out_tx, out_rx, out_d = [], [], []
+    while len(out_tx) < B:
+        tx = torch.rand(K, 2, generator=gen, dtype=torch.float64) * L
+        rx = torch.empty(K, 2, dtype=torch.float64)
+        todo = torch.ones(K, dtype=torch.bool)
+        while todo.any():
+            n = int(todo.sum())
+            d = args.dmin + (args.dmax - args.dmin) * torch.rand(n, generator=gen, dtype=torch.float64)
+            angle = 2 * math.pi * torch.rand(n, generator=gen, dtype=torch.float64)
+            r = tx[todo] + torch.stack([d * torch.cos(angle), d * torch.sin(angle)], 1)
+            inside = (r >= 0).all(1) & (r <= L).all(1)
+            idx = todo.nonzero().squeeze(1)
+            rx[idx[inside]] = r[inside]
+            todo[idx[inside]] = False
+        dist = torch.cdist(tx, rx)
+        if (dist < 1).any():
+            continue
+        out_tx.append(tx), out_rx.append(rx), out_d.append(dist)
+    return torch.stack(out_tx), torch.stack(out_rx), torch.stack(out_d)
+
+
+def draw(B, gen=None):
+    """h [B, K(tx j), K(rx k), Nt] complex (channel-models.md section 3) and known [B, K(rx k), K(tx j)]."""
+    _, _, dist = layout(B, gen)
+    s = torch.randn(B, K, K, Nt, generator=gen, dtype=torch.float64)
+    beta = 4.4e5 / (dist.unsqueeze(3) ** 1.88 * 10 ** (6.3 * s / 20))
+    z = torch.complex(torch.randn(B, K, K, Nt, generator=gen, dtype=torch.float64), torch.randn(B, K, K, Nt, generator=gen, dtype=torch.float64)) * math.sqrt(0.5)
+    h = torch.sqrt(beta) * z
+    eye = torch.eye(K, dtype=torch.bool)
+    known = (dist <= args.csi_range) & ~eye  # [b, j, k]: agent k knows h_jk
+    return h, known.transpose(1, 2)
+
+
+def log1p_norm(h):
+    return torch.log10(1 + (h.abs() ** 2).sum(-1))
+
+
+if FEATURES is None:
+    h, known = draw(200, torch.Generator().manual_seed(args.seed + 7))
+    t = log1p_norm(h)
+    eye = torch.eye(K, dtype=torch.bool).expand_as(t)
+    FEATURES = {"transform": "log1p", "direct": {"shift": 0, "scale": t[eye].std(unbiased=False).item()}, "cross": {"shift": 0, "scale": t[known.transpose(1, 2)].std(unbiased=False).item()}}
+
+
+def scaled(h, kind):
+    """h (T(|h|) - 0) / (scale |h|) as [re (Nt), im (Nt)], 0 for h = 0 (dmpemu's scaleChannel)."""
+    r = torch.sqrt((h.abs() ** 2).sum(-1, keepdim=True))
+    factor = torch.where(r > 0, torch.log10(1 + r * r) / (FEATURES[kind]["scale"] * torch.clamp(r, min=1e-300)), torch.zeros_like(r))
+    v = h * factor
+    return torch.cat([v.real, v.imag], -1).float()
+
+
+class Graph:
+    """The batch as the agents see it, as an edge list: for every known edge (j, k), the sender's
+    row src = b K + j, the receiver's row dst = b K + k and the scaled h_jk (edge [E, 2 Nt]);
+    node [B, K, 2 Nt] the scaled h_kk."""
+
+    def __init__(self, h, known):
+        B = h.shape[0]
+        b, k, j = known.nonzero(as_tuple=True)  # known[b, k, j]: agent k knows h_jk
+        self.B, self.src, self.dst = B, b * K + j, b * K + k
+        self.edge = scaled(h[b, j, k], "cross") if args.edges == "in" else torch.cat([scaled(h[b, j, k], "cross"), scaled(h[b, k, j], "cross")], 1)
+        self.node = scaled(torch.diagonal(h, dim1=1, dim2=2).transpose(1, 2), "direct")
+
+
+class WCGCN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mlp1 = nn.Sequential(nn.Linear(4 * Nt + EDGE, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+        self.mlp2 = nn.Sequential(nn.Linear(64 + 4 * Nt, 32), nn.ReLU(), nn.Linear(32, 2 * Nt))
+
+    def forward(self, g):
+        """v_k / sqrt(Pmax) as [re (Nt), im (Nt)], [B, K, 2 Nt]."""
+        B = g.B
+        W, bias = self.mlp1[0].weight, self.mlp1[0].bias
+        edge_half = g.edge @ W[:, 4 * Nt:].T + bias  # [E, 64], once for the 3 layers
+        dst = g.dst.unsqueeze(1).expand(-1, 64)
+        v = torch.cat([torch.full((B, K, Nt), 1 / math.sqrt(Nt)), torch.zeros(B, K, Nt)], 2)
+        for _ in range(3):
+            x = torch.cat([g.node, v], 2)
+            node_half = (x.reshape(B * K, 4 * Nt) @ W[:, :4 * Nt].T)[g.src]  # sender j's half, per edge
+            m = self.mlp1[3](self.mlp1[2](torch.relu(edge_half + node_half)))
+            # max over k's known senders; messages are >= 0, so starting from 0 changes no max and gives
+            # the agents without neighbours 0, as dmpemu does
+            agg = torch.zeros(B * K, 64).scatter_reduce(0, dst, m, "amax", include_self=True).reshape(B, K, 64)
+            y = self.mlp2(torch.cat([x, agg], 2))
+            v = y / torch.sqrt(torch.clamp((y * y).sum(2, keepdim=True), min=1))
+        return v
+
+
+def sum_rate(v, h):
+    """sum_k log2(1 + |h_kk^H v_k|^2 / (sum_{j != k} |h_jk^H v_j|^2 + sigma^2)), sigma^2 = Pmax = 1, per instance [B]."""
+    vc = torch.complex(v[:, :, :Nt].double(), v[:, :, Nt:].double())  # [B, K(j), Nt]
+    power = (torch.conj(h) * vc.unsqueeze(2)).sum(3).abs() ** 2  # [b, j, k] = |h_jk^H v_j|^2
+    signal = torch.diagonal(power, dim1=1, dim2=2)
+    interference = power.sum(1) - signal
+    return torch.log2(1 + signal / (interference + 1)).sum(1)
+
+
+def load_validation(path):
+    with open(path) as f:
+        file = json.load(f)
+    if file.get("model") != "miso" or file.get("K") != K or file.get("Nt") != Nt:
+        sys.exit(f"--validation {path}: expected a miso instance file with K = {K}, Nt = {Nt}")
+    hs, knowns = [], []
+    for inst in file["instances"]:
+        h = torch.complex(torch.tensor(inst["hRe"], dtype=torch.float64), torch.tensor(inst["hIm"], dtype=torch.float64))
+        known = torch.zeros(K, K, dtype=torch.bool)
+        for k, senders in enumerate(inst["csi"]):
+            known[k, senders] = True
+        hs.append(h), knowns.append(known)
+    return torch.stack(hs), torch.stack(knowns)
+
+
+val_h, val_known = load_validation(args.validation)
+val_graph = Graph(val_h, val_known)
+with open(args.wmmse) as f:
+    wmmse100 = json.load(f)["meanRate"]
+
+
+def validation_ratio():
+    with torch.no_grad():
+        return sum_rate(model(val_graph), val_h).mean().item() / wmmse100
+
+
+model = WCGCN()
+NAMES = {"mlp1.0": "mlp1.0", "mlp1.2": "mlp1.1", "mlp2.0": "mlp2.0", "mlp2.2": "mlp2.1"}  # torch -> dmpemu
+if INIT:
+    with torch.no_grad():
+        for torch_name, ours in NAMES.items():
+            layer = model.get_submodule(torch_name)
+            kernel = tensor_of(INIT["weights"][f"{ours}.kernel"]).T
+            if kernel.shape != layer.weight.shape:  # widened: x_j and h_jk as they were, h_kj's columns 0
+                layer.weight.zero_()
+                layer.weight[:, : kernel.shape[1]].copy_(kernel)
+            else:
+                layer.weight.copy_(kernel)
+            layer.bias.copy_(tensor_of(INIT["weights"][f"{ours}.bias"]))
+opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.step_size, gamma=args.gamma)
+
+
+def export(ratio, step, seen):
+    weights = {}
+    for torch_name, ours in NAMES.items():
+        W, b = model.get_submodule(torch_name).weight.detach(), model.get_submodule(torch_name).bias.detach()
+        weights[f"{ours}.kernel"] = {"shape": [W.shape[1], W.shape[0]], "data": W.T.reshape(-1).tolist()}
+        weights[f"{ours}.bias"] = {"shape": [b.shape[0]], "data": b.tolist()}
+    out = {
+        "architecture": {**ARCH, "features": FEATURES},
+        "weights": weights,
+        "training": {
+            "framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_miso.py",
+            "command": " ".join(["python3", "examples/pytorch/wcgcn_miso.py", *sys.argv[1:]]),
+            "network": {"model": "miso", "K": K, "Nt": Nt, "field": args.field, "dmin": args.dmin, "dmax": args.dmax, "csiRange": args.csi_range},
+            "steps": step, "batch": args.batch, "samplesSeen": seen, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}",
+            "samples": "fresh per batch", "seed": args.seed,
+            **({"init": os.path.basename(args.init), "initHash": INIT.get("hash"), "initTraining": INIT["training"]} if INIT else {}),
+        },
+        "metrics": {"validationRatio": ratio, "validationInstances": val_h.shape[0], "validationFile": os.path.basename(args.validation)},
+    }
+    with open(os.path.join(args.out, "weights.json.tmp"), "w") as f:
+        json.dump(out, f)
+    os.replace(os.path.join(args.out, "weights.json.tmp"), os.path.join(args.out, "weights.json"))
+
+
+curve = open(os.path.join(args.out, "curve.jsonl"), "a")
+best, t0, seen = validation_ratio(), time.perf_counter(), 0
+print(f"validation ratio at the start: {best:.6f} ({val_h.shape[0]} instances, WMMSE-100 {wmmse100:.4f})", flush=True)
+if args.init_check:
+    with open(args.init_check) as f:
+        expected = json.load(f)["normalised"]
+    if abs(best - expected) > 1e-4:
+        sys.exit(f"--init-check: this model gives {best:.6f} on the validation file, dmpemu gave {expected:.6f}: the PyTorch model is not dmpemu's")
+    print(f"--init-check: dmpemu gave {expected:.6f}: same model", flush=True)
+curve.write(json.dumps({"step": 0, "samples": 0, "validationRatio": best, "lr": args.lr, "seconds": 0}) + "\n")
+curve.flush()
+gen = torch.Generator().manual_seed(args.seed)
+for step in range(1, args.steps + 1):
+    h, known = draw(args.batch, gen)
+    loss = -sum_rate(model(Graph(h, known)), h).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    sched.step()
+    seen += args.batch
+    if step % args.every == 0 or step == args.steps:
+        ratio = validation_ratio()
+        line = {"step": step, "samples": seen, "loss": loss.item(), "validationRatio": ratio, "lr": sched.get_last_lr()[0], "seconds": time.perf_counter() - t0}
+        curve.write(json.dumps(line) + "\n")
+        curve.flush()
+        print(json.dumps(line), flush=True)
+        if ratio > best:
+            best = ratio
+            export(ratio, step, seen)
+print(f"best validation ratio {best:.6f}")
