@@ -31,14 +31,10 @@ Usage: /usr/bin/python3 examples/pytorch/wcgcn_miso.py --validation val.json --w
          --init scenarios/models/wcgcn-miso-k50-nt2.json --init-check val-wcgcn.json --out runs/torch/miso
 (PyTorch with a real BLAS: apt-get install python3-torch libopenblas0-pthread)
 """
-import argparse, base64, json, math, os, sys, time, warnings
+import argparse, json, math, os, sys, time, warnings
 
-try:
-    import torch
-except ImportError:
-    if os.path.exists("/usr/bin/python3") and not sys.executable.startswith("/usr/bin/"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
-    sys.exit("torch not installed: apt-get install python3-torch")
+from dmpemu_weights import layer_weights, load_layers, write_json  # first: it finds PyTorch
+import torch
 from torch import nn
 
 warnings.filterwarnings("ignore", message="scatter_reduce\\(\\) is in beta")
@@ -71,13 +67,6 @@ os.makedirs(args.out, exist_ok=True)
 K, Nt = args.K, args.Nt
 EDGE = 2 * Nt if args.edges == "in" else 4 * Nt
 ARCH = {"kind": "wcgcn", "task": "beamforming", "layers": 3, "Nt": Nt, "mlp1": [4 * Nt + EDGE, 64, 64], "mlp2": [64 + 4 * Nt, 32, 2 * Nt], "aggregation": "max", "mlp1Output": "relu", **({"edges": "both"} if args.edges == "both" else {})}
-
-
-def tensor_of(w):
-    """A checkpoint tensor: {shape, data} or {shape, dtype: float32, base64} (little-endian)."""
-    if "base64" in w:
-        return torch.frombuffer(bytearray(base64.b64decode(w["base64"])), dtype=torch.float32).reshape(w["shape"])
-    return torch.tensor(w["data"], dtype=torch.float32).reshape(w["shape"])
 
 
 INIT = None
@@ -224,31 +213,16 @@ def validation_ratio():
 
 
 model = WCGCN()
-NAMES = {"mlp1.0": "mlp1.0", "mlp1.2": "mlp1.1", "mlp2.0": "mlp2.0", "mlp2.2": "mlp2.1"}  # torch -> dmpemu
 if INIT:
-    with torch.no_grad():
-        for torch_name, ours in NAMES.items():
-            layer = model.get_submodule(torch_name)
-            kernel = tensor_of(INIT["weights"][f"{ours}.kernel"]).T
-            if kernel.shape != layer.weight.shape:  # widened: x_j and h_jk as they were, h_kj's columns 0
-                layer.weight.zero_()
-                layer.weight[:, : kernel.shape[1]].copy_(kernel)
-            else:
-                layer.weight.copy_(kernel)
-            layer.bias.copy_(tensor_of(INIT["weights"][f"{ours}.bias"]))
+    load_layers(model, INIT["weights"], widen=widened)  # widened: x_j and h_jk as they were, h_kj's inputs 0
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.step_size, gamma=args.gamma)
 
 
 def export(ratio, step, seen):
-    weights = {}
-    for torch_name, ours in NAMES.items():
-        W, b = model.get_submodule(torch_name).weight.detach(), model.get_submodule(torch_name).bias.detach()
-        weights[f"{ours}.kernel"] = {"shape": [W.shape[1], W.shape[0]], "data": W.T.reshape(-1).tolist()}
-        weights[f"{ours}.bias"] = {"shape": [b.shape[0]], "data": b.tolist()}
     out = {
         "architecture": {**ARCH, "features": FEATURES},
-        "weights": weights,
+        "weights": layer_weights(model),
         "training": {
             "framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_miso.py",
             "command": " ".join(["python3", "examples/pytorch/wcgcn_miso.py", *sys.argv[1:]]),
@@ -259,9 +233,7 @@ def export(ratio, step, seen):
         },
         "metrics": {"validationRatio": ratio, "validationInstances": val_h.shape[0], "validationFile": os.path.basename(args.validation)},
     }
-    with open(os.path.join(args.out, "weights.json.tmp"), "w") as f:
-        json.dump(out, f)
-    os.replace(os.path.join(args.out, "weights.json.tmp"), os.path.join(args.out, "weights.json"))
+    write_json(os.path.join(args.out, "weights.json"), out)
 
 
 curve = open(os.path.join(args.out, "curve.jsonl"), "a")

@@ -19,12 +19,8 @@ feature scaling), e.g. to continue a TF.js run with a decaying learning rate.
 """
 import argparse, json, math, os, sys, time
 
-try:
-    import torch
-except ImportError:
-    if os.path.exists("/usr/bin/python3") and not sys.executable.startswith("/usr/bin/"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
-    sys.exit("torch not installed: apt-get install python3-torch")
+from dmpemu_weights import layer_weights, load_layers, write_json  # first: it finds PyTorch
+import torch
 from torch import nn
 
 p = argparse.ArgumentParser()
@@ -134,43 +130,23 @@ def wmmse(g, iterations=100):
 
 val = channel(args.validation, torch.Generator().manual_seed(args.seed + 9001), torch.float64)
 wmmse100 = sum_rate(wmmse(val), val).mean().item()
-def tensor_of(w):
-    """A checkpoint tensor: {shape, data} or {shape, dtype: float32, base64} (little-endian)."""
-    if "base64" in w:
-        import base64
-        return torch.frombuffer(bytearray(base64.b64decode(w["base64"])), dtype=torch.float32).reshape(w["shape"])
-    return torch.tensor(w["data"], dtype=torch.float32).reshape(w["shape"])
 
 
 model = WCGCN()
 if INIT:
-    with torch.no_grad():
-        for torch_name, ours in {"mlp1.0": "mlp1.0", "mlp1.2": "mlp1.1", "mlp2.0": "mlp2.0", "mlp2.2": "mlp2.1"}.items():
-            layer = model.get_submodule(torch_name)
-            kernel, bias = INIT["weights"][f"{ours}.kernel"], INIT["weights"][f"{ours}.bias"]
-            layer.weight.copy_(tensor_of(kernel).T)
-            layer.bias.copy_(tensor_of(bias))
+    load_layers(model, INIT["weights"])
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.step_size, gamma=args.gamma)
 
 
 def export(ratio, step):
-    sd = {n: t.detach() for n, t in model.state_dict().items()}
-    names = {"mlp1.0": "mlp1.0", "mlp1.2": "mlp1.1", "mlp2.0": "mlp2.0", "mlp2.2": "mlp2.1"}
-    weights = {}
-    for torch_name, ours in names.items():
-        W, b = sd[f"{torch_name}.weight"], sd[f"{torch_name}.bias"]
-        weights[f"{ours}.kernel"] = {"shape": [W.shape[1], W.shape[0]], "data": W.T.reshape(-1).tolist()}
-        weights[f"{ours}.bias"] = {"shape": [b.shape[0]], "data": b.tolist()}
     out = {
         "architecture": {"kind": "wcgcn", "task": "power", "layers": 3, "mlp1": [5, 32, 32], "mlp2": [35, 16, 1], "aggregation": "max", "mlp1Output": "relu", "features": FEATURES},
-        "weights": weights,
+        "weights": layer_weights(model),
         "training": {"framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_rayleigh.py", "command": " ".join(["python3", "examples/pytorch/wcgcn_rayleigh.py", *sys.argv[1:]]), "network": {"model": "rayleigh-ic", "K": K, "snrDb": args.snr_db}, "steps": step, "batch": args.batch, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}", "samples": "fresh per batch", "seed": args.seed, **({"init": os.path.basename(args.init), "initHash": INIT.get("hash"), "initTraining": INIT["training"]} if INIT else {})},
         "metrics": {"validationRatio": ratio, "validationInstances": args.validation},
     }
-    with open(os.path.join(args.out, "weights.json.tmp"), "w") as f:
-        json.dump(out, f)
-    os.replace(os.path.join(args.out, "weights.json.tmp"), os.path.join(args.out, "weights.json"))
+    write_json(os.path.join(args.out, "weights.json"), out)
 
 
 curve = open(os.path.join(args.out, "curve.jsonl"), "a")
@@ -181,6 +157,7 @@ if INIT:
     curve.write(json.dumps({"step": 0, "samples": 0, "validationRatio": start, "lr": args.lr, "seconds": 0}) + "\n")
     curve.flush()
     print(f"validation ratio of --init: {start:.4f}")
+    best = start  # weights.json is written only for a model better than the one it started from
 for step in range(1, args.steps + 1):
     g = channel(args.batch)
     loss = -sum_rate(model(g), g).mean()
