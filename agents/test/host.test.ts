@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeRunner, wmmseDmp } from '@dmpemu/dmp';
 import { encode, MemoryBus, MemoryTransport, newRunSecret, Sealer, subjects, type FinalMsg, type ReportMsg, type UpMsg } from '@dmpemu/wire';
 import { localView, rayleighInstance, Rng } from '@dmpemu/wireless';
-import { AgentHost } from '../src/host.ts';
+import { AgentHost, lastValueDecoder } from '../src/host.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -148,5 +148,19 @@ describe('agent host', () => {
     expect(final.counters).toMatchObject({ conflicting: 1, duplicate: 2, late: 0 });
     expect(final.conflicts).toEqual([{ k: 0, from: 1, t: 0 }]);
     await h.host.close();
+  });
+});
+
+describe('lastValueDecoder: one decode per delivery for all the agents of a host', () => {
+  it('returns the value decoded for the same array, or for equal bytes, and decodes different bytes anew', () => {
+    const decode = lastValueDecoder();
+    const bytes = encode([1, 0, 2, Float64Array.of(0.5)]);
+    const first = decode(bytes);
+    expect(first).toEqual([1, 0, 2, Float64Array.of(0.5)]);
+    expect(decode(bytes)).toBe(first); // the host hands one delivery to its agents as the same array
+    expect(decode(bytes.slice())).toBe(first); // another copy of the same bytes
+    const other = decode(encode([1, 0, 2, Float64Array.of(0.25)]));
+    expect(other).toEqual([1, 0, 2, Float64Array.of(0.25)]);
+    expect(decode(bytes)).toEqual(first); // back to the first bytes: decoded again, not the stale value
   });
 });
