@@ -32,8 +32,11 @@ export interface NatsServerOptions {
   host?: string;
   /** Port (default a free one). */
   port?: number;
-  /** A node of a cluster: its name, its route port, and the route URLs of every node (itself included is fine). */
-  cluster?: { name: string; port: number; routes: string[] };
+  /**
+   * A node of a cluster: its name, its route port, and the route URLs of every node (itself included is fine);
+   * `advertise` (host:port) is the route address the other nodes learn for it, when they reach it through a relay.
+   */
+  cluster?: { name: string; port: number; routes: string[]; advertise?: string };
   /** Run inside this Linux network namespace (`ip netns exec`; tests of hosts that are really apart). */
   netns?: string;
   /** Configuration text of the user's own (e.g. the authorization block of `dmpemu nats-config`). */
@@ -156,7 +159,7 @@ export class NatsServer {
 }
 
 function spawnServer(bin: string, dir: string, port: number, host: string, config: string, cluster?: NatsServerOptions['cluster'], netns?: string): ChildProcess {
-  const routes = cluster ? ['--server_name', cluster.name, '--cluster_name', 'dmpemu', '--cluster', `nats://${host}:${cluster.port}`, '--routes', cluster.routes.join(',')] : [];
+  const routes = cluster ? ['--server_name', cluster.name, '--cluster_name', 'dmpemu', '--cluster', `nats://${host}:${cluster.port}`, '--routes', cluster.routes.join(','), ...(cluster.advertise ? ['--cluster_advertise', cluster.advertise] : [])] : [];
   const args = ['-c', config, '-a', host, '-p', String(port), '--ports_file_dir', dir, ...routes];
   // `ip netns exec` execs the server: the child's pid is the server's
   return netns ? spawn('ip', ['netns', 'exec', netns, bin, ...args], { stdio: 'ignore' }) : spawn(bin, args, { stdio: 'ignore' });
