@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { loadCheckpoint, type AlgorithmSpec } from '@dmpemu/dmp';
+import { createAlgorithm, loadCheckpoint, NodeRunner, type AlgorithmSpec } from '@dmpemu/dmp';
 import { encode } from '@dmpemu/wire';
 import { generateInstance, localView, Rng, type Instance } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
@@ -50,23 +50,31 @@ export async function benchRuntime(only?: number[]): Promise<void> {
 
 /**
  * A learned DMP's round against WMMSE's over NATS, same network and hosts: the shipped WCGCN
- * (3 rounds) and wmmse-dmp (10 iterations, 20 rounds) on K = 50 d2d networks (CSI range 300 m),
- * barrier clock, one host and two. After a warm-up of 20 jobs each, 20 jobs on other networks; time
- * per round as meanRoundLatencyMs (a job's wall time over its rounds), and per job.
+ * (3 rounds) against wmmse-dmp of 10 iterations (20 rounds) and of 2 (4 rounds: about as many
+ * rounds, so a job's fixed costs weigh the same) on K = 50 d2d networks (CSI range 300 m), barrier
+ * clock, one host and two. After a warm-up of 20 jobs each, 20 jobs on other networks; time per
+ * round as meanRoundLatencyMs (a job's wall time over its rounds). Beside it, the compute of a
+ * round: every agent's NodeRunner on one thread, no messaging (what a host of all agents does per
+ * round besides messaging), so the rest is what the runtime adds.
  */
 export async function benchLearnedRounds(): Promise<void> {
-  console.log('\n## A learned DMP\'s rounds against WMMSE\'s over NATS: K=50 d2d, CSI range 300 m, barrier clock (mean of 20 jobs after 20)');
+  console.log('\n## A learned DMP\'s rounds against WMMSE\'s over NATS: K=50 d2d, CSI range 300 m, barrier clock (mean of 20 jobs after 20); compute: all 50 agents\' NodeRunners on one thread');
   const wcgcn = loadCheckpoint(new URL('../scenarios/models/wcgcn-d2d-k50.json', import.meta.url).pathname);
-  const specs: [string, AlgorithmSpec][] = [['wcgcn (3 rounds)', { name: 'wcgcn', checkpoint: wcgcn }], ['wmmse-dmp (20 rounds)', { name: 'wmmse-dmp', iterations: 10 }]];
+  const specs: [string, AlgorithmSpec][] = [
+    ['wcgcn (3 rounds)', { name: 'wcgcn', checkpoint: wcgcn }],
+    ['wmmse-dmp (4 rounds)', { name: 'wmmse-dmp', iterations: 2 }],
+    ['wmmse-dmp (20 rounds)', { name: 'wmmse-dmp', iterations: 10 }],
+  ];
   const insts = Array.from({ length: 40 }, (_, n) => generateInstance('d2d', Rng.derive(50, n), { K: 50, field: 1000, csiRange: 300, weighted: true }));
+  const compute = specs.map(([, spec]) => computePerRound(insts, spec));
+  console.log(`compute per round: ${specs.map(([label], i) => `${label} ${compute[i].toFixed(3)} ms (${((compute[i] / 50) * 1000).toFixed(1)} us per agent)`).join(' | ')}`);
   for (const perProcess of [50, 25]) {
     const server = await NatsServer.start();
     const co = await Coordinator.start({ broker: server.url });
     try {
       await co.launch(50, perProcess, 120);
-      const parts: string[] = [];
       const perRound: number[] = [];
-      for (const [label, spec] of specs) {
+      for (const [, spec] of specs) {
         let wall = 0, rounds = 0;
         for (let n = 0; n < insts.length; n++) {
           const r = await co.runJob(insts[n], spec, { roundDeadlineMs: 10_000, policy: 'skip', clock: 'barrier' });
@@ -74,16 +82,42 @@ export async function benchLearnedRounds(): Promise<void> {
           wall += r.wallMs;
           rounds += r.rounds.length;
         }
-        const jobs = insts.length / 2;
         perRound.push(wall / rounds);
-        parts.push(`${label} ${(wall / rounds).toFixed(2)} ms/round, ${(wall / jobs).toFixed(1)} ms/job`);
       }
-      console.log(`${String(50 / perProcess)} host(s) of ${perProcess}: ${parts.join(' | ')} | learned / WMMSE per round x${(perRound[0] / perRound[1]).toFixed(2)}`);
+      const parts = specs.map(([label], i) => `${label} ${perRound[i].toFixed(2)} ms/round`);
+      const ratio = (a: number, b: number): string => `x${(a / b).toFixed(2)}`;
+      const hosts = 50 / perProcess;
+      // a host runs its share of the agents' compute; hosts run side by side
+      const rest = perRound.map((ms, i) => ms - compute[i] / hosts);
+      console.log(
+        `${String(hosts)} host(s) of ${perProcess}: ${parts.join(' | ')} | wcgcn / wmmse-dmp per round: ${ratio(perRound[0], perRound[2])} against 20 rounds, ${ratio(perRound[0], perRound[1])} against 4; less the compute: ${ratio(rest[0], rest[2])}, ${ratio(rest[0], rest[1])}`,
+      );
     } finally {
       await co.shutdown();
       await server.dispose();
     }
   }
+}
+
+/** Milliseconds per round of every agent's NodeRunner on one thread (broadcast, receive, update), no messaging: the mean over the networks after one pass to warm up. */
+function computePerRound(insts: Instance[], spec: AlgorithmSpec): number {
+  const alg = createAlgorithm(spec);
+  let ms = 0, rounds = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    for (const inst of insts) {
+      const nodes = Array.from({ length: inst.K }, (_, k) => new NodeRunner(alg, localView(inst, k)));
+      const t0 = performance.now();
+      for (let t = 0; t < alg.rounds; t++) {
+        const b = nodes.map((n) => n.broadcast(t));
+        for (const n of nodes) for (const j of n.neighbours) n.receive(t, j, b[j]);
+        for (const n of nodes) n.update(t);
+      }
+      if (pass === 0) continue;
+      ms += performance.now() - t0;
+      rounds += alg.rounds;
+    }
+  }
+  return ms / rounds;
 }
 
 function localDegreeSum(inst: Instance): number {
