@@ -50,47 +50,51 @@ export async function benchRuntime(only?: number[]): Promise<void> {
 
 /**
  * A learned DMP's round against WMMSE's over NATS, same network and hosts: the shipped WCGCN
- * (3 rounds) against wmmse-dmp of 10 iterations (20 rounds) and of 2 (4 rounds: about as many
- * rounds, so a job's fixed costs weigh the same) on K = 50 d2d networks (CSI range 300 m), barrier
- * clock, one host and two. After a warm-up of 20 jobs each, 20 jobs on other networks; time per
- * round as meanRoundLatencyMs (a job's wall time over its rounds). Beside it, the compute of a
- * round: every agent's NodeRunner on one thread, no messaging (what a host of all agents does per
- * round besides messaging), so the rest is what the runtime adds.
+ * (its 3 rounds, and 12: the layers' weights are shared, so a round costs the same) against
+ * wmmse-dmp of 2 and 10 iterations (4 and 20 rounds) on K = 50 d2d networks (CSI range 300 m),
+ * barrier clock, one host and two. After a warm-up of 20 jobs each, 20 jobs on other networks:
+ * time per round as meanRoundLatencyMs (a job's wall time over its rounds), and from the two
+ * lengths of each algorithm a job's time split into a fixed part and a cost per round (the slope).
+ * Beside it, the compute of a round: every agent's NodeRunner on one thread, no messaging.
  */
 export async function benchLearnedRounds(): Promise<void> {
-  console.log('\n## A learned DMP\'s rounds against WMMSE\'s over NATS: K=50 d2d, CSI range 300 m, barrier clock (mean of 20 jobs after 20); compute: all 50 agents\' NodeRunners on one thread');
+  console.log('\n## A learned DMP\'s rounds against WMMSE\'s over NATS: K=50 d2d, CSI range 300 m, barrier clock (mean of 20 jobs after 20); a job = fixed + rounds x per round, from two lengths; compute: all 50 agents\' NodeRunners on one thread');
   const wcgcn = loadCheckpoint(new URL('../scenarios/models/wcgcn-d2d-k50.json', import.meta.url).pathname);
-  const specs: [string, AlgorithmSpec][] = [
-    ['wcgcn (3 rounds)', { name: 'wcgcn', checkpoint: wcgcn }],
-    ['wmmse-dmp (4 rounds)', { name: 'wmmse-dmp', iterations: 2 }],
-    ['wmmse-dmp (20 rounds)', { name: 'wmmse-dmp', iterations: 10 }],
+  const algorithms: { label: string; specs: [AlgorithmSpec, AlgorithmSpec] }[] = [
+    { label: 'wcgcn', specs: [{ name: 'wcgcn', checkpoint: wcgcn }, { name: 'wcgcn', checkpoint: wcgcn, rounds: 12 }] },
+    { label: 'wmmse-dmp', specs: [{ name: 'wmmse-dmp', iterations: 2 }, { name: 'wmmse-dmp', iterations: 10 }] },
   ];
   const insts = Array.from({ length: 40 }, (_, n) => generateInstance('d2d', Rng.derive(50, n), { K: 50, field: 1000, csiRange: 300, weighted: true }));
-  const compute = specs.map(([, spec]) => computePerRound(insts, spec));
-  console.log(`compute per round: ${specs.map(([label], i) => `${label} ${compute[i].toFixed(3)} ms (${((compute[i] / 50) * 1000).toFixed(1)} us per agent)`).join(' | ')}`);
+  const compute = algorithms.map((a) => computePerRound(insts, a.specs[0]));
+  console.log(`compute per round: ${algorithms.map((a, i) => `${a.label} ${compute[i].toFixed(3)} ms (${((compute[i] / 50) * 1000).toFixed(1)} us per agent)`).join(' | ')}`);
   for (const perProcess of [50, 25]) {
     const server = await NatsServer.start();
     const co = await Coordinator.start({ broker: server.url });
     try {
       await co.launch(50, perProcess, 120);
-      const perRound: number[] = [];
-      for (const [, spec] of specs) {
-        let wall = 0, rounds = 0;
-        for (let n = 0; n < insts.length; n++) {
-          const r = await co.runJob(insts[n], spec, { roundDeadlineMs: 10_000, policy: 'skip', clock: 'barrier' });
-          if (n < insts.length / 2) continue;
-          wall += r.wallMs;
-          rounds += r.rounds.length;
+      const parts: string[] = [];
+      const slopes: number[] = [];
+      for (const a of algorithms) {
+        const jobs: { rounds: number; ms: number }[] = [];
+        for (const spec of a.specs) {
+          let wall = 0, rounds = 0;
+          for (let n = 0; n < insts.length; n++) {
+            const r = await co.runJob(insts[n], spec, { roundDeadlineMs: 10_000, policy: 'skip', clock: 'barrier' });
+            if (n < insts.length / 2) continue;
+            wall += r.wallMs;
+            rounds = r.rounds.length;
+          }
+          jobs.push({ rounds, ms: wall / (insts.length / 2) });
         }
-        perRound.push(wall / rounds);
+        const [short, long] = jobs;
+        const slope = (long.ms - short.ms) / (long.rounds - short.rounds);
+        slopes.push(slope);
+        parts.push(`${a.label} ${jobs.map((j) => `${(j.ms / j.rounds).toFixed(2)} ms/round over ${j.rounds}`).join(', ')}: ${(short.ms - slope * short.rounds).toFixed(2)} ms + ${slope.toFixed(2)} per round`);
       }
-      const parts = specs.map(([label], i) => `${label} ${perRound[i].toFixed(2)} ms/round`);
-      const ratio = (a: number, b: number): string => `x${(a / b).toFixed(2)}`;
       const hosts = 50 / perProcess;
       // a host runs its share of the agents' compute; hosts run side by side
-      const rest = perRound.map((ms, i) => ms - compute[i] / hosts);
       console.log(
-        `${String(hosts)} host(s) of ${perProcess}: ${parts.join(' | ')} | wcgcn / wmmse-dmp per round: ${ratio(perRound[0], perRound[2])} against 20 rounds, ${ratio(perRound[0], perRound[1])} against 4; less the compute: ${ratio(rest[0], rest[2])}, ${ratio(rest[0], rest[1])}`,
+        `${String(hosts)} host(s) of ${perProcess}: ${parts.join(' | ')} | wcgcn / wmmse-dmp per round x${(slopes[0] / slopes[1]).toFixed(2)}, less the compute x${((slopes[0] - compute[0] / hosts) / (slopes[1] - compute[1] / hosts)).toFixed(2)}`,
       );
     } finally {
       await co.shutdown();
