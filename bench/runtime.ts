@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createAlgorithm, loadCheckpoint, NodeRunner, type AlgorithmSpec } from '@dmpemu/dmp';
+import { loadCheckpoint, runInProcess, type AlgorithmSpec } from '@dmpemu/dmp';
 import { encode } from '@dmpemu/wire';
-import { generateInstance, localView, Rng, type Instance } from '@dmpemu/wireless';
+import { generateInstance, localView, localViews, Rng, type Instance } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { partition } from '../coordinator/src/run/launcher.ts';
 import { NatsServer } from '../coordinator/src/run/natsServer.ts';
@@ -55,17 +55,17 @@ export async function benchRuntime(only?: number[]): Promise<void> {
  * barrier clock, one host and two. After a warm-up of 20 jobs each, 20 jobs on other networks:
  * time per round as meanRoundLatencyMs (a job's wall time over its rounds), and from the two
  * lengths of each algorithm a job's time split into a fixed part and a cost per round (the slope).
- * Beside it, the compute of a round: every agent's NodeRunner on one thread, no messaging.
+ * Beside it, the compute of a round: every agent in process on one thread, no messaging.
  */
 export async function benchLearnedRounds(): Promise<void> {
-  console.log('\n## A learned DMP\'s rounds against WMMSE\'s over NATS: K=50 d2d, CSI range 300 m, barrier clock (mean of 20 jobs after 20); a job = fixed + rounds x per round, from two lengths; compute: all 50 agents\' NodeRunners on one thread');
+  console.log('\n## A learned DMP\'s rounds against WMMSE\'s over NATS: K=50 d2d, CSI range 300 m, barrier clock (mean of 20 jobs after 20); a job = fixed + rounds x per round, from two lengths; compute: all 50 agents in process on one thread, the same two lengths\' slope');
   const wcgcn = loadCheckpoint(new URL('../scenarios/models/wcgcn-d2d-k50.json', import.meta.url).pathname);
   const algorithms: { label: string; specs: [AlgorithmSpec, AlgorithmSpec] }[] = [
     { label: 'wcgcn', specs: [{ name: 'wcgcn', checkpoint: wcgcn }, { name: 'wcgcn', checkpoint: wcgcn, rounds: 12 }] },
     { label: 'wmmse-dmp', specs: [{ name: 'wmmse-dmp', iterations: 2 }, { name: 'wmmse-dmp', iterations: 10 }] },
   ];
   const insts = Array.from({ length: 40 }, (_, n) => generateInstance('d2d', Rng.derive(50, n), { K: 50, field: 1000, csiRange: 300, weighted: true }));
-  const compute = algorithms.map((a) => computePerRound(insts, a.specs[0]));
+  const compute = algorithms.map((a) => computePerRound(insts, a.specs));
   console.log(`compute per round: ${algorithms.map((a, i) => `${a.label} ${compute[i].toFixed(3)} ms (${((compute[i] / 50) * 1000).toFixed(1)} us per agent)`).join(' | ')}`);
   for (const perProcess of [50, 25]) {
     const server = await NatsServer.start();
@@ -103,25 +103,28 @@ export async function benchLearnedRounds(): Promise<void> {
   }
 }
 
-/** Milliseconds per round of every agent's NodeRunner on one thread (broadcast, receive, update), no messaging: the mean over the networks after one pass to warm up. */
-function computePerRound(insts: Instance[], spec: AlgorithmSpec): number {
-  const alg = createAlgorithm(spec);
-  let ms = 0, rounds = 0;
-  for (let pass = 0; pass < 3; pass++) {
-    for (const inst of insts) {
-      const nodes = Array.from({ length: inst.K }, (_, k) => new NodeRunner(alg, localView(inst, k)));
-      const t0 = performance.now();
-      for (let t = 0; t < alg.rounds; t++) {
-        const b = nodes.map((n) => n.broadcast(t));
-        for (const n of nodes) for (const j of n.neighbours) n.receive(t, j, b[j]);
-        for (const n of nodes) n.update(t);
+/**
+ * Milliseconds per round of every agent on one thread, no messaging: the in-process executor
+ * (local views prebuilt, no objective history) timed at both lengths, its slope, so building the
+ * algorithm and the nodes (done at configure on the agents) drops out. Mean over the networks,
+ * after one pass to warm up.
+ */
+function computePerRound(insts: Instance[], specs: [AlgorithmSpec, AlgorithmSpec]): number {
+  const views = insts.map((i) => localViews(i));
+  const timed = specs.map((spec) => {
+    let ms = 0, rounds = 0;
+    for (let pass = 0; pass < 3; pass++) {
+      for (let n = 0; n < insts.length; n++) {
+        const t0 = performance.now();
+        const r = runInProcess(insts[n], spec, { views: views[n], history: false });
+        if (pass === 0) continue;
+        ms += performance.now() - t0;
+        rounds = r.rounds;
       }
-      if (pass === 0) continue;
-      ms += performance.now() - t0;
-      rounds += alg.rounds;
     }
-  }
-  return ms / rounds;
+    return { ms: ms / (2 * insts.length), rounds };
+  });
+  return (timed[1].ms - timed[0].ms) / (timed[1].rounds - timed[0].rounds);
 }
 
 function localDegreeSum(inst: Instance): number {
