@@ -13,8 +13,8 @@ Channel: channel-models.md section 3 (the D2D layout, beta(d) = 4.4e5 / (d^1.88 
 s ~ N(0, 1) per antenna entry, h = sqrt(beta) CN(0, I), sigma^2 = 1, Pmax = 1, sum rate).
 
 The graph is sparse, as the agents see it: with a 300 m CSI range agent k knows about 14 of its
-49 senders (about 24 at 500 m), so messages are computed only on those edges (an edge list, max
-by scatter_reduce) instead of on all K^2 pairs.
+49 senders (about 24 at 500 m), so messages are computed only on those edges (an edge list
+sorted by receiver, the max over the senders a segment max) instead of on all K^2 pairs.
 
 Validation is on a dmpemu instance file (`dmpemu generate --model miso ...`) against the mean sum
 rate `dmpemu eval --algorithm wmmse --json` printed for it (centralized WMMSE-100, global CSI): the
@@ -31,13 +31,12 @@ Usage: /usr/bin/python3 examples/pytorch/wcgcn_miso.py --validation val.json --w
          --init scenarios/models/wcgcn-miso-k50-nt2.json --init-check val-wcgcn.json --out runs/torch/miso
 (PyTorch with a real BLAS: apt-get install python3-torch libopenblas0-pthread)
 """
-import argparse, json, math, os, sys, time, warnings
+import argparse, json, math, os, sys, time
 
 from dmpemu_weights import layer_weights, load_layers, write_json  # first: it finds PyTorch
 import torch
 from torch import nn
 
-warnings.filterwarnings("ignore", message="scatter_reduce\\(\\) is in beta")
 
 p = argparse.ArgumentParser()
 p.add_argument("--K", type=int, default=50)
@@ -148,6 +147,7 @@ class Graph:
         B = h.shape[0]
         b, k, j = known.nonzero(as_tuple=True)  # known[b, k, j]: agent k knows h_jk
         self.B, self.src, self.dst = B, b * K + j, b * K + k
+        self.lengths = torch.bincount(self.dst, minlength=B * K)  # edges per receiver; nonzero() sorts them by dst
         self.edge = scaled(h[b, j, k], "cross") if args.edges == "in" else torch.cat([scaled(h[b, j, k], "cross"), scaled(h[b, k, j], "cross")], 1)
         self.node = scaled(torch.diagonal(h, dim1=1, dim2=2).transpose(1, 2), "direct")
 
@@ -163,15 +163,15 @@ class WCGCN(nn.Module):
         B = g.B
         W, bias = self.mlp1[0].weight, self.mlp1[0].bias
         edge_half = g.edge @ W[:, 4 * Nt:].T + bias  # [E, 64], once for the 3 layers
-        dst = g.dst.unsqueeze(1).expand(-1, 64)
         v = torch.cat([torch.full((B, K, Nt), 1 / math.sqrt(Nt)), torch.zeros(B, K, Nt)], 2)
         for _ in range(3):
             x = torch.cat([g.node, v], 2)
             node_half = (x.reshape(B * K, 4 * Nt) @ W[:, :4 * Nt].T)[g.src]  # sender j's half, per edge
-            m = self.mlp1[3](self.mlp1[2](torch.relu(edge_half + node_half)))
-            # max over k's known senders; messages are >= 0, so starting from 0 changes no max and gives
-            # the agents without neighbours 0, as dmpemu does
-            agg = torch.zeros(B * K, 64).scatter_reduce(0, dst, m, "amax", include_self=True).reshape(B, K, 64)
+            z = self.mlp1[2](torch.relu(edge_half + node_half))  # the messages before MLP1's last ReLU
+            # max over k's known senders of ReLU(z) = max(0, max of z): a segment max starting from 0, with
+            # no ReLU over the edges (0 for agents without neighbours, as dmpemu gives). The same
+            # numbers as the per-edge ReLU and a scatter max, forward and backward, 1.7x faster.
+            agg = torch.segment_reduce(z, "max", lengths=g.lengths, unsafe=True, initial=0).reshape(B, K, 64)
             y = self.mlp2(torch.cat([x, agg], 2))
             v = y / torch.sqrt(torch.clamp((y * y).sum(2, keepdim=True), min=1))
         return v
