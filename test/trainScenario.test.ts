@@ -9,6 +9,7 @@ describe('training scenario validation (before TensorFlow.js loads)', () => {
   it('accepts the defaults of every kind', () => {
     for (const kind of ['wcgcn', 'pcgnn', 'mlp', 'ecgnn', 'uwmmse']) expect(parseTrainScenario({ ...ok, architecture: { kind } }, 't.yaml').architecture.kind).toBe(kind);
     expect(parseTrainScenario({ ...ok, network: { model: 'miso', K: 10, Nt: 2 } }, 't.yaml').network.Nt).toBe(2);
+    for (const edges of ['in', 'out', 'both']) expect(parseTrainScenario({ ...ok, network: { model: 'miso', K: 10, Nt: 2 }, architecture: { edges } }, 't.yaml').architecture.edges).toBe(edges);
     expect(parseTrainScenario({ ...ok, network: regnn, architecture: { kind: 'regnn' }, training: { steps: 1, samples: 0 } }, 't.yaml').architecture.kind).toBe('regnn');
   });
 
@@ -17,6 +18,7 @@ describe('training scenario validation (before TensorFlow.js loads)', () => {
     [{ ...ok, architecture: { mlp1: [7, 32, 32] } }, 't.yaml: invalid training scenario: architecture.mlp1[0] must be 5 ([x_j, e_jk]), got 7'],
     [{ ...ok, architecture: { mlp2: [35, 16, 2] } }, 't.yaml: invalid training scenario: architecture.mlp2 must end in 1 (y_k), got 2'],
     [{ ...ok, network: { model: 'miso', K: 10, Nt: 2 }, architecture: { mlp1: [5, 32, 32] } }, 't.yaml: invalid training scenario: architecture.mlp1[0] must be 12 ([x_j, e_jk]), got 5'],
+    [{ ...ok, network: { model: 'miso', K: 10, Nt: 2 }, architecture: { edges: 'sideways' } }, 't.yaml: invalid training scenario: architecture.edges: Invalid option: expected one of "in"|"out"|"both"'],
     [{ ...ok, architecture: { kind: 'pcgnn', hidden: [32] } }, 't.yaml: invalid training scenario: architecture.hidden must be a positive integer, got [32]'],
     [{ ...ok, architecture: { kind: 'ecgnn', hidden: 32 } }, 't.yaml: invalid training scenario: architecture.hidden must list 2 positive widths (one per layer)'],
     [{ ...ok, architecture: { kind: 'ecgnn', layers: 3 } }, 't.yaml: invalid training scenario: architecture.hidden must list 3 positive widths (one per layer)'],

@@ -6,9 +6,11 @@ x_k = [h_kk, v_k] (complex vectors as Nt real parts then Nt imaginary parts, 4 N
 (h |-> h (T(|h|) - shift) / (scale |h|), T = log1p: log10(1 + |h|^2)); MLP1 {6 Nt, 64, 64} with ReLU
 after every layer, max over the known neighbours, MLP2 {64 + 4 Nt, 32, 2 Nt},
 sigma(y) = y / max(||y||, 1); 3 layers sharing their weights, from v_k = 1 / sqrt(Nt). With
---edges both, e_jk = [h_jk, h_kj] and MLP1 {8 Nt, 64, 64} (dmpemu's `edges: both`): agent k sees the
-interference it causes at its neighbours' receivers too; --init from a paper-width model starts
-the h_kj weights at 0, the same function.
+--edges out, e_jk = h_kj, the channel from k's transmitter to j's receiver (dmpemu's `edges: out`, the
+seed authors' code's edge feature; same widths). With --edges both, e_jk = [h_jk, h_kj] and MLP1
+{8 Nt, 64, 64} (dmpemu's `edges: both`): agent k sees the interference it causes at its
+neighbours' receivers too; --init from a paper-width `in` model starts the h_kj weights at 0, the
+same function.
 Channel: channel-models.md section 3 (the D2D layout, beta(d) = 4.4e5 / (d^1.88 10^(6.3 s / 20)),
 s ~ N(0, 1) per antenna entry, h = sqrt(beta) CN(0, I), sigma^2 = 1, Pmax = 1, sum rate).
 
@@ -57,15 +59,15 @@ p.add_argument("--seed", type=int, default=1)
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--init", help="a dmpemu beamforming wcgcn checkpoint (.json) to start from")
 p.add_argument("--init-check", help="`dmpemu eval --algorithm wcgcn --checkpoint <init> --json` of the validation file")
-p.add_argument("--edges", choices=["in", "both"], default="in", help="e_jk = h_jk (the paper's, MLP1 {6 Nt, ...}) or [h_jk, h_kj] (MLP1 {8 Nt, ...}: the interference agent k causes at j too, as the power-control WCGCN's e_jk = [g_jk, g_kj]); --init from an `in` model starts the h_kj weights at 0")
+p.add_argument("--edges", choices=["in", "out", "both"], default="in", help="e_jk = h_jk (the paper's text, MLP1 {6 Nt, ...}), h_kj (the seed authors' code: the interference agent k causes at j, MLP1 {6 Nt, ...}) or [h_jk, h_kj] (MLP1 {8 Nt, ...}, as the power-control WCGCN's e_jk = [g_jk, g_kj]); --init from an `in` model with --edges both starts the h_kj weights at 0")
 p.add_argument("--out", required=True)
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
 os.makedirs(args.out, exist_ok=True)
 K, Nt = args.K, args.Nt
-EDGE = 2 * Nt if args.edges == "in" else 4 * Nt
-ARCH = {"kind": "wcgcn", "task": "beamforming", "layers": 3, "Nt": Nt, "mlp1": [4 * Nt + EDGE, 64, 64], "mlp2": [64 + 4 * Nt, 32, 2 * Nt], "aggregation": "max", "mlp1Output": "relu", **({"edges": "both"} if args.edges == "both" else {})}
+EDGE = 4 * Nt if args.edges == "both" else 2 * Nt
+ARCH = {"kind": "wcgcn", "task": "beamforming", "layers": 3, "Nt": Nt, "mlp1": [4 * Nt + EDGE, 64, 64], "mlp2": [64 + 4 * Nt, 32, 2 * Nt], "aggregation": "max", "mlp1Output": "relu", **({"edges": args.edges} if args.edges != "in" else {})}
 
 
 INIT = None
@@ -148,7 +150,12 @@ class Graph:
         b, k, j = known.nonzero(as_tuple=True)  # known[b, k, j]: agent k knows h_jk
         self.B, self.src, self.dst = B, b * K + j, b * K + k
         self.lengths = torch.bincount(self.dst, minlength=B * K)  # edges per receiver; nonzero() sorts them by dst
-        self.edge = scaled(h[b, j, k], "cross") if args.edges == "in" else torch.cat([scaled(h[b, j, k], "cross"), scaled(h[b, k, j], "cross")], 1)
+        parts = []  # e_jk: h_jk (in), h_kj (out) or both
+        if args.edges != "out":
+            parts.append(scaled(h[b, j, k], "cross"))
+        if args.edges != "in":
+            parts.append(scaled(h[b, k, j], "cross"))
+        self.edge = torch.cat(parts, 1)
         self.node = scaled(torch.diagonal(h, dim1=1, dim2=2).transpose(1, 2), "direct")
 
 

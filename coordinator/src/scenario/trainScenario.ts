@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { validateArchitectureOptions } from '@dmpemu/dmp';
+import { BEAM_EDGES, validateArchitectureOptions } from '@dmpemu/dmp';
 import { readBoundedText } from './boundedRead.ts';
 import { batchSchema, FILE_LIMITS, instancesSchema, kSchema, MAX_INSTANCES, stepsSchema } from './limits.ts';
 import { memoryProblem, ntOf, trainNetworkSchema } from './networkSchema.ts';
@@ -36,8 +36,8 @@ export const trainScenarioSchema = z.strictObject({
       mlp1: z.array(posInt).min(2).optional(),
       mlp2: z.array(posInt).min(2).optional(),
       mlp1Output: z.enum(['relu', 'linear']).optional(),
-      /** wcgcn beamforming: e_jk = h_jk (in, the paper's) or [h_jk, h_kj] (both). */
-      edges: z.enum(['in', 'both']).optional(),
+      /** wcgcn beamforming: e_jk = h_jk (in, the paper's text), h_kj (out, the seed authors' code) or [h_jk, h_kj] (both). */
+      edges: z.enum(BEAM_EDGES).optional(),
       hidden: z.union([posInt, z.array(posInt).min(1)]).optional(),
       edgeEmbedding: posInt.optional(),
       head: z.array(posInt).optional(),

@@ -1,4 +1,4 @@
-import { assertArchitecture, type ArchitectureKind, type ArchitectureOf, type TrainableKind, type CheckpointArchitecture, type FeatureScaling, type WcgcnArchitecture } from './checkpoint.ts';
+import { assertArchitecture, type ArchitectureKind, type ArchitectureOf, type TrainableKind, type CheckpointArchitecture, type FeatureScaling, type WcgcnArchitecture, type BeamEdges } from './checkpoint.ts';
 import { validateRegnnArchitecture } from './regnnDmp.ts';
 import { validateWcgcnArchitecture } from './wcgcnDmp.ts';
 
@@ -11,7 +11,7 @@ import { validateWcgcnArchitecture } from './wcgcnDmp.ts';
 /** The paper's setting (section V): 3 layers, MLP1 {5, 32, 32}, MLP2 {35, 16, 1}, max aggregation. */
 export const WCGCN_DEFAULTS = { layers: 3, mlp1: [5, 32, 32], mlp2: [35, 16, 1], aggregation: 'max', mlp1Output: 'relu' } as const;
 /** Beamforming (section V-C): MLP1 {6 Nt, 64, 64} ({8 Nt, ...} with `edges: both`), MLP2 {64 + 4 Nt, 32, 2 Nt}; layers and aggregation as for power control. */
-export function wcgcnBeamDefaults(Nt: number, edges: 'in' | 'both' = 'in'): Omit<WcgcnArchitecture, 'kind' | 'task' | 'features'> {
+export function wcgcnBeamDefaults(Nt: number, edges: BeamEdges = 'in'): Omit<WcgcnArchitecture, 'kind' | 'task' | 'features'> {
   return { layers: 3, Nt, mlp1: [(edges === 'both' ? 8 : 6) * Nt, 64, 64], mlp2: [64 + 4 * Nt, 32, 2 * Nt], aggregation: 'max', mlp1Output: 'relu' };
 }
 /**

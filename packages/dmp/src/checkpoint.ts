@@ -33,6 +33,18 @@ export interface FeatureScaling {
 }
 
 /**
+ * The edge features of a beamforming WCGCN, for the message from sender j to agent k:
+ * - `in` (the default, the paper's text): e_jk = h_jk, the channel from j's transmitter into k's
+ *   receiver; MLP1 {6 Nt, ...} as section V-C;
+ * - `out` (the seed authors' code, yshenaw/GNN-Resource-Management D2D/Beamforming): e_jk = h_kj, the
+ *   channel from k's transmitter to j's receiver, the interference agent k causes there, which
+ *   WMMSE's beamformer update weighs; MLP1 {6 Nt, ...} too;
+ * - `both`: e_jk = [h_jk, h_kj], MLP1 {8 Nt, ...}, as the power-control WCGCN's e_jk = [g_jk, g_kj].
+ */
+export const BEAM_EDGES = ['in', 'out', 'both'] as const;
+export type BeamEdges = (typeof BEAM_EDGES)[number];
+
+/**
  * WCGCN (eq. 8 of mpgnn-wcgcn-scalable-rrm.md), weights shared by its T layers, for power control
  * (`task: 'power'`, sigma = sigmoid) or MISO beamforming (`task: 'beamforming'` with `Nt` antennas,
  * sigma(x) = x / max(||x||, 1), complex numbers as two reals). `mlp1`, `mlp2` list layer widths
@@ -45,12 +57,8 @@ export interface WcgcnArchitecture {
   task: 'power' | 'beamforming';
   /** Beamforming only: transmit antennas per transmitter. */
   Nt?: number;
-  /**
-   * Beamforming only: the edge features, e_jk = h_jk (`in`, the default: section V-C's MLP1 {6 Nt, ...})
-   * or [h_jk, h_kj] (`both`: MLP1 {8 Nt, ...}, also the interference agent k causes at receiver j, as
-   * the power-control WCGCN's e_jk = [g_jk, g_kj]).
-   */
-  edges?: 'in' | 'both';
+  /** Beamforming only: the edge features (BeamEdges); `in` when absent. */
+  edges?: BeamEdges;
   /** T: layers = communication rounds. */
   layers: number;
   mlp1: number[];
@@ -433,8 +441,8 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       }
       checkAggregation(a, source);
       if (!['relu', 'linear'].includes(a.mlp1Output as string)) fail(source, 'architecture.mlp1Output', `must be relu or linear, got ${JSON.stringify(a.mlp1Output)}`);
-      if (a.edges !== undefined && (a.task !== 'beamforming' || !['in', 'both'].includes(a.edges as string))) {
-        fail(source, 'architecture.edges', a.task === 'beamforming' ? `must be in or both, got ${JSON.stringify(a.edges)}` : 'must be absent for power control (its e_jk is [g_jk, g_kj])');
+      if (a.edges !== undefined && (a.task !== 'beamforming' || !(BEAM_EDGES as readonly unknown[]).includes(a.edges))) {
+        fail(source, 'architecture.edges', a.task === 'beamforming' ? `must be ${BEAM_EDGES.join(', ')}, got ${JSON.stringify(a.edges)}` : 'must be absent for power control (its e_jk is [g_jk, g_kj])');
       }
       break;
     case 'pcgnn':

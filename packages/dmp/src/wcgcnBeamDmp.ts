@@ -42,14 +42,14 @@ export interface WcgcnBeamState {
   view: LocalView;
   /** x_k = [scaled h_kk (2 Nt), v_k / sqrt(Pmax) (2 Nt)]. */
   x: Float64Array;
-  /** Scaled e_jk per neighbour slot: h_jk (2 Nt), then h_kj (2 Nt) with `edges: both`. */
+  /** Scaled e_jk per neighbour slot: h_jk (`in`), h_kj (`out`) or h_jk then h_kj (`both`), 2 Nt each. */
   edges: Float64Array;
 }
 
 /**
  * WCGCN beamforming as a DMP algorithm (eq. 8 with sigma(x) = x / max(||x||, 1), section V-C of
  * mpgnn-wcgcn-scalable-rrm.md): node k broadcasts x_k = [h_kk, v_k]; its message from slot i is
- * MLP1([x_j, e_jk]) with e_jk = h_jk (or [h_jk, h_kj], `edges: both`) from its local view; max (or sum/mean) aggregation; v_k =
+ * MLP1([x_j, e_jk]) with e_jk = h_jk, h_kj or both (`edges`) from its local view; max (or sum/mean) aggregation; v_k =
  * sigma(MLP2([x_k, aggregate])). v_k starts at 1/sqrt(Nt) (the WMMSE start of channel-models.md)
  * and is kept as v_k / sqrt(Pmax) so ||v_k||^2 <= Pmax. Output [Re v_k, Im v_k] (2 Nt numbers).
  * `c` must be verified (createAlgorithm does); its shapes are checked here.
@@ -60,7 +60,8 @@ export function wcgcnBeamDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.archit
   const a = c.architecture;
   const Nt = a.Nt!;
   const w = wcgcnWidths(a);
-  const both = a.edges === 'both';
+  const edgesIn = a.edges !== 'out';
+  const edgesOut = a.edges === 'out' || a.edges === 'both';
   const mlp1 = new DenseLayers(a.mlp1, c.weights, 'mlp1', a.mlp1Output === 'relu');
   const mlp2 = new DenseLayers(a.mlp2, c.weights, 'mlp2', false);
   const msgSize = a.mlp1[a.mlp1.length - 1];
@@ -79,8 +80,8 @@ export function wcgcnBeamDmp(c: Checkpoint<WcgcnArchitecture>, rounds = c.archit
       const n = view.neighbours.length;
       const edges = new Float64Array(w.edge * n);
       for (let i = 0; i < n; i++) {
-        scaleChannel(view.hInRe, view.hInIm, i * Nt, Nt, 'cross', f, edges, w.edge * i);
-        if (both) scaleChannel(view.hOutRe, view.hOutIm, i * Nt, Nt, 'cross', f, edges, w.edge * i + 2 * Nt);
+        if (edgesIn) scaleChannel(view.hInRe, view.hInIm, i * Nt, Nt, 'cross', f, edges, w.edge * i);
+        if (edgesOut) scaleChannel(view.hOutRe, view.hOutIm, i * Nt, Nt, 'cross', f, edges, w.edge * i + (edgesIn ? 2 * Nt : 0));
       }
       const x = new Float64Array(w.node);
       scaleChannel(view.directRe, view.directIm, 0, Nt, 'direct', f, x, 0);

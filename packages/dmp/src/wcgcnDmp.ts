@@ -39,13 +39,13 @@ export function wcgcnWeightShapes(a: WcgcnArchitecture): Record<string, number[]
 /**
  * Widths of x_k, e_jk and y_k. Power control: x_k = [g_kk, w_k, p_k], e_jk = [g_jk, g_kj], y_k
  * scalar. Beamforming (section V-C: MLP1 {6 Nt, ...}, MLP2 {... + 4 Nt, ..., 2 Nt}):
- * x_k = [h_kk, v_k], e_jk = h_jk (or [h_jk, h_kj] with `edges: both`), y_k = v_k, complex vectors
+ * x_k = [h_kk, v_k], e_jk = h_jk, h_kj or both (`edges`, BeamEdges), y_k = v_k, complex vectors
  * as Nt real parts then Nt imaginary parts.
  */
 export function wcgcnWidths(a: Pick<WcgcnArchitecture, 'task' | 'Nt' | 'edges'>): { node: number; edge: number; output: number } {
   if (a.task === 'power') return { node: WCGCN_NODE_FEATURES, edge: WCGCN_EDGE_FEATURES, output: 1 };
   const Nt = a.Nt ?? 1;
-  return { node: 4 * Nt, edge: (a.edges === 'both' ? 4 : 2) * Nt, output: 2 * Nt };
+  return { node: 4 * Nt, edge: (a.edges === 'both' ? 4 : 2) * Nt, output: 2 * Nt }; // in, out: 2 Nt
 }
 
 /** Throws unless the architecture's widths fit eq. 8; `what` starts the error. */

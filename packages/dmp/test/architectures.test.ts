@@ -9,6 +9,7 @@ describe('architectures before training (defaults, options, checks)', () => {
     expect(resolveArchitecture('wcgcn', {}, F, { K: 10, Nt: 1 })).toEqual({ kind: 'wcgcn', task: 'power', ...WCGCN_DEFAULTS, features: F });
     expect(resolveArchitecture('wcgcn', { layers: 2 }, F, { K: 10, Nt: 2 })).toMatchObject({ task: 'beamforming', Nt: 2, layers: 2, mlp1: [12, 64, 64], mlp2: [72, 32, 4] });
     expect(resolveArchitecture('wcgcn', { edges: 'both' }, F, { K: 10, Nt: 2 })).toMatchObject({ task: 'beamforming', Nt: 2, edges: 'both', mlp1: [16, 64, 64], mlp2: [72, 32, 4] });
+    expect(resolveArchitecture('wcgcn', { edges: 'out' }, F, { K: 10, Nt: 2 })).toMatchObject({ task: 'beamforming', Nt: 2, edges: 'out', mlp1: [12, 64, 64], mlp2: [72, 32, 4] });
     expect(resolveArchitecture('pcgnn', {}, F, { K: 10, Nt: 1 })).toMatchObject({ kind: 'pcgnn', ...PCGNN_DEFAULTS });
     expect(resolveArchitecture('mlp', {}, F, { K: 7, Nt: 1 })).toMatchObject({ kind: 'mlp', K: 7, hidden: [200, 80, 80] });
   });
@@ -18,7 +19,7 @@ describe('architectures before training (defaults, options, checks)', () => {
     ['wcgcn', { mlp1: [5, 32, 32] }, 2, 'w: architecture.mlp1[0] must be 12 ([x_j, e_jk]), got 5'],
     ['wcgcn', { edges: 'both', mlp1: [12, 64, 64] }, 2, 'w: architecture.mlp1[0] must be 16 ([x_j, e_jk]), got 12'],
     ['wcgcn', { edges: 'both' }, 1, 'w: architecture.edges must be absent for power control (its e_jk is [g_jk, g_kj])'],
-    ['wcgcn', { edges: 'out' }, 2, 'w: architecture.edges must be in or both, got "out"'],
+    ['wcgcn', { edges: 'sideways' }, 2, 'w: architecture.edges must be in, out, both, got "sideways"'],
     ['wcgcn', { taps: [3] }, 1, 'w: architecture.taps: not a parameter of a wcgcn (it takes layers, mlp1, mlp2, aggregation, mlp1Output, edges)'],
     ['pcgnn', { head: [0] }, 1, 'w: architecture.head must list positive hidden layer widths (may be empty)'],
     ['regnn', { layers: 1, taps: [1], widths: [1] }, 1, 'w: architecture.taps must include a filter of length >= 2 (taps [1] run no rounds)'],

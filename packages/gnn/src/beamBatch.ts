@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { scaleChannel, type FeatureScaling } from '@dmpemu/dmp';
+import { scaleChannel, type BeamEdges, type FeatureScaling } from '@dmpemu/dmp';
 import type { Instance } from '@dmpemu/wireless';
 import { csiGraph, type GraphTensors } from './batch.ts';
 
@@ -7,8 +7,8 @@ import { csiGraph, type GraphTensors } from './batch.ts';
  * B MISO instances of K pairs with Nt antennas as dense tensors for the beamforming WCGCN,
  * receiver-major like DenseBatch (complex vectors as Nt real parts then Nt imaginary parts):
  * - `node` [B, K, 2 Nt]: scaled h_kk (x_k without v_k);
- * - `edge` [B, K, K, 2 Nt] (4 Nt with `edges: both`): at [b, k, j] the scaled e_jk = h_jk (then h_kj)
- *   when agent k knows the edge (j, k), else 0;
+ * - `edge` [B, K, K, 2 Nt] (4 Nt with `edges: both`): at [b, k, j] the scaled e_jk (h_jk, h_kj or
+ *   h_jk then h_kj: BeamEdges) when agent k knows the edge (j, k), else 0;
  * - `mask`, `maskBias`, `degree`, `hasNeighbours` as in DenseBatch;
  * and for the loss, on the true channel:
  * - `hRe`, `hIm` [B, K, K, Nt]: h_jk sqrt(Pmax / sigma^2) at [b, j, k] (transmitter-major);
@@ -21,7 +21,7 @@ export interface BeamBatch extends GraphTensors {
   weights: tf.Tensor2D;
 }
 
-export function beamBatch(instances: readonly Instance[], features: FeatureScaling, edges: 'in' | 'both' = 'in'): BeamBatch {
+export function beamBatch(instances: readonly Instance[], features: FeatureScaling, edges: BeamEdges = 'in'): BeamBatch {
   const B = instances.length;
   if (B === 0) throw new Error('beamBatch: no instances');
   const { K, Nt } = instances[0];
@@ -50,8 +50,8 @@ export function beamBatch(instances: readonly Instance[], features: FeatureScali
       for (let j = 0; j < K; j++) {
         const e = n * K + j;
         if (!graph.known[e]) continue;
-        scaleChannel(re, im, (j * K + k) * Nt, Nt, 'cross', features, edge, E * e);
-        if (edges === 'both') scaleChannel(re, im, (k * K + j) * Nt, Nt, 'cross', features, edge, E * e + 2 * Nt);
+        if (edges !== 'out') scaleChannel(re, im, (j * K + k) * Nt, Nt, 'cross', features, edge, E * e); // h_jk
+        if (edges !== 'in') scaleChannel(re, im, (k * K + j) * Nt, Nt, 'cross', features, edge, E * e + (edges === 'both' ? 2 * Nt : 0)); // h_kj
       }
     }
   });

@@ -33,12 +33,12 @@ function shrinkOutput(c: Checkpoint<WcgcnArchitecture>, f: number): Checkpoint<W
 }
 
 describe('WCGCN beamforming (section V-C): TF.js batched model = per-agent DMP', () => {
-  it('agree to 1e-5 on every beam entry, full and partial CSI, max and mean aggregation, e_jk = h_jk and [h_jk, h_kj]; ||v_k|| <= 1', () => {
+  it('agree to 1e-5 on every beam entry, full and partial CSI, max and mean aggregation, e_jk = h_jk, h_kj and [h_jk, h_kj]; ||v_k|| <= 1', () => {
     const rng = new Rng('beam-parity');
     const insts = [miso(rng), miso(rng), miso(rng, { csiRange: 60 })];
     const features = fitFeatureScaling(insts, 'log1p');
     expect(features.direct.shift).toBe(0);
-    const variants: Partial<WcgcnArchitecture>[] = [{ aggregation: 'max' }, { aggregation: 'mean' }, { aggregation: 'max', edges: 'both', mlp1: [16, 64, 64] }];
+    const variants: Partial<WcgcnArchitecture>[] = [{ aggregation: 'max' }, { aggregation: 'mean' }, { aggregation: 'max', edges: 'out' }, { aggregation: 'max', edges: 'both', mlp1: [16, 64, 64] }];
     for (const o of variants) {
       const c = shrinkOutput(randomCheckpoint(beamArchitecture(features, o), rng), 0.1);
       const v = tfBeams(c, insts);
@@ -74,6 +74,24 @@ describe('WCGCN beamforming (section V-C): TF.js batched model = per-agent DMP',
       expect(runInProcess(inst, { name: 'wcgcn', checkpoint: uses }).outputs).not.toEqual(a);
     }
     expect(tfBeams(both, insts)).toEqual(tfBeams(inward, insts));
+  });
+
+  it('edges: out reads h_kj alone: it computes what edges: both does with the h_jk rows of MLP1 at 0 and its h_kj rows in their place', () => {
+    const rng = new Rng('beam-edges-out');
+    const insts = [miso(rng, { csiRange: 80 }), miso(rng)];
+    const features = fitFeatureScaling(insts, 'log1p');
+    const out = randomCheckpoint(beamArchitecture(features, { edges: 'out' }), rng);
+    const k0 = out.weights['mlp1.0.kernel']; // [12, 64]: x_j (8 rows), h_kj (4 rows)
+    // [16, 64]: x_j, then h_jk's 4 rows at 0, then out's h_kj rows
+    const spread = Float32Array.from({ length: 16 * 64 }, (_, n) => (n < 8 * 64 ? k0.data[n] : n < 12 * 64 ? 0 : k0.data[n - 4 * 64]));
+    const both = makeCheckpoint({ architecture: beamArchitecture(features, { edges: 'both', mlp1: [16, 64, 64] }), weights: { ...out.weights, 'mlp1.0.kernel': { shape: [16, 64], data: spread } }, training: out.training, metrics: out.metrics });
+    const inward = makeCheckpoint({ architecture: beamArchitecture(features), weights: out.weights, training: out.training, metrics: out.metrics }); // the same weights on h_jk: other beams
+    for (const inst of insts) {
+      const a = runInProcess(inst, { name: 'wcgcn', checkpoint: out }).outputs;
+      expect(runInProcess(inst, { name: 'wcgcn', checkpoint: both }).outputs).toEqual(a);
+      expect(runInProcess(inst, { name: 'wcgcn', checkpoint: inward }).outputs).not.toEqual(a);
+    }
+    expect(tfBeams(both, insts)).toEqual(tfBeams(out, insts));
   });
 
   it('the TF.js rates are the objective of @dmpemu/wireless (eq. 3: who transmits, who receives)', () => {
