@@ -162,6 +162,7 @@ class Graph:
 class WCGCN(nn.Module):
     def __init__(self):
         super().__init__()
+        # dmpemu's layout; forward folds the last ReLU (mlp1[3]) into the max over the senders
         self.mlp1 = nn.Sequential(nn.Linear(4 * Nt + EDGE, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
         self.mlp2 = nn.Sequential(nn.Linear(64 + 4 * Nt, 32), nn.ReLU(), nn.Linear(32, 2 * Nt))
 
