@@ -2,35 +2,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tcpConnect } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
 import { rayleighInstance, Rng } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { deathCause } from '../coordinator/src/run/launcher.ts';
 import { NatsServer } from '../coordinator/src/run/natsServer.ts';
+import { replyWithoutCredentials } from './natsProbe.ts';
 
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/**
- * What a nats-server says to a client that connects without credentials: its INFO, then the
- * CONNECT's answer, read until the server closes. A raw socket, because nats.js reports whichever
- * comes first, the -ERR or the EPIPE of writing to the socket the server has just closed.
- */
-function replyWithoutCredentials(server: string): Promise<string> {
-  const { hostname, port } = new URL(server.includes('://') ? server : `nats://${server}`);
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const socket = tcpConnect(Number(port), hostname);
-    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`no close from ${server} in 5 s; got ${JSON.stringify(text)}`))), 5000);
-    socket.on('data', (d) => {
-      if (!text) socket.write('CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n');
-      text += d.toString();
-    });
-    socket.on('error', () => undefined); // EPIPE / ECONNRESET once the server has closed
-    socket.on('close', () => (clearTimeout(timer), resolve(text)));
-  });
-}
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
