@@ -10,9 +10,15 @@ import { Coordinator } from '../coordinator/src/run/coordinator.ts';
  * publishes, in batches, random bytes on every subject of the run and copies of what it saw:
  * exact replays, and replays with flipped bits, cut short, lengthened or moved to another subject.
  * `mutateBroadcasts` decides whether broadcasts (the unsealed data plane) are mutated too.
+ * Its connection must be opened with `noEcho`: otherwise it sees its own publications, and a
+ * broadcast it moved to another subject comes back as a non-broadcast, is mutated, and may be
+ * moved back onto a broadcast subject, so "without mutated broadcasts" would still send some.
+ * `mutatedOnBroadcastSubjects` counts exactly that (a mutated copy published on a `b.*` subject).
  */
 class Fuzzer {
   sent = 0;
+  mutatedOnBroadcastSubjects = 0;
+  private readonly mutated = new Set<string>();
   private seen: { subject: string; data: Uint8Array; broadcast: boolean }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly rng = new Rng(77);
@@ -38,19 +44,30 @@ class Fuzzer {
     return Uint8Array.from({ length: n }, () => this.rng.int(256));
   }
 
+  private copy(subject: string, data: Uint8Array): void {
+    if (subject.includes('.b.') && this.mutated.has(Buffer.from(data).toString('base64'))) this.mutatedOnBroadcastSubjects++;
+    this.nc.publish(subject, data);
+  }
+
+  /** Publishes a mutated copy of `original` (bit flips may cancel out: then it is a replay). */
+  private mutation(subject: string, data: Uint8Array, original: Uint8Array): void {
+    if (!Buffer.from(data).equals(Buffer.from(original))) this.mutated.add(Buffer.from(data).toString('base64'));
+    this.copy(subject, data);
+  }
+
   private one(): void {
     const r = this.rng.uniform();
     const pick = this.seen.length ? this.seen[this.rng.int(this.seen.length)] : undefined;
     if (!pick || r < 0.3) return this.nc.publish(this.subject(), this.junk(this.rng.int(200)));
-    if (r < 0.45) return this.nc.publish(pick.subject, pick.data); // an exact replay
-    if (r < 0.55) return this.nc.publish(this.subject(), pick.data); // moved to another subject
-    if (pick.broadcast && !this.mutateBroadcasts) return this.nc.publish(pick.subject, pick.data);
+    if (r < 0.45) return this.copy(pick.subject, pick.data); // an exact replay
+    if (r < 0.55) return this.copy(this.subject(), pick.data); // moved to another subject
+    if (pick.broadcast && !this.mutateBroadcasts) return this.copy(pick.subject, pick.data);
     const d = pick.data.slice();
     const how = this.rng.int(3);
     if (how === 0) for (let i = 0; i < 1 + this.rng.int(4); i++) d[this.rng.int(d.length)] ^= 1 << this.rng.int(8);
-    if (how === 1) return this.nc.publish(pick.subject, d.subarray(0, this.rng.int(d.length)));
-    if (how === 2) return this.nc.publish(pick.subject, Uint8Array.from([...d, ...this.junk(1 + this.rng.int(8))]));
-    this.nc.publish(pick.subject, d);
+    if (how === 1) return this.mutation(pick.subject, d.subarray(0, this.rng.int(d.length)), pick.data);
+    if (how === 2) return this.mutation(pick.subject, Uint8Array.from([...d, ...this.junk(1 + this.rng.int(8))]), pick.data);
+    this.mutation(pick.subject, d, pick.data);
   }
 
   start(perBatch = 200, everyMs = 5): void {
@@ -73,7 +90,7 @@ describe('fuzzing every subject of a run', () => {
       const spec = { name: 'wmmse-dmp', iterations: 30 };
       const ref = runInProcess(inst, spec).history;
       const co = await Coordinator.start({ broker: inject('natsUrl') });
-      const nc = await connect({ servers: inject('natsUrl') });
+      const nc = await connect({ servers: inject('natsUrl'), noEcho: true });
       const fuzz = new Fuzzer(nc, co.runId, K, mutateBroadcasts);
       const outcomes = { equal: 0, failed: [] as string[] };
       try {
@@ -95,6 +112,7 @@ describe('fuzzing every subject of a run', () => {
         if (mutateBroadcasts) {
           for (const reason of outcomes.failed) expect(reason).toMatch(/conflicting duplicate message\(s\), forged traffic on the broker/);
         } else {
+          expect(fuzz.mutatedOnBroadcastSubjects).toBe(0);
           expect(outcomes.failed).toEqual([]);
         }
         expect(outcomes.equal + outcomes.failed.length).toBeGreaterThanOrEqual(1);
