@@ -70,10 +70,12 @@ class Fuzzer {
     this.mutation(pick.subject, d, pick.data);
   }
 
-  start(perBatch = 200, everyMs = 5): void {
+  /** Publishes `total` messages, `perBatch` every `everyMs`, then stops. */
+  start(total: number, perBatch = 200, everyMs = 5): void {
     this.timer = setInterval(() => {
       for (let i = 0; i < perBatch; i++) this.one();
       this.sent += perBatch;
+      if (this.sent >= total) this.stop();
     }, everyMs);
   }
 
@@ -96,7 +98,7 @@ describe('fuzzing every subject of a run', () => {
       try {
         await co.launch(K, 4);
         await nc.flush();
-        fuzz.start();
+        fuzz.start(100_000);
         const deadline = Date.now() + 45_000;
         while (fuzz.sent < 100_000 && Date.now() < deadline) {
           try {
