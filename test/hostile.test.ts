@@ -134,6 +134,36 @@ describe('hostile clients on the run\'s broker (no credentials: anyone may publi
       await close();
     }
   });
+
+  it('msgpack headers that claim more than the message holds (a 5-byte array32 of 2^24 elements, 24,000 nested array16 in 72 KB) are dropped as cheaply as any junk: no round waits for its deadline, every host lives', async () => {
+    // msgpackr 1.12 read such a header element by element past the end before failing: 0.5 s for
+    // the 5 bytes, 7 s and 1.6 GB for the 72 KB, per agent that heard it (7 here)
+    const K = 8;
+    const inst = rayleighInstance(new Rng(9), { K, snrDb: 10 });
+    const spec = { name: 'wmmse-dmp', iterations: 5 };
+    const { co, nc, close } = await setup(K);
+    const s = subjects(co.runId);
+    try {
+      const pids = co.agentPids();
+      const nested = new Uint8Array(3 * 24_000);
+      for (let i = 0; i < 24_000; i++) nested.set([0xdc, 0xff, 0xff], 3 * i);
+      const r = await co.runJob(inst, spec, {
+        roundDeadlineMs: 5000,
+        policy: 'skip',
+        onRound: (rec) => {
+          if (rec.t !== 0) return;
+          for (let i = 0; i < 5; i++) nc.publish(s.broadcast(1), Uint8Array.of(0xdd, 0x01, 0x00, 0x00, i)); // 7 subscribers
+          for (let i = 0; i < 2; i++) nc.publish(s.broadcast(1), nested);
+        },
+      });
+      expect(objectives(r)).toEqual(runInProcess(inst, spec).history);
+      expect(r.counters.malformedData).toBe(7 * 7);
+      expect(r.rounds.map((x) => x.timedOut)).toEqual(r.rounds.map(() => 0));
+      for (const pid of pids) expect(alive(pid)).toBe(true);
+    } finally {
+      await close();
+    }
+  });
 });
 
 describe('hostile absence notices (churn: an away agent publishes [job, t, k, null] instead of a broadcast)', () => {
