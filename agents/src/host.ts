@@ -284,23 +284,32 @@ export class AgentHost {
 /**
  * Decoder for the data plane of one host: a broadcast reaches every subscribing agent of the host
  * as its own delivery, one after the other; decoding the same bytes again returns the value just
- * decoded (read-only to agents) instead of decoding it once per agent.
+ * decoded (read-only to agents), or throws the error just thrown, instead of decoding it once per
+ * agent (junk costs a host one decode, not one per agent that hears the subject).
  */
-export function lastValueDecoder(): (bytes: Uint8Array) => unknown {
+export function lastValueDecoder(decodeBytes: (bytes: Uint8Array) => unknown = decode): (bytes: Uint8Array) => unknown {
   let last: Uint8Array | undefined;
-  let value: unknown;
+  let outcome: { value: unknown } | { error: unknown } = { value: undefined };
   let lastSeen: Uint8Array | undefined;
+  const give = (): unknown => {
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
+  };
   return (bytes) => {
     // the host hands one delivery to its agents as the same array: no need to compare the bytes
-    if (bytes === lastSeen) return value;
+    if (bytes === lastSeen) return give();
     if (last && last.length === bytes.length && Buffer.compare(last, bytes) === 0) {
       lastSeen = bytes;
-      return value;
+      return give();
     }
     last = lastSeen = undefined;
-    value = decode(bytes);
+    try {
+      outcome = { value: decodeBytes(bytes) };
+    } catch (error) {
+      outcome = { error };
+    }
     last = bytes.slice();
     lastSeen = bytes;
-    return value;
+    return give();
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NodeRunner, wmmseDmp } from '@dmpemu/dmp';
-import { encode, MemoryBus, MemoryTransport, newRunSecret, Sealer, subjects, type FinalMsg, type ReportMsg, type UpMsg } from '@dmpemu/wire';
+import { decode as decodeMsgpack, encode, MemoryBus, MemoryTransport, newRunSecret, Sealer, subjects, type FinalMsg, type ReportMsg, type UpMsg } from '@dmpemu/wire';
 import { localView, rayleighInstance, Rng } from '@dmpemu/wireless';
 import { AgentHost, lastValueDecoder } from '../src/host.ts';
 
@@ -162,5 +162,26 @@ describe('lastValueDecoder: one decode per delivery for all the agents of a host
     const other = decode(encode([1, 0, 2, Float64Array.of(0.25)]));
     expect(other).toEqual([1, 0, 2, Float64Array.of(0.25)]);
     expect(decode(bytes)).toEqual(first); // back to the first bytes: decoded again, not the stale value
+  });
+
+  it('junk is decoded once for all the agents that hear it: the same error again, then good bytes decode', () => {
+    let calls = 0;
+    const decode = lastValueDecoder((b) => (calls++, decodeMsgpack(b)));
+    const junk = Uint8Array.of(0xc1, 7);
+    const errors = [0, 1, 2].map(() => {
+      try {
+        decode(junk);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    });
+    expect(errors[0]).toBeInstanceOf(Error);
+    expect(errors[1]).toBe(errors[0]);
+    expect(errors[2]).toBe(errors[0]);
+    expect(() => decode(junk.slice())).toThrow(errors[0] as Error); // equal bytes of another delivery
+    expect(calls).toBe(1);
+    expect(decode(encode([1, 0, 2, Float64Array.of(0.5)]))).toEqual([1, 0, 2, Float64Array.of(0.5)]);
+    expect(calls).toBe(2);
   });
 });
