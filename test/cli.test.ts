@@ -92,7 +92,12 @@ describe('dmpemu CLI', () => {
   describe('bad flags and files are refused in one line before anything starts (exit 2)', () => {
     const miso = join(dir, 'miso.json'), k10 = join(REF, 'rayleigh-k10-snr0.json');
     const big = join(dir, 'big.json'), bigCheckpoint = join(dir, 'big-checkpoint.json'), badTrain = join(dir, 'mlp1.yaml');
+    const secretFile = join(dir, 'secret'), reversedIds = join(dir, 'reversed.creds');
+    // nothing listens on port 1: an id must be refused before connecting (a bad one used to hang after its error, or crash in nats.js)
+    const agents = (...flags: string[]): string[] => ['agents', '--nats', 'nats://127.0.0.1:1', '--secret-file', secretFile, ...flags];
     beforeAll(() => {
+      writeFileSync(secretFile, 'ab'.repeat(32));
+      writeFileSync(reversedIds, JSON.stringify({ run: 'r', host: 'h', ids: '5-1', secret: 'ab'.repeat(32) }));
       writeFileSync(miso, JSON.stringify(instanceFileToJson({ model: 'miso', instances: [generateInstance('miso', new Rng(1), { K: 4 })] })));
       writeFileSync(big, '{');
       truncateSync(big, 512 * 2 ** 20 + 1); // sparse: stat says too large before a byte is read
@@ -134,6 +139,10 @@ describe('dmpemu CLI', () => {
       [['train', badTrain], `dmpemu: ${badTrain}: invalid training scenario: architecture.mlp1[0] must be 5 ([x_j, e_jk]), got 7`],
       [['train', 'scenarios/train/wcgcn-d2d-k50.yaml', '--workers', '1000'], "error: option '--workers <n>' argument '1000' is invalid. Too big: expected number to be <=32."],
       [['train', 'scenarios/train/wcgcn-d2d-k50.yaml', '--steps', '100000000'], "error: option '--steps <n>' argument '100000000' is invalid. Too big: expected number to be <=10000000."],
+      [agents('--run', 'bad id', '--ids', '0'), `dmpemu: --run: run id "bad id": expected 1-64 letters, digits, '-' or '_'`],
+      [agents('--run', 'r', '--ids', '0', '--host-id', 'a b'), `dmpemu: --host-id: host id "a b": expected 1-64 letters, digits, '-' or '_'`],
+      [agents('--run', 'r', '--ids', '0', '--host-id', 'a.>'), `dmpemu: --host-id: host id "a.>": expected 1-64 letters, digits, '-' or '_'`],
+      [['agents', '--nats', 'nats://127.0.0.1:1', '--creds', reversedIds], `dmpemu: --creds ${reversedIds}: agent ids "5-1": range end below its start`],
     ])('%j', async (args, line) => {
       const r = await dmpemu(args);
       expect(r.code, r.stderr).toBe(2);

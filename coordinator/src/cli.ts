@@ -17,7 +17,7 @@ import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './scenario/usageError.ts';
 import { readBounded } from './scenario/boundedRead.ts';
 import { readCredentials } from './scenario/credentials.ts';
-import { RUN_SECRET_ENV } from '@dmpemu/wire';
+import { checkHostId, checkRunId, RUN_SECRET_ENV } from '@dmpemu/wire';
 import { LEARNED_DMP_ALGORITHMS, MISSING_POLICIES } from '@dmpemu/dmp';
 import { openDashboard } from './dashboard/attach.ts';
 import { startDashboard } from './dashboard/server.ts';
@@ -213,7 +213,10 @@ export function buildCli(print: (s: string) => void): Command {
     const c = o.creds ? readCredentials(o.creds) : undefined;
     const run = o.run ?? c?.run;
     if (!run) throw new UsageError('agents: give --run <id> or --creds <file>');
-    const agents = ids ?? (c ? parseIds(c.ids) : undefined);
+    // checked before connecting: a bad id is a subject token the broker refuses (or a wildcard)
+    usage('--run', () => checkRunId(run));
+    if (o.hostId !== undefined) usage('--host-id', () => checkHostId(o.hostId!));
+    const agents = ids ?? (c ? usage(`--creds ${o.creds}`, () => parseIds(c.ids)) : undefined);
     if (!agents) throw new UsageError('agents: give --ids <list>, --count <n> [--first <k>] or --creds <file>');
     return {
       nats: o.nats,
@@ -239,17 +242,21 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--first <k>', 'with --count: first agent index', nonNegativeInt, 0)
     .option('--count <n>', 'number of agents, from --first (at most 10000)', positiveIntOf(kSchema))
     .action(async (o) => {
-      let ids: number[] | undefined;
-      try {
-        ids = o.ids ? parseIds(o.ids) : o.count ? Array.from({ length: o.count }, (_, i) => o.first + i) : undefined;
-      } catch (e) {
-        throw new UsageError(`--ids: ${(e as Error).message}`);
-      }
+      const ids = usage('--ids', () => (o.ids ? parseIds(o.ids) : o.count ? Array.from({ length: o.count }, (_, i) => o.first + i) : undefined));
       await runAgentProcess(hostOptions(o, ids));
     });
 
   program.commands.forEach((c) => c.exitOverride().showHelpAfterError('(run with --help for usage)'));
   return program;
+}
+
+/** Run `check`; what it throws is bad input named by `what` (exit 2). */
+function usage<T>(what: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    throw new UsageError(`${what}: ${(e as Error).message}`);
+  }
 }
 
 /** `--algorithm`: a built-in's name, or a module file. */
