@@ -397,8 +397,11 @@ function checkAggregation(a: Record<string, unknown>, source: string): void {
   if (!['max', 'sum', 'mean'].includes(a.aggregation as string)) fail(source, 'architecture.aggregation', `must be max, sum or mean, got ${JSON.stringify(a.aggregation)}`);
 }
 
+/** A layer is a communication round: at most the rounds a job may have (README, Limits). */
+export const MAX_LAYERS = 10_000;
+
 function checkLayers(a: Record<string, unknown>, source: string): void {
-  if (!Number.isInteger(a.layers) || (a.layers as number) < 1) fail(source, 'architecture.layers', 'must be a positive integer');
+  if (!Number.isInteger(a.layers) || (a.layers as number) < 1 || (a.layers as number) > MAX_LAYERS) fail(source, 'architecture.layers', `must be an integer from 1 to ${MAX_LAYERS} (one round each), got ${JSON.stringify(a.layers)}`);
 }
 
 function checkRegnn(a: Record<string, unknown>, source: string): void {
@@ -525,6 +528,8 @@ export function assertCheckpoint<K extends ArchitectureKind = ArchitectureKind>(
     if (!(w.data instanceof Float32Array || w.data instanceof Float64Array)) fail(source, `${field}.data`, 'must be a Float32Array or Float64Array');
     const n = (w.shape as number[]).reduce((a, b) => a * b, 1);
     if (w.data.length !== n) fail(source, field, `has ${w.data.length} values, shape ${JSON.stringify(w.shape)} needs ${n}`);
+    const bad = w.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) fail(source, field, `must hold finite numbers, got ${w.data[bad]} at index ${bad}`);
   }
   if (!isRecord(c.training) || !isRecord(c.metrics)) fail(source, 'training and metrics', 'must be objects');
   if (typeof c.hash !== 'string') fail(source, 'hash', 'must be a string');

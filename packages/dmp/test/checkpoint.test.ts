@@ -131,4 +131,16 @@ describe('checkpoints', () => {
     expect(() => parseCheckpoint(edit((j) => (j.weights['mlp1.0.bias'].shape = [9])))).toThrow('checkpoint: weights.mlp1.0.bias has 8 values, shape [9] needs 9');
     expect(() => parseCheckpoint(edit((j) => (j.architecture.features.cross.scale = 0)))).toThrow('checkpoint: architecture.features.cross must be { shift, scale } with finite numbers, scale != 0');
   });
+
+  it('a hashed checkpoint with more layers than a job has rounds, or a weight that is not finite, is refused by name (it ran 10^9 rounds, or gave NaN rates as a completed run)', () => {
+    const good = checkpoint('limits');
+    const layers = makeCheckpoint({ ...good, architecture: { ...good.architecture, layers: 1e9 } });
+    expect(() => parseCheckpoint(serializeCheckpoint(layers), 'deep.json')).toThrow('deep.json: architecture.layers must be an integer from 1 to 10000 (one round each), got 1000000000');
+    expect(() => createAlgorithm({ name: 'wcgcn', checkpoint: layers })).toThrow('wcgcn checkpoint: architecture.layers must be an integer from 1 to 10000 (one round each), got 1000000000');
+    const data = Float32Array.from(good.weights['mlp2.1.bias'].data);
+    data[0] = NaN;
+    const nan = makeCheckpoint({ ...good, weights: { ...good.weights, 'mlp2.1.bias': { shape: good.weights['mlp2.1.bias'].shape, data } } });
+    expect(() => parseCheckpoint(serializeCheckpoint(nan), 'nan.json')).toThrow('nan.json: weights.mlp2.1.bias must hold finite numbers, got NaN at index 0');
+    expect(() => createAlgorithm({ name: 'wcgcn', checkpoint: nan })).toThrow('wcgcn checkpoint: weights.mlp2.1.bias must hold finite numbers, got NaN at index 0');
+  });
 });
