@@ -5,6 +5,8 @@ import { generateInstance, localView, Rng } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
+import { evalDmp } from '../coordinator/src/run/evaluation.ts';
+import type { ResolvedFaults } from '../coordinator/src/scenario/faultPlan.ts';
 
 describe('message faults: what a receiver reads of a broadcast', () => {
   const b = Float64Array.from({ length: 64 }, (_, i) => Math.cos(i) + 2);
@@ -66,6 +68,8 @@ describe('message faults: what a receiver reads of a broadcast', () => {
       const faults = { seed: 12, bitErrors: { ber: 0.02 } };
       expect(runInProcess(inst, { name: 'wcgcn', checkpoint: wcgcn }, { faults }).history[2]).toBeNaN();
       await expect(c.runJob(inst, { name: 'wcgcn', checkpoint: wcgcn }, { roundDeadlineMs: 5000, policy: 'skip', faults })).rejects.toThrow('agent 2 reported an output that is not finite in round 2');
+      // a run in process fails the same job too (its summary said completed, with NaN rates)
+      await expect(evalDmp([inst], { name: 'wcgcn', checkpoint: wcgcn }, { roundDeadlineMs: 5000, policy: 'skip', faultsFor: () => ({ delivery: faults }) as ResolvedFaults })).rejects.toThrow('instance 0: the objective after round 2 is not finite (NaN)');
     } finally {
       await c.shutdown();
     }

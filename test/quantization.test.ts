@@ -78,6 +78,7 @@ describe('messageQuantization: broadcasts as bit-packed codes', () => {
     const sc = (q: unknown) => ({ name: 'q', networks: [{ model: 'rayleigh-ic', K: 4 }], algorithms: [{ name: 'wmmse-dmp', iterations: 2 }], runtime: { kind: 'inprocess' }, faults: { messageQuantization: q } });
     expect(parseScenario(sc({ bits: 8 }), 's.yaml').faults.messageQuantization).toEqual({ bits: 8, scheme: 'uniform', range: 'per-message' });
     expect(() => parseScenario(sc({ bits: 8, range: 'fixed', min: 1 }), 's.yaml')).toThrow(new UsageError('s.yaml: invalid scenario: faults.messageQuantization.min: range "fixed" needs min < max (the interval the codes span)'));
+    expect(() => parseScenario(sc({ bits: 8, range: 'fixed', min: -1e308, max: 1e308 }), 's.yaml')).toThrow(new UsageError('s.yaml: invalid scenario: faults.messageQuantization.max: range "fixed" needs max - min finite (the codes are (max - min) / (2^bits - 1) apart)'));
     expect(() => parseScenario(sc({ bits: 8, max: 1 }), 's.yaml')).toThrow(new UsageError('s.yaml: invalid scenario: faults.messageQuantization.max: only with range "fixed" (per message, the range travels in the message)'));
     expect(() => parseScenario(sc({ bits: 17 }), 's.yaml')).toThrow(/faults\.messageQuantization\.bits: Too big: expected number to be <=16/);
     expect(() => parseScenario(sc({ bits: 1, scheme: 'log' }), 's.yaml')).toThrow(new UsageError('s.yaml: invalid scenario: faults.messageQuantization.bits: scheme "log" needs at least 2 bits (a sign bit and the magnitude)'));

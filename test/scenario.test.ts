@@ -30,6 +30,7 @@ describe('scenario validation', () => {
     [{ ...ok, faults: { crash: [{ agent: 5, round: 1 }] } }, 's.yaml: invalid scenario: faults.crash[0].agent: agent 5 does not exist in a network of K=5'],
     [{ ...ok, runtime: { kind: 'inprocess' }, faults: { brokerRestart: [{ round: 1 }] } }, 's.yaml: invalid scenario: faults.brokerRestart: brokerRestart needs runtime.kind nats'],
     [{ ...ok, faults: { missingCsi: { select: 'distance' } } }, 's.yaml: invalid scenario: faults.missingCsi.distance: select "distance" needs distance (metres)'],
+    [{ ...ok, faults: { csiNoise: { kind: 'log-normal', std: 1e300 } } }, 's.yaml: invalid scenario: faults.csiNoise.std: Too big: expected number to be <=100'],
     [{ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0, 1.5] } }, 's.yaml (sweep faults.messageLoss.probability = 1.5): invalid scenario: faults.messageLoss.probability: Too big: expected number to be <=1'],
     // limits (what this tool refuses as unreasonable)
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 1e9 }] }, 's.yaml: invalid scenario: networks[0].K: Too big: expected number to be <=10000'],

@@ -84,7 +84,9 @@ export function evalCentralized(insts: Instance[], name: CentralizedAlgorithm, o
     const t0 = performance.now();
     const d = runCentralized(name, inst, { iterations, rng: Rng.derive(o.seed, n), onIteration });
     seconds += (performance.now() - t0) / 1000;
-    return objective(inst, d);
+    const rate = objective(inst, d);
+    if (!Number.isFinite(rate)) throw new Error(`instance ${n}: ${name}'s objective is not finite (${rate})`);
+    return rate;
   });
   return { rates, seconds, history };
 }
@@ -147,12 +149,12 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       if (f?.churn || f?.channel) throw new Error(`${f.churn ? 'churn' : 'a time-varying channel'} needs rounds: the barrier or local clock, not async`);
       const r = runAsyncInProcess(inst, spec, { ...o.async, seed: n }, { policy: o.policy, views: f?.views, faults: f?.delivery });
       totals.staleness.push(r.staleness);
-      records = inProcessRecords(r.history, inst.K, r.iterationMs);
+      records = inProcessRecords(n, r.history, inst.K, r.iterationMs);
       records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     } else {
       const powers: number[][] = [];
       const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, channel: f?.channel, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
-      records = inProcessRecords(r.history, inst.K);
+      records = inProcessRecords(n, r.history, inst.K);
       records.forEach((rec, t) => o.onRound?.(n, rec, { power: powers[t], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     }
     totals.addRecords(records, inst.K, (performance.now() - t0) / 1000);
@@ -176,7 +178,7 @@ export async function evalCellFreeDmp(insts: CellFreeInstance[], spec: Algorithm
       records = r.rounds;
       totals.addJob(n, r);
     } else {
-      records = inProcessRecords(runCellFreeInProcess(inst, spec).history, nodes);
+      records = inProcessRecords(n, runCellFreeInProcess(inst, spec).history, nodes);
       records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(nodes).fill(0) }));
     }
     totals.addRecords(records, nodes, (performance.now() - t0) / 1000);
@@ -184,8 +186,14 @@ export async function evalCellFreeDmp(insts: CellFreeInstance[], spec: Algorithm
   return totals.evaluation(insts.length, !!o.coordinator, false);
 }
 
-/** Round records of an in-process run: its objective history, every one of `nodes` agents reporting, no traffic. */
-function inProcessRecords(history: number[], nodes: number, atMs?: number[]): RoundRecord[] {
+/**
+ * Round records of instance n's in-process run: its objective history, every one of `nodes` agents
+ * reporting, no traffic. An objective that is not finite fails the job, as over NATS (where the
+ * coordinator refuses the output that made it).
+ */
+function inProcessRecords(n: number, history: number[], nodes: number, atMs?: number[]): RoundRecord[] {
+  const bad = history.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new Error(`instance ${n}: the objective after round ${bad} is not finite (${history[bad]})`);
   return history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, ...(atMs ? { atMs: atMs[t] } : {}), reported: nodes, expected: nodes, timedOut: 0, missing: 0 }));
 }
 

@@ -118,7 +118,7 @@ export const faultsSchema = z.strictObject({
     })
     .refine((m) => m.select !== 'distance' || m.distance !== undefined, { message: 'select "distance" needs distance (metres)', path: ['distance'] })
     .optional(),
-  csiNoise: z.strictObject({ kind: z.enum(['multiplicative', 'log-normal']), std: z.number().nonnegative() }).optional(),
+  csiNoise: z.strictObject({ kind: z.enum(['multiplicative', 'log-normal']), std: z.number().nonnegative().max(100) }).optional(),
   messageLoss: z.strictObject({ probability: z.number().min(0).max(1) }).optional(),
   /** Each delivery held U[0, maxMs) ms (model uniform), or baseMs + msPerKm x its length (model distance, geometric networks). */
   messageDelay: z
@@ -141,6 +141,7 @@ export const faultsSchema = z.strictObject({
     })
     .superRefine((q, ctx) => {
       if (q.range === 'fixed' && !(q.min !== undefined && q.max !== undefined && q.min < q.max)) ctx.addIssue({ code: 'custom', path: ['min'], message: 'range "fixed" needs min < max (the interval the codes span)' });
+      else if (q.range === 'fixed' && !Number.isFinite(q.max! - q.min!)) ctx.addIssue({ code: 'custom', path: ['max'], message: 'range "fixed" needs max - min finite (the codes are (max - min) / (2^bits - 1) apart)' });
       if (q.range === 'per-message' && (q.min !== undefined || q.max !== undefined)) ctx.addIssue({ code: 'custom', path: [q.min !== undefined ? 'min' : 'max'], message: 'only with range "fixed" (per message, the range travels in the message)' });
       if (q.scheme === 'log' && q.bits < 2) ctx.addIssue({ code: 'custom', path: ['bits'], message: 'scheme "log" needs at least 2 bits (a sign bit and the magnitude)' });
       if (q.scheme === 'log' && q.range === 'fixed' && !(q.min! > 0)) ctx.addIssue({ code: 'custom', path: ['min'], message: 'scheme "log" spans magnitudes: min must be > 0' });
