@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -148,6 +149,23 @@ describe('dmpemu CLI', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.split('\n')[0]).toBe(line);
     });
+  });
+
+  it('run --listen at an address of no interface here, or at a port in use, is refused before anything starts (it started nats-server and wrote the run directory, then exited 1)', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    const out = join(dir, 'listen-runs');
+    try {
+      for (const [listen, code] of [[`127.0.0.1:${port}`, 'EADDRINUSE'], ['192.0.2.1:0', 'EADDRNOTAVAIL']]) {
+        const r = await dmpemu(['run', 'scenarios/quickstart.yaml', '--out', out, '--listen', listen]);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toBe(`dmpemu: --listen ${listen.replace(/:0$/, '')}: cannot listen there (${code})\n`);
+        expect(existsSync(out)).toBe(false);
+      }
+    } finally {
+      busy.close();
+    }
   });
 
   it.each([

@@ -1,4 +1,8 @@
 import { connect } from '@nats-io/transport-node';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coordinatorUser, hostUser } from '../coordinator/src/run/access.ts';
 import { NatsServer } from '../coordinator/src/run/natsServer.ts';
@@ -25,6 +29,25 @@ describe('the embedded nats-server reloading its users', () => {
       await nc.close();
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('the embedded nats-server failing to start', () => {
+  it('on a port in use: the error says so and its configuration directory is removed (it stayed in the temporary directory)', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const tmp = mkdtempSync(join(tmpdir(), 'dmpemu-tmp-'));
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // this test file's process only (pool: forks)
+    try {
+      await expect(NatsServer.start(undefined, { port: (busy.address() as AddressInfo).port })).rejects.toThrow('nats-server exited with code 1 before listening');
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+      busy.close();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

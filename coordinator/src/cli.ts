@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MODEL_NAMES } from '@dmpemu/wireless';
 import { existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
 import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
@@ -124,6 +125,7 @@ export function buildCli(print: (s: string) => void): Command {
       const ownBroker = !o.nats && !sc.runtime.nats;
       if (o.listen && o.dashboard === undefined && sc.runtime.kind !== 'nats') throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: this scenario runs in process (runtime.kind inprocess): give --dashboard too, or drop --listen');
       if (o.listen && o.dashboard === undefined && !ownBroker) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');
+      if (o.listen && ownBroker && sc.runtime.kind === 'nats') await checkListen(o.listen);
       if (o.out) sc.outputs.dir = o.out;
       const dash = await openDashboard({ dashboard: o.dashboard, listen: o.dashboard === undefined ? undefined : o.listen?.host }, sc.outputs.dir, print);
       // SIGINT/SIGTERM end the run after the current round; summary.json then says so.
@@ -284,6 +286,19 @@ function listenAddress(value: string): { host: string; port?: number } {
   const port = m?.[2] === undefined ? undefined : Number(m[2]);
   if (!m || (port !== undefined && port > 65535)) throw new InvalidArgumentError('expected host:port, e.g. 0.0.0.0:4222 or 127.0.0.1:0.');
   return { host: m[1], port: port || undefined };
+}
+
+/**
+ * `run --listen`: the embedded nats-server must be able to listen there. Tried before anything
+ * starts, so an address of no interface here or a port in use is bad input (exit 2), not a
+ * nats-server that exits after the run directory was written.
+ */
+async function checkListen(l: { host: string; port?: number }): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`--listen ${l.host}${l.port ? `:${l.port}` : ''}: cannot listen there (${e.code ?? e.message})`)));
+    probe.listen(l.port ?? 0, l.host.replace(/^\[|\]$/g, ''), () => probe.close(() => resolve()));
+  });
 }
 
 /** The run secret of an agent host: from --secret-file, else the environment; checked before connecting. */

@@ -118,7 +118,15 @@ export class NatsServer {
     probe.writeConfig();
     const child = spawnServer(bin, dir, o.port ?? -1, host, probe.configFile, o.cluster, o.netns);
     watch(child, dir);
-    const port = await waitForPort(child, dir);
+    let port: number;
+    try {
+      port = await waitForPort(child, dir);
+    } catch (e) {
+      // it exited (a port in use) or never listened: nothing of it stays behind
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     const s = new NatsServer(bin, dir, port, host, false);
     Object.assign(s, { coordinator: probe.coordinator });
     s.cluster = o.cluster;
