@@ -140,6 +140,8 @@ describe('dmpemu CLI', () => {
       [['train', badTrain], `dmpemu: ${badTrain}: invalid training scenario: architecture.mlp1[0] must be 5 ([x_j, e_jk]), got 7`],
       [['train', 'scenarios/train/wcgcn-d2d-k50.yaml', '--workers', '1000'], "error: option '--workers <n>' argument '1000' is invalid. Too big: expected number to be <=32."],
       [['train', 'scenarios/train/wcgcn-d2d-k50.yaml', '--steps', '100000000'], "error: option '--steps <n>' argument '100000000' is invalid. Too big: expected number to be <=10000000."],
+      [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--clock', 'async', '--period-ms', '100000'], "error: option '--period-ms <ms>' argument '100000' is invalid. Too big: expected number to be <=60000."],
+      [['dashboard', dir, '--listen', ''], "error: option '--listen <host>' argument '' is invalid. expected a host name or address, e.g. 127.0.0.1, or 0.0.0.0 for every interface."],
       [agents('--run', 'bad id', '--ids', '0'), `dmpemu: --run: run id "bad id": expected 1-64 letters, digits, '-' or '_'`],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a b'), `dmpemu: --host-id: host id "a b": expected 1-64 letters, digits, '-' or '_'`],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a.>'), `dmpemu: --host-id: host id "a.>": expected 1-64 letters, digits, '-' or '_'`],
@@ -149,6 +151,14 @@ describe('dmpemu CLI', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.split('\n')[0]).toBe(line);
     });
+  });
+
+  it('an error that quotes a file with newlines (JSON.parse on a YAML file given as a checkpoint) is still one line', async () => {
+    const yaml = join(dir, 'not-a-checkpoint.json');
+    writeFileSync(yaml, 'name: ok\nsee: 1\n');
+    const r = await dmpemu(['eval', '--instances', join(REF, 'rayleigh-k10-snr0.json'), '--algorithm', 'wcgcn', '--checkpoint', yaml]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^dmpemu: --checkpoint .*not JSON \(Unexpected token 'a', "name: ok see: 1 " is not valid JSON\)\n$/);
   });
 
   it('run --listen at an address of no interface here, or at a port in use, is refused before anything starts (it started nats-server and wrote the run directory, then exited 1)', async () => {

@@ -4,7 +4,7 @@ import { MODEL_NAMES } from '@dmpemu/wireless';
 import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
-import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
+import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, periodMsSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
 import { CLOCKS, loadScenario } from './scenario/scenario.ts';
@@ -67,7 +67,7 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--round-deadline-ms <ms>', 'with --runtime nats: round deadline (at most 2147482647)', numberOf(roundDeadlineMsSchema), 5000)
     .addOption(new Option('--missing-policy <p>', 'a neighbour message missing at the deadline').choices(MISSING_POLICIES).default('skip'))
     .addOption(new Option('--clock <clock>', 'with --runtime: who starts rounds (barrier: the coordinator; local: each agent on its neighbours\' broadcasts; async: its own timer)').choices(CLOCKS).default('barrier'))
-    .option('--period-ms <ms>', 'with --clock async: activation period', positiveNumber, 20)
+    .option('--period-ms <ms>', 'with --clock async: activation period, at most 60000', numberOf(periodMsSchema), 20)
     .option('--jitter <r>', 'with --clock async: relative jitter of the period, 0..1', numberOf(z.number().min(0).max(1)), 0)
     .option('--activation <p>', 'with --clock async: probability that an activation updates, (0, 1]', numberOf(z.number().gt(0).max(1)), 1)
     .option('--checkpoint <ref>', 'wcgcn, pcgnn, regnn, mlp: checkpoint name in scenarios/models/ or a path')
@@ -75,7 +75,7 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--history', 'centralized, with --json: add the mean objective after every iteration')
     .option('--json', 'print one JSON object instead of a table')
     .option('--dashboard [port]', `with --runtime: ${DASHBOARD_HELP}`, portNumber)
-    .option('--listen <host>', LISTEN_HELP)
+    .option('--listen <host>', LISTEN_HELP, listenHost)
     .action(async (o) => {
       if (o.dashboard !== undefined && !o.runtime && !(LEARNED_DMP_ALGORITHMS as readonly string[]).includes(o.algorithm))
         throw new UsageError(`--dashboard shows a DMP's rounds: give --runtime nats or --runtime inprocess (${o.algorithm} runs centralized)`);
@@ -168,7 +168,7 @@ export function buildCli(print: (s: string) => void): Command {
     .description('Serve the dashboard for the runs of a directory, from their files (a list of runs, each run\'s curves and network, two runs compared), until interrupted.')
     .argument('[runs]', 'directory holding run directories', 'runs')
     .option('--port <n>', 'port, 0-65535 (0: a free one, printed)', portNumber, 0)
-    .option('--listen <host>', 'the address to serve on (0.0.0.0 for every interface)', '127.0.0.1')
+    .option('--listen <host>', 'the address to serve on (0.0.0.0 for every interface)', listenHost, '127.0.0.1')
     .action(async (dir: string, o) => {
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`dashboard: ${dir} is not a directory (give the directory that holds the run directories, e.g. runs)`);
       const d = await startDashboard({ host: o.listen, port: o.port, runsDir: dir, flag: '--port' });
@@ -280,6 +280,12 @@ function collectParam(value: string, into: Record<string, unknown>): Record<stri
   return { ...into, [m[1]]: v };
 }
 
+/** `--listen <host>` of a dashboard: a host name or address (an empty one would mean every interface). */
+function listenHost(value: string): string {
+  if (!/^([A-Za-z0-9.-]+|\[?[0-9a-fA-F:]+\]?)$/.test(value)) throw new InvalidArgumentError('expected a host name or address, e.g. 127.0.0.1, or 0.0.0.0 for every interface.');
+  return value;
+}
+
 /** `--listen host:port` (port 0 or missing: a free one). */
 function listenAddress(value: string): { host: string; port?: number } {
   const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value) ?? /^([A-Za-z0-9.-]+)$/.exec(value);
@@ -323,7 +329,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
     }
     // One line, no stack: 2 for bad input, 1 for a failure of the run (e.g. NATS unreachable).
-    process.stderr.write(`dmpemu: ${(e as Error).message}\n`);
+    // (a message may quote a file's text, newlines and all: JSON.parse's does)
+    process.stderr.write(`dmpemu: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);
     if (process.env.DMPEMU_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return e instanceof UsageError ? 2 : 1;
   }

@@ -55,6 +55,8 @@ export const roundsSchema = int(MAX_ROUNDS);
 export const workersSchema = int(MAX_WORKERS);
 export const stepsSchema = int(MAX_STEPS);
 export const batchSchema = int(MAX_BATCH);
+/** The async clock's activation period (ms). */
+export const periodMsSchema = z.number().positive().max(60_000);
 /** A seed: an integer a float64 holds exactly. */
 export const seedSchema = z.number().int().nonnegative();
 /** SNR in dB: noise 10^(-SNR/10) stays a normal float64 (1e308 dB gave noise 0, a file eval refused). */

@@ -6,7 +6,7 @@ import { readBoundedText } from './boundedRead.ts';
 import { CELL_FREE_ALGORITHMS, CELL_FREE_CENTRALIZED, CELL_FREE_DMP, ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
 import { withNetworkFiles } from './networkFiles.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
-import { delayMsSchema, FILE_LIMITS, iterationsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
+import { delayMsSchema, FILE_LIMITS, iterationsSchema, periodMsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';
 import { NORMALISERS, type Normaliser } from './algorithmNames.ts';
 import { checkScenario } from './scenarioChecks.ts';
@@ -101,7 +101,7 @@ const runtimeSchema = z.strictObject({
   clock: z.enum(CLOCKS).default('barrier'),
   /** async clock: activation period, its relative jitter, the probability an activation updates. */
   async: z
-    .strictObject({ periodMs: z.number().positive().max(60_000).default(20), jitter: z.number().min(0).max(1).default(0), activation: z.number().gt(0).max(1).default(1) })
+    .strictObject({ periodMs: periodMsSchema.default(20), jitter: z.number().min(0).max(1).default(0), activation: z.number().gt(0).max(1).default(1) })
     .optional(),
 });
 
