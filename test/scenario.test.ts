@@ -30,6 +30,7 @@ describe('scenario validation', () => {
     [{ ...ok, faults: { crash: [{ agent: 5, round: 1 }] } }, 's.yaml: invalid scenario: faults.crash[0].agent: agent 5 does not exist in a network of K=5'],
     [{ ...ok, runtime: { kind: 'inprocess' }, faults: { brokerRestart: [{ round: 1 }] } }, 's.yaml: invalid scenario: faults.brokerRestart: brokerRestart needs runtime.kind nats'],
     [{ ...ok, faults: { missingCsi: { select: 'distance' } } }, 's.yaml: invalid scenario: faults.missingCsi.distance: select "distance" needs distance (metres)'],
+    [{ ...ok, runtime: { kind: 'nats', nats: 'mailto:x@y' } }, 's.yaml: invalid scenario: runtime.nats: expected a NATS URL such as nats://127.0.0.1:4222 (nats, tls, ws or wss; a port 0-65535)'],
     [{ ...ok, faults: { csiNoise: { kind: 'log-normal', std: 1e300 } } }, 's.yaml: invalid scenario: faults.csiNoise.std: Too big: expected number to be <=100'],
     [{ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0, 1.5] } }, 's.yaml (sweep faults.messageLoss.probability = 1.5): invalid scenario: faults.messageLoss.probability: Too big: expected number to be <=1'],
     // limits (what this tool refuses as unreasonable)

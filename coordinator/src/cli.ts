@@ -4,7 +4,7 @@ import { MODEL_NAMES } from '@dmpemu/wireless';
 import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
-import { instancesSchema, iterationsSchema, kSchema, noiseSchema, ntSchema, periodMsSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
+import { instancesSchema, iterationsSchema, kSchema, natsUrlSchema, noiseSchema, ntSchema, periodMsSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
 import { CLOCKS, loadScenario } from './scenario/scenario.ts';
@@ -62,7 +62,7 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--iterations <n>', 'iterations of wmmse / fplinq / wmmse-dmp, at most 10000 (a WMMSE DMP runs 2 rounds per iteration; default 100)', positiveIntOf(iterationsSchema))
     .option('--seed <s>', 'seed for randomised algorithms (random)', nonNegativeIntOf(seedSchema), 0)
     .addOption(new Option('--runtime <kind>', 'run as a DMP: inprocess (the reference executor) or nats (one agent per node)').choices(['nats', 'inprocess']))
-    .addOption(new Option('--nats <url>', 'with --runtime nats: NATS URL (default: an embedded nats-server)').env('NATS_URL'))
+    .addOption(new Option('--nats <url>', 'with --runtime nats: NATS URL (default: an embedded nats-server)').env('NATS_URL').argParser(natsUrl))
     .option('--agents-per-process <n>', 'with --runtime nats: agents per OS process', positiveInt, 10)
     .option('--round-deadline-ms <ms>', 'with --runtime nats: round deadline (at most 2147482647)', numberOf(roundDeadlineMsSchema), 5000)
     .addOption(new Option('--missing-policy <p>', 'a neighbour message missing at the deadline').choices(MISSING_POLICIES).default('skip'))
@@ -110,7 +110,7 @@ export function buildCli(print: (s: string) => void): Command {
     .command('run')
     .description('Run a scenario: draw its networks, run every algorithm (decentralised ones over NATS), write runs/<run-id>/.')
     .argument('<scenario.yaml>', 'scenario file')
-    .addOption(new Option('--nats <url>', 'NATS server URL (default: the scenario\'s, else an embedded nats-server)').env('NATS_URL'))
+    .addOption(new Option('--nats <url>', 'NATS server URL (default: the scenario\'s, else an embedded nats-server)').env('NATS_URL').argParser(natsUrl))
     .option('--out <dir>', 'directory for runs/<run-id>/ (overrides outputs.dir)')
     .option('--quiet', 'print only the final table')
     .option('--external-agents', 'launch no agent: print the `dmpemu agents` commands (credentials files in <run dir>/hosts/) and wait for hosts started elsewhere')
@@ -200,7 +200,7 @@ export function buildCli(print: (s: string) => void): Command {
       print(await trainCommand(sc, { out: o.out, resume: !!o.resume, steps: o.steps, quiet: !!o.quiet, workers: o.workers, command: `dmpemu train ${process.argv.slice(3).join(' ')}`, log: print }));
     });
 
-  const natsOption = (): Option => new Option('--nats <url>', 'NATS server URL').env('NATS_URL').makeOptionMandatory();
+  const natsOption = (): Option => new Option('--nats <url>', 'NATS server URL').env('NATS_URL').argParser(natsUrl).makeOptionMandatory();
   const agentArgs = (c: Command): Command =>
     c
       .addOption(natsOption())
@@ -278,6 +278,14 @@ function collectParam(value: string, into: Record<string, unknown>): Record<stri
     /* a string */
   }
   return { ...into, [m[1]]: v };
+}
+
+/** `--nats <url>` (and NATS_URL; set but empty: not given). */
+function natsUrl(value: string): string | undefined {
+  if (value === '') return undefined;
+  const r = natsUrlSchema.safeParse(value);
+  if (!r.success) throw new InvalidArgumentError(`${r.error.issues[0].message}.`);
+  return value;
 }
 
 /** `--listen <host>` of a dashboard: a host name or address (an empty one would mean every interface). */

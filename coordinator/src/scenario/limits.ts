@@ -55,6 +55,15 @@ export const roundsSchema = int(MAX_ROUNDS);
 export const workersSchema = int(MAX_WORKERS);
 export const stepsSchema = int(MAX_STEPS);
 export const batchSchema = int(MAX_BATCH);
+/** A NATS URL (or several, comma-separated, of one cluster): nats, tls, ws or wss, a host and a port the URL parser accepts. */
+export const natsUrlSchema = z.string().refine((v) => v.split(',').every((u) => {
+  try {
+    const url = new URL(u.trim());
+    return ['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}), 'expected a NATS URL such as nats://127.0.0.1:4222 (nats, tls, ws or wss; a port 0-65535)');
 /** The async clock's activation period (ms). */
 export const periodMsSchema = z.number().positive().max(60_000);
 /** A seed: an integer a float64 holds exactly. */

@@ -6,7 +6,7 @@ import { readBoundedText } from './boundedRead.ts';
 import { CELL_FREE_ALGORITHMS, CELL_FREE_CENTRALIZED, CELL_FREE_DMP, ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
 import { withNetworkFiles } from './networkFiles.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
-import { delayMsSchema, FILE_LIMITS, iterationsSchema, periodMsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
+import { delayMsSchema, FILE_LIMITS, iterationsSchema, natsUrlSchema, periodMsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';
 import { NORMALISERS, type Normaliser } from './algorithmNames.ts';
 import { checkScenario } from './scenarioChecks.ts';
@@ -93,7 +93,7 @@ const runtimeSchema = z.strictObject({
   /** Agents per OS process (1: one process per node). */
   agentsPerProcess: posInt.default(10),
   /** NATS URL; default: NATS_URL, else an embedded nats-server, else the in-process bus. */
-  nats: z.string().url().optional(),
+  nats: natsUrlSchema.optional(),
   roundDeadlineMs: roundDeadlineMsSchema.default(5000),
   missingPolicy: z.enum(MISSING_POLICIES as [string, ...string[]]).default('skip'),
   registerTimeoutS: registerTimeoutSSchema.default(60),
