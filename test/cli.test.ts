@@ -184,6 +184,10 @@ describe('dmpemu CLI', () => {
     ['wrong shape', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3]] }] }, 'instances[0].gain[1]: expected an array of 2 numbers, got an array of length 1'],
     ['negative noise', { K: 2, noise: -0.1, instances: [{ gain: [[1, 2], [3, 4]] }] }, 'noise: expected a finite number > 0, got -0.1'],
     ['NaN', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 'NaN']] }] }, 'instances[0].gain[1][1]: expected a finite number >= 0, got "NaN"'],
+    ['K above the limit', { K: 100_000, noise: 1, instances: [{ gain: [] }] }, 'K: expected an integer from 1 to 10000, got 100000'],
+    ['Nt above the limit', { model: 'miso', K: 1, Nt: 100, noise: 1, instances: [{ gain: [[1]] }] }, 'Nt: expected an integer from 1 to 64, got 100'],
+    ['Nt on a SISO model', { model: 'rayleigh-ic', K: 2, Nt: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]] }] }, 'Nt: expected 1 for model rayleigh-ic (single-antenna; multi-antenna networks are miso), got 2'],
+    ['complex channels on a SISO model', { model: 'rayleigh-ic', K: 1, noise: 1, instances: [{ gain: [[1]], hRe: [[[1]]], hIm: [[[0]]] }] }, "instances[0].hRe: expected none for model rayleigh-ic (complex channels are miso's; rayleigh-ic has gain), got an array of length 1"],
   ])('a bad instance file (%s) names the field', async (_name, data, message) => {
     const f = join(dir, 'bad.json');
     writeFileSync(f, JSON.stringify(data));

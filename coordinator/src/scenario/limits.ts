@@ -1,13 +1,13 @@
 import { constants } from 'node:buffer';
 import { z } from 'zod';
+import { MAX_K, MAX_NT } from '@dmpemu/wireless';
 
 /**
  * What this tool refuses as unreasonable (README, CLI reference, "Limits"), and the zod schemas of
  * the bounded values: one definition each, used by the scenario keys and the CLI flags that mean
  * the same thing.
  */
-export const MAX_K = 10_000;
-export const MAX_NT = 64;
+export { MAX_K, MAX_NT };
 export const MAX_INSTANCES = 100_000;
 export const MAX_ITERATIONS = 10_000;
 export const MAX_ROUNDS = 10_000;

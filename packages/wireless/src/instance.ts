@@ -1,5 +1,9 @@
 /** The network models of ../shared/docs/channel-models.md. */
 export const MODEL_NAMES = ['rayleigh-ic', 'd2d', 'miso', 'regnn-adhoc'] as const;
+
+/** The largest network dmpemu runs (pairs), and the most transmit antennas (README, Limits). */
+export const MAX_K = 10_000;
+export const MAX_NT = 64;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /**

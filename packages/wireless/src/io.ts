@@ -1,4 +1,4 @@
-import { MODEL_NAMES, type Instance, type ModelName } from './instance.ts';
+import { MAX_K, MAX_NT, MODEL_NAMES, type Instance, type ModelName } from './instance.ts';
 
 /**
  * Instance files. dmpemu writes `{ format: "dmpemu-instances/1", model, K, Nt, noise, pmax,
@@ -125,9 +125,9 @@ export function parseInstanceFile(data: unknown, source = 'instances'): Instance
   if (typeof modelRaw !== 'string' || !(MODEL_NAMES as readonly string[]).includes(modelRaw))
     throw new InstanceFormatError(at('model'), `one of ${MODEL_NAMES.join(', ')}`, modelRaw);
   const model = modelRaw as ModelName;
-  const K = num(data.K, at('K'), (x) => Number.isInteger(x) && x > 0, 'a positive integer');
-  const Nt = data.Nt === undefined ? (model === 'miso' ? undefined : 1) : num(data.Nt, at('Nt'), (x) => Number.isInteger(x) && x > 0, 'a positive integer');
-  if (Nt === undefined) throw new InstanceFormatError(at('Nt'), 'a positive integer for model miso', undefined);
+  const K = num(data.K, at('K'), (x) => Number.isInteger(x) && x > 0 && x <= MAX_K, `an integer from 1 to ${MAX_K}`);
+  const Nt = data.Nt === undefined ? (model === 'miso' ? undefined : 1) : model === 'miso' ? num(data.Nt, at('Nt'), (x) => Number.isInteger(x) && x > 0 && x <= MAX_NT, `an integer from 1 to ${MAX_NT}`) : num(data.Nt, at('Nt'), (x) => x === 1, `1 for model ${model} (single-antenna; multi-antenna networks are miso)`);
+  if (Nt === undefined) throw new InstanceFormatError(at('Nt'), `an integer from 1 to ${MAX_NT} for model miso`, undefined);
   const noiseTop = data.noise === undefined ? undefined : num(data.noise, at('noise'), (x) => x > 0, 'a finite number > 0');
   const pmaxTop = data.pmax === undefined ? 1 : num(data.pmax, at('pmax'), (x) => x > 0, 'a finite number > 0');
   if (!Array.isArray(data.instances) || data.instances.length === 0)
@@ -144,7 +144,8 @@ export function parseInstanceFile(data: unknown, source = 'instances'): Instance
     const weights = new Float64Array(K).fill(1);
     if (raw.weights !== undefined) vector(raw.weights, K, f('weights'), weights, 0, nonNegative, 'a finite number >= 0');
     const inst: Instance = { model, K, Nt, noise, pmax, weights, gain };
-    if (model === 'miso' || raw.hRe !== undefined) {
+    if (model !== 'miso' && (raw.hRe !== undefined || raw.hIm !== undefined)) throw new InstanceFormatError(f(raw.hRe !== undefined ? 'hRe' : 'hIm'), `none for model ${model} (complex channels are miso's; ${model} has gain)`, raw.hRe ?? raw.hIm);
+    if (model === 'miso') {
       inst.hRe = complexTensor(raw.hRe, K, Nt, f('hRe'));
       inst.hIm = complexTensor(raw.hIm, K, Nt, f('hIm'));
     }
