@@ -20,6 +20,7 @@ import { readBounded } from './scenario/boundedRead.ts';
 import { readCredentials } from './scenario/credentials.ts';
 import { checkHostId, checkRunId, RUN_SECRET_ENV } from '@dmpemu/wire';
 import { LEARNED_DMP_ALGORITHMS, MISSING_POLICIES } from '@dmpemu/dmp';
+import { listenOn } from './run/listen.ts';
 import { openDashboard } from './dashboard/attach.ts';
 import { startDashboard } from './dashboard/server.ts';
 
@@ -308,11 +309,9 @@ function listenAddress(value: string): { host: string; port?: number } {
  * nats-server that exits after the run directory was written.
  */
 async function checkListen(l: { host: string; port?: number }): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (e: NodeJS.ErrnoException) => reject(new UsageError(`--listen ${l.host}${l.port ? `:${l.port}` : ''}: cannot listen there (${e.code ?? e.message})`)));
-    probe.listen(l.port ?? 0, l.host.replace(/^\[|\]$/g, ''), () => probe.close(() => resolve()));
-  });
+  const probe = createServer();
+  await listenOn(probe, l.host.replace(/^\[|\]$/g, ''), l.port ?? 0, `--listen ${l.host}:${l.port ?? 0}`);
+  await new Promise((r) => probe.close(r));
 }
 
 /** The run secret of an agent host: from --secret-file, else the environment; checked before connecting. */

@@ -10,8 +10,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { listenOn } from '../run/listen.ts';
 import type { RunObserver } from '../run/observer.ts';
-import { UsageError } from '../scenario/usageError.ts';
 import { Fanout, HIGH_WATER_BYTES, type ClientStats } from './fanout.ts';
 import { LiveState } from './liveState.ts';
 import { listRuns, runDir, runIndex, runView } from './runFiles.ts';
@@ -114,15 +114,7 @@ export async function serve(o: DashboardOptions): Promise<Served> {
     if (!o.live || new URL(req.url ?? '/', 'http://dashboard').pathname !== '/ws') return void socket.destroy();
     wss.handleUpgrade(req, socket, head, (ws) => fanout.add(ws));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') reject(new UsageError(`${flag} ${o.port}: port ${o.port} is in use on ${host}`));
-      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') reject(new UsageError(`--listen ${host}: cannot listen on this address (${e.code})`));
-      else if (e.code === 'EACCES') reject(new UsageError(`${flag} ${o.port}: not allowed to listen on port ${o.port} (EACCES)`));
-      else reject(new Error(`dashboard: cannot listen on ${host}:${o.port}: ${e.message}`));
-    });
-    server.listen(o.port ?? 0, host, () => resolve());
-  });
+  await listenOn(server, host, o.port ?? 0, `${flag} ${o.port}`);
   server.on('error', () => {});
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
