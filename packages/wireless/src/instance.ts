@@ -1,10 +1,10 @@
 /** The network models of ../shared/docs/channel-models.md. */
 export const MODEL_NAMES = ['rayleigh-ic', 'd2d', 'miso', 'regnn-adhoc'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** The largest network dmpemu runs (pairs), and the most transmit antennas (README, Limits). */
 export const MAX_K = 10_000;
 export const MAX_NT = 64;
-export type ModelName = (typeof MODEL_NAMES)[number];
 
 /**
  * One drawn network. Conventions (channel-models.md): pair k = transmitter k + receiver k;

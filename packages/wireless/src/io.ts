@@ -126,8 +126,11 @@ export function parseInstanceFile(data: unknown, source = 'instances'): Instance
     throw new InstanceFormatError(at('model'), `one of ${MODEL_NAMES.join(', ')}`, modelRaw);
   const model = modelRaw as ModelName;
   const K = num(data.K, at('K'), (x) => Number.isInteger(x) && x > 0 && x <= MAX_K, `an integer from 1 to ${MAX_K}`);
-  const Nt = data.Nt === undefined ? (model === 'miso' ? undefined : 1) : model === 'miso' ? num(data.Nt, at('Nt'), (x) => Number.isInteger(x) && x > 0 && x <= MAX_NT, `an integer from 1 to ${MAX_NT}`) : num(data.Nt, at('Nt'), (x) => x === 1, `1 for model ${model} (single-antenna; multi-antenna networks are miso)`);
-  if (Nt === undefined) throw new InstanceFormatError(at('Nt'), `an integer from 1 to ${MAX_NT} for model miso`, undefined);
+  // only miso has several antennas; the other models are single-antenna (Nt 1, or no Nt)
+  if (model === 'miso' && data.Nt === undefined) throw new InstanceFormatError(at('Nt'), `an integer from 1 to ${MAX_NT} for model miso`, undefined);
+  const Nt = model !== 'miso' && data.Nt === undefined ? 1
+    : model === 'miso' ? num(data.Nt, at('Nt'), (x) => Number.isInteger(x) && x > 0 && x <= MAX_NT, `an integer from 1 to ${MAX_NT}`)
+    : num(data.Nt, at('Nt'), (x) => x === 1, `1 for model ${model} (single-antenna; multi-antenna networks are miso)`);
   const noiseTop = data.noise === undefined ? undefined : num(data.noise, at('noise'), (x) => x > 0, 'a finite number > 0');
   const pmaxTop = data.pmax === undefined ? 1 : num(data.pmax, at('pmax'), (x) => x > 0, 'a finite number > 0');
   if (!Array.isArray(data.instances) || data.instances.length === 0)
