@@ -28,6 +28,10 @@ describe('training scenario validation (before TensorFlow.js loads)', () => {
     [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 1, taps: [1], widths: [1] } }, 't.yaml: invalid training scenario: architecture.taps must include a filter of length >= 2 (taps [1] run no rounds)'],
     [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 2 } }, 't.yaml: invalid training scenario: architecture.taps must list 2 positive integers (one per layer)'],
     [{ ...ok, architecture: { taps: [3] } }, 't.yaml: invalid training scenario: architecture.taps: not a parameter of a wcgcn (it takes layers, mlp1, mlp2, aggregation, mlp1Output, edges)'],
+    // at most MAX_WEIGHTS: the checkpoint must load again (a width of 1e9 failed with "Invalid typed array length" once training started)
+    [{ ...ok, architecture: { mlp1: [5, 1e9, 32] } }, 't.yaml: invalid training scenario: architecture: has 38,000,000,625 weights, at most 10,000,000 fit a checkpoint (narrower layers or fewer of them)'],
+    // (K^2 + K = 110 inputs: 110·5000 + 5000 + 5000·5000 + 5000 + 5000·10 + 10)
+    [{ ...ok, architecture: { kind: 'mlp', hidden: [5000, 5000] } }, 't.yaml: invalid training scenario: architecture: has 25,610,010 weights, at most 10,000,000 fit a checkpoint (narrower layers or fewer of them)'],
     // limits and model parameters, as for a scenario's networks
     [{ ...ok, training: { steps: 1e8 } }, 't.yaml: invalid training scenario: training.steps: Too big: expected number to be <=10000000'],
     [{ ...ok, training: { steps: 10, batch: 1e6 } }, 't.yaml: invalid training scenario: training.batch: Too big: expected number to be <=65536'],

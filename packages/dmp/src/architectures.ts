@@ -1,6 +1,10 @@
 import { assertArchitecture, type ArchitectureKind, type ArchitectureOf, type TrainableKind, type CheckpointArchitecture, type FeatureScaling, type WcgcnArchitecture, type BeamEdges } from './checkpoint.ts';
-import { validateRegnnArchitecture } from './regnnDmp.ts';
-import { validateWcgcnArchitecture } from './wcgcnDmp.ts';
+import { ecgnnWeightShapes } from './ecgnnDmp.ts';
+import { mlpWeightShapes } from './mlpInference.ts';
+import { pcgnnWeightShapes } from './pcgnnDmp.ts';
+import { regnnWeightShapes, validateRegnnArchitecture } from './regnnDmp.ts';
+import { uwmmseWeightShapes } from './uwmmseDmp.ts';
+import { validateWcgcnArchitecture, wcgcnWeightShapes } from './wcgcnDmp.ts';
 
 /**
  * The architectures `dmpemu train` builds before it has weights: each kind's defaults (the papers'
@@ -77,10 +81,28 @@ const PLACEHOLDER_SHIFT: FeatureScaling = { ...PLACEHOLDER_FEATURES, transform: 
 const PLACEHOLDER_POWER: FeatureScaling = { ...PLACEHOLDER_FEATURES, power: { shift: 0, scale: 1 } };
 
 /**
+ * The most weights a trained model may have: its checkpoint must load again, and 64 MiB
+ * (FILE_LIMITS.checkpoint) holds about 12.6 M float32 weights in base64.
+ */
+export const MAX_WEIGHTS = 10_000_000;
+
+/** Names and shapes of the weights of each kind `dmpemu train` builds. */
+export function trainableWeightShapes(a: ArchitectureOf<TrainableKind>): Record<string, number[]> {
+  switch (a.kind) {
+    case 'wcgcn': return wcgcnWeightShapes(a);
+    case 'pcgnn': return pcgnnWeightShapes(a);
+    case 'ecgnn': return ecgnnWeightShapes(a);
+    case 'uwmmse': return uwmmseWeightShapes(a);
+    case 'regnn': return regnnWeightShapes(a);
+    case 'mlp': return mlpWeightShapes(a);
+  }
+}
+
+/**
  * Throws unless `options` describe an architecture of `kind` that training can build for `network`:
  * only the kind's keys (ARCHITECTURE_OPTIONS), the structure a checkpoint must have
- * (assertArchitecture), and the widths its DMP checks (validateWcgcnArchitecture, validateRegnnArchitecture).
- * `what` starts the errors (e.g. `t.yaml: invalid training scenario`).
+ * (assertArchitecture), the widths its DMP checks (validateWcgcnArchitecture, validateRegnnArchitecture)
+ * and at most MAX_WEIGHTS weights. `what` starts the errors (e.g. `t.yaml: invalid training scenario`).
  */
 export function validateArchitectureOptions(kind: TrainableKind, options: Record<string, unknown>, network: ModelNetwork, what: string): CheckpointArchitecture {
   for (const key of Object.keys(options))
@@ -90,5 +112,7 @@ export function validateArchitectureOptions(kind: TrainableKind, options: Record
   assertArchitecture(a, what, kind);
   if (a.kind === 'wcgcn') validateWcgcnArchitecture(a, what);
   if (a.kind === 'regnn') validateRegnnArchitecture(a, what);
+  const weights = Object.values(trainableWeightShapes(a as ArchitectureOf<TrainableKind>)).reduce((n, shape) => n + shape.reduce((x, y) => x * y, 1), 0);
+  if (weights > MAX_WEIGHTS) throw new Error(`${what}: architecture: has ${weights.toLocaleString('en-US')} weights, at most ${MAX_WEIGHTS.toLocaleString('en-US')} fit a checkpoint (narrower layers or fewer of them)`);
   return a;
 }
