@@ -42,6 +42,26 @@ describe('learned DMP (WCGCN) end to end', () => {
     expect(adam()).toMatchObject({ checkpoint: resumed.hash, iterations: 6 });
   });
 
+  it('--resume refuses an optimizer state it cannot read and a scenario whose architecture differs, naming the file or key, and leaves the checkpoint as it was (exit 2)', async () => {
+    const { path, c } = await trainTiny();
+    const adamFile = join(dir, 'tiny.adam.json');
+    const resume = (sc = join(dir, 'tiny.yaml')) => run(process.execPath, [CLI, 'train', sc, '--resume', '--steps', '6', '--quiet']);
+    const saved = JSON.parse(readFileSync(adamFile, 'utf8'));
+    writeFileSync(adamFile, 'not json');
+    await expect(resume()).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(new RegExp(`^dmpemu: --resume: cannot read the optimizer state ${adamFile} \\(.*JSON.*\\); delete it to restart Adam's moments\n$`)) });
+    writeFileSync(adamFile, JSON.stringify({ ...saved, moments: { ...saved.moments, 'mlp1.0.kernel': { m: [1], v: saved.moments['mlp1.0.kernel'].v } } }));
+    await expect(resume()).rejects.toMatchObject({ code: 2, stderr: `dmpemu: --resume: the optimizer state ${adamFile}: moments.mlp1.0.kernel.m must list 40 finite numbers; delete it to restart Adam's moments\n` });
+    writeFileSync(adamFile, JSON.stringify(saved));
+    // the same name with 3 layers: training would have continued the 2-layer checkpoint without a word
+    const deeper = join(dir, 'tiny3.yaml');
+    writeFileSync(deeper, readFileSync(join(dir, 'tiny.yaml'), 'utf8').replace('layers: 2', 'layers: 3'));
+    await expect(resume(deeper)).rejects.toMatchObject({ code: 2, stderr: `dmpemu: --resume: ${path} holds a wcgcn with layers 2, the scenario describes layers 3 (training continues the checkpoint's model: train the new one under another name)\n` });
+    writeFileSync(deeper, readFileSync(join(dir, 'tiny.yaml'), 'utf8').replace('architecture: {', 'architecture: { features: linear,'));
+    await expect(resume(deeper)).rejects.toMatchObject({ code: 2, stderr: `dmpemu: --resume: ${path} holds a wcgcn with features db, the scenario describes features linear (training continues the checkpoint's model: train the new one under another name)\n` });
+    expect(loadCheckpoint(path).hash).toBe(c.hash);
+    expect((await resume()).stdout).toMatch(/^trained 6 steps/); // the restored state is taken
+  });
+
   it('dmpemu train writes to runs/train/<name>/ by default with curve.jsonl and curve.svg, and never into the shipped scenarios/models/ without --out', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'dmpemu-traindir-'));
     const lines = ['name: fresh', 'network: { model: rayleigh-ic, K: 6, snrDb: 10 }', 'architecture: { layers: 2, mlp1: [5, 8, 8], mlp2: [11, 8, 1] }', 'training: { samples: 64, steps: 4, batch: 16, seed: 3 }', 'validation: { instances: 8, every: 2 }'];

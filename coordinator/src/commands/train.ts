@@ -2,10 +2,11 @@ import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFile
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
-import { mlpPowers, runInProcess, saveCheckpoint, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
+import { ARCHITECTURE_OPTIONS, mlpPowers, resolveArchitecture, runInProcess, saveCheckpoint, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
 import type { AdamState } from '@dmpemu/gnn';
 import { MODELS_DIR, readCheckpoint, updateManifest } from '../scenario/checkpoints.ts';
+import { ntOf } from '../scenario/networkSchema.ts';
 import type { TrainScenario } from '../scenario/trainScenario.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { UsageError } from '../scenario/usageError.ts';
@@ -82,6 +83,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const { model, K, ...options } = sc.network;
   const { kind, features, ...architecture } = sc.architecture;
   if (init && init.architecture.kind !== kind) throw new UsageError(`--resume: ${out} holds a ${init.architecture.kind}, the scenario trains a ${kind}`);
+  if (init) checkResumable(init, sc, out);
   if (kind === 'regnn' && features !== undefined) throw new UsageError(`${sc.name}: architecture.features: a regnn fits its own graph normalisation; remove it`);
   if (kind === 'uwmmse' && features === 'db') throw new UsageError(`${sc.name}: architecture.features: a uwmmse's graph shift takes log1p (default) or linear, not db (a shifted dB value is no edge weight)`);
   if (kind === 'regnn' && sc.training.samples > 0) throw new UsageError(`${sc.name}: training.samples must be 0 for a regnn (primal-dual training draws fresh instances every step), got ${sc.training.samples}`);
@@ -182,6 +184,26 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
 }
 
 /**
+ * Throws unless the checkpoint `--resume` continues has the architecture the scenario describes
+ * (its options and defaults, and `features` when given): training continues the checkpoint's
+ * model, so a changed `layers` would otherwise be ignored without a word.
+ */
+function checkResumable(init: Checkpoint, sc: TrainScenario, out: string): void {
+  const { kind, features, ...options } = sc.architecture;
+  const n = sc.network;
+  const wanted = resolveArchitecture(kind, options, init.architecture.features, { K: n.K, Nt: ntOf(n), miso: n.model === 'miso' }) as unknown as Record<string, unknown>;
+  const held = init.architecture as unknown as Record<string, unknown>;
+  const implicit: Record<string, unknown> = { edges: wanted.task === 'beamforming' ? 'in' : undefined, powerFeature: false }; // what an absent key means
+  for (const key of ['task', 'Nt', 'K', ...ARCHITECTURE_OPTIONS[kind]]) {
+    const [a, b] = [held[key] ?? implicit[key], wanted[key] ?? implicit[key]];
+    if (JSON.stringify(a) !== JSON.stringify(b))
+      throw new UsageError(`--resume: ${out} holds a ${kind} with ${key} ${JSON.stringify(a) ?? 'unset'}, the scenario describes ${key} ${JSON.stringify(b) ?? 'unset'} (training continues the checkpoint's model: train the new one under another name)`);
+  }
+  if (features !== undefined && features !== init.architecture.features.transform)
+    throw new UsageError(`--resume: ${out} holds a ${kind} with features ${init.architecture.features.transform}, the scenario describes features ${features} (training continues the checkpoint's model: train the new one under another name)`);
+}
+
+/**
  * Adam's state saved beside the checkpoint (`<name>.adam.json`), when it belongs to that
  * checkpoint (same hash); else undefined, and `log` says that the moments restart.
  */
@@ -191,9 +213,34 @@ function resumedAdam(file: string, init: Checkpoint, log: (s: string) => void): 
     log(`--resume: no optimizer state at ${file}; Adam's moments restart`);
     return undefined;
   }
-  const { checkpoint, ...state } = JSON.parse(readFileSync(file, 'utf8')) as AdamState & { checkpoint: string };
-  if (checkpoint === init.hash) return state;
-  log(`--resume: ${file} belongs to another checkpoint (${String(checkpoint).slice(0, 12)}); Adam's moments restart`);
+  let saved: unknown;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--resume: cannot read the optimizer state ${file} (${(e as Error).message.split('\n')[0]}); delete it to restart Adam's moments`);
+  }
+  const checkpoint = (saved as { checkpoint?: unknown } | null)?.checkpoint;
+  if (checkpoint !== init.hash) {
+    log(`--resume: ${file} belongs to another checkpoint (${String(checkpoint).slice(0, 12)}); Adam's moments restart`);
+    return undefined;
+  }
+  const problem = adamStateProblem(saved as Record<string, unknown>, init);
+  if (problem) throw new UsageError(`--resume: the optimizer state ${file}: ${problem}; delete it to restart Adam's moments`);
+  const { checkpoint: _c, ...state } = saved as AdamState & { checkpoint: string };
+  return state;
+}
+
+/** What is wrong with a saved Adam state for `c`'s weights (iterations, and m, v of each weight's size, finite, v >= 0), or undefined. */
+function adamStateProblem(s: Record<string, unknown>, c: Checkpoint): string | undefined {
+  if (!Number.isInteger(s.iterations) || (s.iterations as number) < 0) return `iterations must be a non-negative integer, got ${JSON.stringify(s.iterations)}`;
+  const moments = s.moments as Record<string, { m?: unknown; v?: unknown }> | undefined;
+  for (const [name, w] of Object.entries(c.weights)) {
+    for (const k of ['m', 'v'] as const) {
+      const x = moments?.[name]?.[k];
+      if (!Array.isArray(x) || x.length !== w.data.length || !x.every((y) => Number.isFinite(y) && (k === 'm' || y >= 0)))
+        return `moments.${name}.${k} must list ${w.data.length} finite numbers${k === 'v' ? ' >= 0' : ''}`;
+    }
+  }
   return undefined;
 }
 

@@ -45,10 +45,18 @@ export function variablesOf(c: Checkpoint): Map<string, tf.Variable> {
   return weights;
 }
 
-/** The model's current weights (float32) as a checkpoint with its hash. */
+/**
+ * The model's current weights (float32) as a checkpoint with its hash. Throws when a weight is not
+ * finite (training diverged): such a checkpoint would be refused on loading.
+ */
 export function toCheckpoint<A extends TrainableArchitecture>(m: TfModel<A>, meta: { training?: Record<string, unknown>; metrics?: Record<string, unknown> } = {}): Checkpoint<A> {
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const [name, v] of m.weights) weights[name] = { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
+  for (const [name, v] of m.weights) {
+    const data = Float32Array.from(v.dataSync() as Float32Array);
+    const bad = data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new Error(`training diverged: weight ${name} is ${data[bad]} at index ${bad} after step ${String(meta.training?.steps)} (a lower learning rate${meta.training?.lr !== undefined ? ` than ${String(meta.training.lr)}` : ''} may help)`);
+    weights[name] = { shape: [...v.shape], data };
+  }
   return makeCheckpoint<A>({ architecture: structuredClone(m.architecture), weights, training: meta.training ?? {}, metrics: meta.metrics ?? {} });
 }
 

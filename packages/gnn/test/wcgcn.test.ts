@@ -96,6 +96,17 @@ describe('WCGCN: TF.js batched model = per-agent DMP', () => {
     expect(Math.abs(mean + after) / mean).toBeLessThan(1e-5);
   });
 
+  it('a diverging run throws, naming the weight and the step, instead of returning a checkpoint of infinite weights', async () => {
+    const insts = Array.from({ length: 4 }, (_, i) => rayleighInstance(new Rng(`diverge/${i}`), { K: 4, snrDb: 10 }));
+    const tensorsBefore = tf.memory().numTensors;
+    const o = { instances: insts, batch: 4, seed: 7, lr: 1e300, architecture: { layers: 2, mlp1: [5, 8, 8], mlp2: [11, 8, 1] } };
+    // one step of Adam moves every weight by about lr: the checkpoint after it holds -/+Infinity
+    await expect(train({ ...o, steps: 1 })).rejects.toThrow(/^training diverged: weight mlp1\.0\.kernel is -?Infinity at index \d+ after step 1 \(a lower learning rate than 1e\+300 may help\)$/);
+    // a second step computes its loss on those weights
+    await expect(train({ ...o, steps: 2 })).rejects.toThrow('training diverged: the loss is NaN at step 1 (a lower learning rate than 1e+300 may help)');
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
   it('trains from a generator without leaking tensors; a checkpoint round-trips through JSON to the same model', async () => {
     const tensors = tf.memory().numTensors;
     const c = await train({ generator: (rng) => rayleighInstance(rng, { K: 6, snrDb: 0 }), batch: 4, steps: 2, seed: 'gen', architecture: { layers: 2 } });
