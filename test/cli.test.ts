@@ -184,6 +184,9 @@ describe('dmpemu CLI', () => {
     ['wrong shape', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3]] }] }, 'instances[0].gain[1]: expected an array of 2 numbers, got an array of length 1'],
     ['negative noise', { K: 2, noise: -0.1, instances: [{ gain: [[1, 2], [3, 4]] }] }, 'noise: expected a finite number > 0, got -0.1'],
     ['NaN', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 'NaN']] }] }, 'instances[0].gain[1][1]: expected a finite number >= 0, got "NaN"'],
+    // all-0 weights and a 0 direct gain failed after the run began: WMMSE's objective was NaN (exit 1)
+    ['all weights 0', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]], weights: [0, 0] }] }, 'instances[0].weights: expected at least one weight > 0 (the weighted sum rate of all-0 weights is 0 whatever the powers), got all 0'],
+    ['a direct gain of 0', { K: 2, noise: 1, instances: [{ gain: [[0, 2], [3, 4]] }] }, "instances[0].gain[0][0]: expected a finite number > 0 (pair k's own link), got 0"],
     ['K above the limit', { K: 100_000, noise: 1, instances: [{ gain: [] }] }, 'K: expected an integer from 1 to 10000, got 100000'],
     ['Nt above the limit', { model: 'miso', K: 1, Nt: 100, noise: 1, instances: [{ gain: [[1]] }] }, 'Nt: expected an integer from 1 to 64, got 100'],
     ['Nt on a SISO model', { model: 'rayleigh-ic', K: 2, Nt: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]] }] }, 'Nt: expected 1 for model rayleigh-ic (single-antenna; multi-antenna networks are miso), got 2'],

@@ -24,8 +24,9 @@ export interface InstanceFile {
 }
 
 export class InstanceFormatError extends Error {
-  constructor(readonly field: string, expected: string, got: unknown) {
-    super(`${field}: expected ${expected}, got ${describe(got)}`);
+  /** `gotText` says what was found when `got` itself would not (e.g. "all 0"). */
+  constructor(readonly field: string, expected: string, got: unknown, gotText = describe(got)) {
+    super(`${field}: expected ${expected}, got ${gotText}`);
     this.name = 'InstanceFormatError';
   }
 }
@@ -63,11 +64,16 @@ function flat(v: Float64Array, n: number, field: string, at: (i: number) => stri
 
 const nonNegative = (x: number): boolean => x >= 0;
 
+/** Gains g_ij >= 0, the direct ones g_kk > 0 (a pair without its own link has no rate: dB features and WMMSE's u_k would be -Infinity and 0/0). */
 function matrix(v: unknown, K: number, field: string): Float64Array {
-  if (v instanceof Float64Array) return flat(v, K * K, field, (i) => `[${Math.floor(i / K)}][${i % K}]`, nonNegative, 'a finite number >= 0');
-  if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `a ${K} x ${K} matrix (${K} rows)`, v);
-  const out = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) vector(v[i], K, `${field}[${i}]`, out, i * K, nonNegative, 'a finite number >= 0');
+  let out: Float64Array;
+  if (v instanceof Float64Array) out = flat(v, K * K, field, (i) => `[${Math.floor(i / K)}][${i % K}]`, nonNegative, 'a finite number >= 0');
+  else {
+    if (!Array.isArray(v) || v.length !== K) throw new InstanceFormatError(field, `a ${K} x ${K} matrix (${K} rows)`, v);
+    out = new Float64Array(K * K);
+    for (let i = 0; i < K; i++) vector(v[i], K, `${field}[${i}]`, out, i * K, nonNegative, 'a finite number >= 0');
+  }
+  for (let k = 0; k < K; k++) if (!(out[k * K + k] > 0)) throw new InstanceFormatError(`${field}[${k}][${k}]`, "a finite number > 0 (pair k's own link)", out[k * K + k]);
   return out;
 }
 
@@ -146,6 +152,7 @@ export function parseInstanceFile(data: unknown, source = 'instances'): Instance
     const gain = matrix(raw.gain, K, f('gain'));
     const weights = new Float64Array(K).fill(1);
     if (raw.weights !== undefined) vector(raw.weights, K, f('weights'), weights, 0, nonNegative, 'a finite number >= 0');
+    if (weights.every((x) => x === 0)) throw new InstanceFormatError(f('weights'), 'at least one weight > 0 (the weighted sum rate of all-0 weights is 0 whatever the powers)', raw.weights, 'all 0');
     const inst: Instance = { model, K, Nt, noise, pmax, weights, gain };
     if (model !== 'miso' && (raw.hRe !== undefined || raw.hIm !== undefined)) throw new InstanceFormatError(f(raw.hRe !== undefined ? 'hRe' : 'hIm'), `none for model ${model} (complex channels are miso's; ${model} has gain)`, raw.hRe ?? raw.hIm);
     if (model === 'miso') {

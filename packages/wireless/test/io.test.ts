@@ -31,9 +31,11 @@ describe('instance files: the JSON form written in pieces, the binary form read'
     [{ gain: new Float64Array(3) }, 'instances[0].gain: expected a Float64Array of 4 values, got a Float64Array of length 3'],
     [{ gain: Float64Array.of(1, 2, 3, -4) }, 'instances[0].gain[1][1]: expected a finite number >= 0, got -4'],
     [{ gain: Float64Array.of(1, 2, 3, NaN) }, 'instances[0].gain[1][1]: expected a finite number >= 0, got NaN'],
-    [{ gain: new Float64Array(4), weights: new Float64Array(3) }, 'instances[0].weights: expected a Float64Array of 2 values, got a Float64Array of length 3'],
-    [{ gain: new Float64Array(4), csi: Uint8Array.of(0, 1, 2, 0) }, 'instances[0].csi[2]: expected 0 or 1, got 2'],
-    [{ gain: new Float64Array(4), csi: Uint8Array.of(1, 1, 1, 0) }, 'instances[0].csi[0]: expected 0 (no edge from a pair to itself), got 1'],
+    [{ gain: Float64Array.of(1, 0, 0, 0) }, "instances[0].gain[1][1]: expected a finite number > 0 (pair k's own link), got 0"],
+    [{ gain: Float64Array.of(1, 0, 0, 1), weights: new Float64Array(3) }, 'instances[0].weights: expected a Float64Array of 2 values, got a Float64Array of length 3'],
+    [{ gain: Float64Array.of(1, 0, 0, 1), weights: new Float64Array(2) }, 'instances[0].weights: expected at least one weight > 0 (the weighted sum rate of all-0 weights is 0 whatever the powers), got all 0'],
+    [{ gain: Float64Array.of(1, 0, 0, 1), csi: Uint8Array.of(0, 1, 2, 0) }, 'instances[0].csi[2]: expected 0 or 1, got 2'],
+    [{ gain: Float64Array.of(1, 0, 0, 1), csi: Uint8Array.of(1, 1, 1, 0) }, 'instances[0].csi[0]: expected 0 (no edge from a pair to itself), got 1'],
   ])('names the entry of a bad typed array: %s', (inst, message) => {
     let error: unknown;
     try {
