@@ -64,6 +64,8 @@ describe('own algorithms as modules', () => {
     ['broken.ts', 'export default function (p) { return { name: ', /^dmpemu: --algorithm \S+broken\.ts: does not build: Unexpected end of file \(\S+broken\.ts:1\)$/],
     ['notfn.mjs', 'export default 42;', /^dmpemu: --algorithm \S+notfn\.mjs: module notfn: its default export must be a function \(params\) => DmpAlgorithm, got number 42$/],
     ['throws.mjs', 'export default function () { throw new Error("needs a radius"); }', /^dmpemu: --algorithm \S+throws\.mjs on \S+: module throws: the factory threw: needs a radius$/],
+    // a top-level await that never settles: the CLI ended with exit code 13 and no word
+    ['hangs.mjs', 'await new Promise(() => {});\nexport default function () {}', /^dmpemu: --algorithm \S+hangs\.mjs: module hangs: does not load: did not finish loading in 10 s \(a top-level await that never settles\?\)$/],
     ['partial.mjs', 'export default function () { return { name: "x", rounds: 3, period: 1, init() {} }; }', /^dmpemu: --algorithm \S+partial\.mjs on \S+: module partial: not a DmpAlgorithm: missing method\(s\) broadcastSize, messageSize, aggregation, broadcast, message, update, output$/],
   ])('a bad module (%s) is refused in one line naming it, exit 2', async (name, code, message) => {
     const file = code === undefined ? join(mkdtempSync(join(tmpdir(), 'dmpemu-module-')), name) : outside(name, code);

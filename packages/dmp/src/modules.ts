@@ -25,20 +25,32 @@ export function sha256Hex(code: string): string {
 }
 
 /**
- * Verify and load a module (once per process and hash). Throws one line naming the module when
- * the hash is wrong, the code does not load, or its default export is not a function.
+ * How long a module's top-level code may take. A top-level await that never settles would
+ * otherwise hang an agent, and end the CLI with exit code 13 and no word (the event loop empties).
  */
-export function loadModule(m: ModuleCode): Promise<void> {
+export const MODULE_LOAD_TIMEOUT_MS = 10_000;
+
+/**
+ * Verify and load a module (once per process and hash). Throws one line naming the module when
+ * the hash is wrong, the code does not load (in `timeoutMs`), or its default export is not a function.
+ */
+export function loadModule(m: ModuleCode, timeoutMs = MODULE_LOAD_TIMEOUT_MS): Promise<void> {
   const got = sha256Hex(m.code);
   if (got !== m.sha256) return Promise.reject(new Error(`module ${m.label}: code hash mismatch: expected ${m.sha256}, got ${got}`));
   let p = loading.get(m.sha256);
   if (!p) {
     p = (async () => {
       let mod: { default?: unknown };
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`did not finish loading in ${timeoutMs / 1000} s (a top-level await that never settles?)`)), timeoutMs);
+      });
       try {
-        mod = (await import(`data:text/javascript;base64,${Buffer.from(m.code).toString('base64')}`)) as { default?: unknown };
+        mod = (await Promise.race([import(`data:text/javascript;base64,${Buffer.from(m.code).toString('base64')}`), deadline])) as { default?: unknown };
       } catch (e) {
         throw new Error(`module ${m.label}: does not load: ${firstLine(e)}`);
+      } finally {
+        clearTimeout(timer);
       }
       if (typeof mod.default !== 'function') throw new Error(`module ${m.label}: its default export must be a function (params) => DmpAlgorithm, got ${describe(mod.default)}`);
       factories.set(m.sha256, mod.default as AlgorithmFactory);
