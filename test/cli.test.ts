@@ -143,6 +143,9 @@ describe('dmpemu CLI', () => {
       [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--clock', 'async', '--period-ms', '100000'], "error: option '--period-ms <ms>' argument '100000' is invalid. Too big: expected number to be <=60000."],
       [['dashboard', dir, '--listen', ''], "error: option '--listen <host>' argument '' is invalid. expected a host name or address, e.g. 127.0.0.1, or 0.0.0.0 for every interface."],
       [['run', 'scenarios/quickstart.yaml', '--nats', 'nats://127.0.0.1:99999'], "error: option '--nats <url>' argument 'nats://127.0.0.1:99999' is invalid. expected a NATS URL such as nats://127.0.0.1:4222 (nats, tls, ws or wss; a port 0-65535)."],
+      // the help said 1-64 where 50 are allowed (each network runs as <id>-p<point>n<network>, at most 64)
+      [['run', 'scenarios/quickstart.yaml', '--run-id', 'x'.repeat(51)], `error: option '--run-id <id>' argument '${'x'.repeat(51)}' is invalid. expected 1-50 letters, digits, '-' or '_' (each network runs as <id>-p<point>n<network>).`],
+      [['nats-config', 'scenarios/quickstart.yaml', '--run-id', 'a.b'], "error: option '--run-id <id>' argument 'a.b' is invalid. expected 1-50 letters, digits, '-' or '_' (each network runs as <id>-p<point>n<network>)."],
       [agents('--run', 'bad id', '--ids', '0'), `dmpemu: --run: run id "bad id": expected 1-64 letters, digits, '-' or '_'`],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a b'), `dmpemu: --host-id: host id "a b": expected 1-64 letters, digits, '-' or '_'`],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a.>'), `dmpemu: --host-id: host id "a.>": expected 1-64 letters, digits, '-' or '_'`],

@@ -61,6 +61,12 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
   };
 }
 
+/** The run id given to `run` and `nats-config`: each network runs as `<id>-p<point>n<network>`, a subject token of at most 64 characters. */
+export function runIdPrefix(value: string): string {
+  if (!/^[A-Za-z0-9_-]{1,50}$/.test(value)) throw new InvalidArgumentError("expected 1-50 letters, digits, '-' or '_' (each network runs as <id>-p<point>n<network>).");
+  return value;
+}
+
 /** A TCP port, 0-65535 (0: the system picks a free one). */
 export function portNumber(value: string): number {
   if (!DECIMAL_INT.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected a port number 0-65535 (0: a free one).');

@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { MODEL_NAMES } from '@dmpemu/wireless';
 import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber } from './args.ts';
+import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber, runIdPrefix } from './args.ts';
 import { instancesSchema, iterationsSchema, kSchema, natsUrlSchema, noiseSchema, ntSchema, periodMsSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
@@ -115,14 +115,13 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--out <dir>', 'directory for runs/<run-id>/ (overrides outputs.dir)')
     .option('--quiet', 'print only the final table')
     .option('--external-agents', 'launch no agent: print the `dmpemu agents` commands (credentials files in <run dir>/hosts/) and wait for hosts started elsewhere')
-    .option('--run-id <id>', 'the run id (1-64 letters, digits, - or _; each network runs as <id>-p<point>n<network>)')
+    .option('--run-id <id>', 'the run id (1-50 letters, digits, - or _; each network runs as <id>-p<point>n<network>)', runIdPrefix)
     .option('--secret-file <file>', 'the run secret (64 hex digits) hosts were given in advance (dmpemu nats-config); default a fresh one')
     .option('--dashboard [port]', DASHBOARD_HELP, portNumber)
     .option('--listen <host[:port]>', 'the address other machines reach this run at: the embedded nats-server listens there (default 127.0.0.1 and a free port) and so does --dashboard (on its own port)', listenAddress)
     .action(async (file: string, o) => {
       const sc = loadScenario(file);
       await checkModules(sc, file); // own algorithms: loaded and built for every network before anything starts
-      if (o.runId !== undefined && !/^[A-Za-z0-9_-]{1,50}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: expected 1-50 letters, digits, '-' or '_'`);
       const ownBroker = !o.nats && !sc.runtime.nats;
       if (o.listen && o.dashboard === undefined && sc.runtime.kind !== 'nats') throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: this scenario runs in process (runtime.kind inprocess): give --dashboard too, or drop --listen');
       if (o.listen && o.dashboard === undefined && !ownBroker) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');
@@ -156,11 +155,10 @@ export function buildCli(print: (s: string) => void): Command {
     .command('nats-config')
     .description('Access control for a broker you run: an authorization block, the run secret and one credentials file per agent host.')
     .argument('<scenario.yaml>', 'scenario file')
-    .requiredOption('--run-id <id>', 'the run id `dmpemu run --run-id` will use')
+    .requiredOption('--run-id <id>', 'the run id `dmpemu run --run-id` will use (1-50 letters, digits, - or _)', runIdPrefix)
     .option('--hosts <n>', 'agent hosts per network (default: K / runtime.agentsPerProcess)', positiveIntOf(kSchema))
     .option('--out <dir>', 'directory for the files', 'nats-config')
     .action((file: string, o) => {
-      if (!/^[A-Za-z0-9_-]{1,50}$/.test(o.runId)) throw new UsageError(`--run-id ${JSON.stringify(o.runId)}: expected 1-50 letters, digits, '-' or '_'`);
       print(natsConfig(loadScenario(file), { runId: o.runId, hosts: o.hosts, out: o.out }));
     });
 
