@@ -141,6 +141,13 @@ describe('dmpemu CLI', () => {
       [['train', 'scenarios/train/wcgcn-d2d-k50.yaml', '--workers', '1000'], "error: option '--workers <n>' argument '1000' is invalid. Too big: expected number to be <=32."],
       [['train', 'scenarios/train/wcgcn-d2d-k50.yaml', '--steps', '100000000'], "error: option '--steps <n>' argument '100000000' is invalid. Too big: expected number to be <=10000000."],
       [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--clock', 'async', '--period-ms', '100000'], "error: option '--period-ms <ms>' argument '100000' is invalid. Too big: expected number to be <=60000."],
+      // flags that act only in some runs were taken and ignored (given on the command line; NATS_URL does not count)
+      [['eval', '--instances', k10, '--algorithm', 'wmmse', '--round-deadline-ms', '100'], 'dmpemu: --round-deadline-ms does nothing here: it acts with --runtime nats'],
+      [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--agents-per-process', '5'], 'dmpemu: --agents-per-process does nothing here: it acts with --runtime nats'],
+      [['eval', '--instances', k10, '--algorithm', 'fplinq', '--clock', 'async'], 'dmpemu: --clock does nothing here: it acts with --runtime (or a learned algorithm or a module, which run as DMPs)'],
+      [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--period-ms', '5'], 'dmpemu: --period-ms does nothing here: it acts with --clock async'],
+      [['eval', '--instances', k10, '--algorithm', 'wmmse', '--history'], 'dmpemu: --history does nothing here: it acts with --json and a centralized algorithm (a DMP reports every round anyway)'],
+      [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--listen', '127.0.0.1'], 'dmpemu: --listen does nothing here: it acts with --dashboard'],
       [['dashboard', dir, '--listen', ''], "error: option '--listen <host>' argument '' is invalid. expected a host name or address, e.g. 127.0.0.1, or 0.0.0.0 for every interface."],
       [['run', 'scenarios/quickstart.yaml', '--nats', 'nats://127.0.0.1:99999'], "error: option '--nats <url>' argument 'nats://127.0.0.1:99999' is invalid. expected a NATS URL such as nats://127.0.0.1:4222 (nats, tls, ws or wss; a port 0-65535)."],
       // the help said 1-64 where 50 are allowed (each network runs as <id>-p<point>n<network>, at most 64)

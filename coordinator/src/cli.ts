@@ -77,9 +77,10 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--json', 'print one JSON object instead of a table')
     .option('--dashboard [port]', `with --runtime: ${DASHBOARD_HELP}`, portNumber)
     .option('--listen <host>', LISTEN_HELP, listenHost)
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       if (o.dashboard !== undefined && !o.runtime && !(LEARNED_DMP_ALGORITHMS as readonly string[]).includes(o.algorithm))
         throw new UsageError(`--dashboard shows a DMP's rounds: give --runtime nats or --runtime inprocess (${o.algorithm} runs centralized)`);
+      checkEvalFlags(cmd, o);
       const dash = await openDashboard(o, undefined, (s) => process.stderr.write(s + '\n'));
       try {
         const r = await evaluate({
@@ -252,6 +253,28 @@ export function buildCli(print: (s: string) => void): Command {
 }
 
 /** Run `check`; what it throws is bad input named by `what` (exit 2). */
+/**
+ * eval's flags that act only in some runs, refused where they would be ignored (given on the
+ * command line: defaults and NATS_URL do not count), naming what they need.
+ */
+function checkEvalFlags(cmd: Command, o: Record<string, unknown>): void {
+  const dmp = o.runtime !== undefined || (LEARNED_DMP_ALGORITHMS as readonly unknown[]).includes(o.algorithm) || isModulePath(o.algorithm as string);
+  const rules: [key: string, flag: string, acts: boolean, needs: string][] = [
+    ['nats', '--nats', o.runtime === 'nats', '--runtime nats'],
+    ['agentsPerProcess', '--agents-per-process', o.runtime === 'nats', '--runtime nats'],
+    ['roundDeadlineMs', '--round-deadline-ms', o.runtime === 'nats', '--runtime nats'],
+    ['clock', '--clock', dmp, '--runtime (or a learned algorithm or a module, which run as DMPs)'],
+    ['missingPolicy', '--missing-policy', dmp, '--runtime (or a learned algorithm or a module, which run as DMPs)'],
+    ['periodMs', '--period-ms', o.clock === 'async', '--clock async'],
+    ['jitter', '--jitter', o.clock === 'async', '--clock async'],
+    ['activation', '--activation', o.clock === 'async', '--clock async'],
+    ['history', '--history', !dmp && !!o.json, '--json and a centralized algorithm (a DMP reports every round anyway)'],
+    ['listen', '--listen', o.dashboard !== undefined, '--dashboard'],
+  ];
+  for (const [key, flag, acts, needs] of rules)
+    if (!acts && cmd.getOptionValueSource(key) === 'cli') throw new UsageError(`${flag} does nothing here: it acts with ${needs}`);
+}
+
 function usage<T>(what: string, check: () => T): T {
   try {
     return check();
