@@ -65,7 +65,8 @@ export function wmmseDmp(iterations: number): DmpAlgorithm<WmmseState> {
         s.a = 1 / (1 - s.u * gkk * s.v); // (16c)
       } else {
         const c = w * s.a * s.u * s.u;
-        const v = (w * s.a * s.u * gkk) / (y[0] + c * gkk * gkk); // (16a)
+        const denom = y[0] + c * gkk * gkk;
+        const v = denom > 0 ? (w * s.a * s.u * gkk) / denom : 0; // (16a); 0 / 0 (weight 0, no weighted neighbour) as centralized: 0
         s.v = Math.min(Math.max(v, 0), Math.sqrt(pmax));
       }
     },

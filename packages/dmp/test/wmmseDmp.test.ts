@@ -36,6 +36,22 @@ describe('WMMSE as a DMP, in process', () => {
     for (const o of dmp.outputs) expect(o[0]).toBeCloseTo(1, 12);
   });
 
+  it('an agent of weight 0 that hears no weighted neighbour transmits 0, as the centralized WMMSE (eq. 16a is 0 / 0: the round was NaN)', () => {
+    const inst = rayleighInstance(new Rng(3), { K: 8, snrDb: 10 });
+    inst.weights[2] = 0;
+    inst.csi = new Uint8Array(64); // nobody knows any edge: agent 2 hears no weighted neighbour
+    const dmp = runInProcess(inst, { name: 'wmmse-dmp', iterations: 10 });
+    dmp.outputs.forEach((o, k) => expect(o[0]).toBe(k === 2 ? 0 : 1));
+    expect(dmp.history.every(Number.isFinite)).toBe(true);
+    // full CSI, pair 2 alone (no cross gain to or from it): the DMP equals centralized WMMSE
+    const gain = Float64Array.from(inst.gain);
+    for (let j = 0; j < 8; j++) if (j !== 2) gain[2 * 8 + j] = gain[j * 8 + 2] = 0;
+    const full = { ...inst, csi: undefined, gain };
+    const p = wmmsePower(full, { iterations: 30 });
+    runInProcess(full, { name: 'wmmse-dmp', iterations: 30 }).outputs.forEach((o, k) => expect(o[0]).toBeCloseTo(p[k], 9));
+    expect(p[2]).toBe(0);
+  });
+
   it('rejects a bad iteration count and an unknown algorithm', () => {
     const inst = rayleighInstance(new Rng(3), { K: 3, snrDb: 10 });
     expect(() => runInProcess(inst, { name: 'wmmse-dmp', iterations: 0 })).toThrow('wmmse-dmp: iterations must be a positive integer, got 0');

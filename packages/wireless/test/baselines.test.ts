@@ -33,6 +33,21 @@ describe('centralized baselines', () => {
     a.forEach((p, k) => expect(b[k]).toBeCloseTo(p, 12));
   });
 
+  it('WMMSE gives power 0 to a pair of weight 0 that no weighted receiver hears (eq. 16a is 0 / 0 there: it was NaN), and the others the powers of the network without it', () => {
+    const sub = rayleighInstance(new Rng(4), { K: 2, snrDb: 10 });
+    const gain = new Float64Array(9); // pair 0 alone: no cross gain to or from it
+    gain[0] = 0.8;
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) gain[(i + 1) * 3 + j + 1] = sub.gain[i * 2 + j];
+    const inst: Instance = { ...sub, K: 3, gain, weights: Float64Array.of(0, 1, 1) };
+    const p = wmmsePower(inst, { iterations: 50 });
+    const q = wmmsePower(sub, { iterations: 50 });
+    expect(p[0]).toBe(0);
+    expect(p[1]).toBeCloseTo(q[0], 12);
+    expect(p[2]).toBeCloseTo(q[1], 12);
+    expect(objective(inst, { kind: 'power', p })).toBeCloseTo(objective(sub, { kind: 'power', p: q }), 12);
+    expect(fplinqPower(inst, { iterations: 50 })[0]).toBe(0); // as FPLinQ, the same algorithm for SISO
+  });
+
   it('WMMSE and FPLinQ beat full power on every reference instance', () => {
     for (const f of refs)
       for (const inst of f.instances) {

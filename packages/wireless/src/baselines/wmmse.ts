@@ -16,7 +16,8 @@ export interface WmmseOptions {
  *   u_k = g_kk v_k / (sum_j g_jk^2 v_j^2 + sigma^2)                          (16b)
  *   a_k = 1 / (1 - u_k g_kk v_k)                                            (16c)
  *   v_k = [w_k a_k u_k g_kk / sum_j w_j a_j u_j^2 g_kj^2]_0^sqrt(Pmax)     (16a)
- * starting from v_k = sqrt(p0_k) and ending with p_k = v_k^2. Returns the powers.
+ * starting from v_k = sqrt(p0_k) and ending with p_k = v_k^2 (v_k = 0 where (16a) is 0 / 0: a
+ * pair of weight 0 whose signal reaches no weighted receiver). Returns the powers.
  * Typed arrays only and no allocation inside the iteration loop.
  */
 export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
@@ -55,7 +56,8 @@ export function wmmsePower(inst: Instance, o: WmmseOptions): Float64Array {
   for (let t = 1; t <= o.iterations; t++) {
     for (let k = 0; k < K; k++) {
       const denom = squaredDot(g, k * K, c, K);
-      const vk = (w[k] * a[k] * u[k] * g[k * K + k]) / denom;
+      // 0 when no weighted receiver hears k (w = 0 there): the numerator is 0 too and any power is as good
+      const vk = denom > 0 ? (w[k] * a[k] * u[k] * g[k * K + k]) / denom : 0;
       v[k] = Math.min(Math.max(vk, 0), vmax);
     }
     if (o.onIteration) {
