@@ -148,6 +148,7 @@ describe('dmpemu CLI', () => {
       [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--period-ms', '5'], 'dmpemu: --period-ms does nothing here: it acts with --clock async'],
       [['eval', '--instances', k10, '--algorithm', 'wmmse', '--history'], 'dmpemu: --history does nothing here: it acts with --json and a centralized algorithm (a DMP reports every round anyway)'],
       [['eval', '--instances', k10, '--algorithm', 'wmmse-dmp', '--runtime', 'inprocess', '--listen', '127.0.0.1'], 'dmpemu: --listen does nothing here: it acts with --dashboard'],
+      [['eval', '--instances', k10, '--algorithm', 'wmmse', '--seed', '3'], 'dmpemu: --seed does nothing here: it acts with random and best-fplinq (their random draws)'],
       [['dashboard', dir, '--listen', ''], "error: option '--listen <host>' argument '' is invalid. expected a host name or address, e.g. 127.0.0.1, or 0.0.0.0 for every interface."],
       [['run', 'scenarios/quickstart.yaml', '--nats', 'nats://127.0.0.1:99999'], "error: option '--nats <url>' argument 'nats://127.0.0.1:99999' is invalid. expected a NATS URL such as nats://127.0.0.1:4222 (nats, tls, ws or wss; a port 0-65535)."],
       // the help said 1-64 where 50 are allowed (each network runs as <id>-p<point>n<network>, at most 64)

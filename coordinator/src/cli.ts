@@ -61,7 +61,7 @@ export function buildCli(print: (s: string) => void): Command {
     .requiredOption('--algorithm <name|file>', `algorithm: one of ${EVAL_ALGORITHMS.join(', ')}, or an own algorithm module (.ts/.mjs/.js, README "Write your own algorithm")`, evalAlgorithm)
     .option('--param <key=value>', 'a parameter of an own module (repeatable; the value is JSON if it parses, else a string)', collectParam, {})
     .option('--iterations <n>', 'iterations of wmmse / fplinq / wmmse-dmp, at most 10000 (a WMMSE DMP runs 2 rounds per iteration; default 100)', positiveIntOf(iterationsSchema))
-    .option('--seed <s>', 'seed for randomised algorithms (random)', nonNegativeIntOf(seedSchema), 0)
+    .option('--seed <s>', 'seed of random and best-fplinq', nonNegativeIntOf(seedSchema), 0)
     .addOption(new Option('--runtime <kind>', 'run as a DMP: inprocess (the reference executor) or nats (one agent per node)').choices(['nats', 'inprocess']))
     .addOption(new Option('--nats <url>', 'with --runtime nats: NATS URL (default: an embedded nats-server)').env('NATS_URL').argParser(natsUrl))
     .option('--agents-per-process <n>', 'with --runtime nats: agents per OS process', positiveInt, 10)
@@ -270,6 +270,7 @@ function checkEvalFlags(cmd: Command, o: Record<string, unknown>): void {
     ['activation', '--activation', o.clock === 'async', '--clock async'],
     ['history', '--history', !dmp && !!o.json, '--json and a centralized algorithm (a DMP reports every round anyway)'],
     ['listen', '--listen', o.dashboard !== undefined, '--dashboard'],
+    ['seed', '--seed', o.algorithm === 'random' || o.algorithm === 'best-fplinq', 'random and best-fplinq (their random draws)'],
   ];
   for (const [key, flag, acts, needs] of rules)
     if (!acts && cmd.getOptionValueSource(key) === 'cli') throw new UsageError(`${flag} does nothing here: it acts with ${needs}`);
