@@ -4,7 +4,7 @@
  * JSON API (/api/runs...). Everything the page loads comes from here: no CDN. It runs in a worker
  * thread (server.ts), so it answers while the run's thread computes.
  */
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -14,7 +14,7 @@ import { listenOn } from '../run/listen.ts';
 import type { RunObserver } from '../run/observer.ts';
 import { Fanout, HIGH_WATER_BYTES, type ClientStats } from './fanout.ts';
 import { LiveState } from './liveState.ts';
-import { listRuns, runDir, runIndex, runView } from './runFiles.ts';
+import { listRuns, runIndex, runReport, runView } from './runFiles.ts';
 
 export interface DashboardOptions {
   host?: string;
@@ -58,6 +58,24 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** The request's URL, or undefined when its target does not parse (`GET http://[::1`). */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://dashboard');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path segment decoded, or undefined when its %-escapes are malformed (`%E0%A4%A`). */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 const intParam = (v: string | null): number | undefined => (v !== null && /^\d+$/.test(v) ? Number(v) : undefined);
 
 export async function serve(o: DashboardOptions): Promise<Served> {
@@ -70,7 +88,8 @@ export async function serve(o: DashboardOptions): Promise<Served> {
   let observerError: string | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://dashboard');
+    const url = requestUrl(req);
+    if (!url) return json(res, 400, { error: 'not a request target' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'GET only' });
     const file = STATIC[url.pathname];
     if (file) {
@@ -82,22 +101,25 @@ export async function serve(o: DashboardOptions): Promise<Served> {
     if (url.pathname === '/api/info') return json(res, 200, { live: !!o.live, runs: !!o.runsDir, observerError });
     const m = /^\/api\/runs(?:\/([^/]+)(?:\/(view))?)?$/.exec(url.pathname);
     if (m && o.runsDir) {
-      const [, id, view] = m;
-      if (!id) return json(res, 200, listRuns(o.runsDir));
+      const [, raw, view] = m;
+      if (!raw) return json(res, 200, listRuns(o.runsDir));
+      const id = decoded(raw);
+      if (id === undefined) return json(res, 404, { error: `no run ${raw}` });
       if (!view) {
-        const index = await runIndex(o.runsDir, decodeURIComponent(id));
-        return index ? json(res, 200, index) : json(res, 404, { error: `no run ${id}` });
+        const index = await runIndex(o.runsDir, id);
+        return index ? json(res, 200, index) : json(res, 404, { error: `no run ${raw}` });
       }
       const network = url.searchParams.get('network') ?? '';
       const instance = intParam(url.searchParams.get('instance')) ?? 0;
-      const v = await runView(o.runsDir, decodeURIComponent(id), network, instance, intParam(url.searchParams.get('point')));
-      return v ? json(res, 200, v) : json(res, 404, { error: `run ${id} has no network ${network}` });
+      const v = await runView(o.runsDir, id, network, instance, intParam(url.searchParams.get('point')));
+      return v ? json(res, 200, v) : json(res, 404, { error: `run ${raw} has no network ${network}` });
     }
     const r = /^\/runs\/([^/]+)\/report\.html$/.exec(url.pathname);
-    const dir = r && o.runsDir ? runDir(o.runsDir, decodeURIComponent(r[1])) : undefined;
-    if (dir && existsSync(join(dir, 'report.html'))) {
+    const id = r ? decoded(r[1]) : undefined;
+    const report = id !== undefined && o.runsDir ? runReport(o.runsDir, id) : undefined;
+    if (report) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(readFileSync(join(dir, 'report.html')));
+      res.end(readFileSync(report));
       return;
     }
     json(res, 404, { error: `no ${url.pathname}` });
@@ -111,7 +133,7 @@ export async function serve(o: DashboardOptions): Promise<Served> {
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   server.on('upgrade', (req, socket, head) => {
-    if (!o.live || new URL(req.url ?? '/', 'http://dashboard').pathname !== '/ws') return void socket.destroy();
+    if (!o.live || requestUrl(req)?.pathname !== '/ws') return void socket.destroy(); // a target that does not parse threw here and ended the worker
     wss.handleUpgrade(req, socket, head, (ws) => fanout.add(ws));
   });
   await listenOn(server, host, o.port ?? 0, `${flag} ${o.port}`);

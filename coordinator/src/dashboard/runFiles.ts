@@ -4,14 +4,70 @@
  * rounds.jsonl, summary.json and, where the run wrote them, layouts.jsonl, agents.jsonl and
  * wmmse.jsonl.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { z } from 'zod';
+import { MAX_MODULE_ROUNDS } from '@dmpemu/dmp';
 import type { RunSummary, NetworkSummary } from '../results/summary.ts';
-import { forEachJsonLine } from '../report/jsonLines.ts';
+import { forEachJsonLine, isIndex, isNumberList } from '../report/jsonLines.ts';
 import type { AgentState, Layout } from '../report/networkLayout.ts';
+import { MAX_CELL_FREE_APS, MAX_INSTANCES, MAX_K } from '../scenario/limits.ts';
+import { formatIssues } from '../scenario/zodIssues.ts';
 import { emptySeries, type LogEntry, type RunInfo, type Series, type View } from './view.ts';
 
 export const RUN_ID = /^[A-Za-z0-9._-]+$/;
+
+/** The most rounds a job runs: a line of rounds.jsonl claiming a later one is skipped (t = 1e8 made a sparse array that JSON.stringify crashed on). */
+const MAX_JOB_ROUNDS = MAX_MODULE_ROUNDS;
+/** The most agents a network has (a cell-free one: access points and users). */
+const MAX_AGENTS = MAX_K + MAX_CELL_FREE_APS;
+
+/**
+ * The parts of summary.json the dashboard reads (the server, and the page's comparison): a file
+ * that parses but has another shape makes that run unreadable, not the list of runs.
+ */
+const series = z.array(z.number().nullable()).max(MAX_JOB_ROUNDS);
+const networkShape = z.looseObject({
+  network: z.string(),
+  model: z.string(),
+  K: z.number(),
+  instances: z.number().int().min(0).max(MAX_INSTANCES),
+  wmmseHistory: series.optional(),
+  algorithms: z.array(
+    z.looseObject({
+      algorithm: z.string(),
+      kind: z.string(),
+      rates: z.array(z.number().nullable()).max(MAX_INSTANCES),
+      normalised: z.number().nullable().optional(),
+      history: series.optional(),
+      deaths: z.array(z.looseObject({ instance: z.number(), round: z.number(), k: z.number(), cause: z.string() })).optional(),
+      events: z.array(z.looseObject({ instance: z.number(), event: z.string(), round: z.number(), agent: z.number().optional(), detail: z.string().optional() })).optional(),
+    }),
+  ),
+});
+const summaryShape = z.looseObject({
+  runId: z.string(),
+  scenario: z.string(),
+  status: z.string(),
+  reason: z.string().optional(),
+  startedAt: z.string().optional(),
+  seconds: z.number().optional(),
+  networks: z.array(networkShape).optional(),
+  sweep: z.looseObject({ key: z.string(), points: z.array(z.looseObject({ value: z.number(), networks: z.array(networkShape) })) }).optional(),
+}).refine((s) => s.networks !== undefined || s.sweep !== undefined, { message: 'expected networks or sweep' });
+
+/**
+ * `name` in the run directory `dir`, when it is a regular file whose real path is under `root`
+ * (a symlink out of the runs directory is not served; a FIFO would block the reading thread).
+ */
+function runFile(root: string, dir: string, name: string): string | undefined {
+  const f = join(dir, name);
+  try {
+    return statSync(f).isFile() && realpathSync(f).startsWith(realpathSync(root) + sep) ? f : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface RunListing {
   id: string;
@@ -31,59 +87,79 @@ export interface RunIndex {
   networks: { point?: number; sweepValue?: number; network: string; model?: string; K?: number; instances: number }[];
 }
 
-function readSummary(dir: string): RunSummary | null {
-  const f = join(dir, 'summary.json');
-  if (!existsSync(f)) return null;
+/** summary.json: null while there is none or it is being written (does not parse); `{ problem }` when it parses but has another shape. */
+function readSummary(root: string, dir: string): RunSummary | null | { problem: string } {
+  const f = runFile(root, dir, 'summary.json');
+  if (!f) return null;
+  let data: unknown;
   try {
-    return JSON.parse(readFileSync(f, 'utf8')) as RunSummary;
+    data = JSON.parse(readFileSync(f, 'utf8'));
   } catch {
     return null; // being written
   }
+  const r = summaryShape.safeParse(data);
+  return r.success ? (data as RunSummary) : { problem: `summary.json: ${formatIssues(r.error)}` };
 }
+
+const isProblem = (s: RunSummary | null | { problem: string }): s is { problem: string } => s !== null && 'problem' in s;
 
 const networksOf = (s: RunSummary): NetworkSummary[] => (s.sweep ? s.sweep.points.flatMap((p) => p.networks) : s.networks);
 
 export function listRuns(root: string): RunListing[] {
-  if (!existsSync(root)) return [];
+  let ids: string[];
+  try {
+    ids = readdirSync(root);
+  } catch {
+    return [];
+  }
   const out: (RunListing & { mtime: number })[] = [];
-  for (const id of readdirSync(root)) {
-    const dir = join(root, id);
-    if (!RUN_ID.test(id) || !existsSync(join(dir, 'rounds.jsonl'))) continue;
-    const s = readSummary(dir);
+  for (const id of ids) {
+    const dir = runDir(root, id);
+    if (!dir) continue;
+    const read = readSummary(root, dir);
+    const s = isProblem(read) ? null : read;
     out.push({
       id,
       scenario: s?.scenario,
-      status: s?.status ?? 'running',
+      status: isProblem(read) ? `unreadable ${read.problem}` : (s?.status ?? 'running'),
       startedAt: s?.startedAt,
       seconds: s?.seconds,
       networks: s ? [...new Set(networksOf(s).map((n) => n.network))] : [],
       sweep: s?.sweep?.key,
-      report: existsSync(join(dir, 'report.html')),
+      report: runFile(root, dir, 'report.html') !== undefined,
       mtime: statSync(join(dir, 'rounds.jsonl')).mtimeMs,
     });
   }
   return out.sort((a, b) => b.mtime - a.mtime).map(({ mtime: _m, ...r }) => r);
 }
 
-/** The run's directory, when `id` names one under `root`. */
+/** The run's directory, when `id` names one under `root` (it holds rounds.jsonl). */
 export function runDir(root: string, id: string): string | undefined {
   const dir = join(root, id);
-  return RUN_ID.test(id) && existsSync(join(dir, 'rounds.jsonl')) ? dir : undefined;
+  return RUN_ID.test(id) && runFile(root, dir, 'rounds.jsonl') ? dir : undefined;
+}
+
+/** The run's report.html, when it has one (a regular file under `root`). */
+export function runReport(root: string, id: string): string | undefined {
+  const dir = runDir(root, id);
+  return dir && runFile(root, dir, 'report.html');
 }
 
 export async function runIndex(root: string, id: string): Promise<RunIndex | undefined> {
   const dir = runDir(root, id);
   if (!dir) return undefined;
-  const summary = readSummary(dir);
+  const read = readSummary(root, dir);
+  const summary = isProblem(read) ? null : read;
   if (summary) {
     const networks = summary.sweep
       ? summary.sweep.points.flatMap((p, point) => p.networks.map((n) => ({ point, sweepValue: p.value, network: n.network, model: n.model, K: n.K, instances: n.instances })))
       : summary.networks.map((n) => ({ network: n.network, model: n.model, K: n.K, instances: n.instances }));
     return { id, summary, networks };
   }
-  // still running (no summary yet): what rounds.jsonl has so far
+  // still running (no summary yet), or a summary of another shape: what rounds.jsonl has
   const seen = new Map<string, RunIndex['networks'][number]>();
   await forEachJsonLine(join(dir, 'rounds.jsonl'), (l) => {
+    if (typeof l.network !== 'string' || !isIndex(l.instance, MAX_INSTANCES - 1)) return;
     const key = `${l.sweep ?? ''}|${l.network}`;
     const e = seen.get(key) ?? { sweepValue: typeof l.sweep === 'number' ? l.sweep : undefined, network: String(l.network), instances: 0 };
     e.instances = Math.max(e.instances, Number(l.instance) + 1);
@@ -101,12 +177,14 @@ export async function runView(root: string, id: string, network: string, instanc
   const entry = index?.networks.find((n) => n.network === network && n.point === point);
   if (!index || !entry) return undefined;
   const dir = join(root, id);
+  const file = (name: string): string | undefined => runFile(root, dir, name);
   const sweepValue = entry.sweepValue;
   const series: Record<string, Series> = {};
-  await forEachJsonLine(join(dir, 'rounds.jsonl'), (l) => {
+  await forEachJsonLine(file('rounds.jsonl'), (l) => {
     if (l.network !== network || l.instance !== instance || (sweepValue !== undefined ? l.sweep !== sweepValue : l.sweep !== undefined)) return;
+    if (!isIndex(l.round, MAX_JOB_ROUNDS)) return;
     const s = (series[String(l.algorithm)] ??= emptySeries());
-    const t = Number(l.round);
+    const t = l.round;
     s.objective[t] = Number(l.objective);
     s.normalised[t] = typeof l.normalised === 'number' ? l.normalised : null;
     s.messages[t] = Number(l.messages);
@@ -116,16 +194,18 @@ export async function runView(root: string, id: string, network: string, instanc
     s.missing[t] = Number(l.missing);
   });
   let layout: Layout | undefined;
-  await forEachJsonLine(join(dir, 'layouts.jsonl'), (l) => {
-    if (sameWhere(l, point, sweepValue, network, instance)) layout = { K: Number(l.K), tx: l.tx as number[] | undefined, rx: l.rx as number[] | undefined, edges: String(l.edges), links: Number(l.links), ...(typeof l.M === 'number' ? { M: l.M } : {}) };
+  await forEachJsonLine(file('layouts.jsonl'), (l) => {
+    if (!sameWhere(l, point, sweepValue, network, instance) || !isIndex(l.K, MAX_K) || ![l.tx, l.rx].every((x) => x === undefined || isNumberList(x, 2 * MAX_AGENTS))) return;
+    layout = { K: l.K, tx: l.tx as number[] | undefined, rx: l.rx as number[] | undefined, edges: String(l.edges), links: Number(l.links), ...(typeof l.M === 'number' ? { M: l.M } : {}) };
   });
   const agents: View['agents'] = {};
-  await forEachJsonLine(join(dir, 'agents.jsonl'), (l) => {
-    if (sameWhere(l, point, sweepValue, network, instance)) agents[String(l.algorithm)] = { t: Number(l.t), power: l.power, dead: l.dead, timedOut: l.timedOut, missing: l.missing } as AgentState & { t: number };
+  await forEachJsonLine(file('agents.jsonl'), (l) => {
+    if (!sameWhere(l, point, sweepValue, network, instance) || ![l.power, l.dead, l.timedOut].every((x) => x === undefined || isNumberList(x, MAX_AGENTS)) || !(l.missing === undefined || (Array.isArray(l.missing) && l.missing.length <= MAX_AGENTS))) return;
+    agents[String(l.algorithm)] = { t: Number(l.t), power: l.power, dead: l.dead, timedOut: l.timedOut, missing: l.missing } as AgentState & { t: number };
   });
   let wmmse: (number | null)[] | undefined;
-  await forEachJsonLine(join(dir, 'wmmse.jsonl'), (l) => {
-    if (sameWhere(l, point, sweepValue, network, instance)) wmmse = l.curve as (number | null)[];
+  await forEachJsonLine(file('wmmse.jsonl'), (l) => {
+    if (sameWhere(l, point, sweepValue, network, instance) && isNumberList(l.curve, MAX_JOB_ROUNDS + 1)) wmmse = l.curve;
   });
   const s = index.summary;
   const net = s ? (s.sweep ? s.sweep.points[point ?? 0]?.networks : s.networks).find((n) => n.network === network) : undefined;

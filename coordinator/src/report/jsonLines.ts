@@ -6,8 +6,8 @@ import { createInterface } from 'node:readline';
  * fit in one string). A missing file has no lines; a line that does not parse (the last one of
  * a killed run may be cut) is skipped.
  */
-export async function forEachJsonLine(file: string, f: (line: Record<string, unknown>) => void): Promise<void> {
-  if (!existsSync(file)) return;
+export async function forEachJsonLine(file: string | undefined, f: (line: Record<string, unknown>) => void): Promise<void> {
+  if (file === undefined || !existsSync(file)) return;
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   for await (const text of lines) {
     if (!text) continue;
@@ -20,6 +20,12 @@ export async function forEachJsonLine(file: string, f: (line: Record<string, unk
     if (v && typeof v === 'object' && !Array.isArray(v)) f(v as Record<string, unknown>);
   }
 }
+
+/** An integer 0..max: a round or an instance read from a file (which may claim 1e8 of them). */
+export const isIndex = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+
+/** A list of at most `max` numbers (null for NaN, as JSON writes it). */
+export const isNumberList = (v: unknown, max: number): v is (number | null)[] => Array.isArray(v) && v.length <= max && v.every((x) => x === null || typeof x === 'number');
 
 /** Per sweep value (or none), network and algorithm: the least and largest objective over instances after each round (rounds.jsonl). */
 export interface RoundBand {

@@ -74,6 +74,9 @@ export function moduleAlgorithm(m: Pick<ModuleCode, 'sha256' | 'label'>, params:
   return checkDmpAlgorithm(alg, `module ${m.label}`);
 }
 
+/** The most rounds an algorithm may ask for (`rounds`); also the most any job runs (wmmse-dmp: 2 x 10,000). */
+export const MAX_MODULE_ROUNDS = 100_000;
+
 const METHODS = ['init', 'broadcastSize', 'messageSize', 'aggregation', 'broadcast', 'message', 'update', 'output'] as const;
 
 /** Throws one line saying what is missing when `alg` is not a DmpAlgorithm (contract.ts). */
@@ -81,7 +84,7 @@ export function checkDmpAlgorithm(alg: unknown, what: string): DmpAlgorithm<unkn
   if (typeof alg !== 'object' || alg === null) throw new Error(`${what}: the factory must return a DmpAlgorithm object, got ${describe(alg)}`);
   const a = alg as Record<string, unknown>;
   if (typeof a.name !== 'string' || !a.name) throw new Error(`${what}: name must be a non-empty string, got ${describe(a.name)}`);
-  if (!Number.isInteger(a.rounds) || (a.rounds as number) < 1 || (a.rounds as number) > 100_000) throw new Error(`${what}: rounds must be an integer in [1, 100000], got ${describe(a.rounds)}`);
+  if (!Number.isInteger(a.rounds) || (a.rounds as number) < 1 || (a.rounds as number) > MAX_MODULE_ROUNDS) throw new Error(`${what}: rounds must be an integer in [1, ${MAX_MODULE_ROUNDS}], got ${describe(a.rounds)}`);
   if (!Number.isInteger(a.period) || (a.period as number) < 1) throw new Error(`${what}: period must be a positive integer, got ${describe(a.period)}`);
   if (a.powerLimit !== undefined && !(typeof a.powerLimit === 'number' && a.powerLimit > 0 && Number.isFinite(a.powerLimit))) throw new Error(`${what}: powerLimit must be a finite number > 0 when given, got ${describe(a.powerLimit)}`);
   const missing = METHODS.filter((m) => typeof a[m] !== 'function');
