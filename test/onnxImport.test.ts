@@ -81,6 +81,40 @@ describe('dmpemu import: a PyTorch model through ONNX', () => {
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
   });
 
+  it("reads a Gemm's alpha of 0 left off the wire (proto3 writers) as 0, not as the default 1, and refuses a NaN alpha (JSON would write null, read back as 1)", async () => {
+    copyFileSync(join(FIX, 'update.onnx'), join(dir, 'update.onnx'));
+    const bytes = readFileSync(join(FIX, 'message.onnx'));
+    const alpha = Buffer.from('\x0a\x05alpha\x15', 'latin1'); // AttributeProto: name "alpha", then f (field 2, fixed32)
+    const at = bytes.indexOf(alpha) + alpha.length - 1; // the tag of f, then its 4 bytes
+    const variant = (name: string, edit: (b: Buffer) => void): string => {
+      const b = Buffer.from(bytes);
+      edit(b);
+      writeFileSync(join(dir, `${name}.onnx`), b);
+      const f = join(dir, `${name}.yaml`);
+      writeFileSync(f, readFileSync(join(FIX, 'igcnet.yaml'), 'utf8').replace('message: message.onnx', `message: ${name}.onnx`));
+      return f;
+    };
+    const imported = async (f: string): Promise<Checkpoint> => {
+      await run(process.execPath, [CLI, 'import', f, '--out', join(dir, 'alpha.json')]);
+      return loadCheckpoint(join(dir, 'alpha.json'));
+    };
+    const explicit = await imported(variant('alpha-0', (b) => b.writeFloatLE(0, at + 1)));
+    const omitted = await imported(variant('alpha-omitted', (b) => (b[at] = 0x55))); // f's tag made an unknown field 10: no f, type FLOAT
+    const gemm = (c: Checkpoint) => (c.architecture as MpnnArchitecture).message[0].nodes.find((n) => n.op === 'Gemm' && n.attrs.alpha !== undefined)!.attrs;
+    expect(gemm(explicit).alpha).toBe(0);
+    expect(gemm(omitted).alpha).toBe(0); // it was absent: Gemm ran with alpha = 1
+    const powers = (c: Checkpoint) => runInProcess(instances[0], { name: 'mpnn', checkpoint: c }).outputs.map((o) => o[0]);
+    expect(powers(omitted)).toEqual(powers(explicit));
+    expect(relErr(powers(explicit), expected[0])).toBeGreaterThan(1e-3); // alpha = 0 is another model than PyTorch's
+    const nan = variant('alpha-nan', (b) => b.writeFloatLE(NaN, at + 1));
+    const r = await run(process.execPath, [CLI, 'import', nan, '--out', join(dir, 'nan.json')]).then(() => ({ code: 0, stderr: '' }), (e) => ({ code: e.code, stderr: e.stderr as string }));
+    expect(r).toEqual({ code: 2, stderr: `dmpemu: ${nan}: message alpha-nan.onnx: node 1 (Gemm): attribute alpha is NaN (expected finite numbers)\n` });
+    expect(existsSync(join(dir, 'nan.json'))).toBe(false);
+    // --out that cannot be written: exit 2 naming it (it was exit 1 with the bare errno message)
+    const r2 = await run(process.execPath, [CLI, 'import', join(FIX, 'igcnet.yaml'), '--out', join(dir, 'no', 'such', 'dir.json')]).then(() => ({ code: 0, stderr: '' }), (e) => ({ code: e.code, stderr: e.stderr as string }));
+    expect(r2).toEqual({ code: 2, stderr: `dmpemu: --out: cannot write ${join(dir, 'no', 'such', 'dir.json')} (ENOENT)\n` });
+  });
+
   it('the interpreter applies BatchNormalization as an operator: a negative scale flips the sign where folding into a max would not', () => {
     const weights: Record<string, { shape: number[]; data: Float64Array }> = {
       's': { shape: [2], data: Float64Array.of(-2, 1) }, 'b': { shape: [2], data: Float64Array.of(0.5, 0) },

@@ -32,6 +32,9 @@ message TensorProto { repeated int64 dims = 1; int32 data_type = 2; repeated flo
 `;
 const ModelProto = protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto');
 
+/** AttributeProto.AttributeType values (onnx.proto). */
+const ATTRIBUTE_FLOAT = 1, ATTRIBUTE_INT = 2, ATTRIBUTE_FLOATS = 6, ATTRIBUTE_INTS = 7;
+
 /** TensorProto.DataType values the import reads. */
 const DTYPES: Record<number, { name: string; bytes: number; read: (v: DataView, o: number) => number }> = {
   1: { name: 'float32', bytes: 4, read: (v, o) => v.getFloat32(o, true) },
@@ -131,7 +134,11 @@ export function decodeOnnx(path: string, prefix: string, label: string): Decoded
       else if (a.s !== undefined) attrs[key] = Buffer.from(a.s as Uint8Array).toString('utf8');
       else if (a.i !== undefined) attrs[key] = long(a.i);
       else if (a.f !== undefined) attrs[key] = Number(a.f);
-      else if (a.type === 6 || a.type === 7) attrs[key] = [];
+      else if (a.type === ATTRIBUTE_FLOAT || a.type === ATTRIBUTE_INT) attrs[key] = 0; // proto3 writers leave a 0 off the wire: not the operator's default
+      else if (a.type === ATTRIBUTE_FLOATS || a.type === ATTRIBUTE_INTS) attrs[key] = [];
+      const v = attrs[key];
+      const bad = (Array.isArray(v) ? v : [v]).find((x) => typeof x === 'number' && !Number.isFinite(x));
+      if (bad !== undefined) fail(at, `attribute ${key} is ${bad} (expected finite numbers)`); // JSON would write it as null, read back as the default
     }
     // Constant's value_float / value_int / value_floats / value_ints become a constant tensor too
     if (op === 'Constant' && attrs.value_tensor === undefined) {
@@ -203,7 +210,11 @@ export function importModel(file: string): Checkpoint<MpnnArchitecture> {
 /** `dmpemu import`: returns the line to print. */
 export function importCommand(file: string, out: string): string {
   const c = importModel(file);
-  saveCheckpoint(out, c);
+  try {
+    saveCheckpoint(out, c);
+  } catch (e) {
+    throw new UsageError(`--out: cannot write ${out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const a = c.architecture;
   return `wrote ${out}: mpnn, ${a.layers} rounds, ${a.aggregation} aggregation, state of ${a.state.length}, ${Object.keys(c.weights).length} tensors (hash ${c.hash.slice(0, 12)}); run it with --algorithm mpnn --checkpoint ${out}`;
 }
