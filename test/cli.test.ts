@@ -155,6 +155,8 @@ describe('dmpemu CLI', () => {
       [['run', 'scenarios/quickstart.yaml', '--run-id', 'x'.repeat(51)], `error: option '--run-id <id>' argument '${'x'.repeat(51)}' is invalid. expected 1-50 letters, digits, '-' or '_' (each network runs as <id>-p<point>n<network>).`],
       [['nats-config', 'scenarios/quickstart.yaml', '--run-id', 'a.b'], "error: option '--run-id <id>' argument 'a.b' is invalid. expected 1-50 letters, digits, '-' or '_' (each network runs as <id>-p<point>n<network>)."],
       [agents('--run', 'bad id', '--ids', '0'), `dmpemu: --run: run id "bad id": expected 1-64 letters, digits, '-' or '_'`],
+      [agents('--run', 'r', '--ids', '9007199254740992'), 'dmpemu: --ids: agent ids "9007199254740992": ids are at most 19999'],
+      [agents('--run', 'r', '--ids', '0-2,1'), 'dmpemu: --ids: agent ids "0-2,1": 1 is listed twice'],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a b'), `dmpemu: --host-id: host id "a b": expected 1-64 letters, digits, '-' or '_'`],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a.>'), `dmpemu: --host-id: host id "a.>": expected 1-64 letters, digits, '-' or '_'`],
       [['agents', '--nats', 'nats://127.0.0.1:1', '--creds', reversedIds], `dmpemu: --creds ${reversedIds}: agent ids "5-1": range end below its start`],

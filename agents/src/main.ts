@@ -64,9 +64,13 @@ export function defaultHostId(): string {
 /** Agents one host may serve (the largest network dmpemu runs). */
 export const MAX_HOST_AGENTS = 10_000;
 
-/** Parse an id list: "3", "0-49", "1,4,7-9". */
+/** The largest agent id of any network: a cell-free one of 10,000 access points and 10,000 users has agents 0..19,999. */
+export const MAX_AGENT_ID = 19_999;
+
+/** Parse an id list: "3", "0-49", "1,4,7-9"; each id at most MAX_AGENT_ID and listed once. */
 export function parseIds(spec: string): number[] {
   const ids: number[] = [];
+  const seen = new Set<number>();
   for (const part of spec.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (!m) throw new Error(`agent ids ${JSON.stringify(spec)}: expected a list like 0-49 or 1,4,7-9`);
@@ -74,7 +78,12 @@ export function parseIds(spec: string): number[] {
     const b = m[2] === undefined ? a : Number(m[2]);
     if (b < a) throw new Error(`agent ids ${JSON.stringify(part)}: range end below its start`);
     if (ids.length + b - a + 1 > MAX_HOST_AGENTS) throw new Error(`agent ids ${JSON.stringify(spec)}: more than ${MAX_HOST_AGENTS} agents`);
-    for (let k = a; k <= b; k++) ids.push(k);
+    if (b > MAX_AGENT_ID) throw new Error(`agent ids ${JSON.stringify(part)}: ids are at most ${MAX_AGENT_ID}`); // 9007199254740992 + 1 is itself: the loop never ended
+    for (let k = a; k <= b; k++) {
+      if (seen.has(k)) throw new Error(`agent ids ${JSON.stringify(spec)}: ${k} is listed twice`);
+      seen.add(k);
+      ids.push(k);
+    }
   }
   return ids;
 }

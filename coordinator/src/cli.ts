@@ -244,7 +244,7 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--first <k>', 'with --count: first agent index', nonNegativeInt, 0)
     .option('--count <n>', 'number of agents, from --first (at most 10000)', positiveIntOf(kSchema))
     .action(async (o) => {
-      const ids = usage('--ids', () => (o.ids ? parseIds(o.ids) : o.count ? Array.from({ length: o.count }, (_, i) => o.first + i) : undefined));
+      const ids = o.ids ? usage('--ids', () => parseIds(o.ids)) : o.count ? usage('--first', () => parseIds(`${o.first}-${o.first + o.count - 1}`)) : undefined;
       await runAgentProcess(hostOptions(o, ids));
     });
 
