@@ -187,7 +187,7 @@ describe('learned DMP (WCGCN) end to end', () => {
       code: 2,
       stderr: `dmpemu: --checkpoint ${join(dir, 'pcgnn-tiny.json')} holds a pcgnn model, not wcgcn\n`,
     });
-  });
+  }, 120_000); // nine CLI processes, each loading TensorFlow.js: 31 s alone beside a training job, over 60 s in the full suite beside it
 
   it('trains a REGNN (primal-dual) and a beamforming WCGCN from training scenarios; a regnn scenario with a fixed training set is refused', async () => {
     const sets = {
