@@ -32,6 +32,7 @@ describe('training scenario validation (before TensorFlow.js loads)', () => {
     [{ ...ok, architecture: { mlp1: [5, 1e9, 32] } }, 't.yaml: invalid training scenario: architecture: has 38,000,000,625 weights, at most 10,000,000 fit a checkpoint (narrower layers or fewer of them)'],
     // (K^2 + K = 110 inputs: 110·5000 + 5000 + 5000·5000 + 5000 + 5000·10 + 10)
     [{ ...ok, architecture: { kind: 'mlp', hidden: [5000, 5000] } }, 't.yaml: invalid training scenario: architecture: has 25,610,010 weights, at most 10,000,000 fit a checkpoint (narrower layers or fewer of them)'],
+    [{ ...ok, name: '..' }, 't.yaml: invalid training scenario: name: expected more than dots ("." and ".." name directories)'],
     // limits and model parameters, as for a scenario's networks
     [{ ...ok, training: { steps: 1e8 } }, 't.yaml: invalid training scenario: training.steps: Too big: expected number to be <=10000000'],
     [{ ...ok, training: { steps: 10, batch: 1e6 } }, 't.yaml: invalid training scenario: training.batch: Too big: expected number to be <=65536'],

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { createAlgorithm, makeCheckpoint, MPNN_EDGE_FEATURES, MPNN_NODE_FEATURES, ONNX_OPERATORS, runInProcess, saveCheckpoint, type Checkpoint, type MpnnArchitecture, type OnnxGraph, type OnnxNode, type WeightTensor } from '@dmpemu/dmp';
 import { rayleighInstance, Rng } from '@dmpemu/wireless';
 import { readBounded, readBoundedText } from '../scenario/boundedRead.ts';
-import { FILE_LIMITS } from '../scenario/limits.ts';
+import { FILE_LIMITS, nameSchema } from '../scenario/limits.ts';
 import { UsageError } from '../scenario/usageError.ts';
 import { formatIssues } from '../scenario/zodIssues.ts';
 
@@ -45,7 +45,7 @@ const DTYPES: Record<number, { name: string; bytes: number; read: (v: DataView, 
 
 /** A model file (model.yaml): the two ONNX networks and what the export cannot say. */
 const modelSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"'),
+  name: nameSchema,
   description: z.string().optional(),
   message: z.union([z.string(), z.array(z.string()).min(1)]),
   update: z.union([z.string(), z.array(z.string()).min(1)]),

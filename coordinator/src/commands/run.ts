@@ -52,6 +52,15 @@ export function drawInstances(n: NetworkSpec, seed: number, o: { largeScale?: bo
 }
 
 /**
+ * The scenario's name as the start of a default run id: a subject token ('.' becomes '-'), cut so
+ * that `<base>-<stamp>-<4 hex>` stays within the 50 characters of a --run-id (a scenario named
+ * "a.b", or one of 40 characters, failed at the start of its run).
+ */
+export function runIdBase(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 29);
+}
+
+/**
  * `dmpemu run`: every algorithm of the scenario on every network (for every sweep value), writing
  * runs/<run-id>/ with the resolved scenario, rounds.jsonl (appended and flushed as rounds
  * complete), summary.json, summary.md and report.html (written also when the run fails, with the
@@ -60,7 +69,7 @@ export function drawInstances(n: NetworkSpec, seed: number, o: { largeScale?: bo
 export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ dir: string; summary: RunSummary }> {
   const log = o.log ?? (() => {});
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  const runId = checkRunId(o.runId ?? `${sc.name}-${stamp}-${randomBytes(2).toString('hex')}`);
+  const runId = checkRunId(o.runId ?? `${runIdBase(sc.name)}-${stamp}-${randomBytes(2).toString('hex')}`);
   const dir = join(sc.outputs.dir, runId);
   makeDir(dir, 'outputs.dir', sc.outputs.dir);
   writeFileSync(join(dir, 'scenario.yaml'), toYaml(sc));

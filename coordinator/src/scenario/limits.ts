@@ -86,3 +86,13 @@ export const registerTimeoutSSchema = z
   .max(MAX_TIMER_MS / 1000, `Too big: expected at most ${MAX_TIMER_MS / 1000} s (Node keeps timers up to 2^31 - 1 ms)`);
 /** Delays the agents and the coordinator wait with a timer (message delay, stragglers, broker downtime). */
 export const delayMsSchema = z.number().nonnegative().max(MAX_TIMER_MS, `Too big: expected at most ${MAX_TIMER_MS} ms (Node keeps timers up to 2^31 - 1 ms)`);
+
+/**
+ * The name of a scenario, training scenario, network or imported model: it names files and
+ * directories (runs/train/<name>/), so not "." or ".." (a training named ".." wrote into runs/).
+ */
+export const nameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected 1-100 letters, digits, ".", "-" or "_"')
+  .refine((s) => !/^\.+$/.test(s), 'expected more than dots ("." and ".." name directories)');
+

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { impossibleLayout, MISO_DEFAULT_NT, MODEL_NAMES, type ModelName } from '@dmpemu/wireless';
-import { antennaHeightSchema, cellFreeApSchema, cellFreeTauSchema, formatBytes, instancesSchema, kSchema, MAX_INSTANCE_MATRIX_BYTES, MAX_NETWORK_MATRIX_BYTES, noiseSchema, ntSchema, snrDbSchema, txPowerDbmSchema } from './limits.ts';
+import { antennaHeightSchema, cellFreeApSchema, cellFreeTauSchema, formatBytes, instancesSchema, kSchema, MAX_INSTANCE_MATRIX_BYTES, MAX_NETWORK_MATRIX_BYTES, nameSchema, noiseSchema, ntSchema, snrDbSchema, txPowerDbmSchema } from './limits.ts';
 
 const posNum = z.number().positive();
 /** A value, or a range [min, max] to draw from uniformly. */
@@ -107,7 +107,7 @@ export function networkChecks(name: (key: string) => string = (k) => k) {
 export const networkSchema = z
   .strictObject({
     /** Label in reports; default `<model>-k<K>`. */
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"').optional(),
+    name: nameSchema.optional(),
     model: z.enum(SCENARIO_MODELS),
     K: kSchema,
     /** Instances drawn for this network (read from `file`: its first ones, default all). */

@@ -6,7 +6,7 @@ import { readBoundedText } from './boundedRead.ts';
 import { CELL_FREE_ALGORITHMS, CELL_FREE_CENTRALIZED, CELL_FREE_DMP, ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
 import { withNetworkFiles } from './networkFiles.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
-import { delayMsSchema, FILE_LIMITS, iterationsSchema, natsUrlSchema, periodMsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
+import { delayMsSchema, FILE_LIMITS, iterationsSchema, nameSchema, natsUrlSchema, periodMsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';
 import { NORMALISERS, type Normaliser } from './algorithmNames.ts';
 import { checkScenario } from './scenarioChecks.ts';
@@ -219,7 +219,7 @@ export function pointLabel(pairs: [string, number][]): string {
 }
 
 const scenarioBase = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"'),
+  name: nameSchema,
   description: z.string().optional(),
   seed: z.number().int().nonnegative().default(0),
   networks: z.array(networkSchema).min(1),

@@ -2,7 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BEAM_EDGES, validateArchitectureOptions } from '@dmpemu/dmp';
 import { readBoundedText } from './boundedRead.ts';
-import { batchSchema, FILE_LIMITS, instancesSchema, kSchema, MAX_INSTANCES, stepsSchema } from './limits.ts';
+import { batchSchema, FILE_LIMITS, instancesSchema, kSchema, MAX_INSTANCES, nameSchema, stepsSchema } from './limits.ts';
 import { memoryProblem, ntOf, trainNetworkSchema } from './networkSchema.ts';
 import { UsageError } from './usageError.ts';
 import { formatIssues } from './zodIssues.ts';
@@ -18,7 +18,7 @@ export const TRAINABLE_KINDS = ['wcgcn', 'pcgnn', 'ecgnn', 'uwmmse', 'regnn', 'm
  */
 export const trainScenarioSchema = z.strictObject({
   /** Checkpoint name: written to <output.dir>/<name>.json (default runs/train/<name>/<name>.json). */
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "-" or "_"'),
+  name: nameSchema,
   description: z.string().optional(),
   network: trainNetworkSchema,
   /**
