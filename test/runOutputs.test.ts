@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
 import { runScenario } from '../coordinator/src/commands/run.ts';
+import { formatSummaryMarkdown } from '../coordinator/src/report/report.ts';
 import type { RunEvent } from '../coordinator/src/run/observer.ts';
 
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
@@ -54,6 +55,21 @@ describe('run outputs', () => {
       expect(summary.runId).toMatch(new RegExp(`^${base}-\\d{8}-\\d{6}-[0-9a-f]{4}$`));
       expect(summary).toMatchObject({ scenario: name, status: 'completed' });
     }
+  });
+
+  it('summary.md writes labels and a failure reason from outside as text: no HTML, no extra column, no heading (a label comes from a file name)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-md-'));
+    const { summary } = await runScenario(parseScenario({ name: 'md', networks: [{ name: 'net', model: 'rayleigh-ic', K: 3 }], algorithms: ['wmmse'], runtime: { kind: 'inprocess' }, outputs: { dir } }, 's.yaml'));
+    summary.networks[0].algorithms[0].algorithm = 'a|b<img src=x onerror=alert(1)>';
+    summary.reason = 'boom <b>\n\n# Injected heading';
+    const md = formatSummaryMarkdown(summary);
+    expect(md).toContain('(boom &lt;b&gt; # Injected heading)');
+    expect(md).not.toMatch(/^# Injected/m);
+    const row = md.split('\n').find((l) => l.startsWith('| a\\|'))!;
+    expect(row.startsWith('| a\\|b&lt;img src=x onerror=alert(1)&gt; | centralized |')).toBe(true);
+    const header = md.split('\n').find((l) => l.startsWith('| algorithm |'))!;
+    const columns = (l: string) => l.split(/(?<!\\)\|/).length;
+    expect(columns(row)).toBe(columns(header));
   });
 
   it('a sweep tabulates and plots the normalised objective per algorithm against the swept value', async () => {

@@ -89,8 +89,14 @@ export function formatSummaryTable(s: RunSummary): string {
   return parts.join('\n\n') + `\n\nrun ${s.runId}: ${s.status}${s.reason ? ` (${s.reason})` : ''} in ${s.seconds?.toFixed(1)} s`;
 }
 
+/** Text from outside (a label from a file name, a failure's reason) as Markdown prose: no HTML, one line. */
+const mdText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\s*\n\s*/g, ' ');
+/** ... and as a table cell: a `|` would start another column. */
+const mdCell = (s: string): string => mdText(s).replace(/\|/g, '\\|');
+
 function mdTable(head: string[], body: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const row = (cells: string[]): string => `| ${cells.map(mdCell).join(' | ')} |`;
+  return [row(head), `|${head.map(() => '---').join('|')}|`, ...body.map(row)].join('\n');
 }
 
 /** Normalised means with their intervals, a row per number (ascending) and a column per name. */
@@ -105,7 +111,7 @@ function pivotTable(rowTitle: string, points: { row: number; column: string; mea
 }
 
 export function formatSummaryMarkdown(s: RunSummary): string {
-  const out = [`# Run ${s.runId}`, '', `Scenario \`${s.scenario}\`: **${s.status}**${s.reason ? ` (${s.reason})` : ''}; transport: ${s.transport ?? 'none (no decentralised algorithm)'}; ${s.seconds?.toFixed(1)} s.`, ''];
+  const out = [`# Run ${s.runId}`, '', `Scenario \`${s.scenario}\`: **${s.status}**${s.reason ? ` (${mdText(s.reason)})` : ''}; transport: ${s.transport ?? 'none (no decentralised algorithm)'}; ${s.seconds?.toFixed(1)} s.`, ''];
   if (Object.keys(s.faults).length) out.push(`Faults injected: \`${JSON.stringify(s.faults)}\`${s.sweep ? ` (swept: \`${s.sweep.key}\`)` : ''}.`, '');
   const label = NORMALISER_LABELS[s.normaliseBy];
   out.push(`Rates are ${s.normaliseBy === 'optimal' ? "minimum user rates (max-min power control, the cell-free objective)" : 'weighted sum rates'} in bit/s/Hz, averaged over instances (± the half-width of a 95% interval of the mean); "vs ${label}" divides the mean by the mean of ${NORMALISER_TEXT[s.normaliseBy]} on the same instances (global CSI); "per instance" is the mean of each instance's ratio to its own ${label}, with its 95% interval.`, '');
