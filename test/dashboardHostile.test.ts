@@ -96,6 +96,10 @@ describe('dmpemu dashboard: run directories it did not write', () => {
     expect((await get('/api/runs')).body.map((r: { id: string }) => r.id)).not.toContain('linked-run');
     expect((await get('/api/runs')).body.find((r: { id: string }) => r.id === 'linked-report').report).toBe(false);
     expect((await get(`/runs/${id}/report.html`)).body).toContain(`<title>dmpemu run ${id}</title>`);
+    // a report.html is the run directory's: served sandboxed and without scripts (one written by hand could read /api/runs from the dashboard's origin)
+    variant('scripted-report', (dir) => writeFileSync(join(dir, 'report.html'), '<script>fetch("/api/runs")</script>'));
+    const r = await fetch(new URL('/runs/scripted-report/report.html', files.url));
+    expect(r.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:");
   });
 
   it('a summary.json that is a FIFO does not block the server (readFileSync waited for a writer, and SIGINT could not stop it)', async () => {

@@ -53,6 +53,9 @@ const STATIC: Record<string, [string, string]> = {
   '/vendor/uPlot.min.css': [join(UPLOT, 'uPlot.min.css'), 'text/css; charset=utf-8'],
 };
 
+/** What a served report.html may do: show its inline styles and SVG plots, nothing else (dmpemu's reports hold no script). */
+const REPORT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
@@ -118,7 +121,8 @@ export async function serve(o: DashboardOptions): Promise<Served> {
     const id = r ? decoded(r[1]) : undefined;
     const report = id !== undefined && o.runsDir ? runReport(o.runsDir, id) : undefined;
     if (report) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      // a report is a file of the run directory, not the dashboard's page: in an opaque origin (sandbox) and without scripts, whatever it holds
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': REPORT_CSP });
       res.end(readFileSync(report));
       return;
     }
