@@ -62,6 +62,21 @@ describe('learned DMP (WCGCN) end to end', () => {
     expect((await resume()).stdout).toMatch(/^trained 6 steps/); // the restored state is taken
   });
 
+  it('a manifest.json in the output directory that is not one is refused before training, naming it (it failed after the training, without the file)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'dmpemu-manifest-'));
+    const sc = join(out, 'm.yaml');
+    writeFileSync(sc, ['name: m', 'network: { model: rayleigh-ic, K: 4, snrDb: 10 }', 'architecture: { layers: 2, mlp1: [5, 8, 8], mlp2: [11, 8, 1] }', 'training: { samples: 8, steps: 2, batch: 4, seed: 3 }', 'validation: { instances: 4, every: 2 }'].join('\n'));
+    const manifest = join(out, 'manifest.json');
+    for (const [text, why] of [['not json', /^not a manifest \(Unexpected token .*\)$/], ['{"a":1}', /^not a manifest \(expected a JSON list of entries, each with a name\)$/]] as const) {
+      writeFileSync(manifest, text);
+      const r = await run(process.execPath, [CLI, 'train', sc, '--out', out, '--quiet']).then(() => ({ code: 0, stderr: '' }), (e) => ({ code: e.code as number, stderr: e.stderr as string }));
+      expect(r.code).toBe(2);
+      expect(r.stderr.startsWith(`dmpemu: ${manifest}: `)).toBe(true);
+      expect(r.stderr.trim().slice(`dmpemu: ${manifest}: `.length)).toMatch(why);
+      expect(existsSync(join(out, 'm.json'))).toBe(false);
+    }
+  });
+
   it('dmpemu train writes to runs/train/<name>/ by default with curve.jsonl and curve.svg, and never into the shipped scenarios/models/ without --out', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'dmpemu-traindir-'));
     const lines = ['name: fresh', 'network: { model: rayleigh-ic, K: 6, snrDb: 10 }', 'architecture: { layers: 2, mlp1: [5, 8, 8], mlp2: [11, 8, 1] }', 'training: { samples: 64, steps: 4, batch: 16, seed: 3 }', 'validation: { instances: 8, every: 2 }'];

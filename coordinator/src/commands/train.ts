@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import { ARCHITECTURE_OPTIONS, mlpPowers, resolveArchitecture, runInProcess, saveCheckpoint, type Checkpoint, type MlpArchitecture } from '@dmpemu/dmp';
 import { generateInstance, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
 import type { AdamState } from '@dmpemu/gnn';
-import { MODELS_DIR, readCheckpoint, updateManifest } from '../scenario/checkpoints.ts';
+import { MODELS_DIR, readCheckpoint, readManifest, updateManifest } from '../scenario/checkpoints.ts';
 import { ntOf } from '../scenario/networkSchema.ts';
 import type { TrainScenario } from '../scenario/trainScenario.ts';
 import { makeDir } from '../scenario/makeDir.ts';
@@ -67,6 +67,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const { train, trainRegnn, ensureBackend } = await import('@dmpemu/gnn'); // TensorFlow.js only when training
   const out = join(dir, `${sc.name}.json`);
   makeDir(dir, a.out ? '--out' : 'output.dir');
+  readManifest(dir); // a manifest.json that is not one fails now, not after the training
   const total = a.steps ?? sc.training.steps;
   const adamFile = join(dir, `${sc.name}.adam.json`);
   const curve = curveFiles(dir, sc.name, !a.out && !sc.output.dir);

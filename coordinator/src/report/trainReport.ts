@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ManifestEntry } from '../scenario/checkpoints.ts';
+import { readManifest } from '../scenario/checkpoints.ts';
 import { forEachJsonLine } from './jsonLines.ts';
 import { esc, page } from './reportHtml.ts';
 import { renderSvg, trainingSpecs } from './reportPlots.ts';
@@ -16,7 +16,7 @@ export function curveFile(dir: string, name: string): string | undefined {
 
 export async function trainReportHtml(dir: string, name: string): Promise<string> {
   const manifest = join(dir, 'manifest.json');
-  const entries: ManifestEntry[] = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')) : [];
+  const entries = readManifest(dir);
   const entry = entries.find((e) => e.name === name);
   const body = [`<h1>Training ${esc(name)}</h1>`];
   if (entry) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCheckpoint, type Checkpoint } from '@dmpemu/dmp';
@@ -41,10 +41,28 @@ export interface ManifestEntry {
   command: string;
 }
 
+/**
+ * The manifest of `dir` (none: no entries). One that is not a JSON list of entries with a name is a
+ * UsageError naming it: `dmpemu train` reads it before training, not after.
+ */
+export function readManifest(dir: string): ManifestEntry[] {
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) return [];
+  let entries: unknown;
+  try {
+    entries = JSON.parse(readBoundedText(file, FILE_LIMITS.checkpoint, 'cannot read'));
+  } catch (e) {
+    throw new UsageError(`${file}: not a manifest (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!Array.isArray(entries) || !entries.every((x) => x !== null && typeof x === 'object' && typeof x.name === 'string'))
+    throw new UsageError(`${file}: not a manifest (expected a JSON list of entries, each with a name)`);
+  return entries as ManifestEntry[];
+}
+
 /** Add or replace the entry of `e.name` in the manifest of `dir`. */
 export function updateManifest(dir: string, e: ManifestEntry): void {
   const file = join(dir, 'manifest.json');
-  const entries: ManifestEntry[] = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
+  const entries = readManifest(dir);
   const next = entries.filter((x) => x.name !== e.name).concat(e).sort((a, b) => a.name.localeCompare(b.name));
   writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 2) + '\n');
   renameSync(`${file}.tmp`, file);
