@@ -93,7 +93,7 @@ describe('dmpemu CLI', () => {
   describe('bad flags and files are refused in one line before anything starts (exit 2)', () => {
     const miso = join(dir, 'miso.json'), k10 = join(REF, 'rayleigh-k10-snr0.json');
     const big = join(dir, 'big.json'), bigCheckpoint = join(dir, 'big-checkpoint.json'), badTrain = join(dir, 'mlp1.yaml');
-    const secretFile = join(dir, 'secret'), reversedIds = join(dir, 'reversed.creds');
+    const secretFile = join(dir, 'secret'), reversedIds = join(dir, 'reversed.creds'), inprocessScenario = join(dir, 'inproc.yaml');
     // nothing listens on port 1: an id must be refused before connecting (a bad one used to hang after its error, or crash in nats.js)
     const agents = (...flags: string[]): string[] => ['agents', '--nats', 'nats://127.0.0.1:1', '--secret-file', secretFile, ...flags];
     beforeAll(() => {
@@ -105,6 +105,7 @@ describe('dmpemu CLI', () => {
       writeFileSync(bigCheckpoint, '{');
       truncateSync(bigCheckpoint, 64 * 2 ** 20 + 1);
       writeFileSync(badTrain, 'name: t\nnetwork: { model: rayleigh-ic, K: 10 }\narchitecture: { mlp1: [7, 32, 32] }\ntraining: { steps: 1 }\n');
+      writeFileSync(inprocessScenario, 'name: inproc\nnetworks: [{ model: rayleigh-ic, K: 4 }]\nalgorithms: [wmmse-dmp]\nruntime: { kind: inprocess }\n');
     });
     const gen = (...flags: string[]): string[] => ['generate', '--out', join(dir, 'never.json'), ...flags];
     it.each([
@@ -155,6 +156,10 @@ describe('dmpemu CLI', () => {
       [['run', 'scenarios/quickstart.yaml', '--run-id', 'x'.repeat(51)], `error: option '--run-id <id>' argument '${'x'.repeat(51)}' is invalid. expected 1-50 letters, digits, '-' or '_' (each network runs as <id>-p<point>n<network>).`],
       [['nats-config', 'scenarios/quickstart.yaml', '--run-id', 'a.b'], "error: option '--run-id <id>' argument 'a.b' is invalid. expected 1-50 letters, digits, '-' or '_' (each network runs as <id>-p<point>n<network>)."],
       [agents('--run', 'bad id', '--ids', '0'), `dmpemu: --run: run id "bad id": expected 1-64 letters, digits, '-' or '_'`],
+      // run and nats-config flags for NATS on a scenario that runs nothing over NATS were taken and ignored (it ran in process, exit 0)
+      [['run', inprocessScenario, '--external-agents'], `dmpemu: --external-agents does nothing here: ${inprocessScenario} runs nothing over NATS (runtime.kind inprocess)`],
+      [['run', inprocessScenario, '--nats', 'nats://127.0.0.1:1'], `dmpemu: --nats does nothing here: ${inprocessScenario} runs nothing over NATS (runtime.kind inprocess)`],
+      [['nats-config', inprocessScenario, '--run-id', 'x', '--out', join(dir, 'nc')], 'dmpemu: nats-config: scenario inproc runs nothing over NATS (runtime.kind inprocess): there is no access to control'],
       [agents('--run', 'r', '--ids', '9007199254740992'), 'dmpemu: --ids: agent ids "9007199254740992": ids are at most 19999'],
       [agents('--run', 'r', '--ids', '0-2,1'), 'dmpemu: --ids: agent ids "0-2,1": 1 is listed twice'],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a b'), `dmpemu: --host-id: host id "a b": expected 1-64 letters, digits, '-' or '_'`],

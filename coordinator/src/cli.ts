@@ -11,7 +11,7 @@ import { CLOCKS, loadScenario } from './scenario/scenario.ts';
 import { loadTrainScenario, TRAINABLE_KINDS } from './scenario/trainScenario.ts';
 import { importCommand } from './commands/import.ts';
 import { trainCommand } from './commands/train.ts';
-import { runScenario } from './commands/run.ts';
+import { runScenario, usesBroker } from './commands/run.ts';
 import { natsConfig } from './commands/natsConfig.ts';
 import { checkModules } from './scenario/moduleChecks.ts';
 import { parseIds, runAgentProcess } from '@dmpemu/agents';
@@ -120,9 +120,13 @@ export function buildCli(print: (s: string) => void): Command {
     .option('--secret-file <file>', 'the run secret (64 hex digits) hosts were given in advance (dmpemu nats-config); default a fresh one')
     .option('--dashboard [port]', DASHBOARD_HELP, portNumber)
     .option('--listen <host[:port]>', 'the address other machines reach this run at: the embedded nats-server listens there (default 127.0.0.1 and a free port) and so does --dashboard (on its own port)', listenAddress)
-    .action(async (file: string, o) => {
+    .action(async (file: string, o, cmd: Command) => {
       const sc = loadScenario(file);
       await checkModules(sc, file); // own algorithms: loaded and built for every network before anything starts
+      if (!usesBroker(sc))
+        for (const [given, flag] of [[o.externalAgents, '--external-agents'], [o.nats, '--nats'], [o.secretFile, '--secret-file']] as const)
+          if (given && (flag !== '--nats' || cmd.getOptionValueSource('nats') === 'cli'))
+            throw new UsageError(`${flag} does nothing here: ${file} runs nothing over NATS (runtime.kind ${sc.runtime.kind}${sc.runtime.kind === 'nats' ? ', and no decentralised algorithm' : ''})`);
       const ownBroker = !o.nats && !sc.runtime.nats;
       if (o.listen && o.dashboard === undefined && sc.runtime.kind !== 'nats') throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: this scenario runs in process (runtime.kind inprocess): give --dashboard too, or drop --listen');
       if (o.listen && o.dashboard === undefined && !ownBroker) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');

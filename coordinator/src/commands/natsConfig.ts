@@ -8,7 +8,8 @@ import { resolveFaults } from '../scenario/faultPlan.ts';
 import { agentsOf, networkName, sweepScenarios, type Scenario } from '../scenario/scenario.ts';
 import { makeDir } from '../scenario/makeDir.ts';
 import { writeCredentials } from '../scenario/credentials.ts';
-import { drawInstances } from './run.ts';
+import { drawInstances, usesBroker } from './run.ts';
+import { UsageError } from '../scenario/usageError.ts';
 import { drawCellFree } from './runCellFree.ts';
 import { cellFreeViews } from '@dmpemu/wireless';
 
@@ -27,6 +28,7 @@ export interface NatsConfigArgs {
  * (`secret`) and one credentials file per host (`dmpemu agents --creds`).
  */
 export function natsConfig(sc: Scenario, a: NatsConfigArgs): string {
+  if (!usesBroker(sc)) throw new UsageError(`nats-config: scenario ${sc.name} runs nothing over NATS (runtime.kind ${sc.runtime.kind}${sc.runtime.kind === 'nats' ? ', and no decentralised algorithm' : ''}): there is no access to control`);
   makeDir(a.out, '--out', a.out);
   const secret = newRunSecret();
   const coordinator = coordinatorUser();

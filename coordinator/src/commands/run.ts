@@ -51,6 +51,11 @@ export function drawInstances(n: NetworkSpec, seed: number, o: { largeScale?: bo
   return Array.from({ length: instances }, (_, i) => generateInstance(model, Rng.derive(seed, `${networkName(n)}/${i}`), { ...options, largeScale: o.largeScale }));
 }
 
+/** Whether a run of the scenario talks over NATS: runtime.kind nats and a decentralised algorithm to run. */
+export function usesBroker(sc: Scenario): boolean {
+  return sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
+}
+
 /**
  * The scenario's name as the start of a default run id: a subject token ('.' becomes '-'), cut so
  * that `<base>-<stamp>-<4 hex>` stays within the 50 characters of a --run-id (a scenario named
@@ -80,7 +85,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const points = sweepScenarios(sc);
   await checkModules(sc, sc.name); // own algorithms: loaded and built for every network before anything starts
   const checkpoints = loadCheckpoints(sc);
-  const needsBroker = sc.runtime.kind === 'nats' && sc.algorithms.some(isDmp);
+  const needsBroker = usesBroker(sc);
   // layouts.jsonl, agents.jsonl and wmmse.jsonl (for the dashboard of finished runs), then the caller's observer
   const record = runRecorder(dir, log);
   const emit: RunObserver = (e) => {
