@@ -26,6 +26,8 @@ describe('training scenario validation (before TensorFlow.js loads)', () => {
     [{ ...ok, architecture: { kind: 'uwmmse', hidden: 5 } }, 't.yaml: invalid training scenario: architecture.hidden: not a parameter of a uwmmse (it takes layers, gcnHidden)'],
     [{ ...ok, architecture: { kind: 'ecgnn', aggregation: 'max' } }, 't.yaml: invalid training scenario: architecture.aggregation: not a parameter of an ecgnn (it takes layers, hidden, head)'],
     [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 1, taps: [1], widths: [1] } }, 't.yaml: invalid training scenario: architecture.taps must include a filter of length >= 2 (taps [1] run no rounds)'],
+    // its rounds are sum_l (K_l - 1): one filter of 200001 taps ran 200000, past what a job records
+    [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 1, taps: [200001], widths: [1] } }, 't.yaml: invalid training scenario: architecture.taps run sum_l (K_l - 1) = 200000 rounds, at most 10000 (as a checkpoint\'s layers)'],
     [{ ...ok, network: regnn, architecture: { kind: 'regnn', layers: 2 } }, 't.yaml: invalid training scenario: architecture.taps must list 2 positive integers (one per layer)'],
     [{ ...ok, architecture: { taps: [3] } }, 't.yaml: invalid training scenario: architecture.taps: not a parameter of a wcgcn (it takes layers, mlp1, mlp2, aggregation, mlp1Output, edges)'],
     // at most MAX_WEIGHTS: the checkpoint must load again (a width of 1e9 failed with "Invalid typed array length" once training started)

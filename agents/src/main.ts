@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { NATS_PASS_ENV, NATS_USER_ENV, NatsTransport } from '@dmpemu/wire';
+import { MAX_AGENTS } from '@dmpemu/wireless';
 import { AgentHost } from './host.ts';
 
 export interface AgentProcessOptions {
@@ -64,8 +65,8 @@ export function defaultHostId(): string {
 /** Agents one host may serve (the largest network dmpemu runs). */
 export const MAX_HOST_AGENTS = 10_000;
 
-/** The largest agent id of any network: a cell-free one of 10,000 access points and 10,000 users has agents 0..19,999. */
-export const MAX_AGENT_ID = 19_999;
+/** The largest agent id of any network (a cell-free one of 10,000 access points and 10,000 users: 0..19,999). */
+export const MAX_AGENT_ID = MAX_AGENTS - 1;
 
 /** Parse an id list: "3", "0-49", "1,4,7-9"; each id at most MAX_AGENT_ID and listed once. */
 export function parseIds(spec: string): number[] {

@@ -8,6 +8,7 @@ import { instancesSchema, iterationsSchema, kSchema, natsUrlSchema, noiseSchema,
 import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
 import { CLOCKS, loadScenario } from './scenario/scenario.ts';
+import { ITERATIVE } from './scenario/algorithmNames.ts';
 import { loadTrainScenario, TRAINABLE_KINDS } from './scenario/trainScenario.ts';
 import { importCommand } from './commands/import.ts';
 import { trainCommand } from './commands/train.ts';
@@ -240,7 +241,7 @@ export function buildCli(print: (s: string) => void): Command {
   agentArgs(program.command('agent').description('Run one agent: register, receive its local view, run rounds until stopped.'))
     .requiredOption('--id <k>', 'agent index k', nonNegativeInt)
     .action(async (o) => {
-      await runAgentProcess(hostOptions(o, [o.id]));
+      await runAgentProcess(hostOptions(o, usage('--id', () => parseIds(String(o.id)))));
     });
 
   agentArgs(program.command('agents').description('Run an agent host: many agents in one process, each with its own view, state and subscriptions.'))
@@ -256,7 +257,6 @@ export function buildCli(print: (s: string) => void): Command {
   return program;
 }
 
-/** Run `check`; what it throws is bad input named by `what` (exit 2). */
 /**
  * eval's flags that act only in some runs, refused where they would be ignored (given on the
  * command line: defaults and NATS_URL do not count), naming what they need.
@@ -272,7 +272,7 @@ function checkEvalFlags(cmd: Command, o: Record<string, unknown>): void {
     ['periodMs', '--period-ms', o.clock === 'async', '--clock async'],
     ['jitter', '--jitter', o.clock === 'async', '--clock async'],
     ['activation', '--activation', o.clock === 'async', '--clock async'],
-    ['history', '--history', !dmp && !!o.json, '--json and a centralized algorithm (a DMP reports every round anyway)'],
+    ['history', '--history', !dmp && !!o.json && ITERATIVE.has(o.algorithm as string), '--json and wmmse or fplinq centralized (a DMP reports every round anyway)'],
     ['listen', '--listen', o.dashboard !== undefined, '--dashboard'],
     ['seed', '--seed', o.algorithm === 'random' || o.algorithm === 'best-fplinq', 'random and best-fplinq (their random draws)'],
   ];
@@ -280,6 +280,7 @@ function checkEvalFlags(cmd: Command, o: Record<string, unknown>): void {
     if (!acts && cmd.getOptionValueSource(key) === 'cli') throw new UsageError(`${flag} does nothing here: it acts with ${needs}`);
 }
 
+/** Run `check`; what it throws is bad input named by `what` (exit 2). */
 function usage<T>(what: string, check: () => T): T {
   try {
     return check();

@@ -11,7 +11,8 @@ import { MAX_MODULE_ROUNDS } from '@dmpemu/dmp';
 import type { RunSummary, NetworkSummary } from '../results/summary.ts';
 import { forEachJsonLine, isIndex, isNumberList } from '../report/jsonLines.ts';
 import type { AgentState, Layout } from '../report/networkLayout.ts';
-import { MAX_CELL_FREE_APS, MAX_INSTANCES, MAX_K } from '../scenario/limits.ts';
+import { MAX_AGENTS } from '@dmpemu/wireless';
+import { MAX_INSTANCES } from '../scenario/limits.ts';
 import { formatIssues } from '../scenario/zodIssues.ts';
 import { emptySeries, type LogEntry, type RunInfo, type Series, type View } from './view.ts';
 
@@ -19,8 +20,6 @@ export const RUN_ID = /^[A-Za-z0-9._-]+$/;
 
 /** The most rounds a job runs: a line of rounds.jsonl claiming a later one is skipped (t = 1e8 made a sparse array that JSON.stringify crashed on). */
 const MAX_JOB_ROUNDS = MAX_MODULE_ROUNDS;
-/** The most agents a network has (a cell-free one: access points and users). */
-const MAX_AGENTS = MAX_K + MAX_CELL_FREE_APS;
 
 /**
  * The parts of summary.json the dashboard reads (the server, and the page's comparison): a file
@@ -32,7 +31,7 @@ const networkShape = z.looseObject({
   model: z.string(),
   K: z.number(),
   instances: z.number().int().min(0).max(MAX_INSTANCES),
-  wmmseHistory: series.optional(),
+  wmmseHistory: series, // [] for cell-free; the page's comparison reads it
   algorithms: z.array(
     z.looseObject({
       algorithm: z.string(),
@@ -195,7 +194,7 @@ export async function runView(root: string, id: string, network: string, instanc
   });
   let layout: Layout | undefined;
   await forEachJsonLine(file('layouts.jsonl'), (l) => {
-    if (!sameWhere(l, point, sweepValue, network, instance) || !isIndex(l.K, MAX_K) || ![l.tx, l.rx].every((x) => x === undefined || isNumberList(x, 2 * MAX_AGENTS))) return;
+    if (!sameWhere(l, point, sweepValue, network, instance) || !isIndex(l.K, MAX_AGENTS) || ![l.tx, l.rx].every((x) => x === undefined || isNumberList(x, 2 * MAX_AGENTS))) return;
     layout = { K: l.K, tx: l.tx as number[] | undefined, rx: l.rx as number[] | undefined, edges: String(l.edges), links: Number(l.links), ...(typeof l.M === 'number' ? { M: l.M } : {}) };
   });
   const agents: View['agents'] = {};

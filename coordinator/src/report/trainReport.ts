@@ -3,7 +3,7 @@
  * and, when the training wrote one, its curve (`<name>.curve.jsonl` or `curve.jsonl` in the
  * output directory: one JSON object per line; every numeric field is plotted against `step`).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../scenario/checkpoints.ts';
 import { forEachJsonLine } from './jsonLines.ts';

@@ -50,7 +50,7 @@ export function readManifest(dir: string): ManifestEntry[] {
   if (!existsSync(file)) return [];
   let entries: unknown;
   try {
-    entries = JSON.parse(readBoundedText(file, FILE_LIMITS.checkpoint, 'cannot read'));
+    entries = JSON.parse(readBoundedText(file, FILE_LIMITS.manifest, 'cannot read'));
   } catch (e) {
     throw new UsageError(`${file}: not a manifest (${(e as Error).message.split('\n')[0]})`);
   }

@@ -1,13 +1,13 @@
 import { constants } from 'node:buffer';
 import { z } from 'zod';
-import { MAX_K, MAX_NT } from '@dmpemu/wireless';
+import { MAX_CELL_FREE_APS, MAX_K, MAX_NT } from '@dmpemu/wireless';
 
 /**
  * What this tool refuses as unreasonable (README, CLI reference, "Limits"), and the zod schemas of
  * the bounded values: one definition each, used by the scenario keys and the CLI flags that mean
  * the same thing.
  */
-export { MAX_K, MAX_NT };
+export { MAX_CELL_FREE_APS, MAX_K, MAX_NT };
 export const MAX_INSTANCES = 100_000;
 export const MAX_ITERATIONS = 10_000;
 export const MAX_ROUNDS = 10_000;
@@ -28,6 +28,7 @@ export const FILE_LIMITS = {
   scenario: { bytes: 1 * MiB, what: 'scenario files' },
   trainingScenario: { bytes: 1 * MiB, what: 'training scenario files' },
   checkpoint: { bytes: 64 * MiB, what: 'checkpoints' },
+  manifest: { bytes: 64 * MiB, what: 'manifests' },
   modelFile: { bytes: 1 * MiB, what: 'model files (dmpemu import)' },
   onnx: { bytes: 64 * MiB, what: 'ONNX files' },
   instancesJson: { bytes: 512 * MiB, what: 'JSON instance files; write large instance sets as .msgpack' },
@@ -45,7 +46,6 @@ export function formatBytes(n: number): string {
 const int = (max: number) => z.number().int().positive().max(max);
 export const kSchema = int(MAX_K);
 /** Cell-free access points M and pilot length tau (Table IV: M = 30, 50; tau = 3). */
-export const MAX_CELL_FREE_APS = 10_000;
 export const cellFreeApSchema = int(MAX_CELL_FREE_APS);
 export const cellFreeTauSchema = int(MAX_K);
 export const ntSchema = int(MAX_NT);

@@ -1,5 +1,5 @@
 import type { LocalView } from '@dmpemu/wireless';
-import type { Checkpoint, RegnnArchitecture } from './checkpoint.ts';
+import { MAX_LAYERS, type Checkpoint, type RegnnArchitecture } from './checkpoint.ts';
 import type { DmpAlgorithm } from './contract.ts';
 import { checkWeightShapes } from './mlpInference.ts';
 import { scaleGain } from './wcgcnDmp.ts';
@@ -50,6 +50,7 @@ export function regnnWeightShapes(a: RegnnArchitecture): Record<string, number[]
 /** Throws unless the REGNN runs at least one round; `what` starts the error. */
 export function validateRegnnArchitecture(a: RegnnArchitecture, what = 'regnn checkpoint'): void {
   if (regnnRounds(a) < 1) throw new Error(`${what}: architecture.taps must include a filter of length >= 2 (taps ${JSON.stringify(a.taps)} run no rounds)`);
+  if (regnnRounds(a) > MAX_LAYERS) throw new Error(`${what}: architecture.taps run sum_l (K_l - 1) = ${regnnRounds(a)} rounds, at most ${MAX_LAYERS} (as a checkpoint's layers)`);
 }
 
 /** Throws unless the REGNN runs at least one round and the weights have exactly the shapes of the architecture. */

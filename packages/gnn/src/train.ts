@@ -140,7 +140,7 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
         value = (await loss.data())[0];
         tf.dispose(loss);
       }
-      if (!Number.isFinite(value)) throw new Error(`training diverged: the loss is ${value} at step ${stepsBefore + step} (a lower learning rate than ${lr} may help)`);
+      if (!Number.isFinite(value)) throw new Error(`training diverged: the loss is ${value} at step ${stepsBefore + step + 1} (a lower learning rate than ${lr} may help)`);
       losses.push(value);
       o.onStep?.({ step, loss: value, samplesPerSecond: o.batch / ((performance.now() - s0) / 1000) });
       done = step + 1;

@@ -5,6 +5,9 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 /** The largest network dmpemu runs (pairs), and the most transmit antennas (README, Limits). */
 export const MAX_K = 10_000;
 export const MAX_NT = 64;
+/** The most access points of a cell-free network, and so the most agents of any network: M access points and K users. */
+export const MAX_CELL_FREE_APS = 10_000;
+export const MAX_AGENTS = MAX_K + MAX_CELL_FREE_APS;
 
 /**
  * One drawn network. Conventions (channel-models.md): pair k = transmitter k + receiver k;
