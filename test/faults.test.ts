@@ -80,6 +80,23 @@ describe('fault injection over a real nats-server', () => {
     }
   });
 
+  it('a crash fault happens in every job of a network, as planned: the agent is back for the next job (it stayed dead, unrecorded, or the restart failed)', async () => {
+    const inst = rayleighInstance(new Rng(26), { K: 6, snrDb: 10 });
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(6, 3, 60, [3]);
+      for (const restart of [false, true, false]) {
+        const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 3 }, { roundDeadlineMs: 2000, policy: 'skip', crashes: [{ agent: 3, round: 1, restart }] });
+        expect(r.rounds[0]).toMatchObject({ expected: 6, reported: 6 }); // agent 3 alive when the job starts
+        expect(r.deaths.map((d) => [d.k, d.round])).toEqual([[3, 1]]);
+        expect(r.events.map((e) => [e.event, e.agent, e.round])).toEqual(restart ? [['crash', 3, 1], ['rejoin', 3, 2]] : [['crash', 3, 1]]);
+        expect(r.rounds[1]).toMatchObject({ expected: 5, reported: 5 });
+      }
+    } finally {
+      await c.shutdown();
+    }
+  });
+
   it('broker restart: the server stops at round 4 and comes back; agents and coordinator reconnect and every round is recorded', async () => {
     const server = await NatsServer.start();
     const inst = rayleighInstance(new Rng(25), { K: 6, snrDb: 10 });

@@ -113,6 +113,7 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'regnn-adhoc', K: 20 }], algorithms: [{ name: 'regnn', checkpoint: 'regnn-adhoc-m20', rounds: 99 }] }, "s.yaml: algorithms[0] (regnn-adhoc-m20-r99) on network regnn-adhoc-k20: regnn: rounds must equal the checkpoint's sum of (K_l - 1) = 16 (one per shift of H), got 99"],
     [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['fplinq'] }, 's.yaml: algorithms[0] (fplinq-100) on network miso-k5: runCentralized: fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
     [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['best-fplinq'] }, 's.yaml: algorithms[0] (best-fplinq) on network miso-k5: runCentralized: best-fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
+    [{ ...ok, faults: { crash: [{ agent: 1, round: 2 }, { agent: 1, round: 3 }] } }, 's.yaml: invalid scenario: faults.crash[1].agent: agent 1 is listed twice: one crash per agent and job'],
     // names name files and directories: not "." or ".." (a training named ".." wrote into runs/)
     [{ ...ok, name: '..' }, 's.yaml: invalid scenario: name: expected more than dots ("." and ".." name directories)'],
     [{ ...ok, networks: [{ model: 'rayleigh-ic', K: 5, name: '.' }] }, 's.yaml: invalid scenario: networks[0].name: expected more than dots ("." and ".." name directories)'],

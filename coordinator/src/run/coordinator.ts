@@ -195,6 +195,8 @@ export class Coordinator {
   private readonly ownerOf = new Map<number, string>();
   private readonly registered = new Set<number>();
   private readonly dead = new Map<number, string>();
+  /** Agents a crash fault killed and no restart brought back: relaunched before the next job, whose plan crashes them anew. */
+  private readonly crashed = new Set<number>();
   private readonly deaths: AgentDeath[] = [];
   private readonly events: InjectedEvent[] = [];
   private readonly launcher: Launcher;
@@ -555,6 +557,12 @@ export class Coordinator {
     if (clock === 'async' && !o.async) throw new Error('the async clock needs its schedule (async: periodMs, jitter, activation)');
     const asyncClock = o.async && { ...o.async, seed: o.async.seed ?? job };
     const K = net.nodes;
+    // a crash fault's plan is each job's (as a broker restart's): an agent it killed in an earlier job starts this one alive
+    for (const k of this.crashed) {
+      await this.relaunch(k);
+      this.dead.delete(k);
+      this.crashed.delete(k);
+    }
     const deathsBefore = this.deaths.length;
     const eventsBefore = this.events.length;
     const views = net.views;
@@ -623,6 +631,7 @@ export class Coordinator {
           for (const [k, r] of rejoining) {
             if (r.from > t || !(await r.ready)) continue;
             this.dead.delete(k);
+            this.crashed.delete(k);
             rejoining.delete(k);
             this.addEvent({ round: t, event: 'rejoin', agent: k });
             this.log(`agent ${k} rejoined at round ${t}`);
@@ -833,6 +842,7 @@ export class Coordinator {
     const exited = new Promise((r) => h.child.once('exit', r));
     h.child.kill('SIGKILL');
     await exited;
+    this.crashed.add(k);
     this.addEvent({ round: t, event: 'crash', agent: k, detail: 'SIGKILL' });
   }
 

@@ -61,8 +61,10 @@ export class Launcher {
     return h;
   }
 
+  /** The process serving agent k: a live one when there is one (a relaunched agent has its old, exited one too). */
   hostOf(k: number): HostProcess | undefined {
-    return this.hosts.find((h) => h.ids.includes(k));
+    const all = this.hosts.filter((h) => h.ids.includes(k));
+    return all.find((h) => !h.exit) ?? all[0];
   }
 
   /**

@@ -278,6 +278,8 @@ export const scenarioSchema = scenarioBase.superRefine((sc, ctx) => {
   );
   faults.crash?.forEach((c, i) => {
     if (c.agent >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'crash', i, 'agent'], message: `agent ${c.agent} does not exist in a network of K=${minK}` });
+    // a second crash of a dead agent never happened, without a word: one crash per agent
+    if (faults.crash!.findIndex((d) => d.agent === c.agent) < i) ctx.addIssue({ code: 'custom', path: ['faults', 'crash', i, 'agent'], message: `agent ${c.agent} is listed twice: one crash per agent and job` });
   });
   if (faults.channel) {
     const at = (key: string, message: string): void => ctx.addIssue({ code: 'custom', path: ['faults', 'channel', ...(key ? [key] : [])], message });
