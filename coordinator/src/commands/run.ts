@@ -11,7 +11,7 @@ import { ITERATIVE } from '../scenario/algorithmNames.ts';
 import { Yardstick } from '../run/yardstick.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from '../run/coordinator.ts';
 import { algorithmLabel, isDmp, loadCheckpoints, networkName, normaliserOf, roundsOf, specOf, sweepKeys, sweepScenarios, sweepTitle, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
-import type { Checkpoint } from '@dmpemu/dmp';
+import { nextTurn, type Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots, writeComparisonPlots } from '../report/report.ts';
 import { writeRunReport } from '../report/reportHtml.ts';
@@ -173,6 +173,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation; atEnd?: number[] }[] = [];
   try {
     for (const alg of algorithms) {
+      await nextTurn(); // in process nothing else awaits: the signal is heard here
       if (signal?.aborted) throw new Error(`run interrupted (${String(signal.reason)})`);
       log(`${name}: ${algorithmLabel(alg)} on ${insts.length} instance(s)`);
       if (!isDmp(alg)) {
@@ -195,6 +196,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
         ...roundOptions(sc),
         async: sc.runtime.clock === 'async' ? sc.runtime.async ?? { periodMs: 20, jitter: 0, activation: 1 } : undefined,
         faultsFor: (n) => faults[n],
+        signal,
         onInstance: (instance) => void (job = startJob(alg, label, instance)),
         onRound: roundSink(ctx, name, label, runtime, () => job, (instance) => yard.of(instance)),
         onDeath: (instance, death) => emit({ type: 'death', job, network: name, instance, death }),

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { cellFreeMlpPolicy, loadModule, mlpPolicy, runAsyncInProcess, runCellFreeInProcess, runInProcess, type AlgorithmSpec, type CellFreeMlpArchitecture, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
+import { cellFreeMlpPolicy, loadModule, mlpPolicy, nextTurn, runAsyncInProcess, runCellFreeInProcess, runInProcess, type AlgorithmSpec, type CellFreeMlpArchitecture, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
 import { cellFreeMinRate, cellFreeOptimal, EvolvingChannel, objective, Rng, runCentralized, type CellFreeInstance, type CentralizedAlgorithm, type ChannelDynamics, type Decision, type Instance } from '@dmpemu/wireless';
 import type { WmmseYardstick } from './yardstick.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
@@ -115,6 +115,8 @@ export interface DmpEvalOptions {
   async?: { periodMs: number; jitter: number; activation: number };
   /** The fault plan resolved for instance n (views, delivery faults, crashes, broker restarts). */
   faultsFor?: (n: number) => ResolvedFaults;
+  /** SIGINT/SIGTERM: in process, checked before each instance (the coordinator checks it every round). */
+  signal?: AbortSignal;
 }
 
 /** A DMP algorithm on every instance, decentralised (a fresh job per instance) or in process. */
@@ -122,6 +124,10 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
   if (spec.module) await loadModule(spec.module); // the in-process executors build it synchronously
   const totals = new JobTotals();
   for (const [n, inst] of insts.entries()) {
+    if (!o.coordinator) {
+      await nextTurn();
+      if (o.signal?.aborted) throw new Error(`run interrupted (${String(o.signal.reason)}) before instance ${n}`);
+    }
     const t0 = performance.now();
     let records: RoundRecord[];
     const f = o.faultsFor?.(n);

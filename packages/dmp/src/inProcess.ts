@@ -82,3 +82,12 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   }
   return { outputs: outputsOf(alg.rounds - 1), history, rounds: alg.rounds };
 }
+
+/**
+ * Let the event loop run (signals, timers, I/O): the in-process executor and a training step
+ * compute without a macrotask (awaits resolve as microtasks), so without this a SIGINT or
+ * SIGTERM is never handled while they run.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { cellFreeMlpWidths, cellFreeMlpWeightShapes, cfPcgnnHeadWidths, cfPcgnnWeightShapes, hetgnnWeightShapes, makeCheckpoint, type CellFreeArchitecture, type CfPcgnnArchitecture, type Checkpoint, type FeatureScaling } from '@dmpemu/dmp';
+import { nextTurn, cellFreeMlpWidths, cellFreeMlpWeightShapes, cfPcgnnHeadWidths, cfPcgnnWeightShapes, hetgnnWeightShapes, makeCheckpoint, type CellFreeArchitecture, type CfPcgnnArchitecture, type Checkpoint, type FeatureScaling } from '@dmpemu/dmp';
 import { cellFreeTerms, cellFreeV, Rng, type CellFreeInstance } from '@dmpemu/wireless';
 import { ensureBackend } from './backend.ts';
 import { initVariables } from './model.ts';
-import { nextTurn } from './train.ts';
 import { dense, matMul2d } from './ops.ts';
 
 /**

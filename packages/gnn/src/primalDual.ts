@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Checkpoint, RegnnArchitecture } from '@dmpemu/dmp';
+import { nextTurn, type Checkpoint, type RegnnArchitecture } from '@dmpemu/dmp';
 import { generateInstance, Rng, sinrSiso, squaredGains, type Instance } from '@dmpemu/wireless';
 import { ensureBackend } from './backend.ts';
 import { toCheckpoint } from './model.ts';
-import { nextTurn } from './train.ts';
 import { disposeRegnn, disposeRegnnBatch, fitRegnnScaling, initRegnn, REGNN_DEFAULTS, regnnBatch, regnnFromCheckpoint, regnnLogits, type RegnnModel } from './regnn.ts';
 
 /*

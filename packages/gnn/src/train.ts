@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ArchitectureOf, Checkpoint, CheckpointArchitecture, FeatureScaling } from '@dmpemu/dmp';
+import { nextTurn, type ArchitectureOf, type Checkpoint, type CheckpointArchitecture, type FeatureScaling } from '@dmpemu/dmp';
 import { isMiso, Rng, type Instance } from '@dmpemu/wireless';
 import { ensureBackend } from './backend.ts';
 import { fitFeatureScaling } from './features.ts';
@@ -48,14 +48,6 @@ export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
   signal?: AbortSignal;
   /** Gradient worker threads: with n >= 2 each step's batch is split in n parts whose gradients are computed in parallel (parallel.ts); 1 (default) = in process. */
   workers?: number;
-}
-
-/**
- * Let the event loop run (signals, timers, I/O) between training steps: a step's awaits resolve
- * as microtasks on WASM, so without this a SIGINT is never handled while training runs.
- */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function batchSource(o: TrainOptions<ModelKind>, rng: Rng): () => Instance[] {
