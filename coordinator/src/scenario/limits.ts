@@ -11,6 +11,8 @@ export { MAX_CELL_FREE_APS, MAX_K, MAX_NT };
 export const MAX_INSTANCES = 100_000;
 export const MAX_ITERATIONS = 10_000;
 export const MAX_ROUNDS = 10_000;
+/** Points of a sweep (each a run of the scenario). */
+export const MAX_SWEEP_POINTS = 1000;
 export const MAX_WORKERS = 32;
 export const MAX_STEPS = 10_000_000;
 export const MAX_BATCH = 65_536;

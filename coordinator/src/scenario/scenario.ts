@@ -6,7 +6,7 @@ import { readBoundedText } from './boundedRead.ts';
 import { CELL_FREE_ALGORITHMS, CELL_FREE_CENTRALIZED, CELL_FREE_DMP, ITERATIVE, LEARNED_CENTRALIZED } from './algorithmNames.ts';
 import { withNetworkFiles } from './networkFiles.ts';
 import { CENTRALIZED_ALGORITHMS } from '@dmpemu/wireless';
-import { delayMsSchema, FILE_LIMITS, iterationsSchema, nameSchema, natsUrlSchema, periodMsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
+import { delayMsSchema, FILE_LIMITS, MAX_SWEEP_POINTS, iterationsSchema, nameSchema, natsUrlSchema, periodMsSchema, registerTimeoutSSchema, roundDeadlineMsSchema, roundsSchema } from './limits.ts';
 import { networkSchema } from './networkSchema.ts';
 import { NORMALISERS, type Normaliser } from './algorithmNames.ts';
 import { checkScenario } from './scenarioChecks.ts';
@@ -193,6 +193,14 @@ const sweepSchema = z
     keys.forEach((k, i) => keys.indexOf(k) !== i && ctx.addIssue({ code: 'custom', path: [s.grid ? 'grid' : 'zip', i, 'key'], message: `${k} is swept twice` }));
     if (s.zip && s.zip.some((a) => a.values.length !== s.zip![0].values.length))
       ctx.addIssue({ code: 'custom', path: ['zip'], message: `paired values need lists of one length, got ${s.zip.map((a) => a.values.length).join(', ')}` });
+    // each point is a whole run of the scenario, checked before anything starts: 27 M grid points ran the coordinator out of memory
+    const lists = s.values ? [s.values] : axes.map((a) => a.values);
+    const points = s.grid ? lists.reduce((n, l) => n * l.length, 1) : (lists[0]?.length ?? 0);
+    if (points > MAX_SWEEP_POINTS) ctx.addIssue({ code: 'custom', message: `${points} points, at most ${MAX_SWEEP_POINTS} (each is a run of the scenario)` });
+    lists.forEach((l, i) => {
+      const twice = l.find((v, j) => l.indexOf(v) !== j);
+      if (twice !== undefined && !s.zip) ctx.addIssue({ code: 'custom', path: s.values ? ['values'] : ['grid', i, 'values'], message: `${twice} is listed twice (the same point would run again)` });
+    });
   });
 export type Sweep = z.infer<typeof sweepSchema>;
 
