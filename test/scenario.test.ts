@@ -114,6 +114,9 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['fplinq'] }, 's.yaml: algorithms[0] (fplinq-100) on network miso-k5: runCentralized: fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
     [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['best-fplinq'] }, 's.yaml: algorithms[0] (best-fplinq) on network miso-k5: runCentralized: best-fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
     [{ ...ok, faults: { crash: [{ agent: 1, round: 2 }, { agent: 1, round: 3 }] } }, 's.yaml: invalid scenario: faults.crash[1].agent: agent 1 is listed twice: one crash per agent and job'],
+    // every agent leaving for good gave NaN% and "beats WMMSE-100 after 1 round"
+    [{ ...ok, faults: { churn: { rate: 1, leaveRound: 2 } } }, 's.yaml: invalid scenario: faults.churn: every agent of network rayleigh-ic-k5 (K=5) leaves for good: no network remains to evaluate'],
+    [{ ...ok, faults: { churn: [0, 1, 2, 3, 4].map((agent) => ({ agent, leaveRound: 1 })) } }, 's.yaml: invalid scenario: faults.churn: every agent of network rayleigh-ic-k5 (K=5) leaves for good: no network remains to evaluate'],
     // sweeps: each point is a run; 27 M grid points (a 5 KB file) ran the coordinator out of memory while checking
     [{ ...ok, sweep: { grid: ['faults.messageLoss.probability', 'faults.missingCsi.fraction', 'networks[0].K'].map((key) => ({ key, values: Array.from({ length: 300 }, (_, i) => i) })) } }, 's.yaml: invalid scenario: sweep: 27000000 points, at most 1000 (each is a run of the scenario)'],
     [{ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0.2, 0.1, 0.2] } }, 's.yaml: invalid scenario: sweep.values: 0.2 is listed twice (the same point would run again)'],

@@ -308,6 +308,13 @@ export const scenarioSchema = scenarioBase.superRefine((sc, ctx) => {
       if ('agent' in c && c.agent >= minK) ctx.addIssue({ code: 'custom', path: path(i, 'agent'), message: `agent ${c.agent} does not exist in a network of K=${minK}` });
       if ('agent' in c && list.findIndex((d) => 'agent' in d && d.agent === c.agent) < i) ctx.addIssue({ code: 'custom', path: path(i, 'agent'), message: `agent ${c.agent} is listed twice: give each agent one leaveRound (and joinRound)` });
     });
+    // a network all of whose agents leave for good has nothing to evaluate (0 / 0 against its normaliser, and "overtakes" from round 1)
+    for (const n of networks) {
+      const leaving = Array.isArray(faults.churn)
+        ? new Set(faults.churn.filter((c) => c.joinRound === undefined && c.agent < n.K).map((c) => c.agent)).size
+        : faults.churn.joinRound === undefined && faults.churn.rate <= 1 ? Math.max(1, Math.round(faults.churn.rate * n.K)) : 0; // faultPlan.ts: round(rate K), at least one
+      if (leaving >= n.K) ctx.addIssue({ code: 'custom', path: ['faults', 'churn'], message: `every agent of network ${networkName(n)} (K=${n.K}) leaves for good: no network remains to evaluate` });
+    }
   }
   faults.stragglers?.agents.forEach((k, i) => {
     if (k >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'stragglers', 'agents', i], message: `agent ${k} does not exist in a network of K=${minK}` });
