@@ -29,7 +29,12 @@ describe('scenario validation', () => {
     [{ ...ok, algorithms: [{ name: 'wmmse', networks: ['k9'] }] }, 's.yaml: invalid scenario: algorithms[0].networks[0]: no network named "k9" (networks: rayleigh-ic-k5)'],
     [{ ...ok, faults: { crash: [{ agent: 5, round: 1 }] } }, 's.yaml: invalid scenario: faults.crash[0].agent: agent 5 does not exist in a network of K=5'],
     [{ ...ok, runtime: { kind: 'inprocess' }, faults: { brokerRestart: [{ round: 1 }] } }, 's.yaml: invalid scenario: faults.brokerRestart: brokerRestart needs runtime.kind nats'],
-    [{ ...ok, faults: { missingCsi: { select: 'distance' } } }, 's.yaml: invalid scenario: faults.missingCsi.distance: select "distance" needs distance (metres)'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5 }], faults: { missingCsi: { select: 'distance' } } }, 's.yaml: invalid scenario: faults.missingCsi.distance: select "distance" needs distance (metres)'],
+    // distance on a network without positions failed after the run began (exit 1); keys the selection does not read were ignored (a sweep over them changed nothing)
+    [{ ...ok, faults: { missingCsi: { select: 'distance', distance: 50 } } }, 's.yaml: invalid scenario: faults.missingCsi.select: "distance" needs positions, and networks[0] (rayleigh-ic) has none'],
+    [{ ...ok, networks: [{ model: 'd2d', K: 5 }], faults: { missingCsi: { select: 'distance', distance: 50, fraction: 0.5 } } }, 's.yaml: invalid scenario: faults.missingCsi.fraction: not a parameter of select "distance" (it removes every edge longer than distance)'],
+    [{ ...ok, faults: { missingCsi: { select: 'weakest', fraction: 0.5, distance: 1 } } }, 's.yaml: invalid scenario: faults.missingCsi.distance: not a parameter of select "weakest" (it removes round(fraction n_k) edges; select "distance" reads distance)'],
+    [{ ...ok, faults: { missingCsi: { fraction: 0.5, agents: [] } } }, 's.yaml: invalid scenario: faults.missingCsi.agents: Too small: expected array to have >=1 items'],
     [{ ...ok, runtime: { kind: 'nats', nats: 'mailto:x@y' } }, 's.yaml: invalid scenario: runtime.nats: expected a NATS URL such as nats://127.0.0.1:4222 (nats, tls, ws or wss; a port 0-65535)'],
     [{ ...ok, faults: { csiNoise: { kind: 'log-normal', std: 1e300 } } }, 's.yaml: invalid scenario: faults.csiNoise.std: Too big: expected number to be <=100'],
     [{ ...ok, sweep: { key: 'faults.messageLoss.probability', values: [0, 1.5] } }, 's.yaml (sweep faults.messageLoss.probability = 1.5): invalid scenario: faults.messageLoss.probability: Too big: expected number to be <=1'],

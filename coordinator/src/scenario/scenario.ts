@@ -112,11 +112,18 @@ export const faultsSchema = z.strictObject({
   missingCsi: z
     .strictObject({
       select: z.enum(['uniform', 'weakest', 'distance']).default('uniform'),
-      fraction: z.number().min(0).max(1).default(0),
+      /** uniform, weakest: the share of each agent's known edges removed (default 0). */
+      fraction: z.number().min(0).max(1).optional(),
+      /** distance: edges longer than this (metres) are removed. */
       distance: posNum.optional(),
-      agents: z.array(index).optional(),
+      agents: z.array(index).min(1).optional(),
     })
-    .refine((m) => m.select !== 'distance' || m.distance !== undefined, { message: 'select "distance" needs distance (metres)', path: ['distance'] })
+    // a key the selection does not read was ignored without a word (a sweep over it changed nothing)
+    .superRefine((m, ctx) => {
+      if (m.select === 'distance' && m.distance === undefined) ctx.addIssue({ code: 'custom', path: ['distance'], message: 'select "distance" needs distance (metres)' });
+      if (m.select === 'distance' && m.fraction !== undefined) ctx.addIssue({ code: 'custom', path: ['fraction'], message: 'not a parameter of select "distance" (it removes every edge longer than distance)' });
+      if (m.select !== 'distance' && m.distance !== undefined) ctx.addIssue({ code: 'custom', path: ['distance'], message: `not a parameter of select "${m.select}" (it removes round(fraction n_k) edges; select "distance" reads distance)` });
+    })
     .optional(),
   csiNoise: z.strictObject({ kind: z.enum(['multiplicative', 'log-normal']), std: z.number().nonnegative().max(100) }).optional(),
   messageLoss: z.strictObject({ probability: z.number().min(0).max(1) }).optional(),
@@ -319,6 +326,8 @@ export const scenarioSchema = scenarioBase.superRefine((sc, ctx) => {
   faults.stragglers?.agents.forEach((k, i) => {
     if (k >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'stragglers', 'agents', i], message: `agent ${k} does not exist in a network of K=${minK}` });
   });
+  if (faults.missingCsi?.select === 'distance')
+    networks.forEach((n, i) => n.model === 'rayleigh-ic' && ctx.addIssue({ code: 'custom', path: ['faults', 'missingCsi', 'select'], message: `"distance" needs positions, and networks[${i}] (${n.model}) has none` }));
   faults.missingCsi?.agents?.forEach((k, i) => {
     if (k >= minK) ctx.addIssue({ code: 'custom', path: ['faults', 'missingCsi', 'agents', i], message: `agent ${k} does not exist in a network of K=${minK}` });
   });
