@@ -73,8 +73,8 @@ describe('scenario validation', () => {
     [{ ...ok, algorithms: ['wmmse-dmp', { name: 'wcgcn', checkpoint: 'wcgcn-rayleigh-k10-snr0' }], faults: { churn: { rate: 0.5, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn.leaveRound: round 3 is never reached by algorithms[1] (wcgcn-rayleigh-k10-snr0), which runs 3 rounds (0-2)'],
     [{ ...ok, faults: { churn: { rate: 1.5, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn.rate: Too big: expected number to be <=1'],
     [{ ...ok, runtime: { clock: 'async' }, faults: { churn: { rate: 0.1, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn: churn needs rounds: runtime.clock barrier or local, not async'],
-    [{ ...ok, algorithms: ['wmmse'], faults: { churn: { rate: 0.1, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn: the scenario has no DMP algorithm, so no job would reach it'],
-    [{ ...ok, algorithms: ['wmmse'], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash: the scenario has no DMP algorithm, so no job would reach it'],
+    [{ ...ok, algorithms: ['wmmse'], faults: { churn: { rate: 0.1, leaveRound: 3 } } }, 's.yaml: invalid scenario: faults.churn: the scenario has no DMP algorithm, so no job would feel it (centralized algorithms see the true channel and send no messages)'],
+    [{ ...ok, algorithms: ['wmmse'], faults: { crash: [{ agent: 1, round: 5 }] } }, 's.yaml: invalid scenario: faults.crash: the scenario has no DMP algorithm, so no job would feel it (centralized algorithms see the true channel and send no messages)'],
     // keys an algorithm does not take
     [{ ...ok, algorithms: [{ name: 'wmmse-dmp', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse-dmp (it runs 2 rounds per iteration: give iterations)'],
     [{ ...ok, algorithms: [{ name: 'wmmse', rounds: 5 }] }, 's.yaml: invalid scenario: algorithms[0].rounds: not a parameter of wmmse (rounds are for the learned DMP algorithms wcgcn, pcgnn, regnn, ecgnn, uwmmse, mpnn)'],
@@ -119,6 +119,8 @@ describe('scenario validation', () => {
     [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['fplinq'] }, 's.yaml: algorithms[0] (fplinq-100) on network miso-k5: runCentralized: fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
     [{ ...ok, networks: [{ model: 'miso', K: 5 }], algorithms: ['best-fplinq'] }, 's.yaml: algorithms[0] (best-fplinq) on network miso-k5: runCentralized: best-fplinq is SISO-only (power control); this miso instance has Nt = 2 transmit antennas: use wmmse, full or equal'],
     [{ ...ok, faults: { crash: [{ agent: 1, round: 2 }, { agent: 1, round: 3 }] } }, 's.yaml: invalid scenario: faults.crash[1].agent: agent 1 is listed twice: one crash per agent and job'],
+    // a fault no algorithm can feel was listed as injected (centralized algorithms only)
+    [{ ...ok, algorithms: ['wmmse', 'fplinq'], faults: { messageLoss: { probability: 0.2 } } }, 's.yaml: invalid scenario: faults.messageLoss: the scenario has no DMP algorithm, so no job would feel it (centralized algorithms see the true channel and send no messages)'],
     // every agent leaving for good gave NaN% and "beats WMMSE-100 after 1 round"
     [{ ...ok, faults: { churn: { rate: 1, leaveRound: 2 } } }, 's.yaml: invalid scenario: faults.churn: every agent of network rayleigh-ic-k5 (K=5) leaves for good: no network remains to evaluate'],
     [{ ...ok, faults: { churn: [0, 1, 2, 3, 4].map((agent) => ({ agent, leaveRound: 1 })) } }, 's.yaml: invalid scenario: faults.churn: every agent of network rayleigh-ic-k5 (K=5) leaves for good: no network remains to evaluate'],

@@ -13,6 +13,7 @@ import { UsageError } from './usageError.ts';
  */
 export function checkScenario(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string, drawn = new Set<string>()): void {
   const rounds = checkAlgorithms(sc, checkpoints, source);
+  checkFaultsFelt(sc, source);
   checkFaultRounds(sc, rounds, source);
   checkLayouts(sc, source, drawn);
 }
@@ -68,6 +69,17 @@ function checkMessageBudget(sc: Scenario, alg: DmpAlgorithm<unknown>, i: number,
   }
 }
 
+/**
+ * Every fault acts on the decentralised algorithms (their local views, messages, processes and
+ * rounds); centralized algorithms see the true channel of round 0 and send nothing, so a scenario
+ * with no DMP algorithm would list faults as injected that nothing felt.
+ */
+function checkFaultsFelt(sc: Scenario, source: string): void {
+  if (sc.algorithms.some(isDmp)) return;
+  const key = Object.keys(sc.faults).find((k) => sc.faults[k as keyof typeof sc.faults] !== undefined);
+  if (key) throw new UsageError(`${source}: invalid scenario: faults.${key}: the scenario has no DMP algorithm, so no job would feel it (centralized algorithms see the true channel and send no messages)`);
+}
+
 /** A crash or broker restart at a round that a DMP job never reaches would silently not happen. */
 function checkFaultRounds(sc: Scenario, plans: Map<number, { rounds: number; period: number }>, source: string): void {
   const rounds = new Map([...plans].map(([i, p]) => [i, p.rounds]));
@@ -75,7 +87,6 @@ function checkFaultRounds(sc: Scenario, plans: Map<number, { rounds: number; per
     ...(sc.faults.crash ?? []).map((c, i) => ({ key: `faults.crash[${i}].round`, round: c.round })),
     ...(sc.faults.brokerRestart ?? []).map((b, i) => ({ key: `faults.brokerRestart[${i}].round`, round: b.round })),
   ];
-  if (faults.length > 0 && rounds.size === 0) throw new UsageError(`${source}: invalid scenario: ${faults[0].key.replace(/\[\d+\]\.round$/, '')}: the scenario has no DMP algorithm, so no job would reach it`);
   for (const f of faults)
     for (const [i, r] of rounds)
       if (f.round >= r)
@@ -84,7 +95,6 @@ function checkFaultRounds(sc: Scenario, plans: Map<number, { rounds: number; per
   const churn = sc.faults.churn;
   if (churn) {
     const list = Array.isArray(churn) ? churn.map((c, k) => ({ c, key: `faults.churn[${k}]` })) : [{ c: churn, key: 'faults.churn' }];
-    if (rounds.size === 0) throw new UsageError(`${source}: invalid scenario: faults.churn: the scenario has no DMP algorithm, so no job would reach it`);
     for (const { c, key } of list)
       for (const [i, { rounds: r, period }] of plans) {
         const name = `algorithms[${i}] (${algorithmLabel(sc.algorithms[i])})`;
