@@ -67,9 +67,10 @@ describe('run outputs', () => {
   it('a scenario named with a dot, or longer than a run id leaves room for, runs (its run id failed the subject check at the start)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-runid-'));
     for (const [name, base] of [['table.1', 'table-1'], ['a-scenario-name-of-forty-characters-long', 'a-scenario-name-of-forty-char']]) {
-      const { summary } = await runScenario(parseScenario({ name, networks: [{ model: 'rayleigh-ic', K: 3 }], algorithms: ['wmmse'], runtime: { kind: 'inprocess' }, outputs: { dir } }, 's.yaml'));
+      const { summary } = await runScenario(parseScenario({ name, networks: [{ model: 'rayleigh-ic', K: 3 }], algorithms: ['wmmse', { name: 'wmmse-dmp', iterations: 2 }], runtime: { kind: 'inprocess' }, outputs: { dir } }, 's.yaml'));
       expect(summary.runId).toMatch(new RegExp(`^${base}-\\d{8}-\\d{6}-[0-9a-f]{4}$`));
-      expect(summary).toMatchObject({ scenario: name, status: 'completed' });
+      // a DMP ran, in process: summary.md said "transport: none (no decentralised algorithm)"
+      expect(summary).toMatchObject({ scenario: name, status: 'completed', transport: 'none: in process (the reference executor)' });
     }
   });
 

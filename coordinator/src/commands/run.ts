@@ -101,7 +101,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
       summary.transport = broker.kind === 'nats' ? `nats ${broker.url}` : 'in-process bus';
       if (sc.faults.brokerRestart?.length && !(broker.kind === 'nats' && broker.server))
         throw new Error('faults.brokerRestart needs the embedded nats-server: run without --nats / NATS_URL');
-    }
+    } else if (sc.algorithms.some(isDmp)) summary.transport = 'none: in process (the reference executor)'; // summary.md said "no decentralised algorithm" though one ran
     if (sc.sweep) summary.sweep = { key: sweepTitle(sc.sweep), keys: sweepKeys(sc.sweep), points: [] };
     for (const [p, { value, values, label, scenario }] of points.entries()) {
       if (label !== undefined) log(`sweep ${label}`);
