@@ -122,6 +122,10 @@ describe('run outputs', () => {
     const lines = readFileSync(join(runDir, 'rounds.jsonl'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(3 * 2 * 20);
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ sweep: 1, instance: 1, round: 19 });
+    // a swept key of an algorithm changes its label per point: the column was headed by the first point's alone
+    const its = await runScenario(parseScenario({ ...sc, name: 'its', faults: {}, sweep: { key: 'algorithms[0].iterations', values: [1, 2, 3] } } as never, 'its.yaml'));
+    expect(its.summary.sweep!.points.map((p) => p.networks[0].algorithms[0].algorithm)).toEqual(['wmmse-dmp-1', 'wmmse-dmp-2', 'wmmse-dmp-3']);
+    expect(readFileSync(join(its.dir, 'summary.md'), 'utf8')).toContain('| algorithms[0].iterations | wmmse-dmp-1 … wmmse-dmp-3 |');
   });
 
   it('normaliseBy best-fplinq: summary.json names it, normalised divides by Best FPLinQ (the best-fplinq row is 100%), the tables say so', async () => {

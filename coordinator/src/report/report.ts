@@ -154,7 +154,11 @@ function sweepRows(s: RunSummary): { network: string; head: string[]; body: stri
   if (!s.sweep) return [];
   const first = s.sweep.points[0]?.networks ?? [];
   return first.map((net, i) => {
-    const algs = net.algorithms.map((a) => a.algorithm);
+    // a swept key of an algorithm (its iterations) changes its label from point to point: the column names the first and the last
+    const algs = net.algorithms.map((a, j) => {
+      const labels = [...new Set(s.sweep!.points.map((p) => p.networks[i].algorithms[j].algorithm))];
+      return labels.length === 1 ? labels[0] : `${labels[0]} … ${labels.at(-1)}`;
+    });
     const body = s.sweep!.points.map((p) => [p.label ?? String(p.value), ...p.networks[i].algorithms.map((a) => pct(a.normalised))]);
     return { network: net.network, head: [s.sweep!.key, ...algs], body };
   });
