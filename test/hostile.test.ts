@@ -260,13 +260,14 @@ describe('a misbehaving credentialed host (it has the run secret)', () => {
     });
     await nc.flush();
     try {
+      // every agent straggles 300 ms, so a forged report of round 1 is in before the genuine ones
+      // (without it, on a loaded machine round 1 could end first: the forged report then counted as late, 1 run in 5)
+      const faults = { seed: 1, stragglers: { agents: [0, 1, 2, 3, 4, 5, 6, 7], delayMs: 300 } };
       // h0 serves agents 0-3: it cannot report for agent 6; the genuine report counts
       forge = (t) => t === 1 && report(1, 6, Float64Array.of(0));
-      const ok = await co.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip' });
+      const ok = await co.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', faults });
       expect(objectives(ok)).toEqual(runInProcess(inst, spec).history);
       expect(ok.counters.malformedControl).toBe(1);
-      // every agent straggles 300 ms, so the forged report of round 1 is in before the genuine one
-      const faults = { seed: 1, stragglers: { agents: [0, 1, 2, 3, 4, 5, 6, 7], delayMs: 300 } };
       for (const [output, reason] of [
         [Float64Array.of(0.5, 0.5), 'agent 0 reported an output of length 2, expected 1 (a power) in round 1'],
         [Float64Array.of(1e6), 'agent 0 reported a power of 1000000, outside [0, Pmax = 1] in round 1'],
