@@ -124,10 +124,10 @@ export function buildCli(print: (s: string) => void): Command {
     .action(async (file: string, o, cmd: Command) => {
       const sc = loadScenario(file);
       await checkModules(sc, file); // own algorithms: loaded and built for every network before anything starts
+      // flags for NATS given on the command line (NATS_URL is not one), as eval's checkEvalFlags
       if (!usesBroker(sc))
-        for (const [given, flag] of [[o.externalAgents, '--external-agents'], [o.nats, '--nats'], [o.secretFile, '--secret-file']] as const)
-          if (given && (flag !== '--nats' || cmd.getOptionValueSource('nats') === 'cli'))
-            throw new UsageError(`${flag} does nothing here: ${file} runs nothing over NATS (runtime.kind ${sc.runtime.kind}${sc.runtime.kind === 'nats' ? ', and no decentralised algorithm' : ''})`);
+        for (const [key, flag] of [['externalAgents', '--external-agents'], ['nats', '--nats'], ['secretFile', '--secret-file']])
+          if (cmd.getOptionValueSource(key) === 'cli') throw new UsageError(`${flag} does nothing here: ${file} runs nothing over NATS (runtime.kind ${sc.runtime.kind}${sc.runtime.kind === 'nats' ? ', and no decentralised algorithm' : ''})`);
       const ownBroker = !o.nats && !sc.runtime.nats;
       if (o.listen && o.dashboard === undefined && sc.runtime.kind !== 'nats') throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: this scenario runs in process (runtime.kind inprocess): give --dashboard too, or drop --listen');
       if (o.listen && o.dashboard === undefined && !ownBroker) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');
