@@ -22,8 +22,17 @@ describe('the async clock (every agent on its own timer)', () => {
     try {
       await c.launch(10, 5);
       const sync = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', clock: 'async', async: { periodMs: 300, jitter: 0, activation: 1 } }); // a period well above a loaded machine's stalls
-      expect(sync.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, spec).history);
+      const barrier = runInProcess(inst, spec);
+      expect(sync.rounds.map((x) => x.objective)).toEqual(barrier.history);
       expect(Object.keys(sync.staleness!)).toEqual(['0']);
+      // each update counts the broadcasts that arrived since the previous one (it reported 0 beside their bytes):
+      // on real time which update a broadcast falls before varies, but every one arrives once, before the last update
+      const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+      expect(sum(sync.rounds.map((x) => x.messages))).toBe(sum(barrier.received));
+      expect(sync.rounds.map((x) => x.missing)).toEqual(barrier.missing);
+      // on virtual time the twin's updates fall exactly where the barrier's rounds end
+      expect(runAsyncInProcess(inst, spec, { periodMs: 300, jitter: 0, activation: 1, seed: 0 }).received).toEqual(barrier.received);
+      expect(barrier.received[0]).toBeGreaterThan(0);
       const clock = { periodMs: 60, jitter: 0.8, activation: 0.6, seed: 9 }; // a period above a loaded machine's usual stalls
       const r = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', clock: 'async', async: clock });
       expect(r.rounds).toHaveLength(20);

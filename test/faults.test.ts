@@ -1,8 +1,13 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { isLost, runInProcess, type DeliveryFaults } from '@dmpemu/dmp';
 import { localView, localViews, rayleighInstance, Rng, withMissingCsi } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { NatsServer } from '../coordinator/src/run/natsServer.ts';
+import { runScenario } from '../coordinator/src/commands/run.ts';
+import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
 
 const spec = { name: 'wmmse-dmp', iterations: 10 };
 
@@ -25,6 +30,11 @@ describe('fault injection over a real nats-server', () => {
         for (let t = 0; t < 20; t++) for (let k = 0; k < 8; k++) for (let j = 0; j < 8; j++) if (j !== k && isLost(faults, t, j, k)) expected++;
         expect(lossy.lost).toBe(expected); // counted per job (they were lifetime counters, summed again every job)
         expect(lossy.rounds.reduce((s, r) => s + r.missing, 0)).toBe(expected);
+        // the in-process executor counts what the agents count (it counted nothing: rounds.jsonl had 0 and 0)
+        expect(local.lost).toBe(expected);
+        expect(local.missing).toEqual(lossy.rounds.map((r) => r.missing));
+        expect(local.received).toEqual(lossy.rounds.map((r) => r.messages));
+        expect(local.received.reduce((s, m) => s + m, 0)).toBe(20 * 8 * 7 - expected);
         expect(lossy.rounds.at(-1)!.objective).not.toBe(base.rounds.at(-1)!.objective);
       }
     } finally {
@@ -55,8 +65,11 @@ describe('fault injection over a real nats-server', () => {
     try {
       await c.launch(5, 5);
       const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 3 }, { roundDeadlineMs: 150, policy: 'skip', faults });
-      expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, { name: 'wmmse-dmp', iterations: 3 }, { faults, roundDeadlineMs: 150 }).history);
+      const local = runInProcess(inst, { name: 'wmmse-dmp', iterations: 3 }, { faults, roundDeadlineMs: 150 });
+      expect(r.rounds.map((x) => x.objective)).toEqual(local.history);
       expect(r.rounds.every((x) => x.timedOut === 4 && x.missing === 4)).toBe(true);
+      expect([local.timedOut, local.missing, local.received]).toEqual([r.rounds.map((x) => x.timedOut), r.rounds.map((x) => x.missing), r.rounds.map((x) => x.messages)]);
+      expect([local.late, local.lost]).toEqual([6 * 4, 0]); // the straggler's 6 broadcasts, to each of its 4 neighbours
     } finally {
       await c.shutdown();
     }
@@ -112,5 +125,42 @@ describe('fault injection over a real nats-server', () => {
       await c.shutdown();
       await server.dispose();
     }
+  });
+});
+
+describe('a fault plan run in process reports what the same plan over NATS reports', () => {
+  it('messageLoss: lost, messages per round and each round\'s missing messages in summary.json and rounds.jsonl are equal (in process they were all 0)', async () => {
+    const run = (kind: 'inprocess' | 'nats') =>
+      runScenario(
+        parseScenario(
+          {
+            name: 'loss',
+            seed: 4,
+            networks: [{ name: 'net', model: 'd2d', K: 8, field: 300, csiRange: 200, instances: 2 }],
+            algorithms: [{ name: 'wmmse-dmp', iterations: 4 }],
+            runtime: kind === 'nats' ? { kind, agentsPerProcess: 4 } : { kind },
+            faults: { messageLoss: { probability: 0.25 } },
+            outputs: { dir: mkdtempSync(join(tmpdir(), 'dmpemu-loss-')) },
+          },
+          's.yaml',
+        ),
+        kind === 'nats' ? { nats: inject('natsUrl') } : {},
+      );
+    const [local, nats] = [await run('inprocess'), await run('nats')];
+    const pick = (r: typeof local) => {
+      const a = r.summary.networks[0].algorithms[0];
+      return { rates: a.rates, lost: a.lost, late: a.late, messagesPerRound: a.messagesPerRound };
+    };
+    const rounds = (dir: string) =>
+      readFileSync(join(dir, 'rounds.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .map((l) => [l.instance, l.round, l.messages, l.missing]);
+    expect(pick(local)).toEqual(pick(nats));
+    expect(pick(local).lost).toBeGreaterThan(0);
+    expect(rounds(local.dir)).toEqual(rounds(nats.dir));
+    expect(rounds(local.dir)).toHaveLength(2 * 8);
+    expect(rounds(local.dir).reduce((s, r) => s + r[3], 0)).toBe(pick(local).lost);
   });
 });

@@ -50,7 +50,7 @@ interface Job {
   /** faults.channel: this agent's links, followed round by round. */
   channel?: LocalChannel;
   /** async clock: the latest broadcast per phase and slot, updates and activations so far, ages of the messages used. */
-  async?: { latest: Latest; updates: number; activations: number };
+  async?: { latest: Latest; updates: number; activations: number; arrived: number };
 }
 
 /** A neighbour's message for a round not started here yet: its broadcast, whether it is lost, or (churn) that it is away. */
@@ -131,7 +131,7 @@ export class Agent {
     const used = { t: new Int32Array(USED_WINDOW).fill(-1), b: Array.from({ length: USED_WINDOW }, () => new Array<Float64Array | undefined>(slots)) };
     const job: Job = { config: c, bytes: bytes.slice(), runner, rounds: runner.alg.rounds, faults: c.faults, t: -1, open: false, early: new Map(), bytesIn: 0, bytesOut: 0, startedAt: 0, failed: false, subs: [], used };
     if (ch) job.channel = new LocalChannel(c.view, ch, ch.scales);
-    if (c.clock === 'async') job.async = { latest: Array.from({ length: runner.alg.period }, () => new Array(c.view.neighbours.length)), updates: 0, activations: 0 };
+    if (c.clock === 'async') job.async = { latest: Array.from({ length: runner.alg.period }, () => new Array(c.view.neighbours.length)), updates: 0, activations: 0, arrived: 0 };
     this.job = job;
     for (const j of c.view.neighbours) job.subs.push(this.listen(j, (d) => this.onBroadcast(job, j, d)));
     return { ok: true };
@@ -284,6 +284,7 @@ export class Agent {
       if (seen) return this.duplicate(j, t, sender, seen, b);
       this.remember(j, t, slot, b);
       if (!keepLatest(j.async!.latest, slot, t, b)) return void c.late++;
+      j.async!.arrived++;
       j.bytesIn += size;
     };
     const delay = linkDelayMs(j.faults, t, sender, this.k, j.config.linkKm?.[j.runner.slot(sender)]);
@@ -305,11 +306,13 @@ export class Agent {
         const r = a.updates;
         const t0 = performance.now();
         try {
-          asyncUpdate(j.runner, a.latest, r, staleness);
+          const { missing } = asyncUpdate(j.runner, a.latest, r, staleness);
           const out = j.runner.output();
           a.updates = r + 1;
-          this.events.roundDone(this.k, r, { k: this.k, output: out, received: 0, missing: 0, bytesOut: j.bytesOut, bytesIn: j.bytesIn, timedOut: false, ms: performance.now() - t0 });
+          // received: the broadcasts that arrived since the previous update (their bytes are bytesIn)
+          this.events.roundDone(this.k, r, { k: this.k, output: out, received: a.arrived, missing, bytesOut: j.bytesOut, bytesIn: j.bytesIn, timedOut: false, ms: performance.now() - t0 });
           j.bytesIn = 0;
+          a.arrived = 0;
         } catch (e) {
           return this.fail(j, r, e);
         }

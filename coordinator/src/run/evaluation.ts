@@ -155,13 +155,15 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       if (f?.churn || f?.channel) throw new Error(`${f.churn ? 'churn' : 'a time-varying channel'} needs rounds: the barrier or local clock, not async`);
       const r = runAsyncInProcess(inst, spec, { ...o.async, seed: n }, { policy: o.policy, views: f?.views, faults: f?.delivery });
       totals.staleness.push(r.staleness);
-      records = inProcessRecords(n, r.history, inst.K, r.iterationMs);
+      totals.addDrops(r);
+      records = inProcessRecords(n, r.history, inst.K, r, r.iterationMs);
       records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
     } else {
-      const powers: number[][] = [];
-      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, channel: f?.channel, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out) => void powers.push(powersOf(out))) });
-      records = inProcessRecords(n, r.history, inst.K);
-      records.forEach((rec, t) => o.onRound?.(n, rec, { power: powers[t], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
+      const agents: RoundAgents[] = [];
+      const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, channel: f?.channel, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out, missing, timedOut) => void agents.push({ power: powersOf(out), dead: [], timedOut, missing })) });
+      totals.addDrops(r);
+      records = inProcessRecords(n, r.history, inst.K, r);
+      records.forEach((rec, t) => o.onRound?.(n, rec, agents[t]));
     }
     totals.addRecords(records, inst.K, (performance.now() - t0) / 1000);
   }
@@ -184,7 +186,8 @@ export async function evalCellFreeDmp(insts: CellFreeInstance[], spec: Algorithm
       records = r.rounds;
       totals.addJob(n, r);
     } else {
-      records = inProcessRecords(n, runCellFreeInProcess(inst, spec).history, nodes);
+      const r = runCellFreeInProcess(inst, spec);
+      records = inProcessRecords(n, r.history, nodes, { received: r.received, missing: r.history.map(() => 0) });
       records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(nodes).fill(0) }));
     }
     totals.addRecords(records, nodes, (performance.now() - t0) / 1000);
@@ -192,15 +195,22 @@ export async function evalCellFreeDmp(insts: CellFreeInstance[], spec: Algorithm
   return totals.evaluation(insts.length, !!o.coordinator, false);
 }
 
+/** What an in-process executor counted per round (timedOut: the barrier executor, the only one with a deadline). */
+interface InProcessTraffic {
+  received: number[];
+  missing: number[];
+  timedOut?: number[];
+}
+
 /**
  * Round records of instance n's in-process run: its objective history, every one of `nodes` agents
- * reporting, no traffic. An objective that is not finite fails the job, as over NATS (where the
- * coordinator refuses the output that made it).
+ * reporting, the messages delivered and missing (no bytes: nothing is encoded). An objective that
+ * is not finite fails the job, as over NATS (where the coordinator refuses the output that made it).
  */
-function inProcessRecords(n: number, history: number[], nodes: number, atMs?: number[]): RoundRecord[] {
+function inProcessRecords(n: number, history: number[], nodes: number, traffic: InProcessTraffic, atMs?: number[]): RoundRecord[] {
   const bad = history.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) throw new Error(`instance ${n}: the objective after round ${bad} is not finite (${history[bad]})`);
-  return history.map((objective, t) => ({ t, objective, messages: 0, bytes: 0, latencyMs: 0, ...(atMs ? { atMs: atMs[t] } : {}), reported: nodes, expected: nodes, timedOut: 0, missing: 0 }));
+  return history.map((objective, t) => ({ t, objective, messages: traffic.received[t], bytes: 0, latencyMs: 0, ...(atMs ? { atMs: atMs[t] } : {}), reported: nodes, expected: nodes, timedOut: traffic.timedOut?.[t] ?? 0, missing: traffic.missing[t] }));
 }
 
 /** What an evaluation sums over its jobs: rates, the mean history, traffic, deaths, drops. */
@@ -234,6 +244,12 @@ class JobTotals {
     if (r.staleness) this.staleness.push(r.staleness);
   }
 
+  /** An in-process run's deliveries dropped by faults (over a transport the agents' counters have them). */
+  addDrops(r: { lost: number; late: number }): void {
+    this.dropped.lost += r.lost;
+    this.dropped.late += r.late;
+  }
+
   /** An instance's rounds (`nodes` agents each), its result (the last round's objective) and compute time. */
   addRecords(records: RoundRecord[], nodes: number, seconds: number): void {
     this.seconds += seconds;
@@ -253,20 +269,19 @@ class JobTotals {
     for (const records of this.pending) records.forEach((r, t) => (history[t] = (history[t] ?? 0) + r.objective / instances));
     const e: Evaluation = { rates: this.rates, seconds: this.seconds, history, rounds: history.length };
     if (async) e.staleness = mergeCounts(this.staleness);
+    // both executors: the deliveries made and those the faults dropped
+    Object.assign(e, { messagesPerRound: this.messages / this.roundCount, lost: this.dropped.lost, late: this.dropped.late });
     if (transport)
       Object.assign(e, {
         // the same in every clock: the jobs' wall time (first round start to the last update) over their rounds
         meanRoundLatencyMs: this.wallMs / this.roundCount,
         agentRoundMs: { median: quantile(this.agentMs, 0.5), p95: quantile(this.agentMs, 0.95) },
-        messagesPerRound: this.messages / this.roundCount,
         bytesPerRound: this.bytes / this.roundCount,
         bitsPerAgentPerRound: (8 * this.sent) / this.agentRounds,
         bitsPerAgent: ((8 * this.sent) / this.agentRounds) * (this.roundCount / instances),
         deaths: this.deaths,
         events: this.events,
         malformed: this.dropped.malformedData + this.dropped.malformedControl + this.dropped.unauthenticated,
-        lost: this.dropped.lost,
-        late: this.dropped.late,
         dropped: this.dropped,
         disturbed: this.disturbed,
       });

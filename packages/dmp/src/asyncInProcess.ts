@@ -4,7 +4,7 @@ import { createAlgorithm } from './algorithms.ts';
 import { activation, type AsyncClock } from './asyncClock.ts';
 import { toDecision } from './decision.ts';
 import { isLost, linkDelayMs, linkKm, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
-import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
+import { NodeRunner, type MissingPolicy, type RoundOutcome } from './nodeRunner.ts';
 import { linkReceive } from './messageFaults.ts';
 import { pack, quantize } from './quantization.ts';
 
@@ -26,6 +26,12 @@ export interface AsyncResult {
   staleness: Record<string, number>;
   /** Activations per agent (updates are always the algorithm's rounds). */
   activations: number[];
+  /** Per iteration r, summed over the agents: broadcasts that arrived since their previous update, and neighbours of r's phase nothing was held from; as the NATS agents report them. */
+  received: number[];
+  missing: number[];
+  /** Deliveries dropped by messageLoss or bit errors; deliveries older than the one already held (late). */
+  lost: number;
+  late: number;
 }
 
 /** The latest broadcast kept per neighbour slot and phase, with the round it was sent for. */
@@ -36,7 +42,7 @@ export type Latest = ({ t: number; b: Float64Array } | undefined)[][];
  * broadcast of each neighbour of r's phase, update, and count how old each was. Shared by the
  * in-process twin and the NATS agents, so both compute the same function of what they hold.
  */
-export function asyncUpdate(node: NodeRunner<unknown>, latest: Latest, r: number, staleness: Record<string, number>): void {
+export function asyncUpdate(node: NodeRunner<unknown>, latest: Latest, r: number, staleness: Record<string, number>): RoundOutcome {
   const phase = latest[r % latest.length];
   for (let i = 0; i < phase.length; i++) {
     const m = phase[i];
@@ -45,7 +51,7 @@ export function asyncUpdate(node: NodeRunner<unknown>, latest: Latest, r: number
     const age = String(r - m.t);
     staleness[age] = (staleness[age] ?? 0) + 1;
   }
-  node.update(r);
+  return node.update(r);
 }
 
 /** Keep a broadcast of round t from slot i if it is the newest of its phase. */
@@ -125,6 +131,10 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
   const done = new Array<number>(K).fill(0);
   const activations = new Array<number>(K).fill(0);
   const staleness: Record<string, number> = {};
+  const arrived = new Array<number>(K).fill(0);
+  const received: number[][] = nodes.map(() => []);
+  const missing: number[][] = nodes.map(() => []);
+  let lost = 0, late = 0;
   const q = new Events();
   /** j's round-t broadcast `raw` reaches its listeners: quantised, read through the message faults, lost or delayed per link. */
   const publish = (j: number, t: number, raw: Float64Array, at: number): void => {
@@ -133,16 +143,18 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
     const b = quantize(quant, raw);
     const packed = quant && f?.bitErrors ? pack(quant, raw) : undefined;
     for (const { k, slot } of listeners[j]) {
-      if (isLost(f, t, j, k)) continue;
-      const seen = linkReceive(f, t, j, k, b, packed);
-      if (seen) q.push(sent + linkDelayMs(f, t, j, k, f?.distanceDelay ? linkKm(inst, j, k) : 0), 2, () => void keepLatest(latest[k], slot, t, seen));
+      const seen = isLost(f, t, j, k) ? undefined : linkReceive(f, t, j, k, b, packed);
+      if (!seen) lost++;
+      else q.push(sent + linkDelayMs(f, t, j, k, f?.distanceDelay ? linkKm(inst, j, k) : 0), 2, () => (keepLatest(latest[k], slot, t, seen) ? arrived[k]++ : late++));
     }
   };
   const activate = (k: number, i: number, at: number): void => {
     activations[k]++;
     if (activation(clock, k, i).updates) {
       const r = done[k];
-      asyncUpdate(nodes[k], latest[k], r, staleness);
+      missing[k].push(asyncUpdate(nodes[k], latest[k], r, staleness).missing);
+      received[k].push(arrived[k]);
+      arrived[k] = 0;
       outputs[k].push(nodes[k].output());
       updateMs[k].push(at);
       done[k] = r + 1;
@@ -161,9 +173,11 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
   for (let e = q.pop(); e; e = q.pop()) e.run();
   const history: number[] = [];
   const iterationMs: number[] = [];
+  const sumAt = (per: number[][], r: number): number => per.reduce((s, x) => s + x[r], 0);
   for (let r = 0; r < R; r++) {
     history.push(objective(inst, toDecision(inst, outputs.map((o) => o[r]))));
     iterationMs.push(Math.max(...updateMs.map((m) => m[r])));
   }
-  return { outputs: outputs.map((o) => o[R - 1]), history, iterationMs, staleness, activations };
+  const rounds = [...Array(R).keys()];
+  return { outputs: outputs.map((o) => o[R - 1]), history, iterationMs, staleness, activations, received: rounds.map((r) => sumAt(received, r)), missing: rounds.map((r) => sumAt(missing, r)), lost, late };
 }

@@ -9,29 +9,33 @@ import { NodeRunner } from './nodeRunner.ts';
  * order, as runInProcess does for networks of pairs (which adds the faults). `evaluate` scores the
  * outputs after every round.
  */
-export function runGraphInProcess(views: LocalView[], spec: AlgorithmSpec, evaluate: (outputs: Float64Array[]) => number): { outputs: Float64Array[]; history: number[] } {
+export function runGraphInProcess(views: LocalView[], spec: AlgorithmSpec, evaluate: (outputs: Float64Array[]) => number): { outputs: Float64Array[]; history: number[]; received: number[] } {
   views.forEach((v, k) => {
     if (v.k !== k) throw new Error(`runGraphInProcess: views[${k}] is the view of node ${v.k}`);
   });
   const alg = createAlgorithm(spec, 1);
   const nodes = views.map((v) => new NodeRunner(alg, v));
   const history: number[] = [];
+  /** Per round: broadcasts delivered, summed over the nodes. */
+  const received: number[] = [];
   for (let t = 0; t < alg.rounds; t++) {
     const b = nodes.map((n) => n.broadcast(t));
+    let delivered = 0;
     for (const node of nodes) {
       const nb = node.neighbours;
       for (let i = 0; i < nb.length; i++) if (node.heard(i)) node.receiveSlot(i, b[nb[i]]);
-      node.update(t);
+      delivered += node.update(t).received;
     }
+    received.push(delivered);
     history.push(evaluate(nodes.map((n) => n.output())));
   }
-  return { outputs: nodes.map((n) => n.output()), history };
+  return { outputs: nodes.map((n) => n.output()), history, received };
 }
 
 /** A DMP on a cell-free network in process: one node per AP and per user (cellFreeViews); the objective is eq. 6's minimum rate of the users' powers. */
-export function runCellFreeInProcess(inst: CellFreeInstance, spec: AlgorithmSpec): { p: Float64Array; history: number[] } {
+export function runCellFreeInProcess(inst: CellFreeInstance, spec: AlgorithmSpec): { p: Float64Array; history: number[]; received: number[] } {
   const terms = cellFreeTerms(inst);
   const powers = (outputs: Float64Array[]): Float64Array => Float64Array.from(outputs.slice(inst.M), (o) => o[0]);
   const r = runGraphInProcess(cellFreeViews(inst), spec, (out) => cellFreeMinRate(inst, powers(out), terms));
-  return { p: powers(r.outputs), history: r.history };
+  return { p: powers(r.outputs), history: r.history, received: r.received };
 }

@@ -15,6 +15,13 @@ export interface InProcessResult {
   /** True objective (weighted sum rate on the full channel) after every round. */
   history: number[];
   rounds: number;
+  /** Per round, summed over the nodes: broadcasts received, neighbour messages missing, nodes that closed on the deadline (a delivery at or past it); as the coordinator records them over NATS. */
+  received: number[];
+  missing: number[];
+  timedOut: number[];
+  /** Deliveries dropped by messageLoss or made undecodable by bitErrors; deliveries at or past the round deadline (over NATS they arrive after the round closed). */
+  lost: number;
+  late: number;
 }
 
 export interface InProcessOptions {
@@ -30,8 +37,8 @@ export interface InProcessOptions {
   channel?: ChannelFault;
   /** Evaluate the true objective after every round (default true; false for timing inference alone). */
   history?: boolean;
-  /** After every round: the nodes' outputs then (read-only). */
-  onRound?: (t: number, outputs: Float64Array[]) => void;
+  /** After every round: the nodes' outputs then, each node's missing messages and the nodes that closed on the deadline (read-only). */
+  onRound?: (t: number, outputs: Float64Array[], missing: number[], timedOut: number[]) => void;
 }
 
 /**
@@ -50,6 +57,8 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   const outputsOf = (t: number): Float64Array[] => nodes.map((n, k) => (away(k, t) ? silent : n.output()));
   const channel = o.channel && new EvolvingChannel(inst, o.channel);
   const local = o.channel && views.map((v) => new LocalChannel(v, o.channel!, linkScales(largeScaleOf(inst)!, inst.K, v)));
+  const received: number[] = [], missing: number[] = [], timedOut: number[] = [];
+  let lost = 0, late = 0;
   for (let t = 0; t < alg.rounds; t++) {
     if (refreshesAt(o.channel, t)) nodes.forEach((n, k) => n.refresh(t, local![k].viewAt(t)));
     o.churn?.forEach((a, k) => a?.joinRound === t && nodes[k].rejoin());
@@ -57,8 +66,12 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
     const q = faults?.quantization;
     const b = raw.map((x) => x && quantize(q, x));
     const packed = q && faults?.bitErrors ? raw.map((x) => x && pack(q, x)) : undefined;
+    const missingNow = new Array<number>(nodes.length).fill(0);
+    const closedOnDeadline: number[] = [];
+    let receivedNow = 0;
     for (const node of nodes) {
       if (away(node.k, t)) continue;
+      let closed = false;
       const nb = node.neighbours;
       for (let i = 0; i < nb.length; i++) {
         const j = nb[i];
@@ -70,17 +83,27 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
           node.receiveSlot(i, b[j]!);
           continue;
         }
-        if (isLost(faults, t, j, node.k) || deliveryDelayMs(faults, t, j, node.k, faults.distanceDelay ? linkKm(inst, j, node.k) : 0) >= deadline) continue;
-        const seen = linkReceive(faults, t, j, node.k, b[j]!, packed?.[j]);
-        if (seen) node.receiveSlot(i, seen); // undefined: bit errors made it undecodable (lost)
+        // lost as the agents decide it on arrival: messageLoss, or bit errors made it undecodable
+        const seen = isLost(faults, t, j, node.k) ? undefined : linkReceive(faults, t, j, node.k, b[j]!, packed?.[j]);
+        if (!seen) lost++;
+        else if (deliveryDelayMs(faults, t, j, node.k, faults.distanceDelay ? linkKm(inst, j, node.k) : 0) >= deadline) {
+          late++;
+          closed = true;
+        } else node.receiveSlot(i, seen);
       }
-      node.update(t);
+      const r = node.update(t);
+      receivedNow += r.received;
+      missingNow[node.k] = r.missing;
+      if (closed) closedOnDeadline.push(node.k);
     }
+    received.push(receivedNow);
+    missing.push(missingNow.reduce((s, m) => s + m, 0));
+    timedOut.push(closedOnDeadline.length);
     const outputs = o.history !== false || o.onRound ? outputsOf(t) : undefined;
     if (o.history !== false) history.push(objective(channel ? channel.at(t) : inst, toDecision(inst, outputs!)));
-    o.onRound?.(t, outputs!);
+    o.onRound?.(t, outputs!, missingNow, closedOnDeadline);
   }
-  return { outputs: outputsOf(alg.rounds - 1), history, rounds: alg.rounds };
+  return { outputs: outputsOf(alg.rounds - 1), history, rounds: alg.rounds, received, missing, timedOut, lost, late };
 }
 
 /**
