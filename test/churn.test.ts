@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { loadCheckpoint, runInProcess, type Absence, type AlgorithmSpec } from '@dmpemu/dmp';
@@ -6,6 +8,7 @@ import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 import { resolveFaults } from '../coordinator/src/scenario/faultPlan.ts';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
+import { runScenario } from '../coordinator/src/commands/run.ts';
 
 /** The instance without the agents in `gone`: channel, weights, positions and CSI of the others, in order. */
 function without(inst: Instance, gone: Set<number>): Instance {
@@ -90,5 +93,22 @@ describe('churn: agents leave the network and come back', () => {
     // agents that come back weigh as before
     const back = resolveFaults(parseScenario({ ...sc, faults: { churn: [{ agent: 4, leaveRound: 2, joinRound: 6 }] } }, 's.yaml').faults, big, 0, 'x');
     expect(back.remaining.weights).toEqual(big.weights);
+  });
+
+  it('the summary says how many agents left: a rate rounds to whole agents, so 0.01 and 0.1 of K = 6 are the same single agent (summary.md showed 1% and 10% only)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-churn-'));
+    const sc = parseScenario(
+      { name: 'rates', seed: 2, networks: [{ name: 'net', model: 'd2d', K: 6, field: 200, instances: 3 }], algorithms: [{ name: 'wmmse-dmp', iterations: 2 }], runtime: { kind: 'inprocess' }, faults: { churn: { rate: 0.01, leaveRound: 2 } }, sweep: { key: 'faults.churn.rate', values: [0.01, 0.1, 0.34] }, outputs: { dir } },
+      's.yaml',
+    );
+    const { summary, dir: runDir } = await runScenario(sc);
+    expect(summary.sweep!.points.map((p) => [p.value, p.networks[0].churnedAgents])).toEqual([[0.01, 3], [0.1, 3], [0.34, 6]]);
+    const md = readFileSync(join(runDir, 'summary.md'), 'utf8');
+    expect(md).toContain('| faults.churn.rate | agents leaving per instance | wmmse-dmp-2 |');
+    expect(md).toMatch(/\| 0\.01 \| 1 \| [\d.]+% \|\n\| 0\.1 \| 1 \| [\d.]+% \|\n\| 0\.34 \| 2 \| [\d.]+% \|/);
+    // without a sweep: in the network's line
+    const one = await runScenario(parseScenario({ ...sc, sweep: undefined, faults: { churn: [{ agent: 1, leaveRound: 2 }, { agent: 4, leaveRound: 1, joinRound: 2 }] } }, 's.yaml'));
+    expect(one.summary.networks[0].churnedAgents).toBe(6);
+    expect(readFileSync(join(one.dir, 'summary.md'), 'utf8')).toContain('; 2 agent(s) leaving per instance (churn).');
   });
 });

@@ -219,6 +219,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
     normaliser: y.normaliser,
     wmmseHistory: y.history,
     removedEdges: faults.reduce((s, f) => s + f.removedEdges, 0),
+    ...(sc.faults.churn ? { churnedAgents: faults.reduce((s, f) => s + f.churn!.filter((a) => a).length, 0) } : {}),
     ...(net.file ? { file: { path: net.file, sha256: net.sha256! } } : {}),
     ...(instancesFile ? { instancesFile } : {}),
     algorithms: [],

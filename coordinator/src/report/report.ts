@@ -125,7 +125,7 @@ export function formatSummaryMarkdown(s: RunSummary): string {
   if (sizes.length)
     out.push('## Against the network size', '', `Each architecture (learned algorithms by kind) and baseline that ran on networks of several sizes, against ${label}; \`sizes.svg\` plots it.`, '', pivotTable('K', sizes.map((p) => ({ row: p.K, column: p.series, ...p }))), '', '![sizes](sizes.svg)', '');
   for (const net of s.networks) {
-    out.push(`## ${net.network}`, '', `Model ${net.model}, ${sizeOf(net, ' = ')}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)}.`, '');
+    out.push(`## ${net.network}`, '', `Model ${net.model}, ${sizeOf(net, ' = ')}, ${net.instances} instance(s); ${normaliserLine(net, s.normaliseBy)}${net.churnedAgents === undefined ? '' : `; ${churnPerInstance(net)} agent(s) leaving per instance (churn)`}.`, '');
     out.push(mdTable(head(s.normaliseBy), rows(net)), '');
     const dmp = net.algorithms.filter((a) => a.overtakes);
     if (dmp.length)
@@ -150,6 +150,11 @@ export function formatSummaryMarkdown(s: RunSummary): string {
 }
 
 /** The normalised objective of every algorithm at every sweep value, per network. */
+/** faults.churn: the agents that left, per instance (a mean where the instances differ); '-' without churn. */
+function churnPerInstance(net: NetworkSummary): string {
+  return net.churnedAgents === undefined ? '-' : String(+(net.churnedAgents / net.instances).toFixed(2));
+}
+
 function sweepRows(s: RunSummary): { network: string; head: string[]; body: string[][] }[] {
   if (!s.sweep) return [];
   const first = s.sweep.points[0]?.networks ?? [];
@@ -159,8 +164,10 @@ function sweepRows(s: RunSummary): { network: string; head: string[]; body: stri
       const labels = [...new Set(s.sweep!.points.map((p) => p.networks[i].algorithms[j].algorithm))];
       return labels.length === 1 ? labels[0] : `${labels[0]} … ${labels.at(-1)}`;
     });
-    const body = s.sweep!.points.map((p) => [p.label ?? String(p.value), ...p.networks[i].algorithms.map((a) => pct(a.normalised))]);
-    return { network: net.network, head: [s.sweep!.key, ...algs], body };
+    // churn: how many agents left, as a rate is rounded to whole agents (rates 0.01 and 0.1 of K = 6 both remove one)
+    const churn = s.sweep!.points.some((p) => p.networks[i].churnedAgents !== undefined);
+    const body = s.sweep!.points.map((p) => [p.label ?? String(p.value), ...(churn ? [churnPerInstance(p.networks[i])] : []), ...p.networks[i].algorithms.map((a) => pct(a.normalised))]);
+    return { network: net.network, head: [s.sweep!.key, ...(churn ? ['agents leaving per instance'] : []), ...algs], body };
   });
 }
 

@@ -65,6 +65,8 @@ export interface NetworkSummary {
   wmmseHistory: number[];
   /** Edges removed from the agents' local views by missing CSI, summed over instances. */
   removedEdges: number;
+  /** faults.churn: agents that leave during a job, summed over instances (a rate is rounded to whole agents, at least one). */
+  churnedAgents?: number;
   /** A network read from the user's instance file: its path and sha256. */
   file?: { path: string; sha256: string };
   /** The instances it ran on, relative to the run directory (outputs.instances): `dmpemu eval --instances` re-runs them. */
