@@ -56,6 +56,9 @@ describe('scenario validation', () => {
     [{ ...ok, sweep: { key: 'algorithms.iterations', values: [5, 6] } }, 's.yaml: invalid scenario: sweep.key algorithms.iterations: not a numeric key of the scenario (for an algorithm use algorithms[0].iterations)'],
     [{ ...ok, sweep: { key: 'faults.foo.bar', values: [1] } }, 's.yaml: invalid scenario: sweep.key faults.foo.bar: not a numeric key of the scenario (e.g. faults.messageLoss.probability, or networks[0].K for a network)'],
     [{ ...ok, sweep: { key: 'networks[3].K', values: [5] } }, 's.yaml: invalid scenario: sweep.key networks[3].K: the scenario has no networks[3]'],
+    // runtime keys an in-process run never reads (accepted, and every point gave the same result)
+    [{ ...ok, runtime: { kind: 'inprocess' }, sweep: { key: 'runtime.agentsPerProcess', values: [1, 10] } }, 's.yaml: invalid scenario: sweep.key runtime.agentsPerProcess: the scenario runs in process (runtime.kind inprocess), where it changes nothing (it is for agents over NATS)'],
+    [{ ...ok, runtime: { kind: 'inprocess' }, sweep: { grid: [{ key: 'networks[0].K', values: [4, 6] }, { key: 'runtime.roundDeadlineMs', values: [100, 200] }] } }, 's.yaml: invalid scenario: sweep.key runtime.roundDeadlineMs: the scenario runs in process (runtime.kind inprocess), where it changes nothing (it is for agents over NATS)'],
     [{ ...ok, sweep: { key: 'networks[0].K', values: [5, 20000] } }, 's.yaml (sweep networks[0].K = 20000): invalid scenario: networks[0].K: Too big: expected number to be <=10000'],
     // faults at rounds no job reaches
     [{ ...ok, faults: { crash: [{ agent: 1, round: 500 }] } }, 's.yaml: invalid scenario: faults.crash[0].round: round 500 is never reached by algorithms[0] (wmmse-dmp-100), which runs 200 rounds (0-199)'],

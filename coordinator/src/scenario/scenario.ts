@@ -384,6 +384,8 @@ export function parseScenario(raw: unknown, source: string, dir = '.'): Scenario
   checkScenario(sc, checkpoints, source, drawn);
   if (sc.sweep) {
     const paths = new Map(sweepKeys(sc.sweep).map((k) => [k, sweepPath(k, source)]));
+    const inert = sc.runtime.kind === 'inprocess' ? [...paths.keys()].find((k) => NATS_ONLY_RUNTIME_KEYS.includes(k)) : undefined;
+    if (inert) throw new UsageError(`${source}: invalid scenario: sweep.key ${inert}: the scenario runs in process (runtime.kind inprocess), where it changes nothing (it is for agents over NATS)`);
     for (const pairs of sweepPoints(sc.sweep)) {
       const at = `${source} (sweep ${pointLabel(pairs)})`;
       const set = pairs.reduce((d, [key, v]) => applySweep(d, key, paths.get(key)!, v, source), data);
@@ -397,6 +399,9 @@ export function parseScenario(raw: unknown, source: string, dir = '.'): Scenario
   }
   return sc;
 }
+
+/** Runtime keys the in-process executor never reads (no registration, no processes; its delivery faults have no delays, so no deadline). */
+const NATS_ONLY_RUNTIME_KEYS = ['runtime.agentsPerProcess', 'runtime.registerTimeoutS', 'runtime.roundDeadlineMs'];
 
 /** The path of a sweep key, when it names a number of the scenario schema. */
 function sweepPath(key: string, source: string): KeyPath {
