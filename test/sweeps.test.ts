@@ -62,7 +62,7 @@ describe('sweeps of several keys', () => {
       [{ zip: [{ key: 'networks[0].K', values: [4, 8] }, { key: 'algorithms[0].iterations', values: [2] }] }, 'sweep.zip: paired values need lists of one length, got 2, 1'],
       [{ key: 'networks[0].K', values: [4], grid: [{ key: 'networks[0].K', values: [4] }, { key: 'runtime.roundDeadlineMs', values: [1000] }] }, 'sweep: give one of { key, values }, { grid: [{ key, values }, ...] } or { zip: [{ key, values }, ...] }'],
       [{ grid: [{ key: 'networks[0].K', values: [4] }, { key: 'networks[0].K', values: [5] }] }, 'sweep.grid[1].key: networks[0].K is swept twice'],
-      [{ grid: [{ key: 'networks[0].K', values: [4, 0] }, { key: 'runtime.roundDeadlineMs', values: [1000] }] }, 's.yaml (sweep networks[0].K = 0, runtime.roundDeadlineMs = 1000): invalid scenario: networks[0].K: Too small: expected number to be >0'],
+      [{ grid: [{ key: 'networks[0].K', values: [4, 0] }, { key: 'algorithms[0].iterations', values: [5] }] }, 's.yaml (sweep networks[0].K = 0, algorithms[0].iterations = 5): invalid scenario: networks[0].K: Too small: expected number to be >0'],
     ];
     for (const [sweep, why] of cases) expect(() => parseScenario(base(sweep), 's.yaml')).toThrow(new UsageError(why.startsWith('s.yaml') ? why : `s.yaml: invalid scenario: ${why}`));
   });
