@@ -12,15 +12,13 @@ import { UsageError } from './usageError.ts';
  * `drawn` remembers the layouts already checked (the points of a sweep share most of them).
  */
 export function checkScenario(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string, drawn = new Set<string>()): void {
-  const rounds = checkAlgorithms(sc, checkpoints, source);
   checkFaultsFelt(sc, source);
-  checkFaultRounds(sc, rounds, source);
+  checkAlgorithms(sc, checkpoints, source);
   checkLayouts(sc, source, drawn);
 }
 
-/** Builds each algorithm for each network it runs on; returns the rounds and period of each DMP algorithm by index. */
-function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string): Map<number, { rounds: number; period: number }> {
-  const rounds = new Map<number, { rounds: number; period: number }>();
+/** Builds each algorithm for each network it runs on, and checks each DMP as built (checkBuiltDmp). */
+function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, source: string): void {
   sc.algorithms.forEach((a, i) => {
     if (a.module) return; // own modules are loaded and built per network before the run starts (checkModules)
     for (const n of sc.networks) {
@@ -31,7 +29,6 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
         if (isDmp(a)) {
           built = createAlgorithm(specOf(a, checkpoints), ntOf(n));
           if (n.model === 'cell-free' && !built.types?.includes('ap')) throw new Error(`${built.name} does not know the node types of a cell-free network (ap, ue)`);
-          rounds.set(i, { rounds: built.rounds, period: built.period });
         }
         else if (n.model === 'cell-free') checkCellFreeCentralized(a.name!, a.checkpoint ? checkpoints.get(a.checkpoint) : undefined, n);
         else if (a.name === 'mlp') checkMlpNetwork(checkpoints.get(a.checkpoint!)!.architecture as MlpArchitecture, n.K, ntOf(n), 'mlp', n.model === 'miso');
@@ -39,12 +36,21 @@ function checkAlgorithms(sc: Scenario, checkpoints: Map<string, Checkpoint>, sou
       } catch (e) {
         throw new UsageError(`${source}: algorithms[${i}] (${algorithmLabel(a)}) on network ${name}: ${(e as Error).message}`);
       }
-      if (built) checkMessageBudget(sc, built, i, source);
-      if (built && sc.faults.channel && !built.refresh)
-        throw new UsageError(`${source}: invalid scenario: faults.channel: algorithms[${i}] (${algorithmLabel(a)}) cannot take the CSI its agents measure anew during the run (its DMP has no refresh; wmmse-dmp, wcgcn and pcgnn have)`);
+      if (built) checkBuiltDmp(sc, built, i, source);
     }
   });
-  return rounds;
+}
+
+/**
+ * The checks of DMP algorithms[i] as built for a network (a built-in one here, an own module in
+ * checkModules): its broadcasts within faults.maxMessageBytes, refresh under a varying channel,
+ * and every fault round within its rounds.
+ */
+export function checkBuiltDmp(sc: Scenario, built: DmpAlgorithm<unknown>, i: number, source: string): void {
+  checkMessageBudget(sc, built, i, source);
+  if (sc.faults.channel && !built.refresh)
+    throw new UsageError(`${source}: invalid scenario: faults.channel: algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}) cannot take the CSI its agents measure anew during the run (its DMP has no refresh; wmmse-dmp, wcgcn and pcgnn have)`);
+  checkFaultRounds(sc, new Map([[i, { rounds: built.rounds, period: built.period }]]), source);
 }
 
 /** A centralized cell-free algorithm on network n: the MLP of [30] knows exactly one M and K. */
