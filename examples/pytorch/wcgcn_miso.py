@@ -25,7 +25,7 @@ on that file, the `normalised` that `dmpemu eval --algorithm wcgcn --checkpoint 
 printed (--init-check), so the PyTorch model is dmpemu's model.
 
 Training: Adam on minus the sum rate, fresh networks every batch, StepLR (lr x gamma every
-`step_size` steps). Every `--every` steps the validation ratio goes to <out>/curve.jsonl; the best
+`step_size` steps), optionally after a linear warm-up of `--warmup` steps. Every `--every` steps the validation ratio goes to <out>/curve.jsonl; the best
 model so far to <out>/weights.json in dmpemu's layout (weights-to-checkpoint.ts makes it a
 checkpoint).
 
@@ -52,6 +52,7 @@ p.add_argument("--batch", type=int, default=32)
 p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--step-size", type=int, default=2000, help="StepLR period in steps")
 p.add_argument("--gamma", type=float, default=0.8)
+p.add_argument("--warmup", type=int, default=0, help="lr rises linearly from lr / warmup to lr over the first steps (a continued model: Adam's moments start at 0, and its first steps at full lr throw it back)")
 p.add_argument("--every", type=int, default=250)
 p.add_argument("--validation", required=True, help="a dmpemu miso instance file (JSON) of the same network")
 p.add_argument("--wmmse", required=True, help="`dmpemu eval --algorithm wmmse --json` of the validation file")
@@ -224,7 +225,8 @@ model = WCGCN()
 if INIT:
     load_layers(model, INIT["weights"], widen=widened)  # widened: x_j and h_jk as they were, h_kj's inputs 0
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.step_size, gamma=args.gamma)
+# StepLR, times a linear warm-up over the first --warmup steps
+sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup if args.warmup else 1.0) * args.gamma ** (s // args.step_size))
 
 
 def export(ratio, step, seen):
@@ -235,7 +237,7 @@ def export(ratio, step, seen):
             "framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_miso.py",
             "command": " ".join(["python3", "examples/pytorch/wcgcn_miso.py", *sys.argv[1:]]),
             "network": {"model": "miso", "K": K, "Nt": Nt, "field": args.field, "dmin": args.dmin, "dmax": args.dmax, "csiRange": args.csi_range},
-            "steps": step, "batch": args.batch, "samplesSeen": seen, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}",
+            "steps": step, "batch": args.batch, "samplesSeen": seen, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}" + (f", linear warm-up {args.warmup} steps" if args.warmup else ""),
             "samples": "fresh per batch", "seed": args.seed,
             **({"init": os.path.basename(args.init), "initHash": INIT.get("hash"), "initTraining": INIT["training"]} if INIT else {}),
         },
