@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { linkScales, loadCheckpoint, LocalChannel, runInProcess, type AlgorithmSpec, type ChannelFault } from '@dmpemu/dmp';
@@ -5,6 +7,7 @@ import { EvolvingChannel, generateInstance, linkUniform, localViews, objective, 
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
+import { runScenario } from '../coordinator/src/commands/run.ts';
 
 describe('a time-varying channel (faults.channel): Gauss-Markov fading every round, CSI measured anew every coherenceRounds', () => {
   const inst = generateInstance('d2d', new Rng(71), { K: 12, field: 300, csiRange: 200, largeScale: true });
@@ -114,4 +117,19 @@ describe('a time-varying channel (faults.channel): Gauss-Markov fading every rou
     ];
     for (const [raw, message] of bad) expect(() => parseScenario(raw, 's.yaml')).toThrow(message);
   });
+
+  it('correlation 1 keeps round 0\'s channel: the run equals the one without faults.channel (to rounding), and summary.md does not say the channel varies', async () => {
+    const sc = (faults: object) =>
+      parseScenario({ name: 'still', seed: 5, networks: [{ name: 'net', model: 'd2d', K: 8, field: 300, csiRange: 200, instances: 2 }], algorithms: [{ name: 'wmmse-dmp', iterations: 3 }], runtime: { kind: 'inprocess' }, faults, outputs: { dir: mkdtempSync(join(tmpdir(), 'dmpemu-still-')) } }, 's.yaml');
+    const [still, plain] = [await runScenario(sc({ channel: { correlation: 1 } })), await runScenario(sc({}))];
+    // equal up to rounding: the agents measure the same CSI anew every round and WMMSE-DMP's refresh recomputes from it
+    const plainRates = plain.summary.networks[0].algorithms[0].rates;
+    still.summary.networks[0].algorithms[0].rates.forEach((r, n) => expect(Math.abs(r - plainRates[n]) / plainRates[n]).toBeLessThan(1e-14));
+    const md = readFileSync(join(still.dir, 'summary.md'), 'utf8');
+    expect(md).not.toContain('The channel varies');
+    expect(md).toContain('faults.channel has correlation 1: the channel stays round 0\'s, so results are those of a static channel.');
+    const moving = await runScenario(sc({ channel: { correlation: 0.9 } }));
+    expect(readFileSync(join(moving.dir, 'summary.md'), 'utf8')).toContain('The channel varies (faults.channel)');
+  });
 });
+

@@ -115,7 +115,10 @@ export function formatSummaryMarkdown(s: RunSummary): string {
   if (Object.keys(s.faults).length) out.push(`Faults injected: \`${JSON.stringify(s.faults)}\`${s.sweep ? ` (swept: \`${s.sweep.key}\`)` : ''}.`, '');
   const label = NORMALISER_LABELS[s.normaliseBy];
   out.push(`Rates are ${s.normaliseBy === 'optimal' ? "minimum user rates (max-min power control, the cell-free objective)" : 'weighted sum rates'} in bit/s/Hz, averaged over instances (± the half-width of a 95% interval of the mean); "vs ${label}" divides the mean by the mean of ${NORMALISER_TEXT[s.normaliseBy]} on the same instances (global CSI); "per instance" is the mean of each instance's ratio to its own ${label}, with its 95% interval.`, '');
-  if (s.faults.channel) out.push(`The channel varies (faults.channel): each decentralised result is on the channel of its last round and divided by WMMSE-100 on that channel; centralized algorithms run on round 0's.`, '');
+  // correlation 1 (the end of a sweep of it, say) is a channel that never moves
+  const still = s.faults.channel?.correlation === 1 && !s.sweep?.keys.includes('faults.channel.correlation');
+  if (still) out.push(`faults.channel has correlation 1: the channel stays round 0's, so results are those of a static channel.`, '');
+  else if (s.faults.channel) out.push(`The channel varies (faults.channel): each decentralised result is on the channel of its last round and divided by WMMSE-100 on that channel; centralized algorithms run on round 0's.`, '');
   if (s.faults.churn) out.push(`Churn (faults.churn): centralized algorithms and the normaliser run on the network that remains at the end (agents that left for good weigh 0).`, '');
   if (s.sweep) {
     out.push(`## Sweep of \`${s.sweep.key}\``, '', `Objective normalised by ${label} (global CSI) on the same instances; plots in \`sweep-<network>.svg\`.`, '');
