@@ -129,7 +129,10 @@ describe('fault injection over a real nats-server', () => {
 });
 
 describe('a fault plan run in process reports what the same plan over NATS reports', () => {
-  it('messageLoss: lost, messages per round and each round\'s missing messages in summary.json and rounds.jsonl are equal (in process they were all 0)', async () => {
+  it.each([
+    ['messageLoss', { messageLoss: { probability: 0.25 } }],
+    ['bit errors on 8-bit codes (undecodable ranges are lost) with an agent away', { messageQuantization: { bits: 8 }, bitErrors: { ber: 0.01 }, churn: [{ agent: 3, leaveRound: 2, joinRound: 4 }] }],
+  ])('%s: lost, messages per round and each round\'s missing messages in summary.json and rounds.jsonl are equal (in process they were all 0)', async (_what, faults) => {
     const run = (kind: 'inprocess' | 'nats') =>
       runScenario(
         parseScenario(
@@ -139,7 +142,7 @@ describe('a fault plan run in process reports what the same plan over NATS repor
             networks: [{ name: 'net', model: 'd2d', K: 8, field: 300, csiRange: 200, instances: 2 }],
             algorithms: [{ name: 'wmmse-dmp', iterations: 4 }],
             runtime: kind === 'nats' ? { kind, agentsPerProcess: 4 } : { kind },
-            faults: { messageLoss: { probability: 0.25 } },
+            faults,
             outputs: { dir: mkdtempSync(join(tmpdir(), 'dmpemu-loss-')) },
           },
           's.yaml',
