@@ -29,7 +29,6 @@ describe('the async clock (every agent on its own timer)', () => {
       // on real time which update a broadcast falls before varies, but every one arrives once, before the last update
       const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
       expect(sum(sync.rounds.map((x) => x.messages))).toBe(sum(barrier.received));
-      expect(sync.rounds.map((x) => x.missing)).toEqual(barrier.missing);
       // on virtual time the twin's updates fall exactly where the barrier's rounds end
       expect(runAsyncInProcess(inst, spec, { periodMs: 300, jitter: 0, activation: 1, seed: 0 }).received).toEqual(barrier.received);
       expect(barrier.received[0]).toBeGreaterThan(0);

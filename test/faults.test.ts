@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -70,6 +70,29 @@ describe('fault injection over a real nats-server', () => {
       expect(r.rounds.every((x) => x.timedOut === 4 && x.missing === 4)).toBe(true);
       expect([local.timedOut, local.missing, local.received]).toEqual([r.rounds.map((x) => x.timedOut), r.rounds.map((x) => x.missing), r.rounds.map((x) => x.messages)]);
       expect([local.late, local.lost]).toEqual([6 * 4, 0]); // the straggler's 6 broadcasts, to each of its 4 neighbours
+    } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('a lost message from a straggler arrives (as lost) after the deadline: late and timed out, in process as over NATS', async () => {
+    const inst = rayleighInstance(new Rng(23), { K: 5, snrDb: 10 });
+    const spec = { name: 'wmmse-dmp', iterations: 3 };
+    const faults: DeliveryFaults = { seed: 3, loss: 0.3, stragglers: { agents: [2], delayMs: 400 } };
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(5, 5);
+      const r = await c.runJob(inst, spec, { roundDeadlineMs: 150, policy: 'skip', faults });
+      const local = runInProcess(inst, spec, { faults, roundDeadlineMs: 150 });
+      expect(r.rounds.map((x) => x.objective)).toEqual(local.history);
+      // in process the loss was decided first: the straggler's lost messages counted lost, their receivers not timed out
+      expect([local.timedOut, local.missing, local.received]).toEqual([r.rounds.map((x) => x.timedOut), r.rounds.map((x) => x.missing), r.rounds.map((x) => x.messages)]);
+      expect(local.timedOut).toEqual(new Array(6).fill(4));
+      expect(local.lost).toBe(r.lost);
+      let lostFast = 0; // losses on the other agents' links: they arrive at once
+      for (let t = 0; t < 6; t++) for (let k = 0; k < 5; k++) for (let j = 0; j < 5; j++) if (j !== k && j !== 2 && isLost(faults, t, j, k)) lostFast++;
+      expect([local.lost, local.late]).toEqual([lostFast, 6 * 4]);
+      expect(lostFast).toBeGreaterThan(0);
     } finally {
       await c.shutdown();
     }
@@ -165,5 +188,34 @@ describe('a fault plan run in process reports what the same plan over NATS repor
     expect(rounds(local.dir)).toEqual(rounds(nats.dir));
     expect(rounds(local.dir)).toHaveLength(2 * 8);
     expect(rounds(local.dir).reduce((s, r) => s + r[3], 0)).toBe(pick(local).lost);
+  });
+
+  it('an own module that listens to some neighbours only: deliveries from the others are not counted lost in process either (agents drop them unread)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-listens-'));
+    // power as the mean of what the even neighbour slots broadcast, scaled by the agent's weight
+    writeFileSync(
+      join(dir, 'half.mjs'),
+      `export default function () {
+        return {
+          name: 'half', rounds: 4, period: 1,
+          init: (view) => ({ view, p: view.pmax }),
+          broadcastSize: () => 1, messageSize: () => 1, aggregation: () => 'mean',
+          listens: (_view, _t, i) => i % 2 === 0,
+          broadcast: (s, _t, out) => { out[0] = s.p; },
+          message: (_s, _t, _i, b, out) => { out[0] = b[0]; },
+          update: (s, _t, agg, used) => { s.p = used ? Math.min(s.view.pmax, 0.5 * agg[0] + 0.5 * s.view.weight * s.view.pmax) : s.view.pmax; },
+          output: (s) => Float64Array.of(s.p),
+        };
+      }\n`,
+    );
+    const run = (kind: 'inprocess' | 'nats') =>
+      runScenario(
+        parseScenario({ name: 'half', seed: 6, networks: [{ name: 'net', model: 'rayleigh-ic', K: 7, snrDb: 10, weighted: true, instances: 2 }], algorithms: [{ module: join(dir, 'half.mjs') }], runtime: kind === 'nats' ? { kind, agentsPerProcess: 7 } : { kind }, faults: { messageLoss: { probability: 0.3 } }, outputs: { dir } }, 's.yaml'),
+        kind === 'nats' ? { nats: inject('natsUrl') } : {},
+      );
+    const [local, nats] = [await run('inprocess'), await run('nats')];
+    const a = (r: typeof local) => r.summary.networks[0].algorithms[0];
+    expect([a(local).rates, a(local).lost, a(local).messagesPerRound]).toEqual([a(nats).rates, a(nats).lost, a(nats).messagesPerRound]);
+    expect(a(local).messagesPerRound).toBeGreaterThan(0);
   });
 });

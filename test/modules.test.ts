@@ -62,15 +62,18 @@ describe('own algorithms as modules', () => {
   it('a module is checked as built-in algorithms are: a crash, a churn or a message budget its rounds never meet is refused before anything starts (a crash past its last round silently never happened)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-modfault-'));
     copyFileSync(EXAMPLE, join(dir, 'fp.ts'));
-    const cases: [string, string][] = [
-      ['crash: [{ agent: 1, round: 12 }]', 'faults.crash[0].round: round 12 is never reached by algorithms[0] (fp), which runs 10 rounds (0-9)'],
-      ['churn: [{ agent: 1, leaveRound: 10 }]', 'faults.churn[0].leaveRound: round 10 is never reached by algorithms[0] (fp), which runs 10 rounds (0-9)'],
-      ['maxMessageBytes: 4', 'faults.maxMessageBytes: algorithms[0] (fp) broadcasts 1 number in round 0: 8 bytes as float64, more than the budget of 4 bytes (faults.messageQuantization brings them under)'],
+    const s = join(dir, 's.yaml');
+    const cases: [string[], string][] = [
+      [['faults: { crash: [{ agent: 1, round: 12 }] }'], `${s}: invalid scenario: faults.crash[0].round: round 12 is never reached by algorithms[0] (fp), which runs 10 rounds (0-9)`],
+      [['faults: { churn: [{ agent: 1, leaveRound: 10 }] }'], `${s}: invalid scenario: faults.churn[0].leaveRound: round 10 is never reached by algorithms[0] (fp), which runs 10 rounds (0-9)`],
+      [['faults: { maxMessageBytes: 4 }'], `${s}: invalid scenario: faults.maxMessageBytes: algorithms[0] (fp) broadcasts 1 number in round 0: 8 bytes as float64, more than the budget of 4 bytes (faults.messageQuantization brings them under)`],
+      // a sweep point is named as for built-in algorithms
+      [['faults: { crash: [{ agent: 1, round: 3 }] }', "sweep: { key: 'faults.crash[0].round', values: [3, 12] }"], `${s} (sweep faults.crash[0].round = 12): invalid scenario: faults.crash[0].round: round 12 is never reached by algorithms[0] (fp), which runs 10 rounds (0-9)`],
     ];
-    for (const [fault, message] of cases) {
-      writeFileSync(join(dir, 's.yaml'), ['name: mod', 'networks:', '  - { model: rayleigh-ic, K: 6 }', 'algorithms:', '  - { module: ./fp.ts, params: { iterations: 5 } }', `faults: { ${fault} }`, `outputs: { dir: ${join(dir, 'runs')} }`].join('\n'));
-      const r = await dmpemu(['run', join(dir, 's.yaml'), '--quiet'], { NATS_URL: inject('natsUrl') });
-      expect(r.stderr.trim()).toBe(`dmpemu: ${join(dir, 's.yaml')}: invalid scenario: ${message}`);
+    for (const [lines, message] of cases) {
+      writeFileSync(s, ['name: mod', 'networks:', '  - { model: rayleigh-ic, K: 6 }', 'algorithms:', '  - { module: ./fp.ts, params: { iterations: 5 } }', ...lines, `outputs: { dir: ${join(dir, 'runs')} }`].join('\n'));
+      const r = await dmpemu(['run', s, '--quiet'], { NATS_URL: inject('natsUrl') });
+      expect(r.stderr.trim()).toBe(`dmpemu: ${message}`);
       expect(r.code).toBe(2);
     }
     expect(readdirSync(dir)).toEqual(['fp.ts', 's.yaml']); // no run directory

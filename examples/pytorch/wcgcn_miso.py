@@ -25,7 +25,7 @@ on that file, the `normalised` that `dmpemu eval --algorithm wcgcn --checkpoint 
 printed (--init-check), so the PyTorch model is dmpemu's model.
 
 Training: Adam on minus the sum rate, fresh networks every batch, StepLR (lr x gamma every
-`step_size` steps), optionally after a linear warm-up of `--warmup` steps. Every `--every` steps the validation ratio goes to <out>/curve.jsonl; the best
+`step_size` steps); with `--warmup`, that schedule times a linear rise over the first steps. Every `--every` steps the validation ratio goes to <out>/curve.jsonl; the best
 model so far to <out>/weights.json in dmpemu's layout (weights-to-checkpoint.ts makes it a
 checkpoint).
 
@@ -225,8 +225,12 @@ model = WCGCN()
 if INIT:
     load_layers(model, INIT["weights"], widen=widened)  # widened: x_j and h_jk as they were, h_kj's inputs 0
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-# StepLR, times a linear warm-up over the first --warmup steps
-sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup if args.warmup else 1.0) * args.gamma ** (s // args.step_size))
+if args.warmup < 0:
+    sys.exit(f"--warmup: steps, at least 0, got {args.warmup}")
+if args.warmup:  # StepLR's decays, times a linear rise over the first --warmup steps
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) * args.gamma ** (s // args.step_size))
+else:  # StepLR itself: it multiplies the lr in place, so earlier runs' schedules are reproduced to the bit
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.step_size, gamma=args.gamma)
 
 
 def export(ratio, step, seen):

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import type { NetworkSummary, RunSummary, Spread } from '../results/summary.ts';
+import { churnPerInstance, type NetworkSummary, type RunSummary, type Spread } from '../results/summary.ts';
 import { NORMALISER_LABELS, type Normaliser } from '../scenario/algorithmNames.ts';
 import { networkSizePoints, networkSizeSpec, renderSvg, sweepSpec, trainingSetPoints, trainingSetSpec } from './reportPlots.ts';
 
@@ -153,11 +153,6 @@ export function formatSummaryMarkdown(s: RunSummary): string {
 }
 
 /** The normalised objective of every algorithm at every sweep value, per network. */
-/** faults.churn: the agents that left, per instance (a mean where the instances differ); '-' without churn. */
-function churnPerInstance(net: NetworkSummary): string {
-  return net.churnedAgents === undefined ? '-' : String(+(net.churnedAgents / net.instances).toFixed(2));
-}
-
 function sweepRows(s: RunSummary): { network: string; head: string[]; body: string[][] }[] {
   if (!s.sweep) return [];
   const first = s.sweep.points[0]?.networks ?? [];

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NetworkSummary, RunSummary } from '../results/summary.ts';
+import { churnPerInstance, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { NORMALISER_LABELS, type Normaliser } from '../scenario/algorithmNames.ts';
 import { bandKey, readRoundBands, type RoundBand } from './jsonLines.ts';
 import { curveSpec, renderSvg, spreadSpec, sweepSpec } from './reportPlots.ts';
@@ -54,7 +54,7 @@ function head(by: Normaliser): string[] {
 async function networkSection(net: NetworkSummary, by: Normaliser, bands: Map<string, RoundBand>, sweep: number | undefined, heading: string, curveFile?: string): Promise<string[]> {
   const size = net.M === undefined ? `K = ${net.K}` : `M = ${net.M} APs, K = ${net.K} users`;
   const normaliser = net.wmmse100 === undefined ? `${NORMALISER_LABELS[by]} = ${num(net.normaliser, 4)}` : `centralized WMMSE-100 = ${num(net.wmmse100, 4)}${by === 'wmmse-100' ? '' : `, ${NORMALISER_LABELS[by]} = ${num(net.normaliser, 4)}`}`;
-  const out = [`<h2>${esc(heading)}</h2>`, `<p class="meta">Model ${esc(net.model)}, ${size}, ${net.instances} instance(s); ${esc(normaliser)} bit/s/Hz${net.removedEdges ? `; ${net.removedEdges} CSI edges removed` : ''}${net.churnedAgents === undefined ? '' : `; ${net.churnedAgents} agent(s) leaving over its instances (churn)`}.</p>`];
+  const out = [`<h2>${esc(heading)}</h2>`, `<p class="meta">Model ${esc(net.model)}, ${size}, ${net.instances} instance(s); ${esc(normaliser)} bit/s/Hz${net.removedEdges ? `; ${net.removedEdges} CSI edges removed` : ''}${net.churnedAgents === undefined ? '' : `; ${churnPerInstance(net)} agent(s) leaving per instance (churn)`}.</p>`];
   out.push(table(head(by), algorithmRows(net)));
   const plots: string[] = [];
   const curve = curveSpec(net, (a) => bands.get(bandKey(sweep, net.network, a)));

@@ -74,6 +74,11 @@ export interface NetworkSummary {
   algorithms: AlgorithmSummary[];
 }
 
+/** faults.churn: the agents that left, per instance (a mean where the instances differ); '-' without churn. */
+export function churnPerInstance(net: NetworkSummary): string {
+  return net.churnedAgents === undefined ? '-' : String(+(net.churnedAgents / net.instances).toFixed(2));
+}
+
 export interface RunSummary {
   runId: string;
   scenario: string;

@@ -43,7 +43,7 @@ export interface JobResult {
   events: InjectedEvent[];
   /** Messages dropped in this job, by kind: the agents' (summed over hosts) and the coordinator's own. */
   counters: Counters;
-  /** Deliveries dropped by the messageLoss fault (= counters.lost). */
+  /** Deliveries dropped by messageLoss or made undecodable by bitErrors (= counters.lost). */
   lost: number;
   /** Every message dropped as malformed or unauthenticated, data and control (the sum of those counters). */
   malformed: number;

@@ -16,10 +16,11 @@ export interface Evaluation {
   seconds: number;
   /** Mean objective after each iteration (centralized, when asked) or round (DMP). */
   history?: number[];
-  /** DMP over a transport: totals over all rounds of all instances. */
+  /** DMP: rounds, and messages delivered per round (summed over agents, averaged over rounds and instances). */
   rounds?: number;
-  meanRoundLatencyMs?: number;
   messagesPerRound?: number;
+  /** DMP over a transport: totals over all rounds of all instances. */
+  meanRoundLatencyMs?: number;
   bytesPerRound?: number;
   /** Signalling cost: bits each agent published per round (its broadcast as encoded on the wire), and over all its rounds. */
   bitsPerAgentPerRound?: number;
@@ -29,9 +30,9 @@ export interface Evaluation {
   events?: (InjectedEvent & { instance: number })[];
   /** Every message dropped as malformed or unauthenticated (data and control), summed over jobs. */
   malformed?: number;
-  /** Deliveries dropped by the messageLoss fault. */
+  /** DMP: deliveries dropped by messageLoss or made undecodable by bitErrors. */
   lost?: number;
-  /** Broadcasts of a round already closed. */
+  /** DMP: broadcasts of a round already closed (in process: deliveries at or past the round deadline). */
   late?: number;
   /** Messages dropped, by kind (@dmpemu/wire COUNTER_KINDS), summed over jobs: agents' and the coordinator's. */
   dropped?: Counters;
@@ -157,7 +158,7 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       totals.staleness.push(r.staleness);
       totals.addDrops(r);
       records = inProcessRecords(n, r.history, inst.K, r, r.iterationMs);
-      records.forEach((rec) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: new Array<number>(inst.K).fill(0) }));
+      records.forEach((rec, t) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: r.agentMissing[t] }));
     } else {
       const agents: RoundAgents[] = [];
       const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, channel: f?.channel, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out, missing, timedOut) => void agents.push({ power: powersOf(out), dead: [], timedOut, missing })) });

@@ -12,10 +12,11 @@ import { UsageError } from './usageError.ts';
  * is a UsageError naming the entry, the module and what was wrong.
  */
 export async function checkModules(sc: Scenario, source: string): Promise<void> {
-  for (const { scenario } of sweepScenarios(sc)) {
+  for (const { scenario, label } of sweepScenarios(sc)) {
+    const at = label === undefined ? source : `${source} (sweep ${label})`; // as parseScenario names a point
     for (const [i, a] of scenario.algorithms.entries()) {
       if (!a.module) continue;
-      const where = `${source}: algorithms[${i}] (${algorithmLabel(a)})`;
+      const where = `${at}: algorithms[${i}] (${algorithmLabel(a)})`;
       let spec;
       try {
         spec = specOf(a, new Map());
@@ -31,7 +32,7 @@ export async function checkModules(sc: Scenario, source: string): Promise<void> 
         } catch (e) {
           throw new UsageError(`${where} on network ${networkName(n)}: ${(e as Error).message}`);
         }
-        checkBuiltDmp(scenario, built, i, source); // fault rounds, message budget, refresh: as for built-in algorithms
+        checkBuiltDmp(scenario, built, i, at); // fault rounds, message budget, refresh: as for built-in algorithms
       }
     }
   }

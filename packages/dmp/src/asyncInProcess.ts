@@ -29,6 +29,8 @@ export interface AsyncResult {
   /** Per iteration r, summed over the agents: broadcasts that arrived since their previous update, and neighbours of r's phase nothing was held from; as the NATS agents report them. */
   received: number[];
   missing: number[];
+  /** Per iteration r, each agent's missing neighbours (what it reports over NATS). */
+  agentMissing: number[][];
   /** Deliveries dropped by messageLoss or bit errors; deliveries older than the one already held (late). */
   lost: number;
   late: number;
@@ -143,6 +145,7 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
     const b = quantize(quant, raw);
     const packed = quant && f?.bitErrors ? pack(quant, raw) : undefined;
     for (const { k, slot } of listeners[j]) {
+      if (!nodes[k].listensAt(t, slot)) continue; // node types: agents ignore a neighbour they do not aggregate in round t
       const seen = isLost(f, t, j, k) ? undefined : linkReceive(f, t, j, k, b, packed);
       if (!seen) lost++;
       else q.push(sent + linkDelayMs(f, t, j, k, f?.distanceDelay ? linkKm(inst, j, k) : 0), 2, () => (keepLatest(latest[k], slot, t, seen) ? arrived[k]++ : late++));
@@ -179,5 +182,5 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
     iterationMs.push(Math.max(...updateMs.map((m) => m[r])));
   }
   const rounds = [...Array(R).keys()];
-  return { outputs: outputs.map((o) => o[R - 1]), history, iterationMs, staleness, activations, received: rounds.map((r) => sumAt(received, r)), missing: rounds.map((r) => sumAt(missing, r)), lost, late };
+  return { outputs: outputs.map((o) => o[R - 1]), history, iterationMs, staleness, activations, received: rounds.map((r) => sumAt(received, r)), missing: rounds.map((r) => sumAt(missing, r)), agentMissing: rounds.map((r) => missing.map((m) => m[r])), lost, late };
 }

@@ -2,7 +2,7 @@ import { EvolvingChannel, largeScaleOf, localViews, objective, type Instance, ty
 import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { toDecision } from './decision.ts';
-import { deliveryDelayMs, isLost, linkKm, type DeliveryFaults } from './deliveryFaults.ts';
+import { deliveryDelayMs, isLost, linkKm, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
 import { linkReceive } from './messageFaults.ts';
 import { pack, quantize } from './quantization.ts';
 import { NodeRunner, type MissingPolicy } from './nodeRunner.ts';
@@ -19,7 +19,11 @@ export interface InProcessResult {
   received: number[];
   missing: number[];
   timedOut: number[];
-  /** Deliveries dropped by messageLoss or made undecodable by bitErrors; deliveries at or past the round deadline (over NATS they arrive after the round closed). */
+  /**
+   * Deliveries dropped by messageLoss or made undecodable by bitErrors, and deliveries at or past
+   * the round deadline (late). Over NATS `late` differs: it misses deliveries that would arrive
+   * after the job ended, and adds control messages of closed rounds.
+   */
   lost: number;
   late: number;
 }
@@ -75,6 +79,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
       const nb = node.neighbours;
       for (let i = 0; i < nb.length; i++) {
         const j = nb[i];
+        if (!node.listensAt(t, i)) continue; // node types: a neighbour it does not aggregate this round (agents ignore its message)
         if (away(j, t)) {
           node.awaySlot(i);
           continue;
@@ -83,13 +88,15 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
           node.receiveSlot(i, b[j]!);
           continue;
         }
-        // lost as the agents decide it on arrival: messageLoss, or bit errors made it undecodable
+        // as the agents decide on arrival: a message is lost to messageLoss or to bit errors that
+        // make it undecodable, and it arrives after j's straggling plus (unless lost) the link delay
         const seen = isLost(faults, t, j, node.k) ? undefined : linkReceive(faults, t, j, node.k, b[j]!, packed?.[j]);
-        if (!seen) lost++;
-        else if (deliveryDelayMs(faults, t, j, node.k, faults.distanceDelay ? linkKm(inst, j, node.k) : 0) >= deadline) {
-          late++;
+        const arrival = seen ? deliveryDelayMs(faults, t, j, node.k, faults.distanceDelay ? linkKm(inst, j, node.k) : 0) : publishDelayMs(faults, j);
+        if (arrival >= deadline) {
+          late++; // the round closed on its deadline first
           closed = true;
-        } else node.receiveSlot(i, seen);
+        } else if (!seen) lost++;
+        else node.receiveSlot(i, seen);
       }
       const r = node.update(t);
       receivedNow += r.received;
