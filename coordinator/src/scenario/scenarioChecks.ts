@@ -50,7 +50,7 @@ export function checkBuiltDmp(sc: Scenario, built: DmpAlgorithm<unknown>, i: num
   checkMessageBudget(sc, built, i, source);
   if (sc.faults.channel && !built.refresh)
     throw new UsageError(`${source}: invalid scenario: faults.channel: algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}) cannot take the CSI its agents measure anew during the run (its DMP has no refresh; wmmse-dmp, wcgcn and pcgnn have)`);
-  checkFaultRounds(sc, new Map([[i, { rounds: built.rounds, period: built.period }]]), source);
+  checkFaultRounds(sc, i, built, source);
 }
 
 /** A centralized cell-free algorithm on network n: the MLP of [30] knows exactly one M and K. */
@@ -86,40 +86,34 @@ function checkFaultsFelt(sc: Scenario, source: string): void {
   if (key) throw new UsageError(`${source}: invalid scenario: faults.${key}: the scenario has no DMP algorithm, so no job would feel it (centralized algorithms see the true channel and send no messages)`);
 }
 
-/** A crash or broker restart at a round that a DMP job never reaches would silently not happen. */
-function checkFaultRounds(sc: Scenario, plans: Map<number, { rounds: number; period: number }>, source: string): void {
-  const rounds = new Map([...plans].map(([i, p]) => [i, p.rounds]));
+/** A crash, broker restart or churn at a round that algorithms[i]'s jobs (`r` rounds of period `period`) never reach would silently not happen. */
+function checkFaultRounds(sc: Scenario, i: number, { rounds: r, period }: { rounds: number; period: number }, source: string): void {
+  const name = `algorithms[${i}] (${algorithmLabel(sc.algorithms[i])})`;
   const faults = [
-    ...(sc.faults.crash ?? []).map((c, i) => ({ key: `faults.crash[${i}].round`, round: c.round })),
-    ...(sc.faults.brokerRestart ?? []).map((b, i) => ({ key: `faults.brokerRestart[${i}].round`, round: b.round })),
+    ...(sc.faults.crash ?? []).map((c, k) => ({ key: `faults.crash[${k}].round`, round: c.round })),
+    ...(sc.faults.brokerRestart ?? []).map((b, k) => ({ key: `faults.brokerRestart[${k}].round`, round: b.round })),
   ];
   for (const f of faults)
-    for (const [i, r] of rounds)
-      if (f.round >= r)
-        throw new UsageError(`${source}: invalid scenario: ${f.key}: round ${f.round} is never reached by algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}), which runs ${r} round${r === 1 ? '' : 's'} (0-${r - 1})`);
+    if (f.round >= r) throw new UsageError(`${source}: invalid scenario: ${f.key}: round ${f.round} is never reached by ${name}, which runs ${r} round${r === 1 ? '' : 's'} (0-${r - 1})`);
   // churn: every job reaches the rounds agents leave and come back in, and a fresh state starts in round 0's phase
   const churn = sc.faults.churn;
   if (churn) {
     const list = Array.isArray(churn) ? churn.map((c, k) => ({ c, key: `faults.churn[${k}]` })) : [{ c: churn, key: 'faults.churn' }];
-    for (const { c, key } of list)
-      for (const [i, { rounds: r, period }] of plans) {
-        const name = `algorithms[${i}] (${algorithmLabel(sc.algorithms[i])})`;
-        for (const [what, round] of [['leaveRound', c.leaveRound], ['joinRound', c.joinRound]] as const)
-          if (round !== undefined && round >= r) throw new UsageError(`${source}: invalid scenario: ${key}.${what}: round ${round} is never reached by ${name}, which runs ${r} round${r === 1 ? '' : 's'} (0-${r - 1})`);
-        if (c.joinRound !== undefined && c.joinRound % period !== 0)
-          throw new UsageError(`${source}: invalid scenario: ${key}.joinRound: an agent comes back with a fresh state, which ${name} can only start in a round of round 0's phase (period ${period}): ${c.joinRound} is not a multiple of ${period}`);
-      }
+    for (const { c, key } of list) {
+      for (const [what, round] of [['leaveRound', c.leaveRound], ['joinRound', c.joinRound]] as const)
+        if (round !== undefined && round >= r) throw new UsageError(`${source}: invalid scenario: ${key}.${what}: round ${round} is never reached by ${name}, which runs ${r} round${r === 1 ? '' : 's'} (0-${r - 1})`);
+      if (c.joinRound !== undefined && c.joinRound % period !== 0)
+        throw new UsageError(`${source}: invalid scenario: ${key}.joinRound: an agent comes back with a fresh state, which ${name} can only start in a round of round 0's phase (period ${period}): ${c.joinRound} is not a multiple of ${period}`);
+    }
   }
   // a restarted agent rejoins at the next round of round 0's phase (the coordinator's rule): it must come
   (sc.faults.crash ?? []).forEach((c, k) => {
     if (!c.restart) return;
-    for (const [i, { rounds: r, period }] of plans) {
-      const from = c.round + 1 + ((period - ((c.round + 1) % period)) % period);
-      if (from >= r)
-        throw new UsageError(
-          `${source}: invalid scenario: faults.crash[${k}]: agent ${c.agent} restarted after round ${c.round} would rejoin at round ${from} (the next of round 0's phase${period > 1 ? `, period ${period}` : ''}), but algorithms[${i}] (${algorithmLabel(sc.algorithms[i])}) runs ${r} rounds (0-${r - 1}): it would never rejoin`,
-        );
-    }
+    const from = c.round + 1 + ((period - ((c.round + 1) % period)) % period);
+    if (from >= r)
+      throw new UsageError(
+        `${source}: invalid scenario: faults.crash[${k}]: agent ${c.agent} restarted after round ${c.round} would rejoin at round ${from} (the next of round 0's phase${period > 1 ? `, period ${period}` : ''}), but ${name} runs ${r} rounds (0-${r - 1}): it would never rejoin`,
+      );
   });
 }
 
