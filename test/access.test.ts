@@ -76,7 +76,7 @@ describe('access control on the embedded broker', () => {
     try {
       expect(await replyWithoutCredentials(server.url)).toMatch(/-ERR 'Authorization Violation'/);
       const url = server.url.replace('nats://', `nats://coordinator:${password}@`);
-      const run = dmpemu(['run', scenario, '--nats', url, '--external-agents', '--run-id', 'own1', '--secret-file', join(out, 'secret'), '--quiet']);
+      const run = dmpemu(['run', scenario, '--nats', url, '--external-agents', '--run-id', 'own1', '--secret-file', join(out, 'secret')]); // not --quiet: the host commands it prints are checked
       const hosts = ['h0', 'h1'].map((h) => dmpemu(['agents', '--nats', server.url, '--creds', join(out, `own1-p0n0.${h}.creds`)]));
       const r = await run;
       expect(r.code, r.stderr).toBe(0);
@@ -84,6 +84,12 @@ describe('access control on the embedded broker', () => {
       const summary = JSON.parse(readFileSync(join(dir, 'runs', 'own1', 'summary.json'), 'utf8'));
       expect(summary.status).toBe('completed');
       expect(summary.networks[0].algorithms[0].rounds).toBe(10);
+      // the coordinator's password is in no output: it was in summary.json, summary.md, report.html
+      // and in the host commands the run printed (a host following them connected as the coordinator)
+      for (const text of [r.stdout, r.stderr, ...['summary.json', 'summary.md', 'report.html'].map((f) => readFileSync(join(dir, 'runs', 'own1', f), 'utf8'))]) expect(text).not.toContain(password);
+      expect(summary.transport).toBe(`nats ${url.replace(password, '***')}`);
+      expect(r.stdout).toContain(`dmpemu agents --nats ${server.url} --creds `);
+      expect(r.stdout).toContain('(the broker asks for credentials: give each host its own user, the .creds file of `dmpemu nats-config` for that host, never the coordinator\'s)');
     } finally {
       await server.dispose();
     }

@@ -23,7 +23,7 @@ import { writeInstanceFile } from '../scenario/instanceFileWrite.ts';
 import { checkModules } from '../scenario/moduleChecks.ts';
 import { announceExternalHosts, roundOptions, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
 import { runCellFreeNetwork } from './runCellFree.ts';
-import { checkRunId } from '@dmpemu/wire';
+import { checkRunId, redactUrl } from '@dmpemu/wire';
 
 export interface RunOptions {
   /** NATS URL overriding the scenario's (CLI --nats / NATS_URL). */
@@ -98,7 +98,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   try {
     if (needsBroker) {
       broker = await openBroker(o.nats ?? sc.runtime.nats ?? process.env.NATS_URL, log, undefined, o.listen);
-      summary.transport = broker.kind === 'nats' ? `nats ${broker.url}` : 'in-process bus';
+      summary.transport = broker.kind === 'nats' ? `nats ${redactUrl(broker.url)}` : 'in-process bus'; // the summary and report are shared: never a password
       if (sc.faults.brokerRestart?.length && !(broker.kind === 'nats' && broker.server))
         throw new Error('faults.brokerRestart needs the embedded nats-server: run without --nats / NATS_URL');
     } else if (sc.algorithms.some(isDmp)) summary.transport = 'none: in process (the reference executor)'; // summary.md said "no decentralised algorithm" though one ran

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { Checkpoint, MissingPolicy } from '@dmpemu/dmp';
 import { formatIds } from '@dmpemu/agents';
+import { withoutCredentials } from '@dmpemu/wire';
 import type { RoundAgents, RunObserver } from '../run/observer.ts';
 import type { Broker, Coordinator, RoundRecord } from '../run/coordinator.ts';
 import { makeDir } from '../scenario/makeDir.ts';
@@ -37,7 +38,9 @@ export async function announceExternalHosts(c: Coordinator, broker: Broker, K: n
   const hosts = await c.externalHosts(K, perProcess);
   const hostsDir = join(dir, 'hosts');
   makeDir(hostsDir, 'outputs.dir', dir);
-  const url = broker.kind === 'nats' ? broker.url : 'memory';
+  // never the coordinator's credentials (a broker you run: NATS_URL=nats://coordinator:<password>@...): each host brings its own
+  const url = broker.kind === 'nats' ? withoutCredentials(broker.url) : 'memory';
+  const ownUsers = broker.kind === 'nats' && url !== broker.url && !hosts.some((h) => h.user);
   const lines = [`run ${c.runId}: ${K} agents wait for ${hosts.length} external host(s) (${timeoutS} s); start each with:`];
   for (const h of hosts) {
     const file = join(hostsDir, `${c.runId}.${h.host}.creds`);
@@ -45,6 +48,7 @@ export async function announceExternalHosts(c: Coordinator, broker: Broker, K: n
     lines.push(`  dmpemu agents --nats ${url} --creds ${file}`);
   }
   if (broker.kind === 'nats' && broker.server && broker.server.host !== '127.0.0.1') lines.push(`  (on another machine use this machine's address instead of ${new URL(url).hostname})`);
+  if (ownUsers) lines.push(`  (the broker asks for credentials: give each host its own user, the .creds file of \`dmpemu nats-config\` for that host, never the coordinator's)`);
   log(lines.join('\n'));
 }
 

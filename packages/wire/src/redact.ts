@@ -4,14 +4,24 @@
  * (`nats://***@host:4222`). Everything else is kept; a URL without credentials is returned as is.
  */
 export function redactUrl(url: string): string {
+  return mapUserinfo(url, (userinfo) => {
+    const colon = userinfo.indexOf(':');
+    return `${colon >= 0 ? `${userinfo.slice(0, colon)}:***` : '***'}@`;
+  });
+}
+
+/** The URL (or list) with no credentials at all (`nats://u:p@host:4222` -> `nats://host:4222`): what a host that brings its own user may be told. */
+export function withoutCredentials(url: string): string {
+  return mapUserinfo(url, () => '');
+}
+
+/** Each URL of a comma-separated list with its userinfo (and the '@') replaced by `f(userinfo)`. */
+function mapUserinfo(url: string, f: (userinfo: string) => string): string {
   return url
     .split(',')
     .map((part) =>
       // userinfo runs to the last '@' before the path: a raw '@' in a password stays hidden
-      part.replace(/^(\s*(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?)([^/?#]*)@/, (_m, scheme: string, userinfo: string) => {
-        const colon = userinfo.indexOf(':');
-        return `${scheme}${colon >= 0 ? `${userinfo.slice(0, colon)}:***` : '***'}@`;
-      }),
+      part.replace(/^(\s*(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?)([^/?#]*)@/, (_m, scheme: string, userinfo: string) => `${scheme}${f(userinfo)}`),
     )
     .join(',');
 }
