@@ -7,7 +7,7 @@ import { NatsServer } from '../coordinator/src/run/natsServer.ts';
 import { replyWithoutCredentials } from './natsProbe.ts';
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
-import { subjects } from '@dmpemu/wire';
+import { Sealer, subjects } from '@dmpemu/wire';
 import { localViews, rayleighInstance, Rng } from '@dmpemu/wireless';
 import { closeBroker, Coordinator, openBroker } from '../coordinator/src/run/coordinator.ts';
 import type { BrokerUser } from '../coordinator/src/run/access.ts';
@@ -54,6 +54,36 @@ describe('access control on the embedded broker', () => {
         expect(errors.some((e) => /Permissions Violation for Publish to "[^"]*\.ctl"/.test(e))).toBe(true);
         expect(errors.some((e) => /\.b\.5"/.test(e))).toBe(false);
         expect(r.counters.unauthenticated + r.counters.malformedData).toBe(0); // nothing reached anyone
+        await nc.close();
+      } finally {
+        await c.shutdown();
+      }
+    } finally {
+      await closeBroker(broker);
+    }
+  });
+
+  it('a host that registers agents of another host (it holds the run secret, so it can seal the claim) is refused: the job is untouched, and a stalled registration names it', async () => {
+    const broker = await openBroker(undefined);
+    if (broker.kind !== 'nats') throw new Error('needs nats-server');
+    try {
+      const inst = rayleighInstance(new Rng(92), { K: 6, snrDb: 10 });
+      const c = await Coordinator.start({ broker, registerTimeoutS: 3 });
+      try {
+        await c.launch(6, 3); // h0: agents 0-2, h1: 3-5
+        const h0 = (c as unknown as { hostUsers: Map<string, { user: BrokerUser }> }).hostUsers.get('h0')!.user;
+        const nc = await connect({ servers: broker.url, user: h0.user, pass: h0.password, timeout: 2000, waitOnFirstConnect: true });
+        const s = subjects(c.runId);
+        // h0's own subject, sealed with the run secret: before, the coordinator took h1's agents as h0's and dropped h1's reports
+        nc.publish(s.register('h0'), new Sealer(c.secret).seal(s.register('h0'), { type: 'register', host: 'h0', agents: [0, 1, 2, 3, 4, 5], pid: 1, hostname: 'forger' }));
+        await nc.flush();
+        await new Promise((r) => setTimeout(r, 200));
+        const spec = { name: 'wmmse-dmp', iterations: 4 };
+        const r = await c.runJob(inst, spec, { roundDeadlineMs: 2000, policy: 'skip' });
+        expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, spec).history);
+        expect(r.rounds.every((x) => x.reported === 6)).toBe(true);
+        // when agents are missing, the refused claim is named (here an agent 6 nobody serves)
+        await expect(c.waitRegistered(7, 1)).rejects.toThrow('1 agent(s) did not register within 1 s: 6 (host h0 claimed agent(s) 3-5, but its broker user serves 0-2: refused)');
         await nc.close();
       } finally {
         await c.shutdown();

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { createAlgorithm, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
-import { AgentHost } from '@dmpemu/agents';
+import { AgentHost, formatIds } from '@dmpemu/agents';
 import { cellFreeMinRate, cellFreeTerms, cellFreeViews, EvolvingChannel, largeScaleOf, localViews, objective, type CellFreeInstance, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
   addCounters,
@@ -282,6 +282,9 @@ export class Coordinator {
     return hosts.map((h) => ({ ...h, user: this.hostUsers.get(h.host)?.user }));
   }
 
+  /** Registrations refused because a host claimed agents its broker user is not for, by host (named when agents then fail to register). */
+  private readonly refusedClaims = new Map<string, string>();
+
   /** Hosts and their agents; with the embedded broker's credentials each host gets a user of its own (access.ts). */
   private readonly hostUsers = new Map<string, { ids: number[]; user: BrokerUser }>();
 
@@ -332,7 +335,8 @@ export class Coordinator {
       const timer = setTimeout(() => {
         this.onRegister.delete(check);
         const m = missing();
-        reject(new Error(`${m.length} agent(s) did not register within ${timeoutS} s: ${m.slice(0, 10).join(', ')}${m.length > 10 ? ', ...' : ''}`));
+        const refused = [...this.refusedClaims.values()];
+        reject(new Error(`${m.length} agent(s) did not register within ${timeoutS} s: ${m.slice(0, 10).join(', ')}${m.length > 10 ? ', ...' : ''}${refused.length ? ` (${refused.join('; ')})` : ''}`));
       }, timeoutS * 1000);
       this.onRegister.add(check);
       check();
@@ -353,6 +357,15 @@ export class Coordinator {
     const r = parseControl(registerSchema, msg);
     if (!r.ok || r.value.host !== lastToken(subject)) return void this.counters.malformedControl++;
     const { host, agents, pid, hostname } = r.value;
+    // with per-host broker users (the embedded broker) a host serves the agents its user was made
+    // for: every host holds the run secret, so a registration is otherwise only its own claim
+    const mine = this.hostUsers.size > 0 ? this.hostUsers.get(host) : undefined;
+    const foreign = this.hostUsers.size > 0 ? agents.filter((k) => !mine?.ids.includes(k)) : [];
+    if (foreign.length > 0) {
+      this.counters.unauthenticated++;
+      this.refusedClaims.set(host, `host ${host} claimed agent(s) ${formatIds(foreign)}, ${mine ? `but its broker user serves ${formatIds(mine.ids)}` : 'but no broker user of this run is for that host'}: refused`);
+      return;
+    }
     this.hosts.set(host, { agents, pid, hostname });
     for (const k of agents) {
       this.ownerOf.set(k, host);
