@@ -199,6 +199,29 @@ describe('dmpemu CLI', () => {
     }
   });
 
+  it('fault plans the broker setup cannot carry out, and an empty --secret-file, are refused before anything starts (they failed mid-run, exit 1, with a run directory)', async () => {
+    const out = join(dir, 'plan-runs');
+    const scenario = (faults: string) => {
+      const f = join(dir, `plan-${faults.length}.yaml`);
+      writeFileSync(f, ['name: plan', 'networks:', '  - { model: rayleigh-ic, K: 4 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 3 }', `faults: ${faults}`, `outputs: { dir: ${out} }`].join('\n'));
+      return f;
+    };
+    const empty = join(dir, 'empty-secret');
+    writeFileSync(empty, '\n');
+    const cases: [string[], Record<string, string>, string][] = [
+      [['run', scenario('{ brokerRestart: [{ round: 2, downMs: 100 }] }'), '--nats', 'nats://127.0.0.1:1'], {}, 'faults.brokerRestart stops and starts the embedded nats-server, which --nats replaces: run without --nats, or drop the fault'],
+      [['run', scenario('{ brokerRestart: [{ round: 2, downMs: 100 }] }')], { NATS_URL: 'nats://127.0.0.1:1' }, 'faults.brokerRestart stops and starts the embedded nats-server, which NATS_URL replaces: run without NATS_URL, or drop the fault'],
+      [['run', scenario('{ crash: [{ agent: 1, round: 2 }] }'), '--external-agents'], {}, 'faults.crash kills an agent process this machine launched: with --external-agents it launches none (drop the fault, or --external-agents)'],
+      [['run', 'scenarios/quickstart.yaml', '--out', out, '--secret-file', empty], {}, `run: --secret-file ${empty} is empty: expected the run secret, 64 hex digits (dmpemu nats-config writes one)`],
+    ];
+    for (const [args, env, line] of cases) {
+      const r = await dmpemu(args, env);
+      expect(r.stderr).toBe(`dmpemu: ${line}\n`);
+      expect(r.code).toBe(2);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
   it.each([
     ['missing field', { K: 2, noise: 1, instances: [{ weights: [1, 1] }] }, 'instances[0].gain: expected a 2 x 2 matrix (2 rows), got nothing (missing)'],
     ['wrong shape', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3]] }] }, 'instances[0].gain[1]: expected an array of 2 numbers, got an array of length 1'],

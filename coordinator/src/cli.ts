@@ -7,7 +7,7 @@ import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, po
 import { instancesSchema, iterationsSchema, kSchema, natsUrlSchema, noiseSchema, ntSchema, periodMsSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
 import { generate } from './commands/generate.ts';
-import { CLOCKS, loadScenario } from './scenario/scenario.ts';
+import { CLOCKS, loadScenario, sweepScenarios } from './scenario/scenario.ts';
 import { ITERATIVE } from './scenario/algorithmNames.ts';
 import { loadTrainScenario, TRAINABLE_KINDS } from './scenario/trainScenario.ts';
 import { importCommand } from './commands/import.ts';
@@ -132,6 +132,11 @@ export function buildCli(print: (s: string) => void): Command {
       if (o.listen && o.dashboard === undefined && sc.runtime.kind !== 'nats') throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: this scenario runs in process (runtime.kind inprocess): give --dashboard too, or drop --listen');
       if (o.listen && o.dashboard === undefined && !ownBroker) throw new UsageError('--listen is where the embedded nats-server and --dashboard serve: with --nats / runtime.nats give --dashboard too, or drop --listen');
       if (o.listen && ownBroker && sc.runtime.kind === 'nats') await checkListen(o.listen);
+      // fault plans this broker setup cannot carry out: refused before anything starts (they failed mid-run, exit 1)
+      const natsFlag = cmd.getOptionValueSource('nats') === 'env' ? 'NATS_URL' : '--nats';
+      if (!ownBroker && o.nats && sweepScenarios(sc).some((p) => p.scenario.faults.brokerRestart?.length)) throw new UsageError(`faults.brokerRestart stops and starts the embedded nats-server, which ${natsFlag} replaces: run without ${natsFlag}, or drop the fault`);
+      if (o.externalAgents && sweepScenarios(sc).some((p) => p.scenario.faults.crash?.length)) throw new UsageError('faults.crash kills an agent process this machine launched: with --external-agents it launches none (drop the fault, or --external-agents)');
+      const secret = o.secretFile ? runSecret(o.secretFile, 'run') : undefined;
       if (o.out) sc.outputs.dir = o.out;
       const dash = await openDashboard({ dashboard: o.dashboard, listen: o.dashboard === undefined ? undefined : o.listen?.host }, sc.outputs.dir, print);
       // SIGINT/SIGTERM end the run after the current round; summary.json then says so.
@@ -146,7 +151,7 @@ export function buildCli(print: (s: string) => void): Command {
           log: (s) => (o.quiet && !s.includes('\n') ? undefined : print(s)),
           externalAgents: !!o.externalAgents,
           runId: o.runId,
-          secret: o.secretFile ? runSecret(o.secretFile) : undefined,
+          secret,
           listen: ownBroker ? o.listen : undefined,
           observer: dash?.observer,
         });
@@ -230,7 +235,7 @@ export function buildCli(print: (s: string) => void): Command {
       run,
       ids: agents,
       host: o.hostId ?? c?.host,
-      secret: o.secretFile || !c ? runSecret(o.secretFile) : c.secret,
+      secret: o.secretFile || !c ? runSecret(o.secretFile, 'agents') : c.secret,
       user: c?.user,
       pass: c?.password,
       parentPid: o.parentPid,
@@ -341,13 +346,14 @@ async function checkListen(l: { host: string; port?: number }): Promise<void> {
   await new Promise((r) => probe.close(r));
 }
 
-/** The run secret of an agent host: from --secret-file, else the environment; checked before connecting. */
-function runSecret(file: string | undefined): string {
+/** The run secret: `run --secret-file`, or an agent host's --secret-file, else its environment; checked before connecting. */
+function runSecret(file: string | undefined, command: 'run' | 'agents'): string {
   let secret: string | undefined;
   if (file) secret = readBounded(file, { bytes: 1024, what: 'secret files' }, '--secret-file: cannot read').toString('utf8').trim();
   else secret = process.env[RUN_SECRET_ENV];
+  if (!secret && file) throw new UsageError(`${command}: --secret-file ${file} is empty: expected the run secret, 64 hex digits (dmpemu nats-config writes one)`);
   if (!secret) throw new UsageError(`agents: no run secret: give --secret-file <file> or set ${RUN_SECRET_ENV} (the coordinator launches its own hosts with it)`);
-  if (!/^[0-9a-f]{64}$/.test(secret)) throw new UsageError(`agents: the run secret${file ? ` in ${file}` : ''} must be 64 hex digits`);
+  if (!/^[0-9a-f]{64}$/.test(secret)) throw new UsageError(`${command}: the run secret${file ? ` in ${file}` : ''} must be 64 hex digits`);
   return secret;
 }
 
