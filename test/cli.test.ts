@@ -199,6 +199,15 @@ describe('dmpemu CLI', () => {
     }
   });
 
+  it('run --listen at an IPv6 address ([::1]:0) runs (nats-server was given -a [::1] and exited before listening)', async () => {
+    const out = join(dir, 'listen6-runs');
+    const r = await dmpemu(['run', 'scenarios/quickstart.yaml', '--out', out, '--listen', '[::1]:0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/started nats-server at nats:\/\/\[::1\]:\d+ \(listening on ::1:\d+\), credentials required/);
+    const [runDir] = readdirSync(out);
+    expect(JSON.parse(readFileSync(join(out, runDir, 'summary.json'), 'utf8')).status).toBe('completed');
+  });
+
   it('fault plans the broker setup cannot carry out, and an empty --secret-file, are refused before anything starts (they failed mid-run, exit 1, with a run directory)', async () => {
     const out = join(dir, 'plan-runs');
     const scenario = (faults: string) => {

@@ -332,7 +332,7 @@ function listenAddress(value: string): { host: string; port?: number } {
   const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value) ?? /^([A-Za-z0-9.-]+)$/.exec(value);
   const port = m?.[2] === undefined ? undefined : Number(m[2]);
   if (!m || (port !== undefined && port > 65535)) throw new InvalidArgumentError('expected host:port, e.g. 0.0.0.0:4222 or 127.0.0.1:0.');
-  return { host: m[1], port: port || undefined };
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: port || undefined }; // an IPv6 address bare, as nats-server's -a and listen() take it
 }
 
 /**
@@ -342,7 +342,7 @@ function listenAddress(value: string): { host: string; port?: number } {
  */
 async function checkListen(l: { host: string; port?: number }): Promise<void> {
   const probe = createServer();
-  await listenOn(probe, l.host.replace(/^\[|\]$/g, ''), l.port ?? 0, `--listen ${l.host}:${l.port ?? 0}`);
+  await listenOn(probe, l.host, l.port ?? 0, `--listen ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port ?? 0}`);
   await new Promise((r) => probe.close(r));
 }
 

@@ -58,7 +58,7 @@ export class NatsServer {
   }
 
   get url(): string {
-    return `nats://${this.host === '0.0.0.0' ? '127.0.0.1' : this.host}:${this.port}`;
+    return `nats://${this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '[::1]' : inUrl(this.host)}:${this.port}`;
   }
 
   get auth(): boolean {
@@ -166,8 +166,13 @@ export class NatsServer {
   }
 }
 
+/** A host as a URL writes it: an IPv6 address in brackets (`-a` takes it bare). */
+function inUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 function spawnServer(bin: string, dir: string, port: number, host: string, config: string, cluster?: NatsServerOptions['cluster'], netns?: string): ChildProcess {
-  const routes = cluster ? ['--server_name', cluster.name, '--cluster_name', 'dmpemu', '--cluster', `nats://${host}:${cluster.port}`, '--routes', cluster.routes.join(','), ...(cluster.advertise ? ['--cluster_advertise', cluster.advertise] : [])] : [];
+  const routes = cluster ? ['--server_name', cluster.name, '--cluster_name', 'dmpemu', '--cluster', `nats://${inUrl(host)}:${cluster.port}`, '--routes', cluster.routes.join(','), ...(cluster.advertise ? ['--cluster_advertise', cluster.advertise] : [])] : [];
   const args = ['-c', config, '-a', host, '-p', String(port), '--ports_file_dir', dir, ...routes];
   // `ip netns exec` execs the server: the child's pid is the server's
   return netns ? spawn('ip', ['netns', 'exec', netns, bin, ...args], { stdio: 'ignore' }) : spawn(bin, args, { stdio: 'ignore' });
