@@ -208,6 +208,20 @@ describe('dmpemu CLI', () => {
     expect(JSON.parse(readFileSync(join(out, runDir, 'summary.json'), 'utf8')).status).toBe('completed');
   });
 
+  it('nats-config --hosts n makes n hosts per network, the agents split evenly (6 for 10 agents made 5, of 2 each); more hosts than agents is refused', async () => {
+    const scenario = join(dir, 'hosts.yaml');
+    writeFileSync(scenario, ['name: hosts', 'networks:', '  - { model: rayleigh-ic, K: 10 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 3 }'].join('\n'));
+    const out = join(dir, 'hosts-cfg');
+    const r = await dmpemu(['nats-config', scenario, '--run-id', 'hs', '--hosts', '6', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const files = readdirSync(out).filter((f) => f.endsWith('.creds')).sort();
+    expect(files).toEqual([0, 1, 2, 3, 4, 5].map((h) => `hs-p0n0.h${h}.creds`));
+    expect(files.map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')).ids)).toEqual(['0-1', '2-3', '4-5', '6-7', '8', '9']);
+    const many = await dmpemu(['nats-config', scenario, '--run-id', 'hs', '--hosts', '11', '--out', join(dir, 'hosts-cfg2')]);
+    expect(many.stderr).toBe('dmpemu: --hosts 11: network rayleigh-ic-k10 has 10 agents, so at most 10 hosts (one agent each)\n');
+    expect(many.code).toBe(2);
+  });
+
   it('fault plans the broker setup cannot carry out, and an empty --secret-file, are refused before anything starts (they failed mid-run, exit 1, with a run directory)', async () => {
     const out = join(dir, 'plan-runs');
     const scenario = (faults: string) => {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIds } from '@dmpemu/agents';
 import { newRunSecret } from '@dmpemu/wire';
-import { partition } from '../run/launcher.ts';
+import { partition, partitionInto } from '../run/launcher.ts';
 import { authorizationBlock, coordinatorUser, hostUser, type BrokerUser } from '../run/access.ts';
 import { resolveFaults } from '../scenario/faultPlan.ts';
 import { agentsOf, networkName, sweepScenarios, type Scenario } from '../scenario/scenario.ts';
@@ -15,7 +15,7 @@ import { cellFreeViews } from '@dmpemu/wireless';
 
 export interface NatsConfigArgs {
   runId: string;
-  /** Hosts per network (default: K / runtime.agentsPerProcess, rounded up). */
+  /** Hosts per network, each network's agents split evenly over them (default: K / runtime.agentsPerProcess, rounded up). */
   hosts?: number;
   out: string;
 }
@@ -37,9 +37,10 @@ export function natsConfig(sc: Scenario, a: NatsConfigArgs): string {
   for (const [p, { scenario }] of sweepScenarios(sc).entries()) {
     scenario.networks.forEach((net, i) => {
       const runId = `${a.runId}-p${p}n${i}`;
-      const perHost = a.hosts ? Math.ceil(agentsOf(net) / a.hosts) : scenario.runtime.agentsPerProcess;
+      const K = agentsOf(net);
+      if (a.hosts && a.hosts > K) throw new UsageError(`--hosts ${a.hosts}: network ${networkName(net)} has ${K} agents, so at most ${K} hosts (one agent each)`);
       const views = net.model === 'cell-free' ? drawCellFree(net, scenario.seed).map(cellFreeViews) : drawInstances(net, scenario.seed).map((inst, n) => resolveFaults(scenario.faults, inst, scenario.seed, `${networkName(net)}/${n}`).views);
-      partition(agentsOf(net), perHost).forEach((ids, h) => {
+      (a.hosts ? partitionInto(K, a.hosts) : partition(K, scenario.runtime.agentsPerProcess)).forEach((ids, h) => {
         const host = `h${h}`;
         const neighbours = new Set<number>();
         for (const vs of views) for (const k of ids) for (const j of vs[k].neighbours) neighbours.add(j);

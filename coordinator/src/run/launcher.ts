@@ -24,6 +24,14 @@ export function partition(K: number, perProcess: number, alone: number[] = []): 
   return groups;
 }
 
+/** Agents 0..K-1 in exactly n groups of consecutive ids, sizes differing by at most one (the larger first); n <= K. */
+export function partitionInto(K: number, n: number): number[][] {
+  return Array.from({ length: n }, (_, h) => {
+    const from = h * Math.floor(K / n) + Math.min(h, K % n);
+    return Array.from({ length: Math.floor(K / n) + (h < K % n ? 1 : 0) }, (_, i) => from + i);
+  });
+}
+
 /**
  * The cause a dead host's stderr names: the first line of the error it died of (`Error: ...`,
  * `TypeError [CODE]: ...`, or dmpemu's own one-line `dmpemu: ...`), not the last line (Node prints
