@@ -49,6 +49,33 @@ describe('processes and the broker misbehaving', () => {
     }
   });
 
+  it('a host that goes silent for good (SIGSTOP: a machine or connection lost, no process exit seen) has its agents declared dead after hostSilenceMs; the job goes on without them', async () => {
+    const K = 8;
+    const inst = rayleighInstance(new Rng(32), { K, snrDb: 10 });
+    const c = await Coordinator.start({ broker: inject('natsUrl'), hostSilenceMs: 2000 });
+    let frozen: number | undefined;
+    try {
+      await c.launch(K, 4);
+      const pid = c.agentPids()[4];
+      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 10 }, {
+        roundDeadlineMs: 500,
+        policy: 'skip',
+        onRound: (rec) => {
+          if (rec.t !== 2) return;
+          process.kill(pid, 'SIGSTOP');
+          frozen = pid;
+        },
+      });
+      // before: no death, every later round held to the deadline with 4 of 8 reporting, the result silently worse
+      expect(r.deaths.map((d) => d.k)).toEqual([4, 5, 6, 7]);
+      for (const d of r.deaths) expect(d.cause).toMatch(/^its host h1 was silent for [2-9]\.\d s \(no heartbeat: its machine, process or connection is gone\)$/);
+      expect(r.rounds.at(-1)).toMatchObject({ expected: 4, reported: 4 });
+    } finally {
+      if (frozen) process.kill(frozen, 'SIGCONT');
+      await c.shutdown();
+    }
+  });
+
   it('a host that dies of an error is reported with the error\'s first line; a job with no live agent fails', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-boom-'));
     const boom = join(dir, 'boom.cjs');

@@ -3,6 +3,7 @@ import {
   configureSchema,
   controlSchema,
   decode,
+  HEARTBEAT_MS,
   parseControl,
   Sealer,
   subjects,
@@ -49,6 +50,7 @@ export class AgentHost {
   private readonly sealer: Sealer;
   private readonly subs: { unsubscribe(): void }[] = [];
   private registerTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private resolveStopped!: (reason: string) => void;
   /** Resolves with the coordinator's reason when it stops the run. */
   readonly stopped = new Promise<string>((r) => (this.resolveStopped = r));
@@ -96,6 +98,8 @@ export class AgentHost {
       this.registerTimer = setTimeout(repeat, 1000);
     };
     bus.flush().then(repeat, () => {});
+    this.heartbeat = setInterval(() => this.up({ type: 'alive' }), HEARTBEAT_MS);
+    this.heartbeat.unref();
     // After a broker outage, say again that we are here (a few times: the coordinator may
     // reconnect after us and miss the first); the coordinator waits for it.
     bus.onConnection((e) => {
@@ -276,6 +280,7 @@ export class AgentHost {
 
   async close(): Promise<void> {
     clearTimeout(this.registerTimer);
+    clearInterval(this.heartbeat);
     for (const a of this.agents) a.endJob();
     for (const s of this.subs) s.unsubscribe();
   }

@@ -93,7 +93,12 @@ export interface CoordinatorOptions {
   registerTimeoutS?: number;
   /** When aborted, a running job stops after its current round with an error naming the reason. */
   signal?: AbortSignal;
+  /** A host heard from neither report nor heartbeat for this long during a job is gone: its agents are recorded dead (default HOST_SILENCE_MS). */
+  hostSilenceMs?: number;
 }
+
+/** How long a host may stay silent during a job (its heartbeat comes every second) before its agents are declared dead. */
+export const HOST_SILENCE_MS = 10_000;
 
 export interface JobOptions {
   roundDeadlineMs: number;
@@ -233,6 +238,9 @@ export class Coordinator {
     this.signal = o.signal;
     this.registerTimeoutS = o.registerTimeoutS ?? 60;
     this.launcher = new Launcher((h) => this.onHostExit(h));
+    this.hostSilenceMs = o.hostSilenceMs ?? HOST_SILENCE_MS;
+    this.watchdog = setInterval(() => this.reapSilentHosts(), Math.min(1000, this.hostSilenceMs / 2));
+    this.watchdog.unref();
     this.subs.push(bus.subscribe(this.subj.registerAll, (d, _r, s) => this.onRegisterMsg(s, d)));
     this.subs.push(bus.subscribe(this.subj.upAll, (d, _r, s) => this.onUp(s, d)));
     bus.onConnection((e) => this.onConnection(e));
@@ -280,6 +288,27 @@ export class Coordinator {
       await this.server.setUsers(hosts.map((h) => this.hostUsers.get(h.host)!.user));
     }
     return hosts.map((h) => ({ ...h, user: this.hostUsers.get(h.host)?.user }));
+  }
+
+  private readonly hostSilenceMs: number;
+  private readonly watchdog: NodeJS.Timeout;
+  /** When each host was last heard from (registration, any message up), performance.now(). */
+  private readonly lastHeard = new Map<string, number>();
+
+  /**
+   * During a job, declare the live agents of a host silent for hostSilenceMs dead: a launched
+   * host's exit is seen at once (onHostExit), but a host on another machine may lose its machine
+   * or its connection without the coordinator seeing a process end; its agents then no longer
+   * held every round to the deadline. Not while the broker connection is down or coming back.
+   */
+  private reapSilentHosts(): void {
+    if (!this.jobState || this.outage || this.recovering || this.stopping) return;
+    const now = performance.now();
+    for (const [k, host] of this.ownerOf) {
+      if (this.dead.has(k)) continue;
+      const silent = now - (this.lastHeard.get(host) ?? now);
+      if (silent > this.hostSilenceMs) this.markDead(k, `its host ${host} was silent for ${(silent / 1000).toFixed(1)} s (no heartbeat: its machine, process or connection is gone)`);
+    }
   }
 
   /** Registrations refused because a host claimed agents its broker user is not for, by host (named when agents then fail to register). */
@@ -367,6 +396,7 @@ export class Coordinator {
       return;
     }
     this.hosts.set(host, { agents, pid, hostname });
+    this.lastHeard.set(host, performance.now());
     for (const k of agents) {
       this.ownerOf.set(k, host);
       this.registered.add(k);
@@ -415,6 +445,8 @@ export class Coordinator {
     }
     const o = this.outage;
     this.outage = undefined;
+    const now = performance.now();
+    for (const h of this.lastHeard.keys()) this.lastHeard.set(h, now); // nobody was heard while the broker was gone
     if (!o || this.plannedOutage) return;
     const ms = performance.now() - o.since;
     this.addEvent({ round: o.t, event: 'broker-outage', detail: `connection to the broker lost for ${(ms / 1000).toFixed(1)} s from round ${o.t} of job ${o.job}` });
@@ -426,8 +458,12 @@ export class Coordinator {
     if (msg === undefined) return;
     const r = parseControl(upSchema, msg);
     const host = lastToken(subject);
-    if (!r.ok || !this.hosts.has(host)) return void this.counters.malformedControl++;
+    if (!r.ok) return void this.counters.malformedControl++;
     const m = r.value;
+    const known = this.hosts.has(host);
+    if (known) this.lastHeard.set(host, performance.now());
+    if (m.type === 'alive') return; // a heartbeat may come before its host's registration: not an error
+    if (!known) return void this.counters.malformedControl++;
     const owns = (k: number): boolean => this.ownerOf.get(k) === host;
     const js = this.jobState;
     if (!js || m.job !== js.job) return void (m.job < this.job ? this.counters.late++ : this.counters.malformedControl++);
@@ -917,6 +953,7 @@ export class Coordinator {
   /** Stop agents, kill what is left, close the transport and the embedded server. */
   async shutdown(reason = 'done'): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watchdog);
     try {
       this.publish(this.subj.control, { type: 'stop', reason });
       await this.bus.flush();

@@ -207,7 +207,11 @@ export const finalSchema = z.strictObject({
 });
 /** local and async clocks: the rounds the host's agents finished since its last message (batched per host). */
 export const progressSchema = z.strictObject({ type: z.literal('progress'), job: index, entries: z.array(progressEntrySchema).min(1) });
-export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema, progressSchema]);
+/** A host is there (every HEARTBEAT_MS): the coordinator declares the agents of a host silent for longer dead (an external host's machine or connection may go without its process exiting where the coordinator sees it). */
+export const aliveSchema = z.strictObject({ type: z.literal('alive') });
+/** How often a host says it is alive. */
+export const HEARTBEAT_MS = 1000;
+export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema, progressSchema, aliveSchema]);
 export type ReadyMsg = z.infer<typeof readySchema>;
 export type RefusedMsg = z.infer<typeof refusedSchema>;
 export type ReportMsg = z.infer<typeof reportSchema>;
