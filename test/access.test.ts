@@ -7,7 +7,8 @@ import { NatsServer } from '../coordinator/src/run/natsServer.ts';
 import { replyWithoutCredentials } from './natsProbe.ts';
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from '@dmpemu/dmp';
-import { Sealer, subjects } from '@dmpemu/wire';
+import { MemoryBus, MemoryTransport, newRunSecret, Sealer, subjects } from '@dmpemu/wire';
+import { AgentHost } from '@dmpemu/agents';
 import { localViews, rayleighInstance, Rng } from '@dmpemu/wireless';
 import { closeBroker, Coordinator, openBroker } from '../coordinator/src/run/coordinator.ts';
 import type { BrokerUser } from '../coordinator/src/run/access.ts';
@@ -90,6 +91,18 @@ describe('access control on the embedded broker', () => {
       }
     } finally {
       await closeBroker(broker);
+    }
+  });
+
+  it('a host started with another run\'s secret: the registration timeout says its registrations did not carry the run\'s seal (it only counted them unauthenticated)', async () => {
+    const bus = new MemoryBus();
+    const c = await Coordinator.start({ broker: { kind: 'memory', bus }, runId: 'sealed' });
+    const host = new AgentHost(new MemoryTransport(bus), { runId: 'sealed', host: 'elsewhere', ids: [0, 1], secret: newRunSecret() });
+    try {
+      await expect(c.waitRegistered(2, 1.5)).rejects.toThrow("2 agent(s) did not register within 1.5 s: 0, 1 (registrations from host(s) elsewhere did not carry this run's seal: started with another run's secret?)");
+    } finally {
+      await host.close();
+      await c.shutdown();
     }
   });
 

@@ -311,6 +311,9 @@ export class Coordinator {
     }
   }
 
+  /** Hosts whose registrations failed the seal check (another run secret), named when agents fail to register. */
+  private readonly unsealedRegistrations = new Set<string>();
+
   /** Registrations refused because a host claimed agents its broker user is not for, by host (named when agents then fail to register). */
   private readonly refusedClaims = new Map<string, string>();
 
@@ -365,6 +368,7 @@ export class Coordinator {
         this.onRegister.delete(check);
         const m = missing();
         const refused = [...this.refusedClaims.values()];
+        if (this.unsealedRegistrations.size) refused.push(`registrations from host(s) ${[...this.unsealedRegistrations].join(', ')} did not carry this run's seal: started with another run's secret?`);
         reject(new Error(`${m.length} agent(s) did not register within ${timeoutS} s: ${m.slice(0, 10).join(', ')}${m.length > 10 ? ', ...' : ''}${refused.length ? ` (${refused.join('; ')})` : ''}`));
       }, timeoutS * 1000);
       this.onRegister.add(check);
@@ -381,8 +385,14 @@ export class Coordinator {
   }
 
   private onRegisterMsg(subject: string, data: Uint8Array): void {
-    const msg = this.open(subject, data);
-    if (msg === undefined) return;
+    const opened = this.sealer.open(subject, data);
+    if (!opened.ok) {
+      this.counters[opened.reason === 'unauthenticated' ? 'unauthenticated' : 'malformedControl']++;
+      // a host given another run's secret: its registrations never open (named if agents then fail to register; a few hosts are enough to say so)
+      if (opened.reason === 'unauthenticated' && this.unsealedRegistrations.size < 5) this.unsealedRegistrations.add(lastToken(subject));
+      return;
+    }
+    const msg = opened.value;
     const r = parseControl(registerSchema, msg);
     if (!r.ok || r.value.host !== lastToken(subject)) return void this.counters.malformedControl++;
     const { host, agents, pid, hostname } = r.value;
