@@ -70,8 +70,34 @@ describe('processes and the broker misbehaving', () => {
       expect(r.deaths.map((d) => d.k)).toEqual([4, 5, 6, 7]);
       for (const d of r.deaths) expect(d.cause).toMatch(/^its host h1 was silent for [2-9]\.\d s \(no heartbeat: its machine, process or connection is gone\)$/);
       expect(r.rounds.at(-1)).toMatchObject({ expected: 4, reported: 4 });
+      expect(r.counters.malformedControl).toBe(0);
+      // heard again: its agents take part in the next job (they stayed dead for the rest of the run)
+      process.kill(pid, 'SIGCONT');
+      frozen = undefined;
+      await sleep(1500);
+      const next = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 2 }, { roundDeadlineMs: 2000, policy: 'skip' });
+      expect(next.deaths).toEqual([]);
+      expect(next.rounds.map((x) => [x.expected, x.reported])).toEqual(new Array(4).fill([K, K]));
     } finally {
       if (frozen) process.kill(frozen, 'SIGCONT');
+      await c.shutdown();
+    }
+  });
+
+  it('the coordinator\'s own stall (its thread blocked longer than hostSilenceMs) declares no host dead: the heartbeats wait unread in its socket', async () => {
+    const K = 6;
+    const inst = rayleighInstance(new Rng(33), { K, snrDb: 10 });
+    const c = await Coordinator.start({ broker: inject('natsUrl'), hostSilenceMs: 1500 });
+    try {
+      await c.launch(K, 3);
+      const r = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 3 }, {
+        roundDeadlineMs: 500,
+        policy: 'skip',
+        onRound: (rec) => void (rec.t === 1 && Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3500)), // a long GC, a suspend
+      });
+      expect(r.deaths).toEqual([]); // before: every agent, 'its host h0 was silent for 3.5 s'
+      expect(r.rounds.map((x) => x.reported)).toEqual(new Array(6).fill(K));
+    } finally {
       await c.shutdown();
     }
   });

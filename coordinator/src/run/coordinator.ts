@@ -13,6 +13,7 @@ import {
   parseControl,
   registerSchema,
   Sealer,
+  HEARTBEAT_MS,
   subjects,
   upSchema,
   zeroCounters,
@@ -239,7 +240,8 @@ export class Coordinator {
     this.registerTimeoutS = o.registerTimeoutS ?? 60;
     this.launcher = new Launcher((h) => this.onHostExit(h));
     this.hostSilenceMs = o.hostSilenceMs ?? HOST_SILENCE_MS;
-    this.watchdog = setInterval(() => this.reapSilentHosts(), Math.min(1000, this.hostSilenceMs / 2));
+    this.tickMs = Math.min(1000, this.hostSilenceMs / 2);
+    this.watchdog = setInterval(() => void this.reapSilentHosts(), this.tickMs);
     this.watchdog.unref();
     this.subs.push(bus.subscribe(this.subj.registerAll, (d, _r, s) => this.onRegisterMsg(s, d)));
     this.subs.push(bus.subscribe(this.subj.upAll, (d, _r, s) => this.onUp(s, d)));
@@ -291,23 +293,46 @@ export class Coordinator {
   }
 
   private readonly hostSilenceMs: number;
+  private readonly tickMs: number;
   private readonly watchdog: NodeJS.Timeout;
+  private lastTick = performance.now();
+  private reaping = false;
   /** When each host was last heard from (registration, any message up), performance.now(). */
   private readonly lastHeard = new Map<string, number>();
+  /** Agents declared dead for their host's silence, with when: back at the next job if their host is heard again. */
+  private readonly silenced = new Map<number, { host: string; at: number }>();
 
   /**
-   * During a job, declare the live agents of a host silent for hostSilenceMs dead: a launched
-   * host's exit is seen at once (onHostExit), but a host on another machine may lose its machine
-   * or its connection without the coordinator seeing a process end; its agents then no longer
-   * held every round to the deadline. Not while the broker connection is down or coming back.
+   * During a job, declare the live agents of a host silent for long enough dead: a launched host's
+   * exit is seen at once (onHostExit), but a host on another machine may lose its machine or its
+   * connection without the coordinator seeing a process end, and its agents would hold every round
+   * to the deadline. Long enough: hostSilenceMs, and at least a round deadline plus two heartbeats
+   * (a host computes a round between its heartbeats). Never on the coordinator's own account: not
+   * while its broker connection is down or coming back, not right after this process itself
+   * stalled (the heartbeats then wait unread in its socket), and only once a flush to the broker
+   * came back (everything the broker had queued for it read first).
    */
-  private reapSilentHosts(): void {
-    if (!this.jobState || this.outage || this.recovering || this.stopping) return;
+  private async reapSilentHosts(): Promise<void> {
     const now = performance.now();
-    for (const [k, host] of this.ownerOf) {
-      if (this.dead.has(k)) continue;
-      const silent = now - (this.lastHeard.get(host) ?? now);
-      if (silent > this.hostSilenceMs) this.markDead(k, `its host ${host} was silent for ${(silent / 1000).toFixed(1)} s (no heartbeat: its machine, process or connection is gone)`);
+    const stalled = now - this.lastTick - this.tickMs;
+    this.lastTick = now;
+    if (stalled > this.tickMs) for (const [h, t] of this.lastHeard) this.lastHeard.set(h, t + stalled);
+    const js = this.jobState;
+    if (!js || stalled > this.tickMs || this.outage || this.recovering || this.stopping || this.reaping) return;
+    const limit = Math.max(this.hostSilenceMs, js.options.roundDeadlineMs + 2 * HEARTBEAT_MS, js.options.async ? 2 * js.options.async.periodMs + 2 * HEARTBEAT_MS : 0);
+    const silentFor = (host: string): number => performance.now() - (this.lastHeard.get(host) ?? performance.now());
+    const suspects = () => [...this.ownerOf].filter(([k, host]) => !this.dead.has(k) && silentFor(host) > limit);
+    if (suspects().length === 0) return;
+    this.reaping = true;
+    try {
+      const flushed = await Promise.race([this.bus.flush().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref())]);
+      if (!flushed || this.outage || this.jobState !== js) return; // the coordinator's own connection is in doubt
+      for (const [k, host] of suspects()) {
+        this.silenced.set(k, { host, at: performance.now() });
+        this.markDead(k, `its host ${host} was silent for ${(silentFor(host) / 1000).toFixed(1)} s (no heartbeat: its machine, process or connection is gone)`);
+      }
+    } finally {
+      this.reaping = false;
     }
   }
 
@@ -407,6 +432,8 @@ export class Coordinator {
     }
     this.hosts.set(host, { agents, pid, hostname });
     this.lastHeard.set(host, performance.now());
+    this.refusedClaims.delete(host); // named only while they explain something
+    this.unsealedRegistrations.delete(host);
     for (const k of agents) {
       this.ownerOf.set(k, host);
       this.registered.add(k);
@@ -508,7 +535,7 @@ export class Coordinator {
     if (!r || m.t !== r.t) return void (r && m.t < r.t ? this.counters.late++ : this.counters.malformedControl++);
     for (const e of m.agents) {
       if (!owns(e.k) || !r.live.has(e.k)) {
-        this.counters.malformedControl++;
+        this.counters[this.silenced.has(e.k) ? 'late' : 'malformedControl']++; // an agent declared dead for its host's silence, heard again: late, not forged
         continue;
       }
       this.acceptEntry(r.entries, e, m.t, js);
@@ -538,7 +565,7 @@ export class Coordinator {
     if (!st) return void (this.counters.late += m.entries.length);
     for (const e of m.entries) {
       if (!owns(e.k) || e.t >= st.perRound.length || this.dead.has(e.k) || js.failures.has(e.k)) {
-        this.counters.malformedControl++;
+        this.counters[this.silenced.has(e.k) ? 'late' : 'malformedControl']++; // as in onReport
         continue;
       }
       if (this.acceptEntry(st.perRound[e.t], e, e.t, js) && e.t === st.perRound.length - 1) st.lastRound(e.k);
@@ -621,6 +648,13 @@ export class Coordinator {
       await this.relaunch(k);
       this.dead.delete(k);
       this.crashed.delete(k);
+    }
+    // agents declared dead for their host's silence start this job alive if it has been heard since
+    for (const [k, s] of this.silenced) {
+      if ((this.lastHeard.get(s.host) ?? 0) <= s.at || this.ownerOf.get(k) !== s.host) continue;
+      this.dead.delete(k);
+      this.silenced.delete(k);
+      this.log(`agent ${k} is back: its host ${s.host} was heard again`);
     }
     const deathsBefore = this.deaths.length;
     const eventsBefore = this.events.length;
@@ -711,6 +745,7 @@ export class Coordinator {
       js.wallMs = jobStart ? wallMs : 0;
       await this.endJob(js);
       this.now = { job, t: -1 };
+      if (this.jobState === js) this.jobState = undefined; // a failed job too: the watchdog watches jobs only
     }
     const [first] = js.failures.values();
     if (first) throw new Error(first);
