@@ -119,6 +119,18 @@ describe('access control on the embedded broker', () => {
     try {
       expect(await replyWithoutCredentials(server.url)).toMatch(/-ERR 'Authorization Violation'/);
       const url = server.url.replace('nats://', `nats://coordinator:${password}@`);
+      // hosts launched with such a URL: the password goes in their environment, not on their command line (ps showed it)
+      const launched = await Coordinator.start({ broker: url });
+      try {
+        await launched.launch(6, 3);
+        for (const pid of new Set(launched.agentPids())) {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          expect(argv.join(' ')).not.toContain(password);
+          expect(argv).toContain(server.url);
+        }
+      } finally {
+        await launched.shutdown();
+      }
       const run = dmpemu(['run', scenario, '--nats', url, '--external-agents', '--run-id', 'own1', '--secret-file', join(out, 'secret')]); // not --quiet: the host commands it prints are checked
       const hosts = ['h0', 'h1'].map((h) => dmpemu(['agents', '--nats', server.url, '--creds', join(out, `own1-p0n0.${h}.creds`)]));
       const r = await run;
