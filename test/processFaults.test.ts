@@ -42,6 +42,10 @@ describe('processes and the broker misbehaving', () => {
       expect(r.counters).toMatchObject({ malformedData: 0, malformedControl: 0, unauthenticated: 0, duplicate: 0, conflicting: 0 });
       expect(r.rounds.filter((x) => x.reported === 4).length).toBeGreaterThanOrEqual(1); // the frozen host's agents were silent
       expect(r.counters.late).toBeGreaterThan(0); // what the frozen host sent for closed rounds was dropped as late
+      // heard again after 6 s: recorded, and the round it came back in marked (it was silent in the results)
+      const gap = r.events.find((e) => e.event === 'host-unheard')!;
+      expect(gap.detail).toMatch(/^host h1 was not heard for [5-9]\.\d s until round \d+ of job \d+: its agents' reports of the rounds between may be missing$/);
+      expect(r.disturbed).toContain(gap.round);
       // back: every agent reports and no round closes on a stale timer
       for (const x of r.rounds.slice(-4)) expect([x.reported, x.timedOut]).toEqual([K, 0]);
     } finally {
@@ -96,6 +100,7 @@ describe('processes and the broker misbehaving', () => {
         onRound: (rec) => void (rec.t === 1 && Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3500)), // a long GC, a suspend
       });
       expect(r.deaths).toEqual([]); // before: every agent, 'its host h0 was silent for 3.5 s'
+      expect(r.events).toEqual([]); // nor a host's gap
       expect(r.rounds.map((x) => x.reported)).toEqual(new Array(6).fill(K));
     } finally {
       await c.shutdown();

@@ -100,6 +100,8 @@ export interface CoordinatorOptions {
 
 /** How long a host may stay silent during a job (its heartbeat comes every second) before its agents are declared dead. */
 export const HOST_SILENCE_MS = 10_000;
+/** A host heard again after a longer gap during a job has missed rounds: an event, and the round disturbed. */
+export const HOST_GAP_MS = 3 * HEARTBEAT_MS;
 
 export interface JobOptions {
   roundDeadlineMs: number;
@@ -431,7 +433,7 @@ export class Coordinator {
       return;
     }
     this.hosts.set(host, { agents, pid, hostname });
-    this.lastHeard.set(host, performance.now());
+    this.heard(host);
     this.refusedClaims.delete(host); // named only while they explain something
     this.unsealedRegistrations.delete(host);
     for (const k of agents) {
@@ -446,6 +448,25 @@ export class Coordinator {
     const cause = h.exit?.signal ? `process killed by ${h.exit.signal}` : `process exited with code ${h.exit?.code}`;
     const why = deathCause(h.stderr);
     for (const k of h.ids) if (this.ownerOf.get(k) === h.host || !this.ownerOf.has(k)) this.markDead(k, cause + (why ? `: ${why}` : ''));
+  }
+
+  /**
+   * Host `host` was heard from. After a gap of more than HOST_GAP_MS during a job (its connection
+   * to the broker lost and back, a node of a cluster restarted, its process frozen), its agents'
+   * reports of the rounds between may be missing: the gap is recorded as an event and the round in
+   * progress marked disturbed, as for the coordinator's own outages (the watchdog forgives the
+   * coordinator's own stalls, so they make no gap here).
+   */
+  private heard(host: string): void {
+    const now = performance.now();
+    const gap = now - (this.lastHeard.get(host) ?? now);
+    this.lastHeard.set(host, now);
+    const { job, t } = this.now;
+    // the watchdog's tick is overdue: this process itself stalled, and the gap is ours
+    if (gap <= HOST_GAP_MS || now - this.lastTick > 2 * this.tickMs || !this.jobState || this.outage || this.recovering || t < 0) return;
+    this.outages++; // collect marks the round disturbed; a configuration in flight is sent again
+    this.addEvent({ round: t, event: 'host-unheard', detail: `host ${host} was not heard for ${(gap / 1000).toFixed(1)} s until round ${t} of job ${job}: its agents' reports of the rounds between may be missing` });
+    this.log(`host ${host} heard again after ${(gap / 1000).toFixed(1)} s (round ${t} of job ${job})`);
   }
 
   private addEvent(e: InjectedEvent): void {
@@ -498,7 +519,7 @@ export class Coordinator {
     if (!r.ok) return void this.counters.malformedControl++;
     const m = r.value;
     const known = this.hosts.has(host);
-    if (known) this.lastHeard.set(host, performance.now());
+    if (known) this.heard(host);
     if (m.type === 'alive') return; // a heartbeat may come before its host's registration: not an error
     if (!known) return void this.counters.malformedControl++;
     const owns = (k: number): boolean => this.ownerOf.get(k) === host;

@@ -35,7 +35,7 @@ export interface AgentDeath {
 /** What happened to the run (faults the coordinator injected, outages it saw), with when. */
 export interface InjectedEvent {
   round: number;
-  event: 'crash' | 'rejoin' | 'broker-stop' | 'broker-start' | 'broker-outage';
+  event: 'crash' | 'rejoin' | 'broker-stop' | 'broker-start' | 'broker-outage' | 'host-unheard';
   agent?: number;
   detail?: string;
 }
