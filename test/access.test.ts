@@ -69,7 +69,7 @@ describe('access control on the embedded broker', () => {
     if (broker.kind !== 'nats') throw new Error('needs nats-server');
     try {
       const inst = rayleighInstance(new Rng(92), { K: 6, snrDb: 10 });
-      const c = await Coordinator.start({ broker, registerTimeoutS: 3 });
+      const c = await Coordinator.start({ broker }); // launching hosts takes seconds on a loaded machine: the default wait
       try {
         await c.launch(6, 3); // h0: agents 0-2, h1: 3-5
         const h0 = (c as unknown as { hostUsers: Map<string, { user: BrokerUser }> }).hostUsers.get('h0')!.user;

@@ -78,7 +78,7 @@ describe('processes and the broker misbehaving', () => {
       // heard again: its agents take part in the next job (they stayed dead for the rest of the run)
       process.kill(pid, 'SIGCONT');
       frozen = undefined;
-      await sleep(1500);
+      await sleep(3000); // its next heartbeats (every second; later on a loaded machine)
       const next = await c.runJob(inst, { name: 'wmmse-dmp', iterations: 2 }, { roundDeadlineMs: 2000, policy: 'skip' });
       expect(next.deaths).toEqual([]);
       expect(next.rounds.map((x) => [x.expected, x.reported])).toEqual(new Array(4).fill([K, K]));
