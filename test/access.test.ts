@@ -154,8 +154,8 @@ describe('access control on the embedded broker', () => {
       // and in the host commands the run printed (a host following them connected as the coordinator)
       for (const text of [r.stdout, r.stderr, ...['summary.json', 'summary.md', 'report.html'].map((f) => readFileSync(join(dir, 'runs', 'own1', f), 'utf8'))]) expect(text).not.toContain(password);
       expect(summary.transport).toBe(`nats ${url.replace(password, '***')}`);
-      expect(r.stdout).toContain(`dmpemu agents --nats ${server.url} --creds `);
-      expect(r.stdout).toContain('(the broker asks for credentials: give each host its own user, the .creds file of `dmpemu nats-config` for that host, never the coordinator\'s)');
+      // the hosts' commands name nats-config's credentials files (beside --secret-file), the ones with the hosts' own users
+      expect(r.stdout).toContain(`run own1-p0n0: 6 agents wait for 2 external host(s) with their own broker users (30 s); start each with its \`dmpemu nats-config\` credentials:\n  dmpemu agents --nats ${server.url} --creds ${join(out, 'own1-p0n0.h0.creds')}\n  dmpemu agents --nats ${server.url} --creds ${join(out, 'own1-p0n0.h1.creds')}`);
     } finally {
       await server.dispose();
     }

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { MODEL_NAMES } from '@dmpemu/wireless';
 import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { nonNegativeInt, nonNegativeIntOf, numberOf, portNumber, positiveInt, positiveIntOf, positiveNumber, runIdPrefix } from './args.ts';
 import { instancesSchema, iterationsSchema, kSchema, natsUrlSchema, noiseSchema, ntSchema, periodMsSchema, roundDeadlineMsSchema, roundsSchema, seedSchema, snrDbSchema, stepsSchema, workersSchema } from './scenario/limits.ts';
 import { EVAL_ALGORITHMS, evaluate, formatEval, isModulePath } from './commands/eval.ts';
@@ -152,6 +153,7 @@ export function buildCli(print: (s: string) => void): Command {
           externalAgents: !!o.externalAgents,
           runId: o.runId,
           secret,
+          credsDir: o.secretFile ? dirname(resolvePath(o.secretFile)) : undefined,
           listen: ownBroker ? o.listen : undefined,
           observer: dash?.observer,
         });

@@ -37,6 +37,8 @@ export interface RunOptions {
   runId?: string;
   /** The run secret (external hosts given it in advance: dmpemu nats-config). */
   secret?: string;
+  /** Where `dmpemu nats-config` wrote the hosts' credentials (the directory of --secret-file): with a broker you run, the external hosts' commands name them. */
+  credsDir?: string;
   /** The embedded nats-server's address (default loopback, a free port): agents on other machines connect there. */
   listen?: { host: string; port?: number };
   /** Hears the run as it goes (the live dashboard); it only watches. */
@@ -109,7 +111,7 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
       for (const [i, net] of scenario.networks.entries()) {
         const write = (line: object): void => appendFileSync(roundsFile, JSON.stringify(value === undefined ? line : { sweep: value, ...line }) + '\n');
         const run = net.model === 'cell-free' ? runCellFreeNetwork : runNetwork;
-        networks.push(await run(scenario, net, `${runId}-p${p}n${i}`, { dir, broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p, external: o.externalAgents ? { dir } : undefined, secret: o.secret }));
+        networks.push(await run(scenario, net, `${runId}-p${p}n${i}`, { dir, broker, write, log, checkpoints, signal: o.signal, emit, jobs, point: value === undefined ? undefined : p, external: o.externalAgents ? { dir, credsDir: o.credsDir } : undefined, secret: o.secret }));
       }
       if (summary.sweep) summary.sweep.points.push({ value: value!, ...(summary.sweep.keys.length > 1 ? { values, label } : {}), faults: scenario.faults, networks });
       else summary.networks = networks;
@@ -141,7 +143,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
   if (sc.runtime.kind === 'nats' && algorithms.some(isDmp)) {
     // the agent hosts boot (other processes) while this one draws the instances
     coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS, secret: ctx.secret });
-    if (ctx.external) await announceExternalHosts(coordinator, broker!, net.K, sc.runtime.agentsPerProcess, ctx.external.dir, sc.runtime.registerTimeoutS, log);
+    if (ctx.external) await announceExternalHosts(coordinator, broker!, net.K, sc.runtime.agentsPerProcess, ctx.external, sc.runtime.registerTimeoutS, log);
     else await coordinator.spawnHosts(net.K, sc.runtime.agentsPerProcess, (sc.faults.crash ?? []).map((c) => c.agent));
   }
   let registered = false;

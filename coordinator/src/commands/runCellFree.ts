@@ -26,7 +26,7 @@ export async function runCellFreeNetwork(sc: Scenario, net: NetworkSpec, runId: 
   let coordinator: Coordinator | undefined;
   if (sc.runtime.kind === 'nats' && algorithms.some(isDmp)) {
     coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS, secret: ctx.secret });
-    if (ctx.external) await announceExternalHosts(coordinator, broker!, nodes, sc.runtime.agentsPerProcess, ctx.external.dir, sc.runtime.registerTimeoutS, log);
+    if (ctx.external) await announceExternalHosts(coordinator, broker!, nodes, sc.runtime.agentsPerProcess, ctx.external, sc.runtime.registerTimeoutS, log);
     else await coordinator.spawnHosts(nodes, sc.runtime.agentsPerProcess, []);
   }
   const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation }[] = [];

@@ -1,4 +1,5 @@
 /** What the networks of a `dmpemu run` share (run.ts for pair networks, runCellFree.ts for cell-free ones). */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Checkpoint, MissingPolicy } from '@dmpemu/dmp';
 import { formatIds } from '@dmpemu/agents';
@@ -23,8 +24,8 @@ export interface RunContext {
   /** Jobs announced so far and in all (for progress). */
   jobs: { n: number; of: number };
   point?: number;
-  /** External agents: where their credentials files go. */
-  external?: { dir: string };
+  /** External agents: where their credentials files go; with a broker you run, where `dmpemu nats-config` wrote the hosts' own (credsDir). */
+  external?: { dir: string; credsDir?: string };
   secret?: string;
 }
 
@@ -32,15 +33,24 @@ export interface RunContext {
 /**
  * External agents: write one credentials file per host into <run dir>/hosts/ (the run id, host
  * id, agent ids, run secret and, with the embedded broker, its user) and print the command that
- * starts it, on this machine or another (copy the file there).
+ * starts it, on this machine or another (copy the file there). With a broker you run that asks
+ * for credentials, the hosts need their own users: the commands name `dmpemu nats-config`'s files
+ * for this run when they are in `credsDir` (beside its secret).
  */
-export async function announceExternalHosts(c: Coordinator, broker: Broker, K: number, perProcess: number, dir: string, timeoutS: number, log: (s: string) => void): Promise<void> {
+export async function announceExternalHosts(c: Coordinator, broker: Broker, K: number, perProcess: number, external: { dir: string; credsDir?: string }, timeoutS: number, log: (s: string) => void): Promise<void> {
+  const { dir, credsDir } = external;
   const hosts = await c.externalHosts(K, perProcess);
   const hostsDir = join(dir, 'hosts');
   makeDir(hostsDir, 'outputs.dir', dir);
   // never the coordinator's credentials (a broker you run: NATS_URL=nats://coordinator:<password>@...): each host brings its own
   const url = broker.kind === 'nats' ? withoutCredentials(broker.url) : 'memory';
   const ownUsers = broker.kind === 'nats' && url !== broker.url && !hosts.some((h) => h.user);
+  const configured = ownUsers && credsDir ? readdirSync(credsDir).filter((f) => f.startsWith(`${c.runId}.`) && f.endsWith('.creds')).sort() : [];
+  if (configured.length > 0) {
+    const lines = [`run ${c.runId}: ${K} agents wait for ${configured.length} external host(s) with their own broker users (${timeoutS} s); start each with its \`dmpemu nats-config\` credentials:`];
+    for (const f of configured) lines.push(`  dmpemu agents --nats ${url} --creds ${join(credsDir!, f)}`);
+    return log(lines.join('\n'));
+  }
   const lines = [`run ${c.runId}: ${K} agents wait for ${hosts.length} external host(s) (${timeoutS} s); start each with:`];
   for (const h of hosts) {
     const file = join(hostsDir, `${c.runId}.${h.host}.creds`);
