@@ -20,7 +20,7 @@ import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './scenario/usageError.ts';
 import { readBounded } from './scenario/boundedRead.ts';
 import { readCredentials } from './scenario/credentials.ts';
-import { checkHostId, checkRunId, RUN_SECRET_ENV } from '@dmpemu/wire';
+import { checkHostId, checkRunId, hostInUrl, RUN_SECRET_ENV } from '@dmpemu/wire';
 import { LEARNED_DMP_ALGORITHMS, MISSING_POLICIES } from '@dmpemu/dmp';
 import { listenOn } from './run/listen.ts';
 import { openDashboard } from './dashboard/attach.ts';
@@ -344,7 +344,7 @@ function listenAddress(value: string): { host: string; port?: number } {
  */
 async function checkListen(l: { host: string; port?: number }): Promise<void> {
   const probe = createServer();
-  await listenOn(probe, l.host, l.port ?? 0, `--listen ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port ?? 0}`);
+  await listenOn(probe, l.host, l.port ?? 0, `--listen ${hostInUrl(l.host)}:${l.port ?? 0}`);
   await new Promise((r) => probe.close(r));
 }
 

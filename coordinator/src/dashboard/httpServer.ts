@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { hostInUrl } from '@dmpemu/wire';
 import { listenOn } from '../run/listen.ts';
 import type { RunObserver } from '../run/observer.ts';
 import { Fanout, HIGH_WATER_BYTES, type ClientStats } from './fanout.ts';
@@ -144,7 +145,7 @@ export async function serve(o: DashboardOptions): Promise<Served> {
   server.on('error', () => {});
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
-  const shown = host.includes(':') ? `[${host}]` : host;
+  const shown = hostInUrl(host);
 
   const observer: RunObserver = (e) => {
     if (observerError) return;

@@ -403,23 +403,19 @@ export class Coordinator {
     });
   }
 
-  /** Open a sealed message from a host; counts and returns undefined when it is not one. */
-  private open(subject: string, data: Uint8Array): unknown {
+  /** Open a sealed message from a host; counts and returns undefined when it is not one (`unsealed`: told when the seal failed). */
+  private open(subject: string, data: Uint8Array, unsealed?: () => void): unknown {
     const r = this.sealer.open(subject, data);
     if (r.ok) return r.value;
     this.counters[r.reason === 'unauthenticated' ? 'unauthenticated' : 'malformedControl']++;
+    if (r.reason === 'unauthenticated') unsealed?.();
     return undefined;
   }
 
   private onRegisterMsg(subject: string, data: Uint8Array): void {
-    const opened = this.sealer.open(subject, data);
-    if (!opened.ok) {
-      this.counters[opened.reason === 'unauthenticated' ? 'unauthenticated' : 'malformedControl']++;
-      // a host given another run's secret: its registrations never open (named if agents then fail to register; a few hosts are enough to say so)
-      if (opened.reason === 'unauthenticated' && this.unsealedRegistrations.size < 5) this.unsealedRegistrations.add(lastToken(subject));
-      return;
-    }
-    const msg = opened.value;
+    // a host given another run's secret: its registrations never open (named if agents then fail to register; a few hosts are enough to say so)
+    const msg = this.open(subject, data, () => void (this.unsealedRegistrations.size < 5 && this.unsealedRegistrations.add(lastToken(subject))));
+    if (msg === undefined) return;
     const r = parseControl(registerSchema, msg);
     if (!r.ok || r.value.host !== lastToken(subject)) return void this.counters.malformedControl++;
     const { host, agents, pid, hostname } = r.value;

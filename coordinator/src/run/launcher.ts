@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatIds } from '@dmpemu/agents';
-import { NATS_PASS_ENV, NATS_USER_ENV, RUN_SECRET_ENV, withoutCredentials } from '@dmpemu/wire';
+import { NATS_PASS_ENV, NATS_USER_ENV, RUN_SECRET_ENV, urlCredentials, withoutCredentials } from '@dmpemu/wire';
 
 const CLI = fileURLToPath(new URL('../../../bin/dmpemu.js', import.meta.url));
 
@@ -43,16 +43,6 @@ export function deathCause(stderr: string): string | undefined {
   return error ?? lines.filter((l) => !/^Node\.js v\d/.test(l)).at(-1);
 }
 
-/** The user and password of a single NATS URL (`nats://u:p@host:4222`), decoded; undefined without them (or for a list or a token). */
-function urlUser(url: string): { user: string; password: string } | undefined {
-  try {
-    const u = new URL(url);
-    return u.username && u.password ? { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Launches agent hosts as child processes (`dmpemu agents`), watches them and kills what is left
  * at the end: no process outlives the coordinator's shutdown.
@@ -66,7 +56,7 @@ export class Launcher {
     // DMPEMU_AGENT_NODE_ARGS: extra node flags for agent processes (e.g. --cpu-prof for profiling)
     const nodeArgs = (process.env.DMPEMU_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
     // a user and password in the URL (NATS_URL=nats://user:password@...) go in the environment too, never on the command line (ps shows it)
-    const inUrl = user ? undefined : urlUser(natsUrl);
+    const inUrl = user ? undefined : urlCredentials(natsUrl);
     const login = user ?? inUrl;
     const args = [...nodeArgs, CLI, 'agents', '--nats', inUrl ? withoutCredentials(natsUrl) : natsUrl, '--run', runId, '--ids', formatIds(ids), '--host-id', host, '--parent-pid', String(process.pid)];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, [RUN_SECRET_ENV]: secret, ...(login ? { [NATS_USER_ENV]: login.user, [NATS_PASS_ENV]: login.password } : {}) } });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
+import { hostInUrl } from '@dmpemu/wire';
 import { authorizationBlock, coordinatorUser, type BrokerUser } from './access.ts';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -58,7 +59,7 @@ export class NatsServer {
   }
 
   get url(): string {
-    return `nats://${this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '[::1]' : inUrl(this.host)}:${this.port}`;
+    return `nats://${this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '[::1]' : hostInUrl(this.host)}:${this.port}`;
   }
 
   get auth(): boolean {
@@ -166,13 +167,8 @@ export class NatsServer {
   }
 }
 
-/** A host as a URL writes it: an IPv6 address in brackets (`-a` takes it bare). */
-function inUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 function spawnServer(bin: string, dir: string, port: number, host: string, config: string, cluster?: NatsServerOptions['cluster'], netns?: string): ChildProcess {
-  const routes = cluster ? ['--server_name', cluster.name, '--cluster_name', 'dmpemu', '--cluster', `nats://${inUrl(host)}:${cluster.port}`, '--routes', cluster.routes.join(','), ...(cluster.advertise ? ['--cluster_advertise', cluster.advertise] : [])] : [];
+  const routes = cluster ? ['--server_name', cluster.name, '--cluster_name', 'dmpemu', '--cluster', `nats://${hostInUrl(host)}:${cluster.port}`, '--routes', cluster.routes.join(','), ...(cluster.advertise ? ['--cluster_advertise', cluster.advertise] : [])] : [];
   const args = ['-c', config, '-a', host, '-p', String(port), '--ports_file_dir', dir, ...routes];
   // `ip netns exec` execs the server: the child's pid is the server's
   return netns ? spawn('ip', ['netns', 'exec', netns, bin, ...args], { stdio: 'ignore' }) : spawn(bin, args, { stdio: 'ignore' });

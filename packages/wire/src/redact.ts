@@ -15,6 +15,21 @@ export function withoutCredentials(url: string): string {
   return mapUserinfo(url, () => '');
 }
 
+/** The user and password of a single NATS URL (`nats://u:p@host:4222`), decoded; undefined without them (or for a list or a token). */
+export function urlCredentials(url: string): { user: string; password: string } | undefined {
+  try {
+    const u = new URL(url);
+    return u.username && u.password ? { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A host as a URL writes it: an IPv6 address in brackets (nats-server's `-a` and listen() take it bare). */
+export function hostInUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** Each URL of a comma-separated list with its userinfo (and the '@') replaced by `f(userinfo)`. */
 function mapUserinfo(url: string, f: (userinfo: string) => string): string {
   return url
