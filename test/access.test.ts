@@ -160,6 +160,34 @@ describe('access control on the embedded broker', () => {
       await server.dispose();
     }
   });
+
+  it('with a broker you run, nats-config\'s users hold registrations to their agents too: a host with h0\'s credentials that claims all six agents is refused, and the registration timeout names the claim', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-natscfg-'));
+    const scenario = join(dir, 's.yaml');
+    writeFileSync(scenario, ['name: own-broker', 'networks:', '  - { model: d2d, K: 6, field: 200, csiRange: 120 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 5 }', 'runtime: { agentsPerProcess: 3, registerTimeoutS: 4 }', `outputs: { dir: ${join(dir, 'runs')} }`].join('\n'));
+    const out = join(dir, 'cfg');
+    const cfg = await dmpemu(['nats-config', scenario, '--run-id', 'own2', '--out', out]);
+    expect(cfg.code, cfg.stderr).toBe(0);
+    const password = /nats:\/\/coordinator:([^@]+)@/.exec(cfg.stdout)![1];
+    const server = await NatsServer.start(undefined, { config: readFileSync(join(out, 'authorization.conf'), 'utf8') });
+    try {
+      const h0 = JSON.parse(readFileSync(join(out, 'own2-p0n0.h0.creds'), 'utf8'));
+      const nc = await connect({ servers: server.url, user: h0.user, pass: h0.password, timeout: 2000 });
+      const s = subjects('own2-p0n0');
+      // h0's own subject, sealed with the run secret, every 200 ms as hosts register: before, the coordinator took agents 3-5 as h0's and waited for their configuration
+      const forge = setInterval(() => nc.publish(s.register('h0'), new Sealer(h0.secret).seal(s.register('h0'), { type: 'register', host: 'h0', agents: [0, 1, 2, 3, 4, 5], pid: 1, hostname: 'forger' })), 200);
+      try {
+        const r = await dmpemu(['run', scenario, '--quiet', '--nats', server.url.replace('nats://', `nats://coordinator:${password}@`), '--external-agents', '--run-id', 'own2', '--secret-file', join(out, 'secret')]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('6 agent(s) did not register within 4 s: 0, 1, 2, 3, 4, 5 (host h0 claimed agent(s) 3-5, but its broker user serves 0-2: refused)');
+      } finally {
+        clearInterval(forge);
+        await nc.close();
+      }
+    } finally {
+      await server.dispose();
+    }
+  });
 });
 
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;

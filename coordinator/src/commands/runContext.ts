@@ -2,12 +2,12 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Checkpoint, MissingPolicy } from '@dmpemu/dmp';
-import { formatIds } from '@dmpemu/agents';
+import { formatIds, parseIds } from '@dmpemu/agents';
 import { withoutCredentials } from '@dmpemu/wire';
 import type { RoundAgents, RunObserver } from '../run/observer.ts';
 import type { Broker, Coordinator, RoundRecord } from '../run/coordinator.ts';
 import { makeDir } from '../scenario/makeDir.ts';
-import { writeCredentials } from '../scenario/credentials.ts';
+import { readCredentials, writeCredentials } from '../scenario/credentials.ts';
 import type { AlgorithmEntry, Scenario } from '../scenario/scenario.ts';
 import type { AlgorithmSummary } from '../results/summary.ts';
 
@@ -35,7 +35,8 @@ export interface RunContext {
  * id, agent ids, run secret and, with the embedded broker, its user) and print the command that
  * starts it, on this machine or another (copy the file there). With a broker you run that asks
  * for credentials, the hosts need their own users: the commands name `dmpemu nats-config`'s files
- * for this run when they are in `credsDir` (beside its secret).
+ * for this run when they are in `credsDir` (beside its secret), and a host may then register only
+ * the agents its file names (the claim check of the embedded broker's users).
  */
 export async function announceExternalHosts(c: Coordinator, broker: Broker, K: number, perProcess: number, external: { dir: string; credsDir?: string }, timeoutS: number, log: (s: string) => void): Promise<void> {
   const { dir, credsDir } = external;
@@ -47,6 +48,10 @@ export async function announceExternalHosts(c: Coordinator, broker: Broker, K: n
   const ownUsers = broker.kind === 'nats' && url !== broker.url && !hosts.some((h) => h.user);
   const configured = ownUsers && credsDir ? readdirSync(credsDir).filter((f) => f.startsWith(`${c.runId}.`) && f.endsWith('.creds')).sort() : [];
   if (configured.length > 0) {
+    c.expectHosts(configured.map((f) => {
+      const cred = readCredentials(join(credsDir!, f));
+      return { host: cred.host, ids: parseIds(cred.ids) };
+    }));
     const lines = [`run ${c.runId}: ${K} agents wait for ${configured.length} external host(s) with their own broker users (${timeoutS} s); start each with its \`dmpemu nats-config\` credentials:`];
     for (const f of configured) lines.push(`  dmpemu agents --nats ${url} --creds ${join(credsDir!, f)}`);
     return log(lines.join('\n'));

@@ -287,10 +287,7 @@ export class Coordinator {
    */
   async externalHosts(K: number, perProcess: number): Promise<{ host: string; ids: number[]; user?: BrokerUser }[]> {
     const hosts = partition(K, perProcess).map((ids, i) => ({ host: `h${i}`, ids }));
-    if (this.server?.auth) {
-      for (const { host, ids } of hosts) this.hostUsers.set(host, { ids, user: hostUser(this.runId, host, ids) });
-      await this.server.setUsers(hosts.map((h) => this.hostUsers.get(h.host)!.user));
-    }
+    await this.makeHostUsers(hosts);
     return hosts.map((h) => ({ ...h, user: this.hostUsers.get(h.host)?.user }));
   }
 
@@ -347,15 +344,35 @@ export class Coordinator {
   /** Hosts and their agents; with the embedded broker's credentials each host gets a user of its own (access.ts). */
   private readonly hostUsers = new Map<string, { ids: number[]; user: BrokerUser }>();
 
+  /**
+   * The agents each host's broker user is for, when the coordinator knows them (the embedded
+   * broker's users, or `dmpemu nats-config`'s for a broker you run): a host may register only
+   * those. Every host holds the run secret, so a registration is otherwise only its own claim.
+   */
+  private readonly hostIds = new Map<string, number[]>();
+
+  /**
+   * The hosts of a broker you run, as `dmpemu nats-config` made their users (its credentials
+   * files): the user of host `host` may publish only on that host's subjects, so registrations
+   * are held to these agents as with the embedded broker's users.
+   */
+  expectHosts(hosts: readonly { host: string; ids: number[] }[]): void {
+    for (const { host, ids } of hosts) this.hostIds.set(host, ids);
+  }
+
+  private async makeHostUsers(hosts: readonly { host: string; ids: number[] }[]): Promise<void> {
+    if (!this.server?.auth) return;
+    for (const { host, ids } of hosts) this.hostUsers.set(host, { ids, user: hostUser(this.runId, host, ids) });
+    this.expectHosts(hosts);
+    await this.server.setUsers(hosts.map((h) => this.hostUsers.get(h.host)!.user));
+  }
+
   private async startHosts(hosts: { host: string; ids: number[] }[]): Promise<void> {
     if (this.bus instanceof MemoryTransport) {
       for (const { host, ids } of hosts) this.memoryHosts.push(new AgentHost(new MemoryTransport(this.bus.bus), { runId: this.runId, host, ids, secret: this.secret }));
       return;
     }
-    if (this.server?.auth) {
-      for (const { host, ids } of hosts) this.hostUsers.set(host, { ids, user: hostUser(this.runId, host, ids) });
-      await this.server.setUsers(hosts.map((h) => this.hostUsers.get(h.host)!.user));
-    }
+    await this.makeHostUsers(hosts);
     for (const { host, ids } of hosts) this.launcher.spawnHost(this.natsUrl!, this.runId, ids, host, this.secret, this.hostUsers.get(host)?.user);
   }
 
@@ -421,11 +438,11 @@ export class Coordinator {
     const { host, agents, pid, hostname } = r.value;
     // with per-host broker users (the embedded broker) a host serves the agents its user was made
     // for: every host holds the run secret, so a registration is otherwise only its own claim
-    const mine = this.hostUsers.size > 0 ? this.hostUsers.get(host) : undefined;
-    const foreign = this.hostUsers.size > 0 ? agents.filter((k) => !mine?.ids.includes(k)) : [];
+    const mine = this.hostIds.size > 0 ? this.hostIds.get(host) : undefined;
+    const foreign = this.hostIds.size > 0 ? agents.filter((k) => !mine?.includes(k)) : [];
     if (foreign.length > 0) {
       this.counters.unauthenticated++;
-      this.refusedClaims.set(host, `host ${host} claimed agent(s) ${formatIds(foreign)}, ${mine ? `but its broker user serves ${formatIds(mine.ids)}` : 'but no broker user of this run is for that host'}: refused`);
+      this.refusedClaims.set(host, `host ${host} claimed agent(s) ${formatIds(foreign)}, ${mine ? `but its broker user serves ${formatIds(mine)}` : 'but no broker user of this run is for that host'}: refused`);
       return;
     }
     this.hosts.set(host, { agents, pid, hostname });
