@@ -212,4 +212,53 @@ describe('processes and the broker misbehaving', () => {
     expect(alive(pid)).toBe(false);
     expect(existsSync(join(tmpdir(), mine!))).toBe(false);
   });
+
+  /**
+   * `dmpemu run --external-agents` (on `url`, else the embedded broker) and one `dmpemu agents
+   * --coordinator-timeout 2` started from the command it prints; once the job runs, the run is
+   * killed by SIGKILL (no stop). Returns the host's exit code and stderr, or 'still running' 15 s later.
+   */
+  async function orphanedHost(runId: string, url?: string): Promise<{ code: number | null; stderr: string } | 'still running'> {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-orphan-host-'));
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, ['name: orphan-host', 'networks:', '  - { model: rayleigh-ic, K: 4, instances: 1 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 5000 }', 'runtime: { agentsPerProcess: 4, registerTimeoutS: 30 }', `outputs: { dir: ${dir} }`].join('\n'));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NATS_URL;
+    const run = spawn(process.execPath, [CLI, 'run', file, '--external-agents', '--run-id', runId, ...(url ? ['--nats', url] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    let out = '';
+    run.stdout!.on('data', (d) => (out += d));
+    let creds: string | undefined;
+    for (let i = 0; i < 300 && !creds; i++) {
+      await sleep(50);
+      creds = /dmpemu agents --nats \S+ --creds (\S+)/.exec(out)?.[1];
+    }
+    const [hostUrl] = /dmpemu agents --nats (\S+)/.exec(out)!.slice(1);
+    const host = spawn(process.execPath, [CLI, 'agents', '--nats', hostUrl, '--creds', creds!, '--coordinator-timeout', '2'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let stderr = '';
+    host.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => host.on('exit', (code) => r(code)));
+    try {
+      // the job runs: the host has heard its coordinator
+      const rounds = join(dir, runId, 'rounds.jsonl');
+      for (let i = 0; i < 300 && !(existsSync(rounds) && readFileSync(rounds, 'utf8').length > 0); i++) await sleep(50);
+      expect(readFileSync(rounds, 'utf8').length).toBeGreaterThan(0);
+      run.kill('SIGKILL');
+      const code = await Promise.race([exited, sleep(15_000).then(() => 'still running' as const)]);
+      return code === 'still running' ? code : { code, stderr };
+    } finally {
+      run.kill('SIGKILL');
+      host.kill('SIGKILL');
+    }
+  }
+
+  it('an external host whose coordinator is killed (SIGKILL: no stop) leaves once it has not heard it for --coordinator-timeout, exit 1 naming why: on a broker that stays up, and with the embedded broker gone too', async () => {
+    const server = await NatsServer.start();
+    try {
+      // before: it waited for its coordinator forever (its broker there, or reconnecting to a dead one)
+      expect(await orphanedHost('orphan1', server.url)).toEqual({ code: 1, stderr: 'dmpemu: the coordinator of run orphan1-p0n0 was silent for 2 s (gone, or cut off from this host): leaving\n' });
+    } finally {
+      await server.dispose();
+    }
+    expect(await orphanedHost('orphan2')).toEqual({ code: 1, stderr: 'dmpemu: the coordinator of run orphan2-p0n0 was silent for 2 s (gone, or cut off from this host): leaving\n' });
+  });
 });

@@ -32,6 +32,12 @@ export interface AgentHostOptions {
   ids: number[];
   /** The run secret (hex) shared with the coordinator: every control message is sealed with it. */
   secret: string;
+  /**
+   * Leave the run (`stopped` resolves with the reason) when the coordinator, once heard, was
+   * silent this long: its heartbeat on `ctl` comes every second. Default: never (launched hosts
+   * follow their parent process instead).
+   */
+  coordinatorTimeoutMs?: number;
   log?: (s: string) => void;
 }
 
@@ -54,6 +60,9 @@ export class AgentHost {
   private resolveStopped!: (reason: string) => void;
   /** Resolves with the coordinator's reason when it stops the run. */
   readonly stopped = new Promise<string>((r) => (this.resolveStopped = r));
+  private resolveAbandoned!: (reason: string) => void;
+  /** Resolves with the reason when the coordinator, once heard, was silent for coordinatorTimeoutMs. */
+  readonly abandoned = new Promise<string>((r) => (this.resolveAbandoned = r));
   /** The job the counters belong to, and its counters and conflicts. */
   private counterJob = -1;
   private counters: Counters = zeroCounters();
@@ -71,6 +80,8 @@ export class AgentHost {
   /** Rounds whose report is being collected: the agents expected and what they reported. */
   private readonly pending = new Map<number, { expected: Set<number>; entries: RoundEntry[] }>();
   private readonly log: (s: string) => void;
+  /** When a sealed message of the coordinator last arrived (undefined: never yet). */
+  private heardAt: number | undefined;
 
   constructor(private readonly bus: Transport, o: AgentHostOptions) {
     this.subj = subjects(o.runId);
@@ -98,7 +109,13 @@ export class AgentHost {
       this.registerTimer = setTimeout(repeat, 1000);
     };
     bus.flush().then(repeat, () => {});
-    this.heartbeat = setInterval(() => this.up({ type: 'alive' }), HEARTBEAT_MS);
+    const timeout = o.coordinatorTimeoutMs;
+    this.heartbeat = setInterval(() => {
+      this.up({ type: 'alive' });
+      if (timeout !== undefined && this.heardAt !== undefined && performance.now() - this.heardAt > timeout) {
+        this.resolveAbandoned(`the coordinator of run ${o.runId} was silent for ${timeout / 1000} s (gone, or cut off from this host): leaving`);
+      }
+    }, HEARTBEAT_MS);
     this.heartbeat.unref();
     // After a broker outage, say again that we are here (a few times: the coordinator may
     // reconnect after us and miss the first); the coordinator waits for it.
@@ -138,7 +155,10 @@ export class AgentHost {
   /** Open a sealed control message; count and drop what is not one. */
   private open(subject: string, data: Uint8Array): unknown {
     const r = this.sealer.open(subject, data);
-    if (r.ok) return r.value;
+    if (r.ok) {
+      this.heardAt = performance.now();
+      return r.value;
+    }
     if (r.reason === 'unauthenticated') this.counters.unauthenticated++;
     else this.counters.malformedControl++;
     return undefined;
@@ -185,6 +205,7 @@ export class AgentHost {
   }
 
   private handle(m: ControlMsg): void {
+    if (m.type === 'alive') return; // heard: open() noted it
     if (m.type === 'stop') {
       this.log(`stop: ${m.reason}`);
       return this.resolveStopped(m.reason);

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { NATS_PASS_ENV, NATS_USER_ENV, NatsTransport } from '@dmpemu/wire';
+import { COORDINATOR_TIMEOUT_S, NATS_PASS_ENV, NATS_USER_ENV, NatsTransport } from '@dmpemu/wire';
 import { MAX_AGENTS } from '@dmpemu/wireless';
 import { AgentHost } from './host.ts';
 
@@ -16,12 +16,15 @@ export interface AgentProcessOptions {
   pass?: string;
   /** Exit when this process (the coordinator that launched us) is gone. */
   parentPid?: number;
+  /** Without parentPid: leave with an error when the coordinator, once heard, was silent this long (default COORDINATOR_TIMEOUT_S). */
+  coordinatorTimeoutS?: number;
   verbose?: boolean;
 }
 
 /**
  * Body of `dmpemu agent` / `dmpemu agents`: connect, serve the given agents until the coordinator
- * says stop, SIGTERM/SIGINT arrives or the connection closes; then drain and return.
+ * says stop, SIGTERM/SIGINT arrives or the connection closes; then drain and return. Throws, after
+ * draining, when the coordinator went silent (an external host: parentPid not given).
  */
 export async function runAgentProcess(o: AgentProcessOptions): Promise<string> {
   const log = o.verbose ? (s: string) => process.stderr.write(`[agents ${o.ids[0]}..${o.ids.at(-1)}] ${s}\n`) : () => {};
@@ -29,7 +32,8 @@ export async function runAgentProcess(o: AgentProcessOptions): Promise<string> {
   // the broker user: given, or handed over by the coordinator that launched this host (the URL may carry one too)
   const user = o.user ?? process.env[NATS_USER_ENV], pass = o.pass ?? process.env[NATS_PASS_ENV];
   const bus = await NatsTransport.connect(o.nats, `dmpemu-agents-${o.run}-${host}`, { onError: (e) => log(`handler error: ${(e as Error).message}`), user, pass });
-  const agents = new AgentHost(bus, { runId: o.run, host, ids: o.ids, secret: o.secret, log });
+  const coordinatorTimeoutMs = o.parentPid === undefined ? (o.coordinatorTimeoutS ?? COORDINATOR_TIMEOUT_S) * 1000 : undefined;
+  const agents = new AgentHost(bus, { runId: o.run, host, ids: o.ids, secret: o.secret, coordinatorTimeoutMs, log });
   let onSignal!: (reason: string) => void;
   const signalled = new Promise<string>((r) => (onSignal = r));
   const term = (): void => onSignal('SIGTERM');
@@ -48,12 +52,14 @@ export async function runAgentProcess(o: AgentProcessOptions): Promise<string> {
     }, 500);
     watch.unref();
   });
-  const reason = await Promise.race([agents.stopped, signalled, orphaned, bus.closed().then(() => 'connection closed')]);
+  let abandoned: string | undefined;
+  const reason = await Promise.race([agents.stopped, signalled, orphaned, bus.closed().then(() => 'connection closed'), agents.abandoned.then((r) => (abandoned = r))]);
   process.off('SIGTERM', term);
   process.off('SIGINT', int);
   await agents.close();
   await bus.close();
   log(`exit: ${reason}`);
+  if (abandoned !== undefined) throw new Error(abandoned);
   return reason;
 }
 

@@ -20,7 +20,7 @@ import { parseIds, runAgentProcess } from '@dmpemu/agents';
 import { UsageError } from './scenario/usageError.ts';
 import { readBounded } from './scenario/boundedRead.ts';
 import { readCredentials } from './scenario/credentials.ts';
-import { checkHostId, checkRunId, hostInUrl, RUN_SECRET_ENV } from '@dmpemu/wire';
+import { checkHostId, checkRunId, COORDINATOR_TIMEOUT_S, hostInUrl, RUN_SECRET_ENV } from '@dmpemu/wire';
 import { LEARNED_DMP_ALGORITHMS, MISSING_POLICIES } from '@dmpemu/dmp';
 import { listenOn } from './run/listen.ts';
 import { openDashboard } from './dashboard/attach.ts';
@@ -221,8 +221,9 @@ export function buildCli(print: (s: string) => void): Command {
       .option('--host-id <id>', 'this host\'s id in subjects (default: from --creds, else machine name and pid)')
       .option('--secret-file <file>', `file holding the run secret (default: from --creds, else the ${RUN_SECRET_ENV} environment variable)`)
       .option('--parent-pid <pid>', 'exit when this process is gone (set by the coordinator)', positiveInt)
+      .option('--coordinator-timeout <s>', `without --parent-pid: leave (exit 1) when the coordinator, once heard, was silent this many seconds (default ${COORDINATOR_TIMEOUT_S})`, positiveInt)
       .option('--verbose', 'log to stderr');
-  type HostFlags = { nats: string; run?: string; creds?: string; hostId?: string; secretFile?: string; parentPid?: number; verbose?: boolean };
+  type HostFlags = { nats: string; run?: string; creds?: string; hostId?: string; secretFile?: string; parentPid?: number; coordinatorTimeout?: number; verbose?: boolean };
   const hostOptions = (o: HostFlags, ids: number[] | undefined) => {
     const c = o.creds ? readCredentials(o.creds) : undefined;
     const run = o.run ?? c?.run;
@@ -241,6 +242,7 @@ export function buildCli(print: (s: string) => void): Command {
       user: c?.user,
       pass: c?.password,
       parentPid: o.parentPid,
+      coordinatorTimeoutS: o.coordinatorTimeout,
       verbose: o.verbose,
     };
   };

@@ -245,6 +245,15 @@ export class Coordinator {
     this.tickMs = Math.min(1000, this.hostSilenceMs / 2);
     this.watchdog = setInterval(() => void this.reapSilentHosts(), this.tickMs);
     this.watchdog.unref();
+    // external hosts leave a run whose coordinator they stop hearing (--coordinator-timeout)
+    this.heartbeat = setInterval(() => {
+      try {
+        this.publish(this.subj.control, { type: 'alive' });
+      } catch {
+        /* the broker may be gone: the hosts hear us once it is back */
+      }
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
     this.subs.push(bus.subscribe(this.subj.registerAll, (d, _r, s) => this.onRegisterMsg(s, d)));
     this.subs.push(bus.subscribe(this.subj.upAll, (d, _r, s) => this.onUp(s, d)));
     bus.onConnection((e) => this.onConnection(e));
@@ -294,6 +303,7 @@ export class Coordinator {
   private readonly hostSilenceMs: number;
   private readonly tickMs: number;
   private readonly watchdog: NodeJS.Timeout;
+  private readonly heartbeat: NodeJS.Timeout;
   private lastTick = performance.now();
   private reaping = false;
   /** When each host was last heard from (registration, any message up), performance.now(). */
@@ -1033,6 +1043,7 @@ export class Coordinator {
   async shutdown(reason = 'done'): Promise<void> {
     this.stopping = true;
     clearInterval(this.watchdog);
+    clearInterval(this.heartbeat);
     try {
       this.publish(this.subj.control, { type: 'stop', reason });
       await this.bus.flush();

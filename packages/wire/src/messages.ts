@@ -3,7 +3,7 @@ import type { LocalView } from '@dmpemu/wireless';
 import { decode } from './codec.ts';
 
 /**
- * Message schemas of protocol version 2 (README, protocol). Control traffic is sealed
+ * Message schemas of the protocol (PROTOCOL_VERSION, subjects.ts; README, protocol). Control traffic is sealed
  * (seal.ts) and validated with zod; the data plane (one broadcast per agent per round, the hot
  * path) with a hand-written check of a 4-tuple. A message that fails is dropped and counted by the
  * receiver, never thrown at it.
@@ -159,7 +159,18 @@ export const startSchema = z.strictObject({ type: z.literal('start'), job: index
 /** local and async clocks: agents found dead during the job; their neighbours stop waiting for them. */
 export const goneSchema = z.strictObject({ type: z.literal('gone'), job: index, agents: z.array(index).min(1) });
 export const stopSchema = z.strictObject({ type: z.literal('stop'), reason: z.string() });
-export const controlSchema = z.discriminatedUnion('type', [roundSchema, endSchema, stopSchema, startSchema, goneSchema]);
+/**
+ * A host (up.<host>) or the coordinator (ctl) is there, every HEARTBEAT_MS. The coordinator
+ * declares the agents of a host silent for longer dead; an external host leaves a run whose
+ * coordinator was silent for its --coordinator-timeout (either side's machine or connection may
+ * go without its process exiting where the other sees it).
+ */
+export const aliveSchema = z.strictObject({ type: z.literal('alive') });
+/** How often a host and the coordinator say they are alive. */
+export const HEARTBEAT_MS = 1000;
+/** How long an external host (`dmpemu agents`) waits for a coordinator it has heard before to be heard again, by default. */
+export const COORDINATOR_TIMEOUT_S = 60;
+export const controlSchema = z.discriminatedUnion('type', [roundSchema, endSchema, stopSchema, startSchema, goneSchema, aliveSchema]);
 export type RoundMsg = z.infer<typeof roundSchema>;
 export type EndMsg = z.infer<typeof endSchema>;
 export type StopMsg = z.infer<typeof stopSchema>;
@@ -207,10 +218,6 @@ export const finalSchema = z.strictObject({
 });
 /** local and async clocks: the rounds the host's agents finished since its last message (batched per host). */
 export const progressSchema = z.strictObject({ type: z.literal('progress'), job: index, entries: z.array(progressEntrySchema).min(1) });
-/** A host is there (every HEARTBEAT_MS): the coordinator declares the agents of a host silent for longer dead (an external host's machine or connection may go without its process exiting where the coordinator sees it). */
-export const aliveSchema = z.strictObject({ type: z.literal('alive') });
-/** How often a host says it is alive. */
-export const HEARTBEAT_MS = 1000;
 export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema, progressSchema, aliveSchema]);
 export type ReadyMsg = z.infer<typeof readySchema>;
 export type RefusedMsg = z.infer<typeof refusedSchema>;

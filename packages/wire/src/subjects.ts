@@ -1,5 +1,5 @@
 /** Version of the agent/coordinator protocol; part of every subject, so mismatched peers never talk. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Run ids become subject tokens: letters, digits, '-' and '_' only. */
 export function checkRunId(runId: string): string {
