@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateInstance, instanceFileToJson, Rng } from '@dmpemu/wireless';
 import { REFERENCE_DIR } from './referenceDir.ts';
+import { checkExternalBroker } from '../coordinator/src/cli.ts';
+import { UsageError } from '../coordinator/src/scenario/usageError.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('../bin/dmpemu.js', import.meta.url).pathname;
@@ -243,6 +245,13 @@ describe('dmpemu CLI', () => {
       expect(r.code).toBe(2);
       expect(existsSync(out)).toBe(false);
     }
+  });
+
+  it('--external-agents without nats-server on this machine (and no --nats) is refused before anything starts: it printed host commands with `--nats memory` that no host can follow, and waited registerTimeoutS', () => {
+    const line = '--external-agents: no nats-server on this machine (PATH, /usr/sbin) for hosts elsewhere to reach: install nats-server, or give --nats <url> of a broker you run';
+    expect(() => checkExternalBroker(true, () => undefined)).toThrow(new UsageError(line));
+    expect(() => checkExternalBroker(false, () => undefined)).not.toThrow(); // a broker you run
+    expect(() => checkExternalBroker(true, () => '/usr/sbin/nats-server')).not.toThrow();
   });
 
   it.each([

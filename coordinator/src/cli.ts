@@ -23,6 +23,7 @@ import { readCredentials } from './scenario/credentials.ts';
 import { checkHostId, checkRunId, COORDINATOR_TIMEOUT_S, hostInUrl, RUN_SECRET_ENV } from '@dmpemu/wire';
 import { LEARNED_DMP_ALGORITHMS, MISSING_POLICIES } from '@dmpemu/dmp';
 import { listenOn } from './run/listen.ts';
+import { findNatsServer } from './run/natsServer.ts';
 import { openDashboard } from './dashboard/attach.ts';
 import { startDashboard } from './dashboard/server.ts';
 
@@ -136,6 +137,7 @@ export function buildCli(print: (s: string) => void): Command {
       // fault plans this broker setup cannot carry out: refused before anything starts (they failed mid-run, exit 1)
       const natsFlag = cmd.getOptionValueSource('nats') === 'env' ? 'NATS_URL' : '--nats';
       if (!ownBroker && o.nats && sweepScenarios(sc).some((p) => p.scenario.faults.brokerRestart?.length)) throw new UsageError(`faults.brokerRestart stops and starts the embedded nats-server, which ${natsFlag} replaces: run without ${natsFlag}, or drop the fault`);
+      if (o.externalAgents) checkExternalBroker(ownBroker);
       if (o.externalAgents && sweepScenarios(sc).some((p) => p.scenario.faults.crash?.length)) throw new UsageError('faults.crash kills an agent process this machine launched: with --external-agents it launches none (drop the fault, or --external-agents)');
       const secret = o.secretFile ? runSecret(o.secretFile, 'run') : undefined;
       if (o.out) sc.outputs.dir = o.out;
@@ -359,6 +361,16 @@ function runSecret(file: string | undefined, command: 'run' | 'agents'): string 
   if (!secret) throw new UsageError(`agents: no run secret: give --secret-file <file> or set ${RUN_SECRET_ENV} (the coordinator launches its own hosts with it)`);
   if (!/^[0-9a-f]{64}$/.test(secret)) throw new UsageError(`${command}: the run secret${file ? ` in ${file}` : ''} must be 64 hex digits`);
   return secret;
+}
+
+/**
+ * `run --external-agents` needs a broker other machines reach: a URL (--nats, NATS_URL,
+ * runtime.nats), else the embedded nats-server. Without nats-server the run would fall back to
+ * the in-process bus, print host commands with `--nats memory` that no host can follow, and wait
+ * registerTimeoutS for nothing.
+ */
+export function checkExternalBroker(ownBroker: boolean, find: () => string | undefined = findNatsServer): void {
+  if (ownBroker && !find()) throw new UsageError('--external-agents: no nats-server on this machine (PATH, /usr/sbin) for hosts elsewhere to reach: install nats-server, or give --nats <url> of a broker you run');
 }
 
 /** Run the CLI; returns the process exit code (2 for bad input). */
