@@ -22,18 +22,24 @@ def tensor_of(w):
 
 
 def load_layers(model, weights, widen=False):
-    """Copy a dmpemu checkpoint's dense layers into the model's. widen: a kernel with fewer inputs
-    than the layer fills its first rows, the other inputs get weight 0 (the same function)."""
+    """Copy a dmpemu checkpoint's dense layers into the model's. widen: a kernel smaller than the
+    layer fills its top-left block; its other inputs (new inputs, or the previous layer's new units)
+    get weight 0 and its new units keep the layer's random start, so the model computes the same
+    function and the new units learn from the first step."""
     with torch.no_grad():
         for torch_name, ours in WCGCN_LAYERS.items():
             layer = model.get_submodule(torch_name)
-            kernel = tensor_of(weights[f"{ours}.kernel"]).T
+            kernel, bias = tensor_of(weights[f"{ours}.kernel"]).T, tensor_of(weights[f"{ours}.bias"])
             if widen and kernel.shape != layer.weight.shape:
-                layer.weight.zero_()
-                layer.weight[:, : kernel.shape[1]].copy_(kernel)
+                n_out, n_in = kernel.shape
+                if n_out > layer.weight.shape[0] or n_in > layer.weight.shape[1]:
+                    sys.exit(f"{ours}: the checkpoint's kernel {n_in} x {n_out} is wider than the model's {layer.weight.shape[1]} x {layer.weight.shape[0]}")
+                layer.weight[:, n_in:] = 0
+                layer.weight[:n_out, :n_in] = kernel
+                layer.bias[:n_out] = bias
             else:
                 layer.weight.copy_(kernel)
-            layer.bias.copy_(tensor_of(weights[f"{ours}.bias"]))
+                layer.bias.copy_(bias)
 
 
 def layer_weights(model):

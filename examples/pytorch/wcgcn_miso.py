@@ -10,7 +10,8 @@ sigma(y) = y / max(||y||, 1); 3 layers sharing their weights, from v_k = 1 / sqr
 seed authors' code's edge feature; same widths). With --edges both, e_jk = [h_jk, h_kj] and MLP1
 {8 Nt, 64, 64} (dmpemu's `edges: both`): agent k sees the interference it causes at its
 neighbours' receivers too; --init from a paper-width `in` model starts the h_kj weights at 0, the
-same function.
+same function. --width1 / --width2 widen MLP1 {.., 64, 64} and MLP2's hidden layer 32; --init from
+a narrower model keeps its function (the new units' outgoing weights start at 0).
 Channel: channel-models.md section 3 (the D2D layout, beta(d) = 4.4e5 / (d^1.88 10^(6.3 s / 20)),
 s ~ N(0, 1) per antenna entry, h = sqrt(beta) CN(0, I), sigma^2 = 1, Pmax = 1, sum rate).
 
@@ -61,6 +62,8 @@ p.add_argument("--threads", type=int, default=1)
 p.add_argument("--init", help="a dmpemu beamforming wcgcn checkpoint (.json) to start from")
 p.add_argument("--init-check", help="`dmpemu eval --algorithm wcgcn --checkpoint <init> --json` of the validation file")
 p.add_argument("--edges", choices=["in", "out", "both"], default="in", help="e_jk = h_jk (the paper's text, MLP1 {6 Nt, ...}), h_kj (the seed authors' code: the interference agent k causes at j, MLP1 {6 Nt, ...}) or [h_jk, h_kj] (MLP1 {8 Nt, ...}, as the power-control WCGCN's e_jk = [g_jk, g_kj]); --init from an `in` model with --edges both starts the h_kj weights at 0")
+p.add_argument("--width1", type=int, default=64, help="MLP1's widths {in, width1, width1}: its hidden layer and the message (the paper's 64)")
+p.add_argument("--width2", type=int, default=32, help="MLP2's hidden width: {width1 + 4 Nt, width2, 2 Nt} (the paper's 32)")
 p.add_argument("--out", required=True)
 args = p.parse_args()
 torch.set_num_threads(args.threads)
@@ -68,7 +71,8 @@ torch.manual_seed(args.seed)
 os.makedirs(args.out, exist_ok=True)
 K, Nt = args.K, args.Nt
 EDGE = 4 * Nt if args.edges == "both" else 2 * Nt
-ARCH = {"kind": "wcgcn", "task": "beamforming", "layers": 3, "Nt": Nt, "mlp1": [4 * Nt + EDGE, 64, 64], "mlp2": [64 + 4 * Nt, 32, 2 * Nt], "aggregation": "max", "mlp1Output": "relu", **({"edges": args.edges} if args.edges != "in" else {})}
+W1, W2 = args.width1, args.width2
+ARCH = {"kind": "wcgcn", "task": "beamforming", "layers": 3, "Nt": Nt, "mlp1": [4 * Nt + EDGE, W1, W1], "mlp2": [W1 + 4 * Nt, W2, 2 * Nt], "aggregation": "max", "mlp1Output": "relu", **({"edges": args.edges} if args.edges != "in" else {})}
 
 
 INIT = None
@@ -76,10 +80,12 @@ if args.init:
     with open(args.init) as f:
         INIT = json.load(f)
     a = INIT["architecture"]
-    widened = args.edges == "both" and a.get("edges", "in") == "in"  # an `in` model: h_kj's weights start at 0
-    expect = {**ARCH, "mlp1": [6 * Nt, 64, 64]} if widened else ARCH
-    if any(a.get(key) != expect[key] for key in expect if key != "edges") or a.get("edges", "in") != ("in" if widened else args.edges):
-        sys.exit(f"--init {args.init}: expected a wcgcn checkpoint {json.dumps(expect)}")
+    more_edges = args.edges == "both" and a.get("edges", "in") == "in"  # an `in` model: h_kj's weights start at 0
+    w1, w2 = a.get("mlp1", [0, 0])[-1], a.get("mlp2", [0, 0])[1]  # a narrower model: its new units' outputs start at 0
+    expect = {**ARCH, "mlp1": [6 * Nt if more_edges else 4 * Nt + EDGE, w1, w1], "mlp2": [w1 + 4 * Nt, w2, 2 * Nt]}
+    if any(a.get(key) != expect[key] for key in expect if key != "edges") or a.get("edges", "in") != ("in" if more_edges else args.edges) or w1 > W1 or w2 > W2:
+        sys.exit(f"--init {args.init}: expected a wcgcn checkpoint {json.dumps(expect)} with widths at most --width1 {W1}, --width2 {W2}")
+    widened = more_edges or (w1, w2) != (W1, W2)
     FEATURES = a["features"]
 else:
     FEATURES = None  # fitted below on training draws, as dmpemu's fitFeatureScaling does
@@ -164,14 +170,14 @@ class WCGCN(nn.Module):
     def __init__(self):
         super().__init__()
         # dmpemu's layout; forward folds the last ReLU (mlp1[3]) into the max over the senders
-        self.mlp1 = nn.Sequential(nn.Linear(4 * Nt + EDGE, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
-        self.mlp2 = nn.Sequential(nn.Linear(64 + 4 * Nt, 32), nn.ReLU(), nn.Linear(32, 2 * Nt))
+        self.mlp1 = nn.Sequential(nn.Linear(4 * Nt + EDGE, W1), nn.ReLU(), nn.Linear(W1, W1), nn.ReLU())
+        self.mlp2 = nn.Sequential(nn.Linear(W1 + 4 * Nt, W2), nn.ReLU(), nn.Linear(W2, 2 * Nt))
 
     def forward(self, g):
         """v_k / sqrt(Pmax) as [re (Nt), im (Nt)], [B, K, 2 Nt]."""
         B = g.B
         W, bias = self.mlp1[0].weight, self.mlp1[0].bias
-        edge_half = g.edge @ W[:, 4 * Nt:].T + bias  # [E, 64], once for the 3 layers
+        edge_half = g.edge @ W[:, 4 * Nt:].T + bias  # [E, W1], once for the 3 layers
         v = torch.cat([torch.full((B, K, Nt), 1 / math.sqrt(Nt)), torch.zeros(B, K, Nt)], 2)
         for _ in range(3):
             x = torch.cat([g.node, v], 2)
@@ -180,7 +186,7 @@ class WCGCN(nn.Module):
             # max over k's known senders of ReLU(z) = max(0, max of z): a segment max starting from 0, with
             # no ReLU over the edges (0 for agents without neighbours, as dmpemu gives). The same
             # numbers as the per-edge ReLU and a scatter max, forward and backward, 1.7x faster.
-            agg = torch.segment_reduce(z, "max", lengths=g.lengths, unsafe=True, initial=0).reshape(B, K, 64)
+            agg = torch.segment_reduce(z, "max", lengths=g.lengths, unsafe=True, initial=0).reshape(B, K, W1)
             y = self.mlp2(torch.cat([x, agg], 2))
             v = y / torch.sqrt(torch.clamp((y * y).sum(2, keepdim=True), min=1))
         return v
@@ -223,7 +229,7 @@ def validation_ratio():
 
 model = WCGCN()
 if INIT:
-    load_layers(model, INIT["weights"], widen=widened)  # widened: x_j and h_jk as they were, h_kj's inputs 0
+    load_layers(model, INIT["weights"], widen=widened)  # widened: the same function (h_kj's inputs and new units' outputs 0)
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 if args.warmup < 0:
     sys.exit(f"--warmup: steps, at least 0, got {args.warmup}")
