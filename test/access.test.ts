@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -187,6 +187,27 @@ describe('access control on the embedded broker', () => {
     } finally {
       await server.dispose();
     }
+  });
+
+  it('nats-config files that do not split this run\'s agents (another --hosts left in the folder, another scenario) are refused before anything starts, naming the file: the run waited for hosts that could not all register', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-natscfg-'));
+    const scenario = (K: number): string => {
+      const f = join(dir, `s${K}.yaml`);
+      writeFileSync(f, ['name: own-broker', 'networks:', `  - { model: d2d, K: ${K}, field: 200, csiRange: 120 }`, 'algorithms:', '  - { name: wmmse-dmp, iterations: 5 }', 'runtime: { agentsPerProcess: 3, registerTimeoutS: 30 }', `outputs: { dir: ${join(dir, 'runs')} }`].join('\n'));
+      return f;
+    };
+    const out = join(dir, 'cfg');
+    for (const hosts of ['3', '2']) expect((await dmpemu(['nats-config', scenario(6), '--run-id', 'own3', '--hosts', hosts, '--out', out])).code).toBe(0);
+    const run = (file: string) => dmpemu(['run', file, '--quiet', '--nats', 'nats://coordinator:x@127.0.0.1:1', '--external-agents', '--run-id', 'own3', '--secret-file', join(out, 'secret')]);
+    // h0 (0-2), h1 (3-5) of --hosts 2, and h2 (4-5) left from --hosts 3
+    let r = await run(scenario(6));
+    expect([r.code, r.stderr]).toEqual([2, `dmpemu: ${join(out, 'own3-p0n0.h2.creds')}: serves agent 4, which ${join(out, 'own3-p0n0.h1.creds')} serves too: files of two \`dmpemu nats-config\` runs (another --hosts)? make them again into an empty folder\n`]);
+    rmSync(join(out, 'own3-p0n0.h2.creds'));
+    r = await run(scenario(5));
+    expect([r.code, r.stderr]).toEqual([2, `dmpemu: ${join(out, 'own3-p0n0.h1.creds')}: serves agent 5, but network run own3-p0n0 has 5 agents (0-4): made by \`dmpemu nats-config\` for another scenario? make them again\n`]);
+    r = await run(scenario(7));
+    expect([r.code, r.stderr]).toEqual([2, `dmpemu: ${out}: the \`dmpemu nats-config\` credentials files of network run own3-p0n0 serve no host for agent(s) 6 of its 7: made for another scenario? make them again\n`]);
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
   });
 });
 

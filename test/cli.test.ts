@@ -168,6 +168,8 @@ describe('dmpemu CLI', () => {
       [agents('--run', 'r', '--ids', '0-2,1'), 'dmpemu: --ids: agent ids "0-2,1": 1 is listed twice'],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a b'), `dmpemu: --host-id: host id "a b": expected 1-64 letters, digits, '-' or '_'`],
       [agents('--run', 'r', '--ids', '0', '--host-id', 'a.>'), `dmpemu: --host-id: host id "a.>": expected 1-64 letters, digits, '-' or '_'`],
+      [agents('--run', 'r', '--ids', '0', '--parent-pid', '1', '--coordinator-timeout', '5'), 'dmpemu: --coordinator-timeout is for a host started by hand: with --parent-pid it follows that process instead (drop one)'],
+      [agents('--run', 'r', '--ids', '0', '--coordinator-timeout', '0'), "error: option '--coordinator-timeout <s>' argument '0' is invalid. expected a positive integer (decimal digits)."],
       [['agents', '--nats', 'nats://127.0.0.1:1', '--creds', reversedIds], `dmpemu: --creds ${reversedIds}: agent ids "5-1": range end below its start`],
     ])('%j', async (args, line) => {
       const r = await dmpemu(args);

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, inject, it } from 'vitest';
 import { loadCheckpoint, makeCheckpoint, pack, regnnWeightShapes, runInProcess, type AlgorithmSpec, type Checkpoint, type RegnnArchitecture } from '@dmpemu/dmp';
-import { encode, Sealer, subjects } from '@dmpemu/wire';
+import { encode, NatsTransport, newRunSecret, Sealer, subjects } from '@dmpemu/wire';
+import { AgentHost } from '@dmpemu/agents';
 import { generateInstance, localView, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 import { Coordinator, type JobResult } from '../coordinator/src/run/coordinator.ts';
 import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
@@ -304,3 +305,45 @@ describe('a misbehaving credentialed host (it has the run secret)', () => {
 function r0job(co: Coordinator): number {
   return (co as unknown as { job: number }).job;
 }
+
+describe('a replayed coordinator heartbeat (an open broker: anyone can record and resend a sealed message)', () => {
+  it('does not keep an external host in a run whose coordinator is gone: it counts as a duplicate, and the host leaves on time; fresh heartbeats keep it', async () => {
+    const secret = newRunSecret();
+    const sealer = new Sealer(secret);
+    const nc = await connect({ servers: inject('natsUrl') });
+    const hosts: AgentHost[] = [];
+    const buses: NatsTransport[] = [];
+    try {
+      const start = async (runId: string): Promise<AgentHost> => {
+        const bus = await NatsTransport.connect(inject('natsUrl'), runId);
+        buses.push(bus);
+        const h = new AgentHost(bus, { runId, host: 'h0', ids: [0], secret, coordinatorTimeoutMs: 1500 });
+        hosts.push(h);
+        await bus.flush();
+        return h;
+      };
+      const [replayed, fresh] = [await start('replay1'), await start('replay2')];
+      const ctl = (runId: string): string => subjects(runId).control;
+      const recorded = sealer.seal(ctl('replay1'), { type: 'alive', seq: 1, patienceMs: 0 });
+      let seq = 0;
+      const beat = (): void => {
+        nc.publish(ctl('replay1'), recorded); // the same bytes, again and again
+        nc.publish(ctl('replay2'), sealer.seal(ctl('replay2'), { type: 'alive', seq: ++seq, patienceMs: 0 }));
+      };
+      beat();
+      const timer = setInterval(beat, 200);
+      const left = await Promise.race([replayed.abandoned, new Promise((r) => setTimeout(() => r('stayed'), 6000))]);
+      await new Promise((r) => setTimeout(r, 1500)); // the fresh one has heard nothing else for longer than its limit too
+      clearInterval(timer);
+      // before: any sealed message counted as the coordinator heard, replays too, and the host stayed
+      expect(left).toBe('the coordinator of run replay1 was silent for 2 s (gone, or cut off from this host): leaving');
+      expect((replayed as unknown as { counters: { duplicate: number } }).counters.duplicate).toBeGreaterThanOrEqual(8);
+      expect(await Promise.race([fresh.abandoned, Promise.resolve('stayed')])).toBe('stayed');
+      expect((fresh as unknown as { counters: { duplicate: number } }).counters.duplicate).toBe(0);
+    } finally {
+      for (const h of hosts) await h.close();
+      for (const b of buses) await b.close();
+      await nc.close();
+    }
+  });
+});

@@ -214,14 +214,15 @@ describe('processes and the broker misbehaving', () => {
   });
 
   /**
-   * `dmpemu run --external-agents` (on `url`, else the embedded broker) and one `dmpemu agents
-   * --coordinator-timeout 2` started from the command it prints; once the job runs, the run is
-   * killed by SIGKILL (no stop). Returns the host's exit code and stderr, or 'still running' 15 s later.
+   * `dmpemu run --external-agents` (on `url`, else the embedded broker; registerTimeoutS 6, so the
+   * coordinator rides out 6 s of broker outage and its hosts wait 6 + 2 s for it) and one `dmpemu
+   * agents --coordinator-timeout 2` started from the command it prints; once the job runs, the run
+   * is killed by SIGKILL (no stop). Returns the host's exit code and stderr, or 'still running' 20 s later.
    */
   async function orphanedHost(runId: string, url?: string): Promise<{ code: number | null; stderr: string } | 'still running'> {
     const dir = mkdtempSync(join(tmpdir(), 'dmpemu-orphan-host-'));
     const file = join(dir, 's.yaml');
-    writeFileSync(file, ['name: orphan-host', 'networks:', '  - { model: rayleigh-ic, K: 4, instances: 1 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 5000 }', 'runtime: { agentsPerProcess: 4, registerTimeoutS: 30 }', `outputs: { dir: ${dir} }`].join('\n'));
+    writeFileSync(file, ['name: orphan-host', 'networks:', '  - { model: rayleigh-ic, K: 4, instances: 1 }', 'algorithms:', '  - { name: wmmse-dmp, iterations: 5000 }', 'runtime: { agentsPerProcess: 4, registerTimeoutS: 6 }', `outputs: { dir: ${dir} }`].join('\n'));
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NATS_URL;
     const run = spawn(process.execPath, [CLI, 'run', file, '--external-agents', '--run-id', runId, ...(url ? ['--nats', url] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env });
@@ -242,8 +243,9 @@ describe('processes and the broker misbehaving', () => {
       const rounds = join(dir, runId, 'rounds.jsonl');
       for (let i = 0; i < 300 && !(existsSync(rounds) && readFileSync(rounds, 'utf8').length > 0); i++) await sleep(50);
       expect(readFileSync(rounds, 'utf8').length).toBeGreaterThan(0);
+      await sleep(1500); // its heartbeats too (they tell how long it rides out outages itself)
       run.kill('SIGKILL');
-      const code = await Promise.race([exited, sleep(15_000).then(() => 'still running' as const)]);
+      const code = await Promise.race([exited, sleep(20_000).then(() => 'still running' as const)]);
       return code === 'still running' ? code : { code, stderr };
     } finally {
       run.kill('SIGKILL');
@@ -251,14 +253,46 @@ describe('processes and the broker misbehaving', () => {
     }
   }
 
-  it('an external host whose coordinator is killed (SIGKILL: no stop) leaves once it has not heard it for --coordinator-timeout, exit 1 naming why: on a broker that stays up, and with the embedded broker gone too', async () => {
+  it('an external host whose coordinator is killed (SIGKILL: no stop) leaves once it has not heard it for --coordinator-timeout and the coordinator\'s own outage patience, exit 1 naming why: on a broker that stays up, and with the embedded broker gone too', async () => {
     const server = await NatsServer.start();
     try {
       // before: it waited for its coordinator forever (its broker there, or reconnecting to a dead one)
-      expect(await orphanedHost('orphan1', server.url)).toEqual({ code: 1, stderr: 'dmpemu: the coordinator of run orphan1-p0n0 was silent for 2 s (gone, or cut off from this host): leaving\n' });
+      expect(await orphanedHost('orphan1', server.url)).toEqual({ code: 1, stderr: 'dmpemu: the coordinator of run orphan1-p0n0 was silent for 8 s (gone, or cut off from this host): leaving\n' });
     } finally {
       await server.dispose();
     }
-    expect(await orphanedHost('orphan2')).toEqual({ code: 1, stderr: 'dmpemu: the coordinator of run orphan2-p0n0 was silent for 2 s (gone, or cut off from this host): leaving\n' });
+    expect(await orphanedHost('orphan2')).toEqual({ code: 1, stderr: 'dmpemu: the coordinator of run orphan2-p0n0 was silent for 8 s (gone, or cut off from this host): leaving\n' });
+  });
+
+  it('an external host stays while its coordinator\'s thread is blocked for longer than --coordinator-timeout (a centralized baseline computing): the heartbeat comes from a thread of its own', async () => {
+    const server = await NatsServer.start();
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-busy-'));
+    const inst = rayleighInstance(new Rng(33), { K: 4, snrDb: 10 });
+    const c = await Coordinator.start({ broker: server.url, registerTimeoutS: 30 });
+    const secretFile = join(dir, 'secret');
+    writeFileSync(secretFile, c.secret + '\n');
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NATS_URL;
+    const host = spawn(process.execPath, [CLI, 'agents', '--nats', server.url, '--run', c.runId, '--host-id', 'h0', '--ids', '0-3', '--secret-file', secretFile, '--coordinator-timeout', '2'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let stderr = '';
+    host.stderr!.on('data', (d) => (stderr += d));
+    try {
+      c.startHeartbeat(0);
+      await c.externalHosts(4, 4);
+      await c.waitRegistered(4);
+      const spec = { name: 'wmmse-dmp', iterations: 3 };
+      expect((await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip' })).rounds.every((x) => x.reported === 4)).toBe(true);
+      // this thread blocked for 5 s (Atomics.wait: no event loop turn): before, the heartbeat was its timer and the host left after 2 s
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+      const r = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip' });
+      expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, spec).history);
+      expect(r.rounds.every((x) => x.reported === 4)).toBe(true);
+      expect(host.exitCode).toBe(null);
+      expect(stderr).toBe('');
+    } finally {
+      await c.shutdown();
+      host.kill('SIGKILL');
+      await server.dispose();
+    }
   });
 });

@@ -33,9 +33,9 @@ export interface AgentHostOptions {
   /** The run secret (hex) shared with the coordinator: every control message is sealed with it. */
   secret: string;
   /**
-   * Leave the run (`stopped` resolves with the reason) when the coordinator, once heard, was
-   * silent this long: its heartbeat on `ctl` comes every second. Default: never (launched hosts
-   * follow their parent process instead).
+   * Leave the run (`abandoned` resolves with the reason) when the coordinator, once heard, was
+   * silent this long, and longer than it rides out a broker outage itself (its heartbeat on `ctl`
+   * says how long). Default: never (launched hosts follow their parent process instead).
    */
   coordinatorTimeoutMs?: number;
   log?: (s: string) => void;
@@ -61,7 +61,7 @@ export class AgentHost {
   /** Resolves with the coordinator's reason when it stops the run. */
   readonly stopped = new Promise<string>((r) => (this.resolveStopped = r));
   private resolveAbandoned!: (reason: string) => void;
-  /** Resolves with the reason when the coordinator, once heard, was silent for coordinatorTimeoutMs. */
+  /** Resolves with the reason when the coordinator, once heard, was silent for coordinatorTimeoutMs (and its patience). */
   readonly abandoned = new Promise<string>((r) => (this.resolveAbandoned = r));
   /** The job the counters belong to, and its counters and conflicts. */
   private counterJob = -1;
@@ -80,8 +80,10 @@ export class AgentHost {
   /** Rounds whose report is being collected: the agents expected and what they reported. */
   private readonly pending = new Map<number, { expected: Set<number>; entries: RoundEntry[] }>();
   private readonly log: (s: string) => void;
-  /** When a sealed message of the coordinator last arrived (undefined: never yet). */
+  /** When the coordinator was last heard (undefined: never yet): a heartbeat, a new job or round; the last heartbeat's number and the coordinator's patience with broker outages. */
   private heardAt: number | undefined;
+  private aliveSeq = 0;
+  private patienceMs = 0;
 
   constructor(private readonly bus: Transport, o: AgentHostOptions) {
     this.subj = subjects(o.runId);
@@ -110,11 +112,15 @@ export class AgentHost {
     };
     bus.flush().then(repeat, () => {});
     const timeout = o.coordinatorTimeoutMs;
+    let tick = performance.now();
     this.heartbeat = setInterval(() => {
       this.up({ type: 'alive' });
-      if (timeout !== undefined && this.heardAt !== undefined && performance.now() - this.heardAt > timeout) {
-        this.resolveAbandoned(`the coordinator of run ${o.runId} was silent for ${timeout / 1000} s (gone, or cut off from this host): leaving`);
-      }
+      // a late tick: this process itself stalled, and heartbeats may wait unread in its socket
+      const now = performance.now(), late = now - tick > 2 * HEARTBEAT_MS;
+      tick = now;
+      if (timeout === undefined || this.heardAt === undefined || late) return;
+      const limit = Math.max(timeout, this.patienceMs + 2 * HEARTBEAT_MS);
+      if (now - this.heardAt > limit) this.resolveAbandoned(`the coordinator of run ${o.runId} was silent for ${Math.round(limit / 100) / 10} s (gone, or cut off from this host): leaving`);
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
     // After a broker outage, say again that we are here (a few times: the coordinator may
@@ -155,10 +161,7 @@ export class AgentHost {
   /** Open a sealed control message; count and drop what is not one. */
   private open(subject: string, data: Uint8Array): unknown {
     const r = this.sealer.open(subject, data);
-    if (r.ok) {
-      this.heardAt = performance.now();
-      return r.value;
-    }
+    if (r.ok) return r.value;
     if (r.reason === 'unauthenticated') this.counters.unauthenticated++;
     else this.counters.malformedControl++;
     return undefined;
@@ -176,6 +179,7 @@ export class AgentHost {
     }
     const c = r.value as ConfigureMsg;
     if (c.job > this.counterJob) {
+      this.heardAt = performance.now(); // news from the coordinator (a replay is never a newer job)
       this.counterJob = c.job;
       this.counters = zeroCounters();
       this.conflicts = [];
@@ -205,7 +209,13 @@ export class AgentHost {
   }
 
   private handle(m: ControlMsg): void {
-    if (m.type === 'alive') return; // heard: open() noted it
+    if (m.type === 'alive') {
+      if (m.seq <= this.aliveSeq) return void this.counters.duplicate++; // a replay does not make a gone coordinator heard
+      this.aliveSeq = m.seq;
+      this.patienceMs = m.patienceMs;
+      this.heardAt = performance.now();
+      return;
+    }
     if (m.type === 'stop') {
       this.log(`stop: ${m.reason}`);
       return this.resolveStopped(m.reason);
@@ -228,6 +238,7 @@ export class AgentHost {
       if (this.clock === 'barrier') return void this.counters.malformedControl++;
       if (this.started) return void this.counters.duplicate++;
       this.started = true;
+      this.heardAt = performance.now();
       for (const j of m.gone) this.gone.add(j);
       if (this.clock === 'async') for (const a of this.agents) a.startAsync(m.job, this.staleness);
       else for (const a of this.agents) a.startRound(m.job, 0, [...this.gone]);
@@ -238,6 +249,7 @@ export class AgentHost {
     if (m.t >= rounds) return void this.counters.malformedControl++;
     if (m.t <= this.lastRound) return void this.counters.duplicate++; // announced again after an outage
     this.lastRound = m.t;
+    this.heardAt = performance.now();
     const expected = new Set(this.agents.filter((a) => a.jobId === m.job && a.takesPart(m.t)).map((a) => a.k));
     if (expected.size > 0) this.pending.set(m.t, { expected, entries: [] });
     for (const a of this.agents) a.startRound(m.job, m.t, m.gone);

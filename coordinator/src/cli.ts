@@ -233,6 +233,7 @@ export function buildCli(print: (s: string) => void): Command {
     // checked before connecting: a bad id is a subject token the broker refuses (or a wildcard)
     usage('--run', () => checkRunId(run));
     if (o.hostId !== undefined) usage('--host-id', () => checkHostId(o.hostId!));
+    if (o.coordinatorTimeout !== undefined && o.parentPid !== undefined) throw new UsageError('--coordinator-timeout is for a host started by hand: with --parent-pid it follows that process instead (drop one)');
     const agents = ids ?? (c ? usage(`--creds ${o.creds}`, () => parseIds(c.ids)) : undefined);
     if (!agents) throw new UsageError('agents: give --ids <list>, --count <n> [--first <k>] or --creds <file>');
     return {

@@ -10,7 +10,7 @@ import { evalCentralized, evalDmp, evalMlp, mean, overtakes, wmmse100At, type Ev
 import { ITERATIVE } from '../scenario/algorithmNames.ts';
 import { Yardstick } from '../run/yardstick.ts';
 import { closeBroker, Coordinator, openBroker, type Broker, type RoundRecord } from '../run/coordinator.ts';
-import { algorithmLabel, isDmp, loadCheckpoints, networkName, normaliserOf, roundsOf, specOf, sweepKeys, sweepScenarios, sweepTitle, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
+import { agentsOf, algorithmLabel, isDmp, loadCheckpoints, networkName, normaliserOf, roundsOf, specOf, sweepKeys, sweepScenarios, sweepTitle, type AlgorithmEntry, type Faults, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import { nextTurn, type Checkpoint } from '@dmpemu/dmp';
 import { summarise, type AlgorithmSummary, type NetworkSummary, type RunSummary } from '../results/summary.ts';
 import { formatSummaryMarkdown, formatSummaryTable, writeSweepPlots, writeComparisonPlots } from '../report/report.ts';
@@ -21,7 +21,7 @@ import { channelMatrixBytes } from '../scenario/networkSchema.ts';
 import { readNetworkFile } from '../scenario/networkFiles.ts';
 import { writeInstanceFile } from '../scenario/instanceFileWrite.ts';
 import { checkModules } from '../scenario/moduleChecks.ts';
-import { announceExternalHosts, roundOptions, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
+import { natsConfigHosts, roundOptions, startCoordinator, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
 import { runCellFreeNetwork } from './runCellFree.ts';
 import { checkRunId, redactUrl } from '@dmpemu/wire';
 
@@ -77,6 +77,8 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
   const log = o.log ?? (() => {});
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const runId = checkRunId(o.runId ?? `${runIdBase(sc.name)}-${stamp}-${randomBytes(2).toString('hex')}`);
+  // with a broker you run, nats-config's credentials files for this run beside its secret: checked before anything starts
+  if (o.externalAgents && o.credsDir && (o.nats ?? sc.runtime.nats ?? process.env.NATS_URL)) for (const [p, { scenario }] of sweepScenarios(sc).entries()) scenario.networks.forEach((net, i) => natsConfigHosts(o.credsDir!, `${runId}-p${p}n${i}`, agentsOf(net)));
   const dir = join(sc.outputs.dir, runId);
   makeDir(dir, 'outputs.dir', sc.outputs.dir);
   writeFileSync(join(dir, 'scenario.yaml'), toYaml(sc));
@@ -136,15 +138,13 @@ export async function runScenario(sc: Scenario, o: RunOptions = {}): Promise<{ d
 }
 
 async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: RunContext): Promise<NetworkSummary> {
-  const { broker, log, checkpoints, signal, emit } = ctx;
+  const { log, checkpoints, signal, emit } = ctx;
   const name = networkName(net);
   const algorithms = sc.algorithms.filter((a) => !a.networks || a.networks.includes(name));
   let coordinator: Coordinator | undefined;
   if (sc.runtime.kind === 'nats' && algorithms.some(isDmp)) {
     // the agent hosts boot (other processes) while this one draws the instances
-    coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS, secret: ctx.secret });
-    if (ctx.external) await announceExternalHosts(coordinator, broker!, net.K, sc.runtime.agentsPerProcess, ctx.external, sc.runtime.registerTimeoutS, log);
-    else await coordinator.spawnHosts(net.K, sc.runtime.agentsPerProcess, (sc.faults.crash ?? []).map((c) => c.agent));
+    coordinator = await startCoordinator(sc, net.K, runId, ctx, (sc.faults.crash ?? []).map((c) => c.agent));
   }
   let registered = false;
   let insts: Instance[];

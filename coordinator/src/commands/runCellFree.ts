@@ -4,7 +4,7 @@ import { evalCellFreeCentralized, evalCellFreeDmp, mean, type Evaluation } from 
 import type { CellFreeCentralized } from '../scenario/algorithmNames.ts';
 import { agentsOf, algorithmLabel, isDmp, networkName, roundsOf, specOf, type AlgorithmEntry, type NetworkSpec, type Scenario } from '../scenario/scenario.ts';
 import { summarise, type AlgorithmSummary, type NetworkSummary } from '../results/summary.ts';
-import { announceExternalHosts, roundOptions, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
+import { roundOptions, startCoordinator, roundSink, runtimeOf, trainedOf, type RunContext } from './runContext.ts';
 
 /** The instances of a cell-free network: instance n from the stream derived from (seed, network, n), as pair networks draw theirs. */
 export function drawCellFree(n: NetworkSpec, seed: number): CellFreeInstance[] {
@@ -19,15 +19,13 @@ export function drawCellFree(n: NetworkSpec, seed: number): CellFreeInstance[] {
  * (instance files hold pair networks: the run's seed redraws these).
  */
 export async function runCellFreeNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: RunContext): Promise<NetworkSummary> {
-  const { broker, log, checkpoints, signal, emit } = ctx;
+  const { log, checkpoints, signal, emit } = ctx;
   const name = networkName(net);
   const nodes = agentsOf(net);
   const algorithms = sc.algorithms.filter((a) => !a.networks || a.networks.includes(name));
   let coordinator: Coordinator | undefined;
   if (sc.runtime.kind === 'nats' && algorithms.some(isDmp)) {
-    coordinator = await Coordinator.start({ broker: broker!, runId, log, signal, registerTimeoutS: sc.runtime.registerTimeoutS, secret: ctx.secret });
-    if (ctx.external) await announceExternalHosts(coordinator, broker!, nodes, sc.runtime.agentsPerProcess, ctx.external, sc.runtime.registerTimeoutS, log);
-    else await coordinator.spawnHosts(nodes, sc.runtime.agentsPerProcess, []);
+    coordinator = await startCoordinator(sc, nodes, runId, ctx, []);
   }
   const done: { entry: Omit<AlgorithmSummary, keyof ReturnType<typeof summarise> | 'overtakes'>; e: Evaluation }[] = [];
   let optimal: number[];

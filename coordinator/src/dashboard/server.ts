@@ -4,9 +4,7 @@
  * the worker's, and it serves pages even while the run's thread is busy for seconds (drawing a
  * large network, the in-process executor, WMMSE on a large network).
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { tsWorker } from '../run/tsWorker.ts';
 import type { RunObserver } from '../run/observer.ts';
 import { UsageError } from '../scenario/usageError.ts';
 import type { ClientStats } from './fanout.ts';
@@ -28,13 +26,10 @@ export type ToWorker = { type: 'event'; event: Parameters<RunObserver>[0] } | { 
 export type FromWorker = { type: 'ready'; url: string } | { type: 'error'; message: string; usage: boolean } | { type: 'log'; message: string } | { type: 'stats'; stats: ClientStats[] } | { type: 'closed' };
 
 const WORKER = new URL('./dashboardWorker.ts', import.meta.url);
-/** tsx's ESM register API: a worker thread registers it itself (as the WMMSE yardstick's worker does). */
-const TSX_API = new URL('./esm/api/index.mjs', pathToFileURL(createRequire(import.meta.url).resolve('tsx'))).href;
 
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const { log, ...options } = o;
-  const shim = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); })`;
-  const w = new Worker(shim, { eval: true, workerData: options });
+  const w = tsWorker(WORKER, { workerData: options });
   const waiting: ((m: FromWorker) => boolean)[] = [];
   let dead: Error | undefined;
   const next = <T extends FromWorker['type']>(type: T): Promise<Extract<FromWorker, { type: T }>> =>

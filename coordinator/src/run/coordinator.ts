@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { createAlgorithm, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost, formatIds } from '@dmpemu/agents';
@@ -30,6 +31,7 @@ import {
 } from '@dmpemu/wire';
 import { deathCause, Launcher, partition, type HostProcess } from './launcher.ts';
 import { findNatsServer, NatsServer } from './natsServer.ts';
+import { tsWorker } from './tsWorker.ts';
 import { hostUser, type BrokerUser } from './access.ts';
 import type { BrokerRestartFault, CrashFault } from '../scenario/faultPlan.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
@@ -102,6 +104,8 @@ export interface CoordinatorOptions {
 export const HOST_SILENCE_MS = 10_000;
 /** A host heard again after a longer gap during a job has missed rounds: an event, and the round disturbed. */
 export const HOST_GAP_MS = 3 * HEARTBEAT_MS;
+
+const HEARTBEAT_WORKER = new URL('./heartbeatWorker.ts', import.meta.url);
 
 export interface JobOptions {
   roundDeadlineMs: number;
@@ -245,15 +249,6 @@ export class Coordinator {
     this.tickMs = Math.min(1000, this.hostSilenceMs / 2);
     this.watchdog = setInterval(() => void this.reapSilentHosts(), this.tickMs);
     this.watchdog.unref();
-    // external hosts leave a run whose coordinator they stop hearing (--coordinator-timeout)
-    this.heartbeat = setInterval(() => {
-      try {
-        this.publish(this.subj.control, { type: 'alive' });
-      } catch {
-        /* the broker may be gone: the hosts hear us once it is back */
-      }
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
     this.subs.push(bus.subscribe(this.subj.registerAll, (d, _r, s) => this.onRegisterMsg(s, d)));
     this.subs.push(bus.subscribe(this.subj.upAll, (d, _r, s) => this.onUp(s, d)));
     bus.onConnection((e) => this.onConnection(e));
@@ -303,7 +298,21 @@ export class Coordinator {
   private readonly hostSilenceMs: number;
   private readonly tickMs: number;
   private readonly watchdog: NodeJS.Timeout;
-  private readonly heartbeat: NodeJS.Timeout;
+  private heartbeat: Worker | undefined;
+
+  /**
+   * Say `{type: alive}` on `ctl` every second from a worker thread with its own connection (for
+   * external hosts, which leave a run whose coordinator they stop hearing: --coordinator-timeout),
+   * so that it goes on while this thread computes. `patienceMs`: how long this coordinator rides out
+   * a broker outage (hosts wait at least that long).
+   */
+  startHeartbeat(patienceMs: number): void {
+    if (this.heartbeat || !this.natsUrl) return;
+    const me = this.server?.coordinator;
+    this.heartbeat = tsWorker(HEARTBEAT_WORKER, { workerData: { url: this.natsUrl, user: me?.user, pass: me?.password, runId: this.runId, secret: this.secret, patienceMs } });
+    this.heartbeat.on('error', (e) => this.log(`coordinator heartbeat: ${e.message}`));
+    this.heartbeat.unref();
+  }
   private lastTick = performance.now();
   private reaping = false;
   /** When each host was last heard from (registration, any message up), performance.now(). */
@@ -1043,7 +1052,7 @@ export class Coordinator {
   async shutdown(reason = 'done'): Promise<void> {
     this.stopping = true;
     clearInterval(this.watchdog);
-    clearInterval(this.heartbeat);
+    await this.heartbeat?.terminate();
     try {
       this.publish(this.subj.control, { type: 'stop', reason });
       await this.bus.flush();

@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { tsWorker } from './tsWorker.ts';
 import { bestFplinqPower, objective, Rng, runCentralized, type Instance } from '@dmpemu/wireless';
 import { NORMALISER_LABELS, NORMALISERS, type Normaliser } from '../scenario/algorithmNames.ts';
 
@@ -113,14 +111,10 @@ export class Yardstick {
 }
 
 const WORKER = new URL('./yardstickWorker.ts', import.meta.url);
-/** tsx's ESM register API (beside its loader): a worker thread registers it itself; `--import tsx` does not take in a worker on Node 20. */
-const TSX_API = new URL('./esm/api/index.mjs', pathToFileURL(createRequire(import.meta.url).resolve('tsx'))).href;
 
 function inWorker(insts: Instance[], n: number, o: NormaliserOptions, onInstance: (i: number, normaliser: number, curve: Float64Array) => void): Promise<RunYardstick> {
   return new Promise((resolve, reject) => {
-    // the worker is TypeScript: a JavaScript shim registers tsx, then imports it
-    const shim = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); })`;
-    const w = new Worker(shim, { eval: true, workerData: { insts, n, o } });
+    const w = tsWorker(WORKER, { workerData: { insts, n, o } });
     const curves: Float64Array[] = [];
     const normalisers: number[] = [];
     w.on('message', (m: { i: number; curve: Float64Array; normaliser: number }) => {

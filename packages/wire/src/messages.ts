@@ -160,17 +160,18 @@ export const startSchema = z.strictObject({ type: z.literal('start'), job: index
 export const goneSchema = z.strictObject({ type: z.literal('gone'), job: index, agents: z.array(index).min(1) });
 export const stopSchema = z.strictObject({ type: z.literal('stop'), reason: z.string() });
 /**
- * A host (up.<host>) or the coordinator (ctl) is there, every HEARTBEAT_MS. The coordinator
- * declares the agents of a host silent for longer dead; an external host leaves a run whose
- * coordinator was silent for its --coordinator-timeout (either side's machine or connection may
- * go without its process exiting where the other sees it).
+ * The coordinator is there (`ctl`, every HEARTBEAT_MS, from a thread of its own while external
+ * hosts serve the run): an external host leaves a run whose coordinator was silent for longer than
+ * its --coordinator-timeout and `patienceMs`, how long the coordinator itself rides out a broker
+ * outage. `seq` rises by one per heartbeat: a replayed one is a duplicate, and does not count as heard.
  */
-export const aliveSchema = z.strictObject({ type: z.literal('alive') });
+export const coordinatorAliveSchema = z.strictObject({ type: z.literal('alive'), seq: index, patienceMs: index });
+export type CoordinatorAliveMsg = z.infer<typeof coordinatorAliveSchema>;
 /** How often a host and the coordinator say they are alive. */
 export const HEARTBEAT_MS = 1000;
 /** How long an external host (`dmpemu agents`) waits for a coordinator it has heard before to be heard again, by default. */
 export const COORDINATOR_TIMEOUT_S = 60;
-export const controlSchema = z.discriminatedUnion('type', [roundSchema, endSchema, stopSchema, startSchema, goneSchema, aliveSchema]);
+export const controlSchema = z.discriminatedUnion('type', [roundSchema, endSchema, stopSchema, startSchema, goneSchema, coordinatorAliveSchema]);
 export type RoundMsg = z.infer<typeof roundSchema>;
 export type EndMsg = z.infer<typeof endSchema>;
 export type StopMsg = z.infer<typeof stopSchema>;
@@ -218,6 +219,8 @@ export const finalSchema = z.strictObject({
 });
 /** local and async clocks: the rounds the host's agents finished since its last message (batched per host). */
 export const progressSchema = z.strictObject({ type: z.literal('progress'), job: index, entries: z.array(progressEntrySchema).min(1) });
+/** A host is there (every HEARTBEAT_MS): the coordinator declares the agents of a host silent for longer dead (an external host's machine or connection may go without its process exiting where the coordinator sees it). */
+export const aliveSchema = z.strictObject({ type: z.literal('alive') });
 export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema, progressSchema, aliveSchema]);
 export type ReadyMsg = z.infer<typeof readySchema>;
 export type RefusedMsg = z.infer<typeof refusedSchema>;
