@@ -80,7 +80,7 @@ export class AgentHost {
   /** Rounds whose report is being collected: the agents expected and what they reported. */
   private readonly pending = new Map<number, { expected: Set<number>; entries: RoundEntry[] }>();
   private readonly log: (s: string) => void;
-  /** When the coordinator was last heard (undefined: never yet): a heartbeat, a new job or round; the last heartbeat's number and the coordinator's patience with broker outages. */
+  /** The coordinator's last heartbeat: when it arrived (undefined: never yet: a coordinator that sends none is waited for), its number and the coordinator's patience with broker outages. */
   private heardAt: number | undefined;
   private aliveSeq = 0;
   private patienceMs = 0;
@@ -179,7 +179,6 @@ export class AgentHost {
     }
     const c = r.value as ConfigureMsg;
     if (c.job > this.counterJob) {
-      this.heardAt = performance.now(); // news from the coordinator (a replay is never a newer job)
       this.counterJob = c.job;
       this.counters = zeroCounters();
       this.conflicts = [];
@@ -238,7 +237,6 @@ export class AgentHost {
       if (this.clock === 'barrier') return void this.counters.malformedControl++;
       if (this.started) return void this.counters.duplicate++;
       this.started = true;
-      this.heardAt = performance.now();
       for (const j of m.gone) this.gone.add(j);
       if (this.clock === 'async') for (const a of this.agents) a.startAsync(m.job, this.staleness);
       else for (const a of this.agents) a.startRound(m.job, 0, [...this.gone]);
@@ -249,7 +247,6 @@ export class AgentHost {
     if (m.t >= rounds) return void this.counters.malformedControl++;
     if (m.t <= this.lastRound) return void this.counters.duplicate++; // announced again after an outage
     this.lastRound = m.t;
-    this.heardAt = performance.now();
     const expected = new Set(this.agents.filter((a) => a.jobId === m.job && a.takesPart(m.t)).map((a) => a.k));
     if (expected.size > 0) this.pending.set(m.t, { expected, entries: [] });
     for (const a of this.agents) a.startRound(m.job, m.t, m.gone);

@@ -287,9 +287,10 @@ export class Coordinator {
   /**
    * Hosts that someone else starts (other machines: `dmpemu agents`): the agents split as
    * `launch` would, each host with its broker user when the embedded broker requires credentials.
-   * Nothing is launched; wait for them with waitRegistered.
+   * Nothing is launched; wait for them with waitRegistered. Starts the heartbeat they listen for.
    */
   async externalHosts(K: number, perProcess: number): Promise<{ host: string; ids: number[]; user?: BrokerUser }[]> {
+    this.startHeartbeat(this.registerTimeoutS * 1000); // unless started already (with a planned outage's downtime)
     const hosts = partition(K, perProcess).map((ids, i) => ({ host: `h${i}`, ids }));
     await this.makeHostUsers(hosts);
     return hosts.map((h) => ({ ...h, user: this.hostUsers.get(h.host)?.user }));
