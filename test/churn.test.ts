@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { loadCheckpoint, runInProcess, type Absence, type AlgorithmSpec } from '@dmpemu/dmp';
-import { generateInstance, Rng, type Instance } from '@dmpemu/wireless';
+import { loadCheckpoint, mlpPolicy, runInProcess, type Absence, type AlgorithmSpec } from '@dmpemu/dmp';
+import { generateInstance, objective, Rng, runCentralized, subInstance, type Instance } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 import { resolveFaults } from '../coordinator/src/scenario/faultPlan.ts';
 import { parseScenario } from '../coordinator/src/scenario/scenario.ts';
-import { runScenario } from '../coordinator/src/commands/run.ts';
+import { drawInstances, runScenario } from '../coordinator/src/commands/run.ts';
 
 /** The instance without the agents in `gone`: channel, weights, positions and CSI of the others, in order. */
 function without(inst: Instance, gone: Set<number>): Instance {
@@ -39,6 +39,8 @@ describe('churn: agents leave the network and come back', () => {
       expect(r.outputs.filter((_, k) => !gone.has(k))).toEqual(reduced.outputs);
       for (const k of gone) expect(r.outputs[k]).toEqual(Float64Array.of(0));
     }
+    // the framework's subInstance (what centralized algorithms and the normaliser run on) is this network
+    expect(subInstance(inst, [0, 1, 3, 4, 6, 7, 8, 10, 11])).toEqual(without(inst, gone));
   });
 
   it('a departed agent transmits nothing (p = 0) while away and comes back with a fresh state', () => {
@@ -88,11 +90,39 @@ describe('churn: agents leave the network and come back', () => {
     expect(a.churn!.filter(Boolean)).toEqual(new Array(5).fill({ leaveRound: 100 }));
     expect(resolveFaults(sc.faults, big, 0, 'd2d-k50/0').churn).toEqual(a.churn); // seeded
     expect(resolveFaults(sc.faults, big, 0, 'd2d-k50/1').churn).not.toEqual(a.churn); // per instance
-    expect(Array.from(a.remaining.weights).filter((w, k) => w === 0 && away.includes(k))).toHaveLength(5);
-    expect(a.remaining.gain).toBe(big.gain);
-    // agents that come back weigh as before
+    expect(a.leftForGood).toEqual(away);
+    expect(a.remaining).toEqual(without(big, new Set(away)));
+    // agents that come back are in it as before
     const back = resolveFaults(parseScenario({ ...sc, faults: { churn: [{ agent: 4, leaveRound: 2, joinRound: 6 }] } }, 's.yaml').faults, big, 0, 'x');
-    expect(back.remaining.weights).toEqual(big.weights);
+    expect(back.remaining).toBe(big);
+    expect(back.leftForGood).toEqual([]);
+  });
+
+  it('centralized algorithms and the normaliser run on the network that remains: an agent that left for good transmits nothing there (full had it at Pmax, and WMMSE started with it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-churn-'));
+    const net = { name: 'net', model: 'd2d', K: 10, field: 150, weighted: true, instances: 2 } as const;
+    const sc = parseScenario({ name: 'left', seed: 5, networks: [net], algorithms: ['full', { name: 'wmmse', iterations: 100 }, { name: 'wmmse-dmp', iterations: 3 }], runtime: { kind: 'inprocess' }, faults: { churn: [{ agent: 2, leaveRound: 1 }] }, outputs: { dir } }, 's.yaml');
+    const insts = drawInstances(sc.networks[0], sc.seed);
+    const { summary } = await runScenario(sc);
+    const rate = (label: string) => summary.networks[0].algorithms.find((x) => x.algorithm === label)!.meanRate;
+    // by hand: every pair but 2 at Pmax, pair 2 silent and weighing 0
+    const silent = (inst: Instance) => objective({ ...inst, weights: inst.weights.map((w, k) => (k === 2 ? 0 : w)) }, { kind: 'power', p: Float64Array.from({ length: inst.K }, (_, k) => (k === 2 ? 0 : inst.pmax)) });
+    expect(rate('full')).toBeCloseTo((silent(insts[0]) + silent(insts[1])) / 2, 12);
+    // WMMSE-100 and the normaliser: of the 9 pairs that remain
+    const reduced = insts.map((inst) => subInstance(inst, [0, 1, 3, 4, 5, 6, 7, 8, 9]));
+    const wmmse100 = reduced.map((inst, n) => objective(inst, runCentralized('wmmse', inst, { iterations: 100, rng: Rng.derive(sc.seed, n) })));
+    expect(rate('wmmse-100')).toBeCloseTo((wmmse100[0] + wmmse100[1]) / 2, 12);
+    expect(summary.networks[0].wmmse100).toBeCloseTo((wmmse100[0] + wmmse100[1]) / 2, 12);
+    // an MLP takes the whole network (K inputs): its decision with pair 2 silenced
+    const mlp = { name: 'r', model: 'rayleigh-ic', K: 10, snrDb: 10, instances: 2 } as const;
+    const sc2 = parseScenario({ name: 'left-mlp', seed: 5, networks: [mlp], algorithms: [{ name: 'mlp', checkpoint: 'mlp-rayleigh-k10-snr10-n100k' }, { name: 'wmmse-dmp', iterations: 3 }], runtime: { kind: 'inprocess' }, faults: { churn: [{ agent: 2, leaveRound: 1 }] }, outputs: { dir } }, 's.yaml');
+    const policy = mlpPolicy(loadCheckpoint(join(MODELS_DIR, 'mlp-rayleigh-k10-snr10-n100k.json')));
+    const byHand = drawInstances(sc2.networks[0], sc2.seed).map((inst) => {
+      const p = policy(inst);
+      p[2] = 0;
+      return objective({ ...inst, weights: inst.weights.map((w, k) => (k === 2 ? 0 : w)) }, { kind: 'power', p });
+    });
+    expect((await runScenario(sc2)).summary.networks[0].algorithms[0].meanRate).toBeCloseTo((byHand[0] + byHand[1]) / 2, 12);
   });
 
   it('the summary says how many agents left: a rate rounds to whole agents, so 0.01 and 0.1 of K = 6 are the same single agent (summary.md showed 1% and 10% only)', async () => {

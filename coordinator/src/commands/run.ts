@@ -181,7 +181,8 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
       if (!isDmp(alg)) {
         const iterations = ITERATIVE.has(alg.name!) ? alg.iterations ?? 100 : undefined;
         const label = algorithmLabel(alg);
-        const e = alg.name === 'mlp' ? evalMlp(remaining, checkpoints.get(alg.checkpoint!)!) : evalCentralized(remaining, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
+        // an MLP takes the whole network (its input size is K): those that left for good are silenced in its decision
+        const e = alg.name === 'mlp' ? evalMlp(insts, checkpoints.get(alg.checkpoint!)!, faults.map((f) => f.leftForGood)) : evalCentralized(remaining, alg.name as CentralizedAlgorithm, { iterations: alg.iterations, seed: sc.seed });
         e.rates.forEach((objective, instance) => emit({ type: 'result', job: startJob(alg, label, instance), network: name, instance, algorithm: label, objective }));
         done.push({ entry: { algorithm: label, kind: 'centralized', runtime: 'centralized', iterations, ...trainedOf(alg, checkpoints) }, e });
         continue;

@@ -45,15 +45,17 @@ export interface Evaluation {
 }
 
 
-/** The MLP baseline on every instance (centralized inference from its checkpoint, typed arrays). */
-export function evalMlp(insts: Instance[], c: Checkpoint): Evaluation {
+/** The MLP baseline on every instance (centralized inference from its checkpoint, typed arrays); `silent[n]`: pairs of instance n that transmit nothing and weigh 0 (churn: they left for good). */
+export function evalMlp(insts: Instance[], c: Checkpoint, silent?: number[][]): Evaluation {
   const policy = mlpPolicy(c);
   let seconds = 0;
-  const rates = insts.map((inst) => {
+  const rates = insts.map((inst, n) => {
     const t0 = performance.now();
     const p = policy(inst);
     seconds += (performance.now() - t0) / 1000;
-    return objective(inst, { kind: 'power', p });
+    for (const k of silent?.[n] ?? []) p[k] = 0;
+    const weights = silent?.[n]?.length ? inst.weights.map((w, k) => (silent[n].includes(k) ? 0 : w)) : inst.weights;
+    return objective({ ...inst, weights }, { kind: 'power', p });
   });
   return { rates, seconds };
 }

@@ -1,5 +1,5 @@
 import type { Absence, ChannelFault, DeliveryFaults } from '@dmpemu/dmp';
-import { localViews, Rng, withCsiNoise, withMissingCsi, type Instance, type LocalView } from '@dmpemu/wireless';
+import { localViews, Rng, subInstance, withCsiNoise, withMissingCsi, type Instance, type LocalView } from '@dmpemu/wireless';
 import type { Faults } from './scenario.ts';
 
 /** An agent process killed at the start of `round`; with `restart`, a new one rejoins later. */
@@ -30,8 +30,10 @@ export interface ResolvedFaults {
   channel?: ChannelFault;
   /** churn: per agent, the rounds it is away (undefined: never); absent without churn. */
   churn?: (Absence | undefined)[];
-  /** churn: the network that remains at the end (agents that left for good weigh 0): what centralized algorithms and the normaliser run on. */
+  /** churn: the network that remains at the end, without the agents that left for good (subInstance): what centralized algorithms and the normaliser run on. */
   remaining: Instance;
+  /** churn: the agents that left for good (silent at the end), ascending. */
+  leftForGood: number[];
 }
 
 /** Resolve the fault plan for instance `label` (e.g. `network/3`), every draw derived from (seed, label). */
@@ -69,8 +71,8 @@ export function resolveFaults(f: Faults, inst: Instance, seed: number, label: st
 }
 
 /** churn for one instance: the listed agents, or round(rate K) agents (at least one) drawn from (seed, label). */
-function churnPlan(c: Faults['churn'], inst: Instance, seed: number, label: string): { churn?: (Absence | undefined)[]; remaining: Instance } {
-  if (!c) return { remaining: inst };
+function churnPlan(c: Faults['churn'], inst: Instance, seed: number, label: string): { churn?: (Absence | undefined)[]; remaining: Instance; leftForGood: number[] } {
+  if (!c) return { remaining: inst, leftForGood: [] };
   const churn = new Array<Absence | undefined>(inst.K).fill(undefined);
   const at = (a: { leaveRound: number; joinRound?: number }): Absence => (a.joinRound === undefined ? { leaveRound: a.leaveRound } : { leaveRound: a.leaveRound, joinRound: a.joinRound });
   if (Array.isArray(c)) for (const a of c) churn[a.agent] = at(a);
@@ -84,8 +86,12 @@ function churnPlan(c: Faults['churn'], inst: Instance, seed: number, label: stri
       churn[order[i]] = at(c);
     }
   }
-  const weights = inst.weights.map((w, k) => (churn[k] && churn[k]!.joinRound === undefined ? 0 : w));
-  return { churn, remaining: { ...inst, weights } };
+  // those that left for good transmit nothing at the end: the network that remains is the others
+  // (with them at weight 0 but still in the instance, full and equal had them at Pmax, and
+  // WMMSE's start too)
+  const leftForGood = churn.flatMap((a, k) => (a && a.joinRound === undefined ? [k] : []));
+  const remaining = leftForGood.length ? subInstance(inst, churn.flatMap((a, k) => (a && a.joinRound === undefined ? [] : [k]))) : inst;
+  return { churn, remaining, leftForGood };
 }
 
 /** Whether the plan injects anything at all. */

@@ -59,3 +59,34 @@ export function squaredGains(inst: Instance): Float64Array {
   for (let i = 0; i < g2.length; i++) g2[i] = inst.gain[i] * inst.gain[i];
   return g2;
 }
+
+/**
+ * The network of the pairs in `keep` (ascending), renumbered 0..keep.length-1: every per-pair and
+ * per-link field restricted to them. Its objective equals the whole network's with the other pairs
+ * silent and weighing 0 (they neither transmit nor count).
+ */
+export function subInstance(inst: Instance, keep: readonly number[]): Instance {
+  const K = inst.K, n = keep.length, Nt = inst.Nt;
+  const links = (a: Float64Array, per = 1): Float64Array => {
+    const out = new Float64Array(n * n * per);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out.set(a.subarray((keep[i] * K + keep[j]) * per, (keep[i] * K + keep[j] + 1) * per), (i * n + j) * per);
+    return out;
+  };
+  const pairs = (a: Float64Array, per: number): Float64Array => {
+    const out = new Float64Array(n * per);
+    keep.forEach((k, i) => out.set(a.subarray(k * per, (k + 1) * per), i * per));
+    return out;
+  };
+  const out: Instance = { model: inst.model, K: n, Nt, noise: inst.noise, pmax: inst.pmax, weights: pairs(inst.weights, 1), gain: links(inst.gain) };
+  if (inst.hRe && inst.hIm) {
+    out.hRe = links(inst.hRe, Nt);
+    out.hIm = links(inst.hIm, Nt);
+  }
+  if (inst.tx && inst.rx) {
+    out.tx = pairs(inst.tx, 2);
+    out.rx = pairs(inst.rx, 2);
+  }
+  if (inst.csi) out.csi = Uint8Array.from(links(Float64Array.from(inst.csi)));
+  if (inst.largeScale) out.largeScale = links(inst.largeScale);
+  return out;
+}

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   generateInstance,
+  objective,
+  subInstance,
   instanceFileToJson,
   itu1411PathLossDb,
   L_BP,
@@ -207,5 +209,22 @@ describe('all models', () => {
       if (model === 'miso') expect(back.instances[0].hIm).toBeInstanceOf(Float64Array);
       if (model !== 'rayleigh-ic') expect(back.instances[0].rx).toBeInstanceOf(Float64Array);
     }
+  });
+});
+
+describe('subInstance: the network of some pairs', () => {
+  it('its objective is the whole network\'s with the other pairs silent and weighing 0 (power control and MISO beams); positions, CSI and large-scale amplitudes follow', () => {
+    const keep = [0, 2, 3, 6];
+    const zeroOthers = (inst: ReturnType<typeof generateInstance>) => ({ ...inst, weights: inst.weights.map((w, k) => (keep.includes(k) ? w : 0)) });
+    const d2d = generateInstance('d2d', new Rng(4), { K: 7, weighted: true, csiRange: 120, field: 200, largeScale: true });
+    const sub = subInstance(d2d, keep);
+    const p = Float64Array.from({ length: 7 }, (_, k) => (keep.includes(k) ? 0.3 + k / 10 : 0));
+    expect(objective(sub, { kind: 'power', p: Float64Array.from(keep, (k) => p[k]) })).toBeCloseTo(objective(zeroOthers(d2d), { kind: 'power', p }), 12);
+    expect([sub.K, sub.gain[1 * 4 + 2], sub.tx![2 * 3 + 1], sub.csi![2 * 4 + 1], sub.largeScale![3 * 4 + 0]]).toEqual([4, d2d.gain[2 * 7 + 3], d2d.tx![2 * 6 + 1], d2d.csi![3 * 7 + 2], d2d.largeScale![6 * 7 + 0]]);
+    const miso = generateInstance('miso', new Rng(5), { K: 7, Nt: 2 });
+    const vRe = Float64Array.from({ length: 14 }, (_, i) => (keep.includes(i >> 1) ? Math.cos(i) / 2 : 0));
+    const vIm = Float64Array.from({ length: 14 }, (_, i) => (keep.includes(i >> 1) ? Math.sin(i) / 2 : 0));
+    const pick = (v: Float64Array) => Float64Array.from(keep.flatMap((k) => [v[2 * k], v[2 * k + 1]]));
+    expect(objective(subInstance(miso, keep), { kind: 'beam', vRe: pick(vRe), vIm: pick(vIm) })).toBeCloseTo(objective(zeroOthers(miso), { kind: 'beam', vRe, vIm }), 12);
   });
 });
