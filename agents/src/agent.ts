@@ -58,6 +58,8 @@ interface Early {
   b: Float64Array;
   lost: boolean;
   away?: boolean;
+  /** Its bytes, counted in its own round's bytesIn (0 when lost: those count `lost`). */
+  size: number;
 }
 
 /**
@@ -168,7 +170,11 @@ export class Agent {
     if (!this.publishRound(j, t)) return;
     const early = j.early.get(t);
     j.early.delete(t);
-    if (early) for (const [i, e] of [...early].sort((x, y) => x[0] - y[0])) if (!this.use(j, i, e.b, e.lost, e.away)) return;
+    if (early)
+      for (const [i, e] of [...early].sort((x, y) => x[0] - y[0])) {
+        j.bytesIn += e.size;
+        if (!this.use(j, i, e.b, e.lost, e.away)) return;
+      }
     if (j.runner.complete()) this.finish(j, false);
     else j.timer = setTimeout(() => this.finish(j, true), j.config.roundDeadlineMs);
   }
@@ -230,7 +236,7 @@ export class Agent {
       const round = j.early.get(t) ?? new Map<number, Early>();
       const prior = round.get(i);
       if (prior) return prior.away ? void c.duplicate++ : this.conflict(j, t, sender);
-      round.set(i, { b: NO_BROADCAST, lost: false, away: true });
+      round.set(i, { b: NO_BROADCAST, lost: false, away: true, size: 0 });
       j.early.set(t, round);
       return;
     }
@@ -257,10 +263,9 @@ export class Agent {
       const round = j.early.get(t) ?? new Map<number, Early>();
       const prior = round.get(i);
       if (prior) return prior.away ? this.conflict(j, t, sender) : this.duplicate(j, t, sender, prior.b, b);
-      round.set(i, { b, lost });
+      round.set(i, { b, lost, size: lost ? 0 : size });
       j.early.set(t, round);
       if (lost) c.lost++;
-      else j.bytesIn += size;
       return;
     }
     const prior = j.runner.stored(i);
