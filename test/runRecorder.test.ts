@@ -50,6 +50,11 @@ describe('what a run records for the dashboard of finished runs', () => {
       mean.forEach((m: number, t: number) => expect(m).toBeCloseTo(point.networks[0].wmmseHistory[t], 10));
     }
     expect(RECORDED_INSTANCES).toBeGreaterThanOrEqual(3);
+    // the async clock too: its final powers (they were empty, so the dashboard drew no final state)
+    const async = await runScenario(parseScenario({ ...sc, sweep: undefined, runtime: { kind: 'inprocess', clock: 'async' } }, 'rec.yaml'));
+    const last = lines(join(async.dir, 'agents.jsonl'));
+    expect(last.map((a) => [a.instance, a.algorithm, a.power.length])).toEqual([0, 1, 2].map((i) => [i, 'wmmse-dmp-4', 6]));
+    expect(last.every((a) => a.power.every((p: number) => p >= 0 && p <= 1) && a.power.some((p: number) => p > 0))).toBe(true);
   });
 
   it('a WMMSE curve goes to the sweep point whose jobs it came before or during', () => {

@@ -160,7 +160,8 @@ export async function evalDmp(insts: Instance[], spec: AlgorithmSpec, o: DmpEval
       totals.staleness.push(r.staleness);
       totals.addDrops(r);
       records = inProcessRecords(n, r.history, inst.K, r, r.iterationMs);
-      records.forEach((rec, t) => o.onRound?.(n, rec, { power: [], dead: [], timedOut: [], missing: r.agentMissing[t] }));
+      // the final outputs with the last round (agents.jsonl records the last round's powers)
+      records.forEach((rec, t) => o.onRound?.(n, rec, { power: t === records.length - 1 ? powersOf(r.outputs) : [], dead: [], timedOut: [], missing: r.agentMissing[t] }));
     } else {
       const agents: RoundAgents[] = [];
       const r = runInProcess(inst, spec, { policy: o.policy, views: f?.views, faults: f?.delivery, churn: f?.churn, channel: f?.channel, roundDeadlineMs: o.roundDeadlineMs, onRound: o.onRound && ((_t, out, missing, timedOut) => void agents.push({ power: powersOf(out), dead: [], timedOut, missing })) });
