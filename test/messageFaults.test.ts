@@ -64,12 +64,12 @@ describe('message faults: what a receiver reads of a broadcast', () => {
           expect(r.counters.malformedData).toBe(0);
           if (faults.seed === 14) expect(r.counters.lost).toBeGreaterThan(0); // per-message ranges that no longer decode
         }
-      // bit errors on raw float64s: a flipped exponent bit makes a huge input, the WCGCN's output is NaN: the job fails naming the agent (in process: NaN)
+      // bit errors on raw float64s: a flipped exponent bit makes a huge input, the WCGCN's output is NaN: the job fails naming the agent, in process as over NATS
       const faults = { seed: 12, bitErrors: { ber: 0.02 } };
-      expect(runInProcess(inst, { name: 'wcgcn', checkpoint: wcgcn }, { faults }).history[2]).toBeNaN();
+      expect(() => runInProcess(inst, { name: 'wcgcn', checkpoint: wcgcn }, { faults })).toThrow('agent 2 reported an output that is not finite in round 2');
       await expect(c.runJob(inst, { name: 'wcgcn', checkpoint: wcgcn }, { roundDeadlineMs: 5000, policy: 'skip', faults })).rejects.toThrow('agent 2 reported an output that is not finite in round 2');
       // a run in process fails the same job too (its summary said completed, with NaN rates)
-      await expect(evalDmp([inst], { name: 'wcgcn', checkpoint: wcgcn }, { roundDeadlineMs: 5000, policy: 'skip', faultsFor: () => ({ delivery: faults }) as ResolvedFaults })).rejects.toThrow('instance 0: the objective after round 2 is not finite (NaN)');
+      await expect(evalDmp([inst], { name: 'wcgcn', checkpoint: wcgcn }, { roundDeadlineMs: 5000, policy: 'skip', faultsFor: () => ({ delivery: faults }) as ResolvedFaults })).rejects.toThrow('agent 2 reported an output that is not finite in round 2');
     } finally {
       await c.shutdown();
     }

@@ -118,4 +118,26 @@ describe('own algorithms as modules', () => {
       await c.shutdown();
     }
   });
+
+  it('an output that is not a decision (a power above Pmax, two numbers for a power, a negative one) fails the run in process as over NATS, naming the agent and round: in process it was scored as a result', async () => {
+    const module = (output: string): string =>
+      outside('bad.mjs', [
+        'export default function () {',
+        '  return { name: "bad", rounds: 3, period: 1, init: (v) => ({ k: v.k }), broadcastSize: () => 1, messageSize: () => 1, aggregation: () => "sum",',
+        '    broadcast(s, t, out) { out[0] = 1; }, message(s, t, i, b, out) { out[0] = b[0]; }, update() {},',
+        `    output: (s) => s.k === 1 ? ${output} : Float64Array.of(0.5) };`,
+        '}',
+      ].join('\n'));
+    for (const [output, line] of [
+      ['Float64Array.of(5)', 'agent 1 reported a power of 5, outside [0, Pmax = 1] in round 0'],
+      ['Float64Array.of(0.5, 0.5)', 'agent 1 reported an output of length 2, expected 1 (a power) in round 0'],
+      ['Float64Array.of(-0.1)', 'agent 1 reported a power of -0.1, outside [0, Pmax = 1] in round 0'],
+    ]) {
+      const file = module(output);
+      for (const runtime of ['inprocess', 'nats']) {
+        const r = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--runtime', runtime]);
+        expect([r.code, r.stderr.trim().split('\n').at(-1)]).toEqual([1, `dmpemu: ${line}`]);
+      }
+    }
+  });
 });

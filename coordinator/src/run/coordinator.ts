@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
-import { createAlgorithm, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
+import { checkOutput, createAlgorithm, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost, formatIds } from '@dmpemu/agents';
 import { cellFreeMinRate, cellFreeTerms, cellFreeViews, EvolvingChannel, largeScaleOf, localViews, objective, type CellFreeInstance, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
   addCounters,
-  allFinite,
   MemoryBus,
   MemoryTransport,
   NatsTransport,
@@ -1075,19 +1074,6 @@ async function forEachBounded<T>(items: T[], f: (x: T) => Promise<void>): Promis
       for (let x = queue.shift(); x !== undefined; x = queue.shift()) await f(x);
     }),
   );
-}
-
-/** Why an agent's reported output is not a decision of the instance (undefined: it is one). */
-export function checkOutput(out: Float64Array, inst: Instance, pmax = inst.pmax): string | undefined {
-  const beam = inst.Nt > 1 || inst.hRe !== undefined;
-  const n = beam ? 2 * inst.Nt : 1;
-  if (out.length !== n) return `an output of length ${out.length}, expected ${n} (${beam ? `a beamformer of Nt = ${inst.Nt} complex entries` : 'a power'})`;
-  if (!allFinite(out)) return 'an output that is not finite';
-  const tol = pmax * (1 + 1e-9);
-  if (!beam) return out[0] < 0 || out[0] > tol ? `a power of ${out[0]}, outside [0, Pmax = ${pmax}]` : undefined;
-  let norm2 = 0;
-  for (let i = 0; i < n; i++) norm2 += out[i] * out[i];
-  return norm2 > tol ? `a beamformer of power ${norm2}, above Pmax = ${pmax}` : undefined;
 }
 
 /** Sum count maps (`{age: count}`). */

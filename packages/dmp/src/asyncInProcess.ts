@@ -2,7 +2,7 @@ import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wi
 import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { activation, type AsyncClock } from './asyncClock.ts';
-import { toDecision } from './decision.ts';
+import { checkOutputs, toDecision } from './decision.ts';
 import { isLost, linkDelayMs, linkKm, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
 import { NodeRunner, type MissingPolicy, type RoundOutcome } from './nodeRunner.ts';
 import { linkReceive } from './messageFaults.ts';
@@ -178,7 +178,9 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
   const iterationMs: number[] = [];
   const sumAt = (per: number[][], r: number): number => per.reduce((s, x) => s + x[r], 0);
   for (let r = 0; r < R; r++) {
-    history.push(objective(inst, toDecision(inst, outputs.map((o) => o[r]))));
+    const now = outputs.map((o) => o[r]);
+    checkOutputs(now, inst, r, alg.powerLimit ?? inst.pmax); // as the coordinator checks reports
+    history.push(objective(inst, toDecision(inst, now)));
     iterationMs.push(Math.max(...updateMs.map((m) => m[r])));
   }
   const rounds = [...Array(R).keys()];

@@ -12,3 +12,28 @@ export function toDecision(inst: Instance, outputs: ArrayLike<Float64Array>): De
   }
   return { kind: 'beam', vRe, vIm };
 }
+
+/**
+ * Why `out` is not one node's decision in the instance (undefined: it is one): a power in
+ * [0, pmax], or a beamformer of Nt complex entries (2 Nt finite numbers) with ||v||^2 <= pmax;
+ * `pmax` is the algorithm's own limit where it has one (REGNN's p0).
+ */
+export function checkOutput(out: Float64Array, inst: Instance, pmax = inst.pmax): string | undefined {
+  const beam = inst.Nt > 1 || inst.hRe !== undefined;
+  const n = beam ? 2 * inst.Nt : 1;
+  if (out.length !== n) return `an output of length ${out.length}, expected ${n} (${beam ? `a beamformer of Nt = ${inst.Nt} complex entries` : 'a power'})`;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(out[i])) return 'an output that is not finite';
+  const tol = pmax * (1 + 1e-9);
+  if (!beam) return out[0] < 0 || out[0] > tol ? `a power of ${out[0]}, outside [0, Pmax = ${pmax}]` : undefined;
+  let norm2 = 0;
+  for (let i = 0; i < n; i++) norm2 += out[i] * out[i];
+  return norm2 > tol ? `a beamformer of power ${norm2}, above Pmax = ${pmax}` : undefined;
+}
+
+/** Throws `agent k reported <why> in round t` for the first node whose output is not a decision (the in-process executors; over NATS the coordinator fails the job with the same words). */
+export function checkOutputs(outputs: ArrayLike<Float64Array>, inst: Instance, t: number, pmax = inst.pmax): void {
+  for (let k = 0; k < outputs.length; k++) {
+    const bad = checkOutput(outputs[k], inst, pmax);
+    if (bad) throw new Error(`agent ${k} reported ${bad} in round ${t}`);
+  }
+}

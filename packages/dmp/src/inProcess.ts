@@ -1,7 +1,7 @@
 import { EvolvingChannel, largeScaleOf, localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
-import { toDecision } from './decision.ts';
+import { checkOutputs, toDecision } from './decision.ts';
 import { deliveryDelayMs, isLost, linkKm, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
 import { linkReceive } from './messageFaults.ts';
 import { pack, quantize } from './quantization.ts';
@@ -107,6 +107,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
     missing.push(missingNow.reduce((s, m) => s + m, 0));
     timedOut.push(closedOnDeadline.length);
     const outputs = o.history !== false || o.onRound ? outputsOf(t) : undefined;
+    if (outputs) checkOutputs(outputs, inst, t, alg.powerLimit ?? inst.pmax); // as the coordinator checks reports
     if (o.history !== false) history.push(objective(channel ? channel.at(t) : inst, toDecision(inst, outputs!)));
     o.onRound?.(t, outputs!, missingNow, closedOnDeadline);
   }
