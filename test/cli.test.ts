@@ -268,6 +268,11 @@ describe('dmpemu CLI', () => {
     ['Nt above the limit', { model: 'miso', K: 1, Nt: 100, noise: 1, instances: [{ gain: [[1]] }] }, 'Nt: expected an integer from 1 to 64, got 100'],
     ['Nt on a SISO model', { model: 'rayleigh-ic', K: 2, Nt: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]] }] }, 'Nt: expected 1 for model rayleigh-ic (single-antenna; multi-antenna networks are miso), got 2'],
     ['complex channels on a SISO model', { model: 'rayleigh-ic', K: 1, noise: 1, instances: [{ gain: [[1]], hRe: [[[1]]], hIm: [[[0]]] }] }, "instances[0].hRe: expected none for model rayleigh-ic (complex channels are miso's; rayleigh-ic has gain), got an array of length 1"],
+    // a misspelt key was kept as an extra and its default used: weights 1, the top-level noise (the rate came out wrong, silently)
+    ['weights misspelt', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]], weight: [3, 1] }] }, "instances[0].weight: expected a key this format reads (did you mean weights? this one would be ignored and the default of weights used), got an array of length 2"],
+    ['noise as sigma2', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]], sigma2: 0.1 }] }, "instances[0].sigma2: expected a key this format reads (did you mean noise? this one would be ignored and the default of noise used), got 0.1"],
+    ['Pmax capitalised', { K: 2, noise: 1, Pmax: 2, instances: [{ gain: [[1, 2], [3, 4]] }] }, "Pmax: expected a key this format reads (did you mean pmax? this one would be ignored and the default of pmax used), got 2"],
+    ['a format this version does not read', { format: 'dmpemu-instances/2', K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]] }] }, 'format: expected "dmpemu-instances/1" (the version this dmpemu reads) or none, got "dmpemu-instances/2"'],
   ])('a bad instance file (%s) names the field', async (_name, data, message) => {
     const f = join(dir, 'bad.json');
     writeFileSync(f, JSON.stringify(data));

@@ -127,6 +127,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function parseInstanceFile(data: unknown, source = 'instances'): InstanceFile {
   const at = (f: string): string => `${source}: ${f}`;
   if (!isRecord(data)) throw new InstanceFormatError(at('(top level)'), 'a JSON object', data);
+  if (data.format !== undefined && data.format !== FORMAT) throw new InstanceFormatError(at('format'), `${JSON.stringify(FORMAT)} (the version this dmpemu reads) or none`, data.format);
+  refuseNearMisses(data, TOP_KEYS, (key) => at(key));
   const modelRaw = data.model ?? data.generator ?? 'rayleigh-ic';
   if (typeof modelRaw !== 'string' || !(MODEL_NAMES as readonly string[]).includes(modelRaw))
     throw new InstanceFormatError(at('model'), `one of ${MODEL_NAMES.join(', ')}`, modelRaw);
@@ -146,6 +148,7 @@ export function parseInstanceFile(data: unknown, source = 'instances'): Instance
   data.instances.forEach((raw: unknown, n: number) => {
     const f = (name: string): string => at(`instances[${n}].${name}`);
     if (!isRecord(raw)) throw new InstanceFormatError(at(`instances[${n}]`), 'an object', raw);
+    refuseNearMisses(raw, INSTANCE_KEYS, f);
     const noise = raw.noise === undefined ? noiseTop : num(raw.noise, f('noise'), (x) => x > 0, 'a finite number > 0');
     if (noise === undefined) throw new InstanceFormatError(f('noise'), 'a finite number > 0 (here or at the top level)', undefined);
     const pmax = raw.pmax === undefined ? pmaxTop : num(raw.pmax, f('pmax'), (x) => x > 0, 'a finite number > 0');
@@ -175,6 +178,32 @@ export function parseInstanceFile(data: unknown, source = 'instances'): Instance
 }
 
 const INSTANCE_KEYS = new Set(['noise', 'pmax', 'gain', 'weights', 'hRe', 'hIm', 'tx', 'rx', 'csi']);
+const TOP_KEYS = new Set(['format', 'model', 'generator', 'K', 'Nt', 'noise', 'pmax', 'seed', 'params', 'instances']);
+/** Names users give what the files call otherwise. */
+const SYNONYMS: Record<string, string> = { sigma2: 'noise', sigma: 'noise', noisepower: 'noise', w: 'weights' };
+
+/**
+ * Other keys are kept as they are (the reference files' solutions, a user's notes), but one that
+ * looks like a key the file reads, misspelt (weight, Pmax, sigma2), is refused: its value would
+ * be ignored and a default used in its place (weights 1, the top-level noise), silently.
+ */
+function refuseNearMisses(o: Record<string, unknown>, known: Set<string>, field: (key: string) => string): void {
+  for (const key of Object.keys(o)) {
+    if (known.has(key)) continue;
+    const meant = SYNONYMS[key.toLowerCase()] ?? [...known].find((k) => k.toLowerCase() === key.toLowerCase() || (Math.min(k.length, key.length) >= 4 && editDistance(k.toLowerCase(), key.toLowerCase()) <= 2));
+    if (meant !== undefined && known.has(meant)) throw new InstanceFormatError(field(key), `a key this format reads (did you mean ${meant}? this one would be ignored and the default of ${meant} used)`, o[key]);
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length];
+}
 
 function rows(a: Float64Array, K: number, width = K): number[][] {
   const out: number[][] = [];
