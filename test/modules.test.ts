@@ -140,4 +140,32 @@ describe('own algorithms as modules', () => {
       }
     }
   });
+
+  it('an aggregation other than sum, max or mean (\'Max\', \'min\') fails the run naming it, in process and over NATS: it ran as a sum', async () => {
+    const file = outside('agg.mjs', [
+      'export default function () {',
+      '  return { name: "agg", rounds: 2, period: 1, init: (v) => ({ k: v.k, y: 0 }), broadcastSize: () => 1, messageSize: () => 1, aggregation: () => "Max",',
+      '    broadcast(s, t, out) { out[0] = s.k / 10; }, message(s, t, i, b, out) { out[0] = b[0]; }, update(s, t, agg) { s.y = agg[0]; }, output: (s) => Float64Array.of(Math.min(1, s.y)) };',
+      '}',
+    ].join('\n'));
+    const inprocess = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--runtime', 'inprocess']);
+    expect([inprocess.code, inprocess.stderr.trim()]).toEqual([1, 'dmpemu: aggregation(0) returned "Max", expected "sum", "max" or "mean"']);
+    const nats = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--runtime', 'nats']);
+    expect(nats.code).toBe(1);
+    expect(nats.stderr).toMatch(/agent \d failed in round 0: agg: aggregation\(0\) returned "Max", expected "sum", "max" or "mean"/);
+  });
+
+  it('state kept on the algorithm object (this.view = view in init) fails at once, in process and over NATS: that object is shared by the agents of a host, so the result depended on agentsPerProcess', async () => {
+    const file = outside('shared.mjs', [
+      'export default function () {',
+      '  return { name: "shared", rounds: 2, period: 1, init(v) { this.view = v; return { k: v.k }; }, broadcastSize: () => 1, messageSize: () => 1, aggregation: () => "sum",',
+      '    broadcast(s, t, out) { out[0] = 1; }, message(s, t, i, b, out) { out[0] = b[0]; }, update() {}, output() { return Float64Array.of(this.view.pmax / 2); } };',
+      '}',
+    ].join('\n'));
+    const inprocess = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--runtime', 'inprocess']);
+    expect([inprocess.code, inprocess.stderr.trim()]).toEqual([1, 'dmpemu: Cannot add property view, object is not extensible']);
+    const nats = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--runtime', 'nats', '--agents-per-process', '5']);
+    expect(nats.code).toBe(1);
+    expect(nats.stderr).toMatch(/agent \d+ (refused|failed).*Cannot add property view, object is not extensible/);
+  });
 });

@@ -61,7 +61,12 @@ export function loadModule(m: ModuleCode, timeoutMs = MODULE_LOAD_TIMEOUT_MS): P
   return p;
 }
 
-/** The algorithm a loaded module's factory makes from `params`, checked against the contract. */
+/**
+ * The algorithm a loaded module's factory makes from `params`, checked against the contract and
+ * frozen: one object serves every agent of a host (every node in process), so state kept on it
+ * (`this.view = view` in init) would be shared, and a result would depend on how agents are packed
+ * into processes. Writing to it throws instead; per-agent state belongs in what init returns.
+ */
 export function moduleAlgorithm(m: Pick<ModuleCode, 'sha256' | 'label'>, params: Record<string, unknown>): DmpAlgorithm<unknown> {
   const f = factories.get(m.sha256);
   if (!f) throw new Error(`module ${m.label}: not loaded (loadModule first)`);
@@ -71,7 +76,7 @@ export function moduleAlgorithm(m: Pick<ModuleCode, 'sha256' | 'label'>, params:
   } catch (e) {
     throw new Error(`module ${m.label}: the factory threw: ${firstLine(e)}`);
   }
-  return checkDmpAlgorithm(alg, `module ${m.label}`);
+  return Object.freeze(checkDmpAlgorithm(alg, `module ${m.label}`));
 }
 
 /** The most rounds an algorithm may ask for (`rounds`); also the most any job runs (wmmse-dmp: 2 x 10,000). */

@@ -188,6 +188,8 @@ export class NodeRunner<S> {
     const { alg, state, inbox, away } = this;
     const size = alg.messageSize(t, this.view.type);
     const agg = alg.aggregation(t, this.view.type);
+    // anything else ran as a sum: an own module's 'Max' or 'min' changed its result silently
+    if (agg !== 'sum' && agg !== 'max' && agg !== 'mean') throw new Error(`aggregation(${t}) returned ${JSON.stringify(agg)}, expected "sum", "max" or "mean"`);
     const y = new Float64Array(size);
     const m = new Float64Array(size);
     const last = this.last[t % alg.period];
