@@ -493,7 +493,25 @@ function checkArchitecture(a: unknown, source: string, kind?: ArchitectureKind):
       break;
   }
   checkFeatures(a.features, source);
+  // a key the model does not read (`activation: tanh`) would be hashed and shipped, and ignored
+  const known = ARCHITECTURE_KEYS[a.kind as ArchitectureKind];
+  const unknown = Object.keys(a).filter((k) => !['kind', 'task', 'features', ...known].includes(k));
+  if (unknown.length) fail(source, `architecture.${unknown[0]}`, `is not a key of a ${a.kind as string} architecture (its keys: kind, task, features, ${known.join(', ')}): it would be ignored`);
 }
+
+/** What each kind's architecture holds besides kind, task and features (the interfaces above). */
+const ARCHITECTURE_KEYS: Record<ArchitectureKind, readonly string[]> = {
+  wcgcn: ['layers', 'Nt', 'edges', 'mlp1', 'mlp2', 'aggregation', 'mlp1Output'],
+  pcgnn: ['layers', 'hidden', 'edgeEmbedding', 'head', 'aggregation', 'powerFeature'],
+  mlp: ['K', 'hidden', 'layers'],
+  regnn: ['layers', 'taps', 'widths', 'p0', 'shift', 'decision'],
+  ecgnn: ['layers', 'hidden', 'head'],
+  uwmmse: ['layers', 'gcnHidden'],
+  mpnn: ['layers', 'state', 'edge', 'aggregation', 'output', 'message', 'update', 'source'],
+  'cf-pcgnn': ['layers', 'hidden', 'head', 'aggregation'],
+  hetgnn: ['layers', 'hidden', 'head', 'aggregation'],
+  'cf-mlp': ['M', 'K', 'hidden', 'layers'],
+};
 
 function checkMpnn(a: Record<string, unknown>, source: string): void {
   checkLayers(a, source);

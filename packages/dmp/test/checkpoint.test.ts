@@ -130,6 +130,8 @@ describe('checkpoints', () => {
     expect(() => parseCheckpoint(edit((j) => (j.architecture.aggregation = 'min')))).toThrow('checkpoint: architecture.aggregation must be max, sum or mean, got "min"');
     expect(() => parseCheckpoint(edit((j) => (j.weights['mlp1.0.bias'].shape = [9])))).toThrow('checkpoint: weights.mlp1.0.bias has 8 values, shape [9] needs 9');
     expect(() => parseCheckpoint(edit((j) => (j.architecture.features.cross.scale = 0)))).toThrow('checkpoint: architecture.features.cross must be { shift, scale } with finite numbers, scale != 0');
+    // a key the model does not read was hashed and shipped, and ignored: the model computed ReLU where its author wrote tanh
+    expect(() => parseCheckpoint(edit((j) => (j.architecture.activation = 'tanh')))).toThrow('checkpoint: architecture.activation is not a key of a wcgcn architecture (its keys: kind, task, features, layers, Nt, edges, mlp1, mlp2, aggregation, mlp1Output): it would be ignored');
   });
 
   it('a hashed checkpoint with more layers than a job has rounds, or a weight that is not finite, is refused by name (it ran 10^9 rounds, or gave NaN rates as a completed run)', () => {
