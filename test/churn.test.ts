@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { loadCheckpoint, mlpPolicy, runInProcess, type Absence, type AlgorithmSpec } from '@dmpemu/dmp';
-import { generateInstance, objective, Rng, runCentralized, subInstance, type Instance } from '@dmpemu/wireless';
+import { EvolvingChannel, generateInstance, objective, Rng, runCentralized, subInstance, type Instance } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 import { resolveFaults } from '../coordinator/src/scenario/faultPlan.ts';
@@ -123,6 +123,20 @@ describe('churn: agents leave the network and come back', () => {
       return objective({ ...inst, weights: inst.weights.map((w, k) => (k === 2 ? 0 : w)) }, { kind: 'power', p });
     });
     expect((await runScenario(sc2)).summary.networks[0].algorithms[0].meanRate).toBeCloseTo((byHand[0] + byHand[1]) / 2, 12);
+  });
+
+  it('with a time-varying channel too: the DMP is divided by WMMSE-100 of the network that remains on the channel of its last round (it was the whole network\'s)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmpemu-churn-'));
+    const net = { name: 'net', model: 'd2d', K: 8, field: 150, instances: 2 } as const;
+    const sc = parseScenario({ name: 'left-varying', seed: 6, networks: [net], algorithms: [{ name: 'wmmse-dmp', iterations: 3 }], runtime: { kind: 'inprocess' }, faults: { churn: [{ agent: 2, leaveRound: 1 }], channel: { correlation: 0.9, coherenceRounds: 2 } }, outputs: { dir } }, 's.yaml');
+    const insts = drawInstances(sc.networks[0], sc.seed, { largeScale: true });
+    const { summary } = await runScenario(sc);
+    const byHand = insts.map((inst, n) => {
+      const f = resolveFaults(sc.faults, inst, sc.seed, `net/${n}`);
+      const now = subInstance(new EvolvingChannel(inst, f.channel!).at(5), [0, 1, 3, 4, 5, 6, 7]);
+      return objective(now, runCentralized('wmmse', now, { iterations: 100, rng: Rng.derive(sc.seed, n) }));
+    });
+    expect(summary.networks[0].algorithms[0].normaliserAtEnd).toBeCloseTo((byHand[0] + byHand[1]) / 2, 12);
   });
 
   it('the summary says how many agents left: a rate rounds to whole agents, so 0.01 and 0.1 of K = 6 are the same single agent (summary.md showed 1% and 10% only)', async () => {

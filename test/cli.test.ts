@@ -256,6 +256,14 @@ describe('dmpemu CLI', () => {
     expect(() => checkExternalBroker(true, () => '/usr/sbin/nats-server')).not.toThrow();
   });
 
+  it('an instance file keeps keys it does not read (notes, a solution) unless they are a misspelt key holding what that key would: note, mode and seeds are not noise, model and seed', async () => {
+    const f = join(dir, 'notes.json');
+    writeFileSync(f, JSON.stringify({ K: 2, noise: 1, note: 'hand-made', mode: 'fast', seeds: [1, 2], instances: [{ gain: [[1, 0.1], [0.2, 1]], note: 'first', pmin: 0, wmmse100: 1.5 }] }));
+    const r = await dmpemu(['eval', '--instances', f, '--algorithm', 'full', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).meanRate).toBeCloseTo(Math.log2(1 + 1 / (0.01 + 1)) + Math.log2(1 + 1 / (0.04 + 1)), 12);
+  });
+
   it.each([
     ['missing field', { K: 2, noise: 1, instances: [{ weights: [1, 1] }] }, 'instances[0].gain: expected a 2 x 2 matrix (2 rows), got nothing (missing)'],
     ['wrong shape', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3]] }] }, 'instances[0].gain[1]: expected an array of 2 numbers, got an array of length 1'],
@@ -272,6 +280,7 @@ describe('dmpemu CLI', () => {
     ['weights misspelt', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]], weight: [3, 1] }] }, "instances[0].weight: expected a key this format reads (did you mean weights? this one would be ignored and the default of weights used), got an array of length 2"],
     ['noise as sigma2', { K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]], sigma2: 0.1 }] }, "instances[0].sigma2: expected a key this format reads (did you mean noise? this one would be ignored and the default of noise used), got 0.1"],
     ['Pmax capitalised', { K: 2, noise: 1, Pmax: 2, instances: [{ gain: [[1, 2], [3, 4]] }] }, "Pmax: expected a key this format reads (did you mean pmax? this one would be ignored and the default of pmax used), got 2"],
+    ['weights at the top level', { K: 2, noise: 1, weights: [3, 1], instances: [{ gain: [[1, 2], [3, 4]] }] }, 'weights: expected it per instance (instances[n].weights): at the top level it would be ignored, got an array of length 2'],
     ['a format this version does not read', { format: 'dmpemu-instances/2', K: 2, noise: 1, instances: [{ gain: [[1, 2], [3, 4]] }] }, 'format: expected "dmpemu-instances/1" (the version this dmpemu reads) or none, got "dmpemu-instances/2"'],
   ])('a bad instance file (%s) names the field', async (_name, data, message) => {
     const f = join(dir, 'bad.json');

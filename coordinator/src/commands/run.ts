@@ -206,7 +206,7 @@ async function runNetwork(sc: Scenario, net: NetworkSpec, runId: string, ctx: Ru
         onEvent: (instance, event) => emit({ type: 'fault', job, network: name, instance, event }),
       });
       // a time-varying channel: the result is on the channel of the last round, and so is what it is divided by
-      const atEnd = faults[0].channel && wmmse100At(insts, (n) => faults[n].channel!, e.history!.length - 1, sc.seed);
+      const atEnd = faults[0].channel && wmmse100At(insts, (n) => faults[n].channel!, e.history!.length - 1, sc.seed, (n) => faults[n].leftForGood);
       done.push({ entry: { algorithm: label, kind: 'dmp', runtime, ...trainedOf(alg, checkpoints), ...(atEnd ? { normaliserAtEnd: mean(atEnd) } : {}) }, e, atEnd });
     }
   } finally {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { cellFreeMlpPolicy, loadModule, mlpPolicy, nextTurn, runAsyncInProcess, runCellFreeInProcess, runInProcess, type AlgorithmSpec, type CellFreeMlpArchitecture, type Checkpoint, type MissingPolicy } from '@dmpemu/dmp';
-import { cellFreeMinRate, cellFreeOptimal, EvolvingChannel, objective, Rng, runCentralized, type CellFreeInstance, type CentralizedAlgorithm, type ChannelDynamics, type Decision, type Instance } from '@dmpemu/wireless';
+import { cellFreeMinRate, cellFreeOptimal, EvolvingChannel, objective, Rng, runCentralized, subInstance, type CellFreeInstance, type CentralizedAlgorithm, type ChannelDynamics, type Decision, type Instance } from '@dmpemu/wireless';
 import type { WmmseYardstick } from './yardstick.ts';
 import { powersOf, type RoundAgents } from './observer.ts';
 import { ITERATIVE, type CellFreeCentralized } from '../scenario/algorithmNames.ts';
@@ -94,10 +94,16 @@ export function evalCentralized(insts: Instance[], name: CentralizedAlgorithm, o
   return { rates, seconds, history };
 }
 
-/** faults.channel: per instance, centralized WMMSE-100 on the channel of round t (what a DMP whose last round is t is divided by). */
-export function wmmse100At(insts: Instance[], channel: (n: number) => ChannelDynamics, t: number, seed: number): number[] {
+/**
+ * faults.channel: per instance, centralized WMMSE-100 on the channel of round t (what a DMP whose
+ * last round is t is divided by); with churn, of the network that remains (`leftForGood`: the
+ * pairs of instance n that are gone, cut from the evolved channel).
+ */
+export function wmmse100At(insts: Instance[], channel: (n: number) => ChannelDynamics, t: number, seed: number, leftForGood: (n: number) => readonly number[] = () => []): number[] {
   return insts.map((inst, n) => {
-    const now = new EvolvingChannel(inst, channel(n)).at(t);
+    const whole = new EvolvingChannel(inst, channel(n)).at(t);
+    const gone = leftForGood(n);
+    const now = gone.length ? subInstance(whole, Array.from({ length: inst.K }, (_, k) => k).filter((k) => !gone.includes(k))) : whole;
     return objective(now, runCentralized('wmmse', now, { iterations: 100, rng: Rng.derive(seed, n) }));
   });
 }

@@ -19,7 +19,8 @@ export function toDecision(inst: Instance, outputs: ArrayLike<Float64Array>): De
  * `pmax` is the algorithm's own limit where it has one (REGNN's p0).
  */
 export function checkOutput(out: Float64Array, inst: Instance, pmax = inst.pmax): string | undefined {
-  const beam = inst.Nt > 1 || inst.hRe !== undefined;
+  // a MISO network with Nt = 1 takes a power (wmmse-dmp runs power control there) or a beam of 1 complex entry
+  const beam = inst.Nt > 1 || (inst.hRe !== undefined && out.length === 2);
   const n = beam ? 2 * inst.Nt : 1;
   if (out.length !== n) return `an output of length ${out.length}, expected ${n} (${beam ? `a beamformer of Nt = ${inst.Nt} complex entries` : 'a power'})`;
   for (let i = 0; i < n; i++) if (!Number.isFinite(out[i])) return 'an output that is not finite';

@@ -41,6 +41,8 @@ export interface InProcessOptions {
   channel?: ChannelFault;
   /** Evaluate the true objective after every round (default true; false for timing inference alone). */
   history?: boolean;
+  /** Fail on an output that is not a decision (checkOutputs; default true): false where a diverging model's NaN is a number to record (training's validation). */
+  checkOutputs?: boolean;
   /** After every round: the nodes' outputs then, each node's missing messages and the nodes that closed on the deadline (read-only). */
   onRound?: (t: number, outputs: Float64Array[], missing: number[], timedOut: number[]) => void;
 }
@@ -107,7 +109,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
     missing.push(missingNow.reduce((s, m) => s + m, 0));
     timedOut.push(closedOnDeadline.length);
     const outputs = o.history !== false || o.onRound ? outputsOf(t) : undefined;
-    if (outputs) checkOutputs(outputs, inst, t, alg.powerLimit ?? inst.pmax); // as the coordinator checks reports
+    if (outputs && o.checkOutputs !== false) checkOutputs(outputs, inst, t, alg.powerLimit ?? inst.pmax); // as the coordinator checks reports
     if (o.history !== false) history.push(objective(channel ? channel.at(t) : inst, toDecision(inst, outputs!)));
     o.onRound?.(t, outputs!, missingNow, closedOnDeadline);
   }

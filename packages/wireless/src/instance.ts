@@ -67,14 +67,18 @@ export function squaredGains(inst: Instance): Float64Array {
  */
 export function subInstance(inst: Instance, keep: readonly number[]): Instance {
   const K = inst.K, n = keep.length, Nt = inst.Nt;
-  const links = (a: Float64Array, per = 1): Float64Array => {
-    const out = new Float64Array(n * n * per);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out.set(a.subarray((keep[i] * K + keep[j]) * per, (keep[i] * K + keep[j] + 1) * per), (i * n + j) * per);
+  function links<T extends Float64Array | Uint8Array>(a: T, per = 1): T {
+    const out = new (a.constructor as { new (n: number): T })(n * n * per);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        const from = (keep[i] * K + keep[j]) * per, to = (i * n + j) * per;
+        for (let d = 0; d < per; d++) out[to + d] = a[from + d];
+      }
     return out;
-  };
+  }
   const pairs = (a: Float64Array, per: number): Float64Array => {
     const out = new Float64Array(n * per);
-    keep.forEach((k, i) => out.set(a.subarray(k * per, (k + 1) * per), i * per));
+    for (let i = 0; i < n; i++) for (let d = 0; d < per; d++) out[i * per + d] = a[keep[i] * per + d];
     return out;
   };
   const out: Instance = { model: inst.model, K: n, Nt, noise: inst.noise, pmax: inst.pmax, weights: pairs(inst.weights, 1), gain: links(inst.gain) };
@@ -86,7 +90,7 @@ export function subInstance(inst: Instance, keep: readonly number[]): Instance {
     out.tx = pairs(inst.tx, 2);
     out.rx = pairs(inst.rx, 2);
   }
-  if (inst.csi) out.csi = Uint8Array.from(links(Float64Array.from(inst.csi)));
+  if (inst.csi) out.csi = links(inst.csi);
   if (inst.largeScale) out.largeScale = links(inst.largeScale);
   return out;
 }

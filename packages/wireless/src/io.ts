@@ -182,16 +182,34 @@ const TOP_KEYS = new Set(['format', 'model', 'generator', 'K', 'Nt', 'noise', 'p
 /** Names users give what the files call otherwise. */
 const SYNONYMS: Record<string, string> = { sigma2: 'noise', sigma: 'noise', noisepower: 'noise', w: 'weights' };
 
+/** The kind of value each key the format reads holds (a near miss holding one is a misspelt key). */
+const KEY_VALUES: Record<string, (v: unknown) => boolean> = {
+  noise: (v) => typeof v === 'number', pmax: (v) => typeof v === 'number', K: (v) => typeof v === 'number', Nt: (v) => typeof v === 'number',
+  weights: isArrayLike, gain: isArrayLike, hRe: isArrayLike, hIm: isArrayLike, tx: isArrayLike, rx: isArrayLike, csi: isArrayLike, instances: Array.isArray,
+  model: isModelName, generator: isModelName, format: (v) => typeof v === 'string' && v.startsWith('dmpemu-instances'),
+  seed: (v) => typeof v === 'number' || typeof v === 'string', params: isRecord,
+};
+
+function isModelName(v: unknown): boolean {
+  return (MODEL_NAMES as readonly unknown[]).includes(v);
+}
+
+function isArrayLike(v: unknown): boolean {
+  return Array.isArray(v) || ArrayBuffer.isView(v);
+}
+
 /**
  * Other keys are kept as they are (the reference files' solutions, a user's notes), but one that
- * looks like a key the file reads, misspelt (weight, Pmax, sigma2), is refused: its value would
- * be ignored and a default used in its place (weights 1, the top-level noise), silently.
+ * looks like a key the file reads, misspelt (weight, Pmax, sigma2), and holds what that key would,
+ * is refused: its value would be ignored and a default used in its place (weights 1, the top-level
+ * noise), silently. So is a per-instance key at the top level (`weights` there was ignored).
  */
 function refuseNearMisses(o: Record<string, unknown>, known: Set<string>, field: (key: string) => string): void {
   for (const key of Object.keys(o)) {
     if (known.has(key)) continue;
-    const meant = SYNONYMS[key.toLowerCase()] ?? [...known].find((k) => k.toLowerCase() === key.toLowerCase() || (Math.min(k.length, key.length) >= 4 && editDistance(k.toLowerCase(), key.toLowerCase()) <= 2));
-    if (meant !== undefined && known.has(meant)) throw new InstanceFormatError(field(key), `a key this format reads (did you mean ${meant}? this one would be ignored and the default of ${meant} used)`, o[key]);
+    if (known === TOP_KEYS && INSTANCE_KEYS.has(key)) throw new InstanceFormatError(field(key), `it per instance (instances[n].${key}): at the top level it would be ignored`, o[key]);
+    const meant = SYNONYMS[key.toLowerCase()] ?? [...known].find((k) => k.toLowerCase() === key.toLowerCase() || (Math.min(k.length, key.length) >= 4 && editDistance(k.toLowerCase(), key.toLowerCase()) <= (Math.min(k.length, key.length) >= 7 ? 2 : 1)));
+    if (meant !== undefined && known.has(meant) && KEY_VALUES[meant]?.(o[key])) throw new InstanceFormatError(field(key), `a key this format reads (did you mean ${meant}? this one would be ignored and the default of ${meant} used)`, o[key]);
   }
 }
 
