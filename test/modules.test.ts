@@ -3,8 +3,8 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { loadModule, runInProcess } from '@dmpemu/dmp';
-import { fplinqPower, rayleighInstance, Rng, parseInstanceFile } from '@dmpemu/wireless';
+import { loadModule, runInProcess, type AlgorithmSpec } from '@dmpemu/dmp';
+import { fplinqPower, generateInstance, objective, rayleighInstance, Rng, parseInstanceFile } from '@dmpemu/wireless';
 import { bundleModule } from '../coordinator/src/scenario/algorithmModules.ts';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 
@@ -167,5 +167,37 @@ describe('own algorithms as modules', () => {
     const nats = await dmpemu(['eval', '--instances', REF, '--algorithm', file, '--runtime', 'nats', '--agents-per-process', '5']);
     expect(nats.code).toBe(1);
     expect(nats.stderr).toMatch(/agent \d+ (refused|failed).*Cannot add property view, object is not extensible/);
+  });
+  it('on MISO with Nt = 1, beamformers with agent 0 away are beams with v_0 = 0, in process as over NATS (they were read as powers p_k = Re v_k), and a power beside a beamformer fails naming both agents', async () => {
+    const beams = (output: string): AlgorithmSpec => {
+      const file = outside('beam.mjs', [
+        'export default function () {',
+        '  return { name: "beam", rounds: 2, period: 1, init: (v) => ({ k: v.k }), broadcastSize: () => 1, messageSize: () => 1, aggregation: () => "sum",',
+        '    broadcast(s, t, out) { out[0] = 1; }, message(s, t, i, b, out) { out[0] = b[0]; }, update() {},',
+        `    output: (s) => ${output} };`,
+        '}',
+      ].join('\n'));
+      return { name: 'module', module: bundleModule(file, 'test'), params: {} };
+    };
+    const inst = generateInstance('miso', new Rng(8), { K: 4, Nt: 1 });
+    const spec = beams('Float64Array.of(0.3 + 0.1 * s.k, -0.4)');
+    await loadModule(spec.module!);
+    const churn = [{ leaveRound: 0 }, undefined, undefined, undefined];
+    // the beams the agents give, agent 0 transmitting nothing
+    const want = objective(inst, { kind: 'beam', vRe: Float64Array.of(0, 0.4, 0.5, 0.6), vIm: Float64Array.of(0, -0.4, -0.4, -0.4) });
+    const local = runInProcess(inst, spec, { churn });
+    expect(local.history).toEqual([want, want]);
+    const mixed = beams('s.k === 2 ? Float64Array.of(0.5) : Float64Array.of(0.3, 0.4)');
+    await loadModule(mixed.module!);
+    expect(() => runInProcess(inst, mixed)).toThrow('agent 2 reported a power of 0.5 where agent 0 reported a beamformer (one decision holds one kind) in round 0');
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(4, 2);
+      const r = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip', churn });
+      expect(r.rounds.map((x) => x.objective)).toEqual([want, want]);
+      await expect(c.runJob(inst, mixed, { roundDeadlineMs: 5000, policy: 'skip' })).rejects.toThrow(/^agent (2 reported a power of 0.5 where agent [013] reported a beamformer|[013] reported a beamformer where agent 2 reported a power) \(one decision holds one kind\) in round 0$/); // whichever report came first
+    } finally {
+      await c.shutdown();
+    }
   });
 });

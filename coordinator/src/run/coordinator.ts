@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
-import { checkOutput, createAlgorithm, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
+import { checkOutput, createAlgorithm, OneKind, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost, formatIds } from '@dmpemu/agents';
 import { cellFreeMinRate, cellFreeTerms, cellFreeViews, EvolvingChannel, largeScaleOf, localViews, objective, type CellFreeInstance, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
@@ -646,10 +646,11 @@ export class Coordinator {
     const powerLimit = alg.powerLimit ?? inst.pmax;
     const channel = o.channel && new EvolvingChannel(inst, o.channel);
     const large = o.channel && largeScaleOf(inst)!;
+    const kinds = OneKind.applies(inst) ? new OneKind() : undefined; // MISO with Nt = 1: one kind of output
     const net: JobNetwork = {
       nodes: K,
       views,
-      checkOutput: (_k, out) => checkOutput(out, inst, powerLimit),
+      checkOutput: (k, out) => checkOutput(out, inst, powerLimit) ?? kinds?.admit(k, out),
       silent: () => new Float64Array(inst.Nt > 1 ? 2 * inst.Nt : 1),
       // evaluated on the true channel (of the round, when it varies)
       objective: (outputs, t) => objective(channel ? channel.at(t) : inst, toDecision(inst, outputs)),

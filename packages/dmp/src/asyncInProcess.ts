@@ -2,7 +2,7 @@ import { localViews, objective, type Instance, type LocalView } from '@dmpemu/wi
 import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
 import { activation, type AsyncClock } from './asyncClock.ts';
-import { checkOutputs, toDecision } from './decision.ts';
+import { checkOutputs, OneKind, toDecision } from './decision.ts';
 import { isLost, linkDelayMs, linkKm, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
 import { NodeRunner, type MissingPolicy, type RoundOutcome } from './nodeRunner.ts';
 import { linkReceive } from './messageFaults.ts';
@@ -175,11 +175,12 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
   }
   for (let e = q.pop(); e; e = q.pop()) e.run();
   const history: number[] = [];
+  const kinds = OneKind.applies(inst) ? new OneKind() : undefined; // MISO with Nt = 1: one kind of output
   const iterationMs: number[] = [];
   const sumAt = (per: number[][], r: number): number => per.reduce((s, x) => s + x[r], 0);
   for (let r = 0; r < R; r++) {
     const now = outputs.map((o) => o[r]);
-    checkOutputs(now, inst, r, alg.powerLimit ?? inst.pmax); // as the coordinator checks reports
+    checkOutputs(now, inst, r, alg.powerLimit ?? inst.pmax, kinds); // as the coordinator checks reports
     history.push(objective(inst, toDecision(inst, now)));
     iterationMs.push(Math.max(...updateMs.map((m) => m[r])));
   }

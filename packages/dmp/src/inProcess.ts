@@ -1,7 +1,7 @@
 import { EvolvingChannel, largeScaleOf, localViews, objective, type Instance, type LocalView } from '@dmpemu/wireless';
 import type { AlgorithmSpec } from './contract.ts';
 import { createAlgorithm } from './algorithms.ts';
-import { checkOutputs, toDecision } from './decision.ts';
+import { checkOutputs, OneKind, toDecision } from './decision.ts';
 import { deliveryDelayMs, isLost, linkKm, publishDelayMs, type DeliveryFaults } from './deliveryFaults.ts';
 import { linkReceive } from './messageFaults.ts';
 import { pack, quantize } from './quantization.ts';
@@ -58,6 +58,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   const { faults } = o;
   const deadline = o.roundDeadlineMs ?? Infinity;
   const history: number[] = [];
+  const kinds = OneKind.applies(inst) ? new OneKind() : undefined; // MISO with Nt = 1: one kind of output
   const away = (k: number, t: number): boolean => isAway(o.churn?.[k], t);
   const silent = silentOutput(inst.Nt);
   const outputsOf = (t: number): Float64Array[] => nodes.map((n, k) => (away(k, t) ? silent : n.output()));
@@ -109,7 +110,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
     missing.push(missingNow.reduce((s, m) => s + m, 0));
     timedOut.push(closedOnDeadline.length);
     const outputs = o.history !== false || o.onRound ? outputsOf(t) : undefined;
-    if (outputs && o.checkOutputs !== false) checkOutputs(outputs, inst, t, alg.powerLimit ?? inst.pmax); // as the coordinator checks reports
+    if (outputs && o.checkOutputs !== false) checkOutputs(outputs, inst, t, alg.powerLimit ?? inst.pmax, kinds); // as the coordinator checks reports
     if (o.history !== false) history.push(objective(channel ? channel.at(t) : inst, toDecision(inst, outputs!)));
     o.onRound?.(t, outputs!, missingNow, closedOnDeadline);
   }
