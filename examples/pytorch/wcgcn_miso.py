@@ -181,8 +181,10 @@ class WCGCN(nn.Module):
         v = torch.cat([torch.full((B, K, Nt), 1 / math.sqrt(Nt)), torch.zeros(B, K, Nt)], 2)
         for _ in range(3):
             x = torch.cat([g.node, v], 2)
-            node_half = (x.reshape(B * K, 4 * Nt) @ W[:, :4 * Nt].T)[g.src]  # sender j's half, per edge
-            z = self.mlp1[2](torch.relu(edge_half + node_half))  # the messages before MLP1's last ReLU
+            # MLP1's first layer: the edge half plus sender j's x_j (4 Nt numbers gathered per edge, not
+            # W1), the add fused into the product; the same numbers, 1.3x faster a step at W1 = 128
+            first = torch.addmm(edge_half, x.reshape(B * K, 4 * Nt)[g.src], W[:, :4 * Nt].T)
+            z = self.mlp1[2](torch.relu(first))  # the messages before MLP1's last ReLU
             # max over k's known senders of ReLU(z) = max(0, max of z): a segment max starting from 0, with
             # no ReLU over the edges (0 for agents without neighbours, as dmpemu gives). The same
             # numbers as the per-edge ReLU and a scatter max, forward and backward, 1.7x faster.
