@@ -6,7 +6,7 @@ import { rayleighInstance, Rng } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
 
 /**
- * A fuzzer on the run's broker: it sees every message of the run (`dmpemu.v4.<run>.>`) and
+ * A fuzzer on the run's broker: it sees every message of the run (`dmpemu.v5.<run>.>`) and
  * publishes, in batches, random bytes on every subject of the run and copies of what it saw:
  * exact replays, and replays with flipped bits, cut short, lengthened or moved to another subject.
  * `mutateBroadcasts` decides whether broadcasts (the unsealed data plane) are mutated too.

@@ -1,9 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
-import { runInProcess } from '@dmpemu/dmp';
-import { decode, subjects } from '@dmpemu/wire';
-import { rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
+import { join } from 'node:path';
+import { loadCheckpoint, runInProcess, type AlgorithmSpec } from '@dmpemu/dmp';
+import { decode, Sealer, subjects } from '@dmpemu/wire';
+import { generateInstance, localView, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
+import { MODELS_DIR } from '../coordinator/src/scenario/checkpoints.ts';
 
 function partialCsiInstance(K: number, seed: number): Instance {
   const inst = rayleighInstance(new Rng(seed), { K, snrDb: 10 });
@@ -47,6 +49,43 @@ describe('runtime over a real nats-server', () => {
         const carried = new Set(numbersIn(msg));
         expect(forbidden.filter((g) => carried.has(g))).toEqual([]);
       }
+    } finally {
+      await spy.close();
+      await c.shutdown();
+    }
+  });
+
+  it('a checkpoint travels once per host and job, not once per agent (the beamforming WCGCN\'s 250 KB to each of 1,000 agents doubled a K = 1000 job); the result is the in-process one', async () => {
+    const inst = generateInstance('miso', new Rng(12), { K: 12, Nt: 2, field: 300, csiRange: 200 });
+    const spec: AlgorithmSpec = { name: 'wcgcn', checkpoint: loadCheckpoint(join(MODELS_DIR, 'wcgcn-miso-k50-nt2-both-csi500.json')) };
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    const spy = await connect({ servers: inject('natsUrl') });
+    const sent: { k: number; bytes: number; algorithm: Record<string, unknown> }[] = [];
+    spy.subscribe(`${subjects(c.runId).base}.cfg.*`, { callback: (_e, m) => void sent.push({ k: Number(m.subject.split('.').at(-1)), bytes: m.data.length, algorithm: (decode(m.data.subarray(0, m.data.length - 16)) as { algorithm: Record<string, unknown> }).algorithm }) });
+    await spy.flush();
+    try {
+      await c.launch(inst.K, 4); // 3 hosts
+      for (let job = 0; job < 2; job++) {
+        sent.length = 0;
+        const r = await c.runJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip' });
+        expect(r.rounds.map((x) => x.objective)).toEqual(runInProcess(inst, spec).history);
+        await spy.flush();
+        const whole = sent.filter((m) => m.algorithm.checkpoint);
+        expect([whole.length, sent.length]).toEqual([3, 12]); // one agent per host, every job (before: 12 of 12)
+        expect(new Set(whole.map((m) => Math.floor(m.k / 4)))).toEqual(new Set([0, 1, 2]));
+        for (const m of sent.filter((x) => !x.algorithm.checkpoint)) expect(m.algorithm).toEqual({ name: 'wcgcn', ref: spec.checkpoint!.hash });
+        const total = sent.reduce((n, m) => n + m.bytes, 0);
+        expect(total).toBeLessThan(4 * whole[0].bytes); // before: 12 times
+      }
+      // a ref its host does not hold (another checkpoint's hash) is refused with the reason, sealed by the coordinator's own secret
+      const sealer = new Sealer(c.secret);
+      const answers: unknown[] = [];
+      spy.subscribe(`${subjects(c.runId).base}.up.*`, { callback: (_e, m) => void answers.push(decode(m.data.subarray(0, m.data.length - 16))) });
+      const job = (c as unknown as { job: number }).job;
+      const subject = subjects(c.runId).configure(5);
+      spy.publish(subject, sealer.seal(subject, { type: 'configure', job: job + 1, k: 5, view: localView(inst, 5), algorithm: { name: 'wcgcn', ref: 'ab'.repeat(32) }, roundDeadlineMs: 1000, policy: 'skip', fromRound: 0, clock: 'barrier' }));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answers.filter((m) => (m as { type: string }).type === 'refused')).toEqual([{ type: 'refused', job: job + 1, k: 5, reason: `configure: algorithm.ref abababababab names no wcgcn checkpoint or module this host was sent whole in job ${job + 1}` }]);
     } finally {
       await spy.close();
       await c.shutdown();

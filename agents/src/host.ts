@@ -6,6 +6,7 @@ import {
   HEARTBEAT_MS,
   parseControl,
   Sealer,
+  specRef,
   subjects,
   zeroCounters,
   type Conflict,
@@ -82,6 +83,8 @@ export class AgentHost {
   private readonly log: (s: string) => void;
   /** The coordinator's last heartbeat: when it arrived (undefined: never yet: a coordinator that sends none is waited for), its number and the coordinator's patience with broker outages. */
   private heardAt: number | undefined;
+  /** The current job's algorithm specs that came whole (with a checkpoint or module), by that one's hash: later configures name them by ref. */
+  private readonly held = new Map<string, ConfigureMsg['algorithm']>();
   private aliveSeq = 0;
   private patienceMs = 0;
 
@@ -177,7 +180,7 @@ export class AgentHost {
       if (Number.isInteger(job) && (job as number) >= 0) this.up({ type: 'refused', job: job as number, k: a.k, reason: `configure: ${r.reason}` });
       return;
     }
-    const c = r.value as ConfigureMsg;
+    let c = r.value as ConfigureMsg;
     if (c.job > this.counterJob) {
       this.counterJob = c.job;
       this.counters = zeroCounters();
@@ -189,9 +192,18 @@ export class AgentHost {
       this.gone.clear();
       this.outbox = [];
       this.staleness = {};
+      this.held.clear();
+    }
+    const ref = c.algorithm.ref;
+    if (ref !== undefined) {
+      const whole = c.job === this.counterJob ? this.held.get(ref) : undefined;
+      if (whole?.name !== c.algorithm.name) return this.up({ type: 'refused', job: c.job, k: a.k, reason: `configure: algorithm.ref ${ref.slice(0, 12)} names no ${c.algorithm.name} checkpoint or module this host was sent whole in job ${c.job}` });
+      c = { ...c, algorithm: whole };
     }
     const configure = (): void => {
       const answer = a.configure(c, data);
+      const whole = specRef(c.algorithm);
+      if (answer.ok && whole) this.held.set(whole, c.algorithm); // for this job's configures that name it by ref
       this.up(answer.ok ? { type: 'ready', job: c.job, k: a.k } : { type: 'refused', job: c.job, k: a.k, reason: answer.reason });
     };
     // an own algorithm's code is verified and loaded once per host (and hash) before any agent builds it

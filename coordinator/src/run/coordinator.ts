@@ -13,6 +13,7 @@ import {
   parseControl,
   registerSchema,
   Sealer,
+  specRef,
   HEARTBEAT_MS,
   subjects,
   upSchema,
@@ -717,8 +718,10 @@ export class Coordinator {
     const js: JobState = { job, net, clock, awaiting: new Map(), failures: new Map(), finals: new Map(), options: o };
     this.jobState = js;
     this.now = { job, t: -1 };
-    const configure = (k: number, fromRound: number): Promise<void> =>
-      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: spec, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...net.configureExtra?.(k), clock, async: clock === 'async' ? asyncClock : undefined });
+    // a checkpoint or module goes whole to one agent per host, the others name it by ref (ready from the first: its host holds it)
+    const ref = specRef(spec);
+    const configure = (k: number, fromRound: number, whole = true): Promise<void> =>
+      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: whole || !ref ? spec : { name: spec.name, ref }, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...net.configureExtra?.(k), clock, async: clock === 'async' ? asyncClock : undefined });
     const rounds: RoundRecord[] = [];
     const disturbed: number[] = [];
     const agentRoundMs: number[] = [];
@@ -757,7 +760,11 @@ export class Coordinator {
     };
     const noLiveAgent = (t: number): Error => new Error(`job ${job}: no live agent in round ${t} (all ${K} agents dead${this.deaths.length ? `, e.g. agent ${this.deaths.at(-1)!.k}: ${this.deaths.at(-1)!.cause}` : ''})`);
     try {
-      await forEachBounded(Array.from({ length: K }, (_, k) => k).filter((k) => !this.dead.has(k)), (k) => configure(k, 0));
+      const firstOfHost = new Map<string | undefined, number>();
+      const others: number[] = [];
+      for (let k = 0; k < K; k++) if (!this.dead.has(k)) (firstOfHost.has(this.ownerOf.get(k)) ? others.push(k) : firstOfHost.set(this.ownerOf.get(k), k));
+      await forEachBounded([...firstOfHost.values()], (k) => configure(k, 0));
+      await forEachBounded(others, (k) => configure(k, 0, false));
       jobStart = performance.now();
       if (clock !== 'barrier') await this.runLocal(js, alg.rounds, o.roundDeadlineMs, live, record, (k, ms) => void (Number.isNaN(agentDoneMs[k]) && (agentDoneMs[k] = ms)), noLiveAgent);
       else {

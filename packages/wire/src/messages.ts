@@ -47,7 +47,20 @@ export const algorithmSpecSchema = z.strictObject({
   /** An own algorithm: its bundled code, the code's sha256 and its label; the agent verifies the hash before loading it. */
   module: z.strictObject({ code: z.string().max(4 * 1024 * 1024), sha256: z.string().regex(/^[0-9a-f]{64}$/), label: z.string().max(200) }).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
-});
+  /**
+   * In place of the checkpoint or module: its hash. The host holds the spec from the configure of
+   * the same job that carried it whole, which the coordinator sends first, to one agent per host:
+   * a checkpoint travels once per host and job, not once per agent.
+   */
+  ref: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+}).refine((a) => a.ref === undefined || (a.checkpoint === undefined && a.module === undefined), { message: 'ref stands in for checkpoint and module: send one or the other', path: ['ref'] });
+
+/** The hash a configure may name this algorithm spec by (algorithmSpecSchema's ref): its checkpoint's or its module's; undefined with neither or both. */
+export function specRef(a: { checkpoint?: object; module?: { sha256: string } }): string | undefined {
+  const hash = (a.checkpoint as { hash?: unknown } | undefined)?.hash;
+  if (a.module) return a.checkpoint ? undefined : a.module.sha256;
+  return typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash) ? hash : undefined;
+}
 
 /** What every host and the coordinator count, per job: messages dropped, by why. */
 export const COUNTER_KINDS = [
@@ -142,7 +155,7 @@ export const configureSchema = z.strictObject({
 /** The algorithm spec travels as plain data; @dmpemu/dmp's AlgorithmSpec is the typed view of it. */
 export type ConfigureMsg = Omit<z.infer<typeof configureSchema>, 'view' | 'algorithm'> & {
   view: LocalView;
-  algorithm: { name: string; iterations?: number; rounds?: number; checkpoint?: object; module?: { code: string; sha256: string; label: string }; params?: Record<string, unknown> };
+  algorithm: { name: string; iterations?: number; rounds?: number; checkpoint?: object; module?: { code: string; sha256: string; label: string }; params?: Record<string, unknown>; ref?: string };
 };
 
 /** coordinator -> hosts (`ctl`). */

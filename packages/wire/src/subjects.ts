@@ -1,5 +1,5 @@
 /** Version of the agent/coordinator protocol; part of every subject, so mismatched peers never talk. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Run ids become subject tokens: letters, digits, '-' and '_' only. */
 export function checkRunId(runId: string): string {
