@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, inject, it } from 'vitest';
 import { loadCheckpoint, makeCheckpoint, pack, regnnWeightShapes, runInProcess, type AlgorithmSpec, type Checkpoint, type RegnnArchitecture } from '@dmpemu/dmp';
-import { encode, NatsTransport, newRunSecret, Sealer, subjects } from '@dmpemu/wire';
+import { decode, encode, NatsTransport, newRunSecret, Sealer, subjects } from '@dmpemu/wire';
 import { AgentHost } from '@dmpemu/agents';
 import { generateInstance, localView, rayleighInstance, Rng, type Instance } from '@dmpemu/wireless';
 import { Coordinator, type JobResult } from '../coordinator/src/run/coordinator.ts';
@@ -344,6 +344,45 @@ describe('a replayed coordinator heartbeat (an open broker: anyone can record an
       for (const h of hosts) await h.close();
       for (const b of buses) await b.close();
       await nc.close();
+    }
+  });
+});
+
+describe('a replayed host heartbeat (an open broker: anyone can record and resend a sealed message)', () => {
+  it('does not keep a gone host\'s agents alive: the replays count as duplicates, and its agents are declared dead after hostSilenceMs as without them', async () => {
+    const K = 8;
+    const inst = rayleighInstance(new Rng(34), { K, snrDb: 10 });
+    const co = await Coordinator.start({ broker: inject('natsUrl'), hostSilenceMs: 2000 });
+    const nc = await connect({ servers: inject('natsUrl') });
+    const subject = subjects(co.runId).up('h1');
+    let recorded: Uint8Array | undefined; // h1's latest heartbeat, as a recorder on the broker sees it (sealed: it cannot make another)
+    nc.subscribe(subject, { callback: (_e, m) => void ((decode(m.data.subarray(0, m.data.length - 16)) as { type: string }).type === 'alive' && (recorded = m.data)) });
+    await nc.flush();
+    let frozen: number | undefined, replays: NodeJS.Timeout | undefined;
+    try {
+      await co.launch(K, 4);
+      const pid = co.agentPids()[4];
+      await new Promise((r) => setTimeout(r, 1500)); // a heartbeat of h1 recorded
+      const r = await co.runJob(inst, { name: 'wmmse-dmp', iterations: 10 }, {
+        roundDeadlineMs: 500,
+        policy: 'skip',
+        onRound: (rec) => {
+          if (rec.t !== 2) return;
+          process.kill(pid, 'SIGSTOP');
+          frozen = pid;
+          replays = setInterval(() => nc.publish(subject, recorded!), 200);
+        },
+      });
+      // before: any sealed message from up.h1 counted as h1 heard; the replays kept agents 4-7 alive, every later round held to the deadline
+      expect(r.deaths.map((d) => d.k)).toEqual([4, 5, 6, 7]);
+      for (const d of r.deaths) expect(d.cause).toMatch(/^its host h1 was silent for [2-9]\.\d s \(no heartbeat: its machine, process or connection is gone\)$/);
+      expect(r.counters.duplicate).toBeGreaterThanOrEqual(8);
+      expect(r.counters.malformedControl).toBe(0);
+    } finally {
+      clearInterval(replays);
+      if (frozen) process.kill(frozen, 'SIGCONT');
+      await nc.close();
+      await co.shutdown();
     }
   });
 });

@@ -86,6 +86,8 @@ export class AgentHost {
   /** The current job's algorithm specs that came whole (with a checkpoint or module), by that one's hash: later configures name them by ref. */
   private readonly held = new Map<string, ConfigureMsg['algorithm']>();
   private aliveSeq = 0;
+  /** This host's last heartbeat's number (aliveSchema's seq). */
+  private upSeq = 0;
   private patienceMs = 0;
 
   constructor(private readonly bus: Transport, o: AgentHostOptions) {
@@ -117,7 +119,8 @@ export class AgentHost {
     const timeout = o.coordinatorTimeoutMs;
     let tick = performance.now();
     this.heartbeat = setInterval(() => {
-      this.up({ type: 'alive' });
+      this.upSeq = Math.max(Date.now(), this.upSeq + 1);
+      this.up({ type: 'alive', seq: this.upSeq });
       // a late tick: this process itself stalled, and heartbeats may wait unread in its socket
       const now = performance.now(), late = now - tick > 2 * HEARTBEAT_MS;
       tick = now;

@@ -205,6 +205,8 @@ export class Coordinator {
   /** Registered hosts, and the host serving each agent. */
   private readonly hosts = new Map<string, { agents: number[]; pid: number; hostname: string }>();
   private readonly ownerOf = new Map<number, string>();
+  /** Per host, its last heartbeat's seq. */
+  private readonly hostSeq = new Map<string, number>();
   private readonly registered = new Set<number>();
   private readonly dead = new Map<number, string>();
   /** Agents a crash fault killed and no restart brought back: relaunched before the next job, whose plan crashes them anew. */
@@ -465,8 +467,9 @@ export class Coordinator {
       this.refusedClaims.set(host, `host ${host} claimed agent(s) ${formatIds(foreign)}, ${mine ? `but its broker user serves ${formatIds(mine)}` : 'but no broker user of this run is for that host'}: refused`);
       return;
     }
+    const again = this.hosts.get(host)?.pid === pid; // a host repeats its registration until configured, and a replay is a copy: neither is the host heard
     this.hosts.set(host, { agents, pid, hostname });
-    this.heard(host);
+    if (!again) this.heard(host);
     this.refusedClaims.delete(host); // named only while they explain something
     this.unsealedRegistrations.delete(host);
     for (const k of agents) {
@@ -552,8 +555,13 @@ export class Coordinator {
     if (!r.ok) return void this.counters.malformedControl++;
     const m = r.value;
     const known = this.hosts.has(host);
-    if (known) this.heard(host);
-    if (m.type === 'alive') return; // a heartbeat may come before its host's registration: not an error
+    if (m.type === 'alive') {
+      if (!known) return; // a heartbeat may come before its host's registration: not an error
+      // only a newer heartbeat is the host heard: a replayed one kept a gone host's agents alive
+      if (m.seq <= (this.hostSeq.get(host) ?? 0)) return void this.counters.duplicate++;
+      this.hostSeq.set(host, m.seq);
+      return this.heard(host);
+    }
     if (!known) return void this.counters.malformedControl++;
     const owns = (k: number): boolean => this.ownerOf.get(k) === host;
     const js = this.jobState;

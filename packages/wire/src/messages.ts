@@ -233,7 +233,11 @@ export const finalSchema = z.strictObject({
 /** local and async clocks: the rounds the host's agents finished since its last message (batched per host). */
 export const progressSchema = z.strictObject({ type: z.literal('progress'), job: index, entries: z.array(progressEntrySchema).min(1) });
 /** A host is there (every HEARTBEAT_MS): the coordinator declares the agents of a host silent for longer dead (an external host's machine or connection may go without its process exiting where the coordinator sees it). */
-export const aliveSchema = z.strictObject({ type: z.literal('alive') });
+export const aliveSchema = z.strictObject({
+  type: z.literal('alive'),
+  /** Rises with every heartbeat, also across restarts of the host (milliseconds since the epoch, at least one above the last): a replay is not the host heard. */
+  seq: index,
+});
 export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema, progressSchema, aliveSchema]);
 export type ReadyMsg = z.infer<typeof readySchema>;
 export type RefusedMsg = z.infer<typeof refusedSchema>;
