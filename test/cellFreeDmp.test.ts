@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { encode, subjects } from '@dmpemu/wire';
 import { Coordinator } from '../coordinator/src/run/coordinator.ts';
-import { cfPcgnnWeightShapes, createAlgorithm, hetgnnWeightShapes, type HetgnnArchitecture, makeCheckpoint, NodeRunner, runCellFreeInProcess, transformGain, type CfPcgnnArchitecture, type Checkpoint } from '@dmpemu/dmp';
+import { bundleModule } from '../coordinator/src/scenario/algorithmModules.ts';
+import { cfPcgnnWeightShapes, createAlgorithm, hetgnnWeightShapes, type HetgnnArchitecture, loadModule, makeCheckpoint, NodeRunner, runCellFreeInProcess, transformGain, type AlgorithmSpec, type CfPcgnnArchitecture, type Checkpoint } from '@dmpemu/dmp';
 import { cellFreeInstance, cellFreeMinRate, cellFreeV, cellFreeViews, Rng, type CellFreeInstance } from '@dmpemu/wireless';
 
 /** A CF-PCGNN with random weights, its input scaling fitted to `inst`. */
@@ -112,6 +116,40 @@ describe('node types: a DMP on the bipartite graph of a cell-free network (APs a
         expect(r.counters).toMatchObject({ malformedData: 0, late: 0, duplicate: 0 });
       }
       await expect(c.runCellFreeJob(inst, { name: 'wmmse-dmp', iterations: 2 }, { roundDeadlineMs: 5000, policy: 'skip' })).rejects.toThrow('wmmse-dmp does not know the node types of a cell-free network (ap, ue)');
+    } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('an own module\'s output that is not a decision (a user\'s power of 2, an AP that outputs) fails the run in process as over NATS, naming the agent and round: in process it was scored as a result', async () => {
+    const module = (output: string): AlgorithmSpec => {
+      const dir = mkdtempSync(join(tmpdir(), 'dmpemu-cf-module-'));
+      writeFileSync(join(dir, 'cf.mjs'), [
+        'export default function () {',
+        '  return { name: "cf", types: ["ap", "ue"], rounds: 2, period: 1, init: (v) => ({ v }), broadcastSize: () => 1, messageSize: () => 1, aggregation: () => "sum",',
+        '    broadcast(s, t, out) { out[0] = 1; }, message(s, t, i, b, out) { out[0] = b[0]; }, update() {},',
+        `    output: (s) => ${output} };`,
+        '}',
+      ].join('\n'));
+      return { name: 'module', module: bundleModule(join(dir, 'cf.mjs'), 'test'), params: {} };
+    };
+    const c = await Coordinator.start({ broker: inject('natsUrl') });
+    try {
+      await c.launch(inst.M + inst.K, 5);
+      for (const [output, line] of [
+        ['s.v.type === "ap" ? new Float64Array(0) : Float64Array.of(s.v.k === 14 ? 2 : 0.5)', 'agent 14 reported a power of 2, outside [0, 1] in round 0'],
+        ['s.v.k === 3 ? Float64Array.of(1) : s.v.type === "ap" ? new Float64Array(0) : Float64Array.of(0.5)', 'agent 3 reported an output of length 1 from an AP, expected none in round 0'],
+      ]) {
+        const spec = module(output);
+        await loadModule(spec.module!);
+        expect(() => runCellFreeInProcess(inst, spec)).toThrow(new Error(line)); // before: scored
+        await expect(c.runCellFreeJob(inst, spec, { roundDeadlineMs: 5000, policy: 'skip' })).rejects.toThrow(line);
+      }
+      // a valid one is scored the same both ways
+      const ok = module('s.v.type === "ap" ? new Float64Array(0) : Float64Array.of(0.25 + 0.05 * (s.v.k % 4))');
+      await loadModule(ok.module!);
+      const r = await c.runCellFreeJob(inst, ok, { roundDeadlineMs: 5000, policy: 'skip' });
+      expect(r.rounds.map((x) => x.objective)).toEqual(runCellFreeInProcess(inst, ok).history);
     } finally {
       await c.shutdown();
     }

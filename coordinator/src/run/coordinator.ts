@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
-import { checkOutput, createAlgorithm, OneKind, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
+import { checkCellFreeOutput, checkOutput, createAlgorithm, OneKind, linkKm, linkScales, loadModule, toDecision, type Absence, type AlgorithmSpec, type ChannelFault, type DmpAlgorithm, type DeliveryFaults, type MissingPolicy } from '@dmpemu/dmp';
 import { AgentHost, formatIds } from '@dmpemu/agents';
 import { cellFreeMinRate, cellFreeTerms, cellFreeViews, EvolvingChannel, largeScaleOf, localViews, objective, type CellFreeInstance, type Instance, type LocalView } from '@dmpemu/wireless';
 import {
@@ -686,11 +686,7 @@ export class Coordinator {
     const net: JobNetwork = {
       nodes: inst.M + inst.K,
       views: cellFreeViews(inst),
-      checkOutput: (k, out) => {
-        if (!isUser(k)) return out.length === 0 ? undefined : `an output of length ${out.length} from an AP, expected none`;
-        if (out.length !== 1) return `an output of length ${out.length}, expected 1 (a power)`;
-        return Number.isFinite(out[0]) && out[0] >= 0 && out[0] <= 1 + 1e-9 ? undefined : `a power of ${out[0]}, outside [0, 1]`;
-      },
+      checkOutput: (k, out) => checkCellFreeOutput(inst.M, k, out),
       silent: (k) => new Float64Array(isUser(k) ? 1 : 0),
       objective: (outputs) => cellFreeMinRate(inst, Float64Array.from(outputs.slice(inst.M), (x) => x[0]), terms),
     };
