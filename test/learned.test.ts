@@ -91,8 +91,13 @@ describe('learned DMP (WCGCN) end to end', () => {
     expect(curve().map((r) => [r.step, r.samples, Object.keys(r).sort()])).toEqual([2, 4].map((s) => [s, 16 * s, ['loss', 'samples', 'seconds', 'step', 'validationRatio']]));
     expect(curve().every((r) => Number.isFinite(r.loss) && r.validationRatio > 0)).toBe(true);
     expect(readFileSync(join(own, 'curve.svg'), 'utf8')).toMatch(/^<svg[\s\S]*validationRatio[\s\S]*<\/svg>$/);
-    await run(process.execPath, [CLI, 'train', 'fresh.yaml', '--resume', '--steps', '6', '--quiet'], { cwd });
-    expect(curve().map((r) => r.step)).toEqual([2, 4, 6]); // --resume appends
+    await run(process.execPath, [CLI, 'train', 'fresh.yaml', '--resume', '--steps', '7', '--quiet'], { cwd });
+    expect(curve().map((r) => r.step)).toEqual([2, 4, 6, 7]); // --resume appends
+    await run(process.execPath, [CLI, 'train', 'fresh.yaml', '--resume', '--steps', '10', '--quiet'], { cwd });
+    // validation at multiples of every, and seconds counted on from the last line (before: steps 9, 10 and seconds from 0 again)
+    expect(curve().map((r) => r.step)).toEqual([2, 4, 6, 7, 8, 10]);
+    const seconds = curve().map((r) => r.seconds);
+    expect(seconds.every((x, i) => i === 0 || x >= seconds[i - 1])).toBe(true);
     // a scenario naming the shipped directory is refused before anything is written
     const shipped = readFileSync(join(MODELS_DIR, 'manifest.json'), 'utf8');
     writeFileSync(join(cwd, 'over.yaml'), [...lines, `output: { dir: ${MODELS_DIR} }`].join('\n'));

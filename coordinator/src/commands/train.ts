@@ -107,6 +107,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const onInt = stop('SIGINT'), onTerm = stop('SIGTERM');
   process.once('SIGINT', onInt).once('SIGTERM', onTerm);
   const t0 = performance.now();
+  const secondsBefore = a.resume ? lastSeconds(curve.jsonl) : 0; // a resumed run's curve counts on from its last line
   let final: Checkpoint;
   try {
     const common = {
@@ -121,7 +122,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
         lastRatio = validationRatio(c, valSet, wmmse100);
         c.metrics.validationRatio = lastRatio;
         const step = Number(c.training.steps);
-        appendFileSync(curve.jsonl, JSON.stringify({ step, samples: step * sc.training.batch, loss: lastLoss, validationRatio: lastRatio, seconds: (performance.now() - t0) / 1000 }) + '\n');
+        appendFileSync(curve.jsonl, JSON.stringify({ step, samples: step * sc.training.batch, loss: lastLoss, validationRatio: lastRatio, seconds: secondsBefore + (performance.now() - t0) / 1000 }) + '\n');
         saveCheckpoint(`${out}.tmp`, c);
         renameSync(`${out}.tmp`, out);
         if (adam) {
@@ -182,6 +183,16 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const drawn = await writeCurveSvg(curve.jsonl, curve.svg).then((f) => (f ? `\ncurve: ${curve.jsonl}, ${f}` : ''), (e) => `\ncould not draw the curve: ${(e as Error).message}`);
   const report = await writeTrainReport(dir, sc.name).then((f) => `${drawn}\nreport: ${f}`, (e) => `${drawn}\ncould not write the report: ${(e as Error).message}`);
   return `${status}: ${out} (hash ${final.hash.slice(0, 12)}), ${(100 * lastRatio).toFixed(1)}% of WMMSE-100 on ${valSet.length} validation instances${report}`;
+}
+
+/** The seconds of a curve.jsonl's last line (0 without one, or when it does not parse). */
+function lastSeconds(file: string): number {
+  try {
+    const seconds = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!).seconds;
+    return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -261,7 +261,7 @@ export async function trainRegnn(o: PrimalDualOptions): Promise<Checkpoint<Regnn
       history.push({ objective, power, lagrangian });
       o.onStep?.({ step, objective, power, lagrangian, mu, lambda: mean([...lambda]), samplesPerSecond: o.batch / ((performance.now() - s0) / 1000) });
       done = step + 1;
-      if (o.every && o.onCheckpoint && done % o.every === 0 && done < o.steps) await o.onCheckpoint(snapshot(done), done);
+      if (o.every && o.onCheckpoint && (stepsBefore + done) % o.every === 0 && done < o.steps) await o.onCheckpoint(snapshot(done), done);
     }
     const final = snapshot(done);
     await o.onCheckpoint?.(final, done);

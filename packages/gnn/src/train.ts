@@ -41,7 +41,7 @@ export interface TrainOptions<K extends ModelKind = 'wcgcn'> {
   onStep?: (s: TrainStep) => void;
   /** With `init`: Adam's state when that checkpoint was written (from onCheckpoint), so the optimisation continues instead of restarting its moments. */
   adam?: AdamState;
-  /** Every `every` steps (and at the end), a checkpoint of the model so far (validation, saving) and Adam's state then. */
+  /** Every `every` steps (counted from the first step of init's training: a resumed run keeps the multiples) and at the end, a checkpoint of the model so far (validation, saving) and Adam's state then. */
   every?: number;
   onCheckpoint?: (c: Checkpoint<ArchitectureOf<K>>, stepsDone: number, adam: AdamState | undefined) => void | Promise<void>;
   /** Stop early when aborted; the checkpoint returned holds the steps done so far. */
@@ -136,7 +136,7 @@ export async function train<K extends ModelKind = 'wcgcn'>(o: TrainOptions<K>): 
       losses.push(value);
       o.onStep?.({ step, loss: value, samplesPerSecond: o.batch / ((performance.now() - s0) / 1000) });
       done = step + 1;
-      if (o.every && o.onCheckpoint && done % o.every === 0 && done < o.steps) await o.onCheckpoint(snapshot(done, (performance.now() - t0) / 1000), done, await adamState(optimizer, model));
+      if (o.every && o.onCheckpoint && (stepsBefore + done) % o.every === 0 && done < o.steps) await o.onCheckpoint(snapshot(done, (performance.now() - t0) / 1000), done, await adamState(optimizer, model));
     }
     const final = snapshot(done, (performance.now() - t0) / 1000);
     if (o.onCheckpoint) await o.onCheckpoint(final, done, await adamState(optimizer, model));
