@@ -52,6 +52,7 @@ describe('dmpemu import: a PyTorch model through ONNX', () => {
     copyFileSync(join(FIX, 'message.onnx'), join(dir, 'message.onnx'));
     copyFileSync(join(FIX, 'update.onnx'), join(dir, 'update.onnx'));
     writeFileSync(join(dir, 'junk.onnx'), Buffer.from([0xff, 0xff, 0xff, 0x01]));
+    copyFileSync(new URL('./fixtures/train-mode/message.onnx', import.meta.url).pathname, join(dir, 'train-mode.onnx')); // exported with TrainingMode.TRAINING (make_fixture.py there)
     // an ONNX file with an operator the interpreter does not run: the message graph's first Relu node made a Selu (NodeProto.op_type, field 4)
     const bytes = readFileSync(join(FIX, 'message.onnx'));
     const at = bytes.indexOf(Buffer.from('\x22\x04Relu', 'latin1'));
@@ -70,6 +71,8 @@ describe('dmpemu import: a PyTorch model through ONNX', () => {
       [model(['message: message.onnx', 'message: junk.onnx']), new RegExp(`: message junk.onnx: ${join(dir, 'junk.onnx')} is not an ONNX model \\(invalid wire type`)],
       [model(['message: message.onnx', 'message: selu.onnx']), 'message selu.onnx: operator Selu (node 2 /mlp1/mlp1.0/mlp1.0.1/Relu) is not supported (supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, BatchNormalization, Concat, Slice, Gather, Identity, Flatten, Unsqueeze, Squeeze, Constant, Dropout)'],
       [model(['state: [direct, weight, 1]', 'state: [direct, weight]'], ['output: { power: 2 }', 'output: { power: 1 }']), 'mpnn: message graph: node 1 (Gemm -> /mlp1/mlp1.0/mlp1.0.0/Gemm_output_0): the input has 4 columns, B expects 5'],
+      // before: "node 4 (Constant): attribute value: data type 9 is not supported", the bool of training_mode
+      [model(['message: message.onnx', 'message: train-mode.onnx']), 'mpnn: message graph: node 5 (Dropout -> /mlp/mlp.2/Dropout_output_0): training-mode Dropout (training_mode true: it drops units at random): export the model in eval mode (model.eval())'],
       [model(['update: update.onnx', 'update: message.onnx']), "mpnn: update graph: input \"x_j\" is not one of x, aggr_out (name the inputs with torch.onnx.export's input_names)"],
     ];
     for (const [f, why] of cases) {

@@ -41,6 +41,7 @@ const DTYPES: Record<number, { name: string; bytes: number; read: (v: DataView, 
   6: { name: 'int32', bytes: 4, read: (v, o) => v.getInt32(o, true) },
   7: { name: 'int64', bytes: 8, read: (v, o) => Number(v.getBigInt64(o, true)) },
   11: { name: 'float64', bytes: 8, read: (v, o) => v.getFloat64(o, true) },
+  9: { name: 'bool', bytes: 1, read: (v, o) => v.getUint8(o) }, // Dropout's training_mode
 };
 
 /** A model file (model.yaml): the two ONNX networks and what the export cannot say. */
@@ -76,7 +77,7 @@ const long = (v: unknown): number => (typeof v === 'number' ? v : typeof v === '
 function tensorValues(t: Record<string, unknown>, where: string): WeightTensor {
   const shape = ((t.dims as unknown[]) ?? []).map(long);
   const type = t.data_type as number;
-  const dt = DTYPES[type] ?? fail(where, `data type ${type} is not supported (float32, float64, int32, int64)`);
+  const dt = DTYPES[type] ?? fail(where, `data type ${type} is not supported (float32, float64, int32, int64, bool)`);
   if (t.data_location === 1) fail(where, 'external data is not supported (export with the weights inside the file)');
   const n = shape.reduce((a, b) => a * b, 1);
   const raw = t.raw_data as Uint8Array | undefined;
@@ -86,7 +87,7 @@ function tensorValues(t: Record<string, unknown>, where: string): WeightTensor {
     const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     values = Array.from({ length: n }, (_, i) => dt.read(v, i * dt.bytes));
   } else {
-    const field = type === 1 ? 'float_data' : type === 6 ? 'int32_data' : type === 7 ? 'int64_data' : 'double_data';
+    const field = type === 1 ? 'float_data' : type === 6 || type === 9 ? 'int32_data' : type === 7 ? 'int64_data' : 'double_data';
     values = ((t[field] as unknown[]) ?? []).map(long);
     if (values.length !== n) fail(where, `${values.length} values, shape [${shape.join(', ')}] needs ${n}`);
   }

@@ -103,8 +103,15 @@ export function compileGraph(g: OnnxGraph, inputWidths: number[], weight: (name:
         out({ kind: 'const', shape: w.shape, data: Float64Array.from(w.data) });
         break;
       }
+      case 'Dropout': {
+        // eval mode: the identity; training_mode (input 2) true drops units at random
+        const mode = n.inputs[2] ? get(2) : undefined;
+        if (mode?.kind === 'const' && mode.data.some((x) => x !== 0)) fail(at, 'training-mode Dropout (training_mode true: it drops units at random): export the model in eval mode (model.eval())');
+        if (mode && mode.kind !== 'const') fail(at, "a Dropout whose training_mode is computed: export the model in eval mode (model.eval())");
+        values.set(n.outputs[0], need(0));
+        break;
+      }
       case 'Identity':
-      case 'Dropout': // eval mode: the identity
         values.set(n.outputs[0], need(0));
         break;
       case 'Flatten': {
