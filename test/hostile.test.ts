@@ -362,7 +362,8 @@ describe('a replayed host heartbeat (an open broker: anyone can record and resen
     try {
       await co.launch(K, 4);
       const pid = co.agentPids()[4];
-      await new Promise((r) => setTimeout(r, 1500)); // a heartbeat of h1 recorded
+      for (let i = 0; i < 100 && !recorded; i++) await new Promise((r) => setTimeout(r, 100)); // a heartbeat of h1 recorded
+      expect(recorded).toBeDefined();
       const r = await co.runJob(inst, { name: 'wmmse-dmp', iterations: 10 }, {
         roundDeadlineMs: 500,
         policy: 'skip',

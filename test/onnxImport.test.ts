@@ -72,7 +72,7 @@ describe('dmpemu import: a PyTorch model through ONNX', () => {
       [model(['message: message.onnx', 'message: selu.onnx']), 'message selu.onnx: operator Selu (node 2 /mlp1/mlp1.0/mlp1.0.1/Relu) is not supported (supported: Gemm, MatMul, Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, BatchNormalization, Concat, Slice, Gather, Identity, Flatten, Unsqueeze, Squeeze, Constant, Dropout)'],
       [model(['state: [direct, weight, 1]', 'state: [direct, weight]'], ['output: { power: 2 }', 'output: { power: 1 }']), 'mpnn: message graph: node 1 (Gemm -> /mlp1/mlp1.0/mlp1.0.0/Gemm_output_0): the input has 4 columns, B expects 5'],
       // before: "node 4 (Constant): attribute value: data type 9 is not supported", the bool of training_mode
-      [model(['message: message.onnx', 'message: train-mode.onnx']), 'mpnn: message graph: node 5 (Dropout -> /mlp/mlp.2/Dropout_output_0): training-mode Dropout (training_mode true: it drops units at random): export the model in eval mode (model.eval())'],
+      [model(['message: message.onnx', 'message: train-mode.onnx']), 'mpnn: message graph: node 5 (Dropout -> /mlp/mlp.2/Dropout_output_0): training-mode Dropout (training_mode true: it drops units at random): export the model in eval mode (model.eval(), and no training=TrainingMode.TRAINING in torch.onnx.export)'],
       [model(['update: update.onnx', 'update: message.onnx']), "mpnn: update graph: input \"x_j\" is not one of x, aggr_out (name the inputs with torch.onnx.export's input_names)"],
     ];
     for (const [f, why] of cases) {

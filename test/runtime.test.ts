@@ -84,7 +84,7 @@ describe('runtime over a real nats-server', () => {
       const job = (c as unknown as { job: number }).job;
       const subject = subjects(c.runId).configure(5);
       spy.publish(subject, sealer.seal(subject, { type: 'configure', job: job + 1, k: 5, view: localView(inst, 5), algorithm: { name: 'wcgcn', ref: 'ab'.repeat(32) }, roundDeadlineMs: 1000, policy: 'skip', fromRound: 0, clock: 'barrier' }));
-      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 100 && answers.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(answers.filter((m) => (m as { type: string }).type === 'refused')).toEqual([{ type: 'refused', job: job + 1, k: 5, reason: `configure: algorithm.ref abababababab names no wcgcn checkpoint or module this host was sent whole in job ${job + 1}` }]);
     } finally {
       await spy.close();

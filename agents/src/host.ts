@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   configureSchema,
@@ -86,7 +87,8 @@ export class AgentHost {
   /** The current job's algorithm specs that came whole (with a checkpoint or module), by that one's hash: later configures name them by ref. */
   private readonly held = new Map<string, ConfigureMsg['algorithm']>();
   private aliveSeq = 0;
-  /** This host's last heartbeat's number (aliveSchema's seq). */
+  /** This process's id and its last heartbeat's number (aliveSchema's boot and seq). */
+  private readonly boot = randomBytes(8).toString('hex');
   private upSeq = 0;
   private patienceMs = 0;
 
@@ -119,8 +121,7 @@ export class AgentHost {
     const timeout = o.coordinatorTimeoutMs;
     let tick = performance.now();
     this.heartbeat = setInterval(() => {
-      this.upSeq = Math.max(Date.now(), this.upSeq + 1);
-      this.up({ type: 'alive', seq: this.upSeq });
+      this.up({ type: 'alive', boot: this.boot, seq: ++this.upSeq });
       // a late tick: this process itself stalled, and heartbeats may wait unread in its socket
       const now = performance.now(), late = now - tick > 2 * HEARTBEAT_MS;
       tick = now;
@@ -206,7 +207,7 @@ export class AgentHost {
     const configure = (): void => {
       const answer = a.configure(c, data);
       const whole = specRef(c.algorithm);
-      if (answer.ok && whole) this.held.set(whole, c.algorithm); // for this job's configures that name it by ref
+      if (answer.ok && whole && c.job === this.counterJob) this.held.set(whole, c.algorithm); // for this job's configures that name it by ref
       this.up(answer.ok ? { type: 'ready', job: c.job, k: a.k } : { type: 'refused', job: c.job, k: a.k, reason: answer.reason });
     };
     // an own algorithm's code is verified and loaded once per host (and hash) before any agent builds it

@@ -96,7 +96,7 @@ export interface CoordinatorOptions {
   registerTimeoutS?: number;
   /** When aborted, a running job stops after its current round with an error naming the reason. */
   signal?: AbortSignal;
-  /** A host heard from neither report nor heartbeat for this long during a job is gone: its agents are recorded dead (default HOST_SILENCE_MS). */
+  /** A host without a new heartbeat for this long during a job is gone: its agents are recorded dead (default HOST_SILENCE_MS). */
   hostSilenceMs?: number;
 }
 
@@ -205,8 +205,9 @@ export class Coordinator {
   /** Registered hosts, and the host serving each agent. */
   private readonly hosts = new Map<string, { agents: number[]; pid: number; hostname: string }>();
   private readonly ownerOf = new Map<number, string>();
-  /** Per host, its last heartbeat's seq. */
+  /** Per host process (`host/boot`), its last heartbeat's seq; and the processes (`host/hostname/pid`) that registered. */
   private readonly hostSeq = new Map<string, number>();
+  private readonly processesSeen = new Set<string>();
   private readonly registered = new Set<number>();
   private readonly dead = new Map<number, string>();
   /** Agents a crash fault killed and no restart brought back: relaunched before the next job, whose plan crashes them anew. */
@@ -318,7 +319,7 @@ export class Coordinator {
   }
   private lastTick = performance.now();
   private reaping = false;
-  /** When each host was last heard from (registration, any message up), performance.now(). */
+  /** When each host was last heard from (the first registration of a process, a new heartbeat), performance.now(). */
   private readonly lastHeard = new Map<string, number>();
   /** Agents declared dead for their host's silence, with when: back at the next job if their host is heard again. */
   private readonly silenced = new Map<number, { host: string; at: number }>();
@@ -467,9 +468,11 @@ export class Coordinator {
       this.refusedClaims.set(host, `host ${host} claimed agent(s) ${formatIds(foreign)}, ${mine ? `but its broker user serves ${formatIds(mine)}` : 'but no broker user of this run is for that host'}: refused`);
       return;
     }
-    const again = this.hosts.get(host)?.pid === pid; // a host repeats its registration until configured, and a replay is a copy: neither is the host heard
+    // only a process's first registration is its host heard: it repeats it until configured, and a replay (of any earlier process too) is a copy
+    const proc = `${host}/${hostname}/${pid}`;
     this.hosts.set(host, { agents, pid, hostname });
-    if (!again) this.heard(host);
+    if (!this.processesSeen.has(proc)) this.heard(host);
+    this.processesSeen.add(proc);
     this.refusedClaims.delete(host); // named only while they explain something
     this.unsealedRegistrations.delete(host);
     for (const k of agents) {
@@ -558,8 +561,9 @@ export class Coordinator {
     if (m.type === 'alive') {
       if (!known) return; // a heartbeat may come before its host's registration: not an error
       // only a newer heartbeat is the host heard: a replayed one kept a gone host's agents alive
-      if (m.seq <= (this.hostSeq.get(host) ?? 0)) return void this.counters.duplicate++;
-      this.hostSeq.set(host, m.seq);
+      const proc = `${host}/${m.boot}`;
+      if (m.seq <= (this.hostSeq.get(proc) ?? 0)) return void this.counters.duplicate++;
+      this.hostSeq.set(proc, m.seq);
       return this.heard(host);
     }
     if (!known) return void this.counters.malformedControl++;
@@ -724,8 +728,13 @@ export class Coordinator {
     this.now = { job, t: -1 };
     // a checkpoint or module goes whole to one agent per host, the others name it by ref (ready from the first: its host holds it)
     const ref = specRef(spec);
+    const message = (k: number, fromRound: number, whole: boolean): ConfigureMsg => ({ type: 'configure', job, k, view: views[k], algorithm: whole || !ref ? spec : { name: spec.name, ref }, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...net.configureExtra?.(k), clock, async: clock === 'async' ? asyncClock : undefined });
     const configure = (k: number, fromRound: number, whole = true): Promise<void> =>
-      this.configure(js, k, { type: 'configure', job, k, view: views[k], algorithm: whole || !ref ? spec : { name: spec.name, ref }, roundDeadlineMs: o.roundDeadlineMs, policy: o.policy, fromRound, faults: o.faults, ...net.configureExtra?.(k), clock, async: clock === 'async' ? asyncClock : undefined });
+      this.configure(js, k, message(k, fromRound, whole)).catch((e: Error) => {
+        // its host holds nothing for the job (restarted under its id since its first agent was configured): send it whole
+        if (whole || !e.message.includes('configure: algorithm.ref')) throw e;
+        return this.configure(js, k, message(k, fromRound, true));
+      });
     const rounds: RoundRecord[] = [];
     const disturbed: number[] = [];
     const agentRoundMs: number[] = [];
@@ -766,7 +775,7 @@ export class Coordinator {
     try {
       const firstOfHost = new Map<string | undefined, number>();
       const others: number[] = [];
-      for (let k = 0; k < K; k++) if (!this.dead.has(k)) (firstOfHost.has(this.ownerOf.get(k)) ? others.push(k) : firstOfHost.set(this.ownerOf.get(k), k));
+      for (let k = 0; k < K; k++) if (!this.dead.has(k)) (ref && !firstOfHost.has(this.ownerOf.get(k)) ? firstOfHost.set(this.ownerOf.get(k), k) : others.push(k));
       await forEachBounded([...firstOfHost.values()], (k) => configure(k, 0));
       await forEachBounded(others, (k) => configure(k, 0, false));
       jobStart = performance.now();

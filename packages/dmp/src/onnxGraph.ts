@@ -106,8 +106,10 @@ export function compileGraph(g: OnnxGraph, inputWidths: number[], weight: (name:
       case 'Dropout': {
         // eval mode: the identity; training_mode (input 2) true drops units at random
         const mode = n.inputs[2] ? get(2) : undefined;
-        if (mode?.kind === 'const' && mode.data.some((x) => x !== 0)) fail(at, 'training-mode Dropout (training_mode true: it drops units at random): export the model in eval mode (model.eval())');
-        if (mode && mode.kind !== 'const') fail(at, "a Dropout whose training_mode is computed: export the model in eval mode (model.eval())");
+        const evalMode = 'export the model in eval mode (model.eval(), and no training=TrainingMode.TRAINING in torch.onnx.export)';
+        if (mode?.kind === 'const' && mode.data.some((x) => x !== 0)) fail(at, `training-mode Dropout (training_mode true: it drops units at random): ${evalMode}`);
+        if (mode && mode.kind !== 'const') fail(at, `a Dropout whose training_mode is computed: ${evalMode}`);
+        if (n.outputs[1]) fail(at, `training-mode Dropout (its mask is an output, as opsets before 12 export it): ${evalMode}`);
         values.set(n.outputs[0], need(0));
         break;
       }

@@ -235,7 +235,8 @@ export const progressSchema = z.strictObject({ type: z.literal('progress'), job:
 /** A host is there (every HEARTBEAT_MS): the coordinator declares the agents of a host silent for longer dead (an external host's machine or connection may go without its process exiting where the coordinator sees it). */
 export const aliveSchema = z.strictObject({
   type: z.literal('alive'),
-  /** Rises with every heartbeat, also across restarts of the host (milliseconds since the epoch, at least one above the last): a replay is not the host heard. */
+  /** The host process's own random id (16 hex digits), and the number of its heartbeat, from 1: a replay (a seq not above the last of its process) is not the host heard. */
+  boot: z.string().regex(/^[0-9a-f]{16}$/),
   seq: index,
 });
 export const upSchema = z.discriminatedUnion('type', [readySchema, refusedSchema, reportSchema, failedSchema, finalSchema, progressSchema, aliveSchema]);
