@@ -659,7 +659,7 @@ export class Coordinator {
     const powerLimit = alg.powerLimit ?? inst.pmax;
     const channel = o.channel && new EvolvingChannel(inst, o.channel);
     const large = o.channel && largeScaleOf(inst)!;
-    const kinds = OneKind.applies(inst) ? new OneKind() : undefined; // MISO with Nt = 1: one kind of output
+    const kinds = OneKind.of(inst); // MISO with Nt = 1: one kind of output
     const net: JobNetwork = {
       nodes: K,
       views,

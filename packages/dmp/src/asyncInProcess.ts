@@ -175,7 +175,7 @@ export function runAsyncInProcess(inst: Instance, spec: AlgorithmSpec, clock: As
   }
   for (let e = q.pop(); e; e = q.pop()) e.run();
   const history: number[] = [];
-  const kinds = OneKind.applies(inst) ? new OneKind() : undefined; // MISO with Nt = 1: one kind of output
+  const kinds = OneKind.of(inst); // MISO with Nt = 1: one kind of output
   const iterationMs: number[] = [];
   const sumAt = (per: number[][], r: number): number => per.reduce((s, x) => s + x[r], 0);
   for (let r = 0; r < R; r++) {

@@ -33,9 +33,9 @@ export class OneKind {
   private beamFrom?: number;
   private powerFrom?: number;
 
-  /** Whether the network needs the check (MISO with Nt = 1). */
-  static applies(inst: Instance): boolean {
-    return inst.Nt === 1 && inst.hRe !== undefined;
+  /** A fresh check for a run on `inst`; undefined where no output can be of either kind (anything but MISO with Nt = 1). */
+  static of(inst: Instance): OneKind | undefined {
+    return inst.Nt === 1 && inst.hRe !== undefined ? new OneKind() : undefined;
   }
 
   /** Why node k's valid output cannot stand beside the run's earlier ones (undefined: it can, and is recorded). */

@@ -58,7 +58,7 @@ export function runInProcess(inst: Instance, spec: AlgorithmSpec, o: InProcessOp
   const { faults } = o;
   const deadline = o.roundDeadlineMs ?? Infinity;
   const history: number[] = [];
-  const kinds = OneKind.applies(inst) ? new OneKind() : undefined; // MISO with Nt = 1: one kind of output
+  const kinds = OneKind.of(inst); // MISO with Nt = 1: one kind of output
   const away = (k: number, t: number): boolean => isAway(o.churn?.[k], t);
   const silent = silentOutput(inst.Nt);
   const outputsOf = (t: number): Float64Array[] => nodes.map((n, k) => (away(k, t) ? silent : n.output()));
