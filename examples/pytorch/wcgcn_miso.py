@@ -26,7 +26,8 @@ on that file, the `normalised` that `dmpemu eval --algorithm wcgcn --checkpoint 
 printed (--init-check), so the PyTorch model is dmpemu's model.
 
 Training: Adam on minus the sum rate, fresh networks every batch, StepLR (lr x gamma every
-`step_size` steps); with `--warmup`, that schedule times a linear rise over the first steps. Every `--every` steps the validation ratio goes to <out>/curve.jsonl; the best
+`step_size` steps); with `--warmup`, that schedule times a linear rise over the first steps; with
+`--ema`, an exponential moving average of the weights is validated beside them. Every `--every` steps the validation ratio goes to <out>/curve.jsonl; the best
 model so far to <out>/weights.json in dmpemu's layout (weights-to-checkpoint.ts makes it a
 checkpoint).
 
@@ -64,6 +65,7 @@ p.add_argument("--init-check", help="`dmpemu eval --algorithm wcgcn --checkpoint
 p.add_argument("--edges", choices=["in", "out", "both"], default="in", help="e_jk = h_jk (the paper's text, MLP1 {6 Nt, ...}), h_kj (the seed authors' code: the interference agent k causes at j, MLP1 {6 Nt, ...}) or [h_jk, h_kj] (MLP1 {8 Nt, ...}, as the power-control WCGCN's e_jk = [g_jk, g_kj]); --init from an `in` model with --edges both starts the h_kj weights at 0")
 p.add_argument("--width1", type=int, default=64, help="MLP1's widths {in, width1, width1}: its hidden layer and the message (the paper's 64)")
 p.add_argument("--width2", type=int, default=32, help="MLP2's hidden width: {width1 + 4 Nt, width2, 2 Nt} (the paper's 32)")
+p.add_argument("--ema", type=float, default=0, help="also keep an exponential moving average of the weights (Polyak averaging, W_avg <- ema W_avg + (1 - ema) W after every step; torch.optim.swa_utils.AveragedModel), validate it beside the weights, and export whichever is better; 0: off")
 p.add_argument("--out", required=True)
 args = p.parse_args()
 torch.set_num_threads(args.threads)
@@ -224,9 +226,9 @@ with open(args.wmmse) as f:
     wmmse100 = json.load(f)["meanRate"]
 
 
-def validation_ratio():
+def validation_ratio(m):
     with torch.no_grad():
-        return sum_rate(model(val_graph), val_h).mean().item() / wmmse100
+        return sum_rate(m(val_graph), val_h).mean().item() / wmmse100
 
 
 model = WCGCN()
@@ -239,18 +241,22 @@ if args.warmup:  # StepLR's decays, times a linear rise over the first --warmup 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) * args.gamma ** (s // args.step_size))
 else:  # StepLR itself: it multiplies the lr in place, so earlier runs' schedules are reproduced to the bit
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=args.step_size, gamma=args.gamma)
+if not 0 <= args.ema < 1:
+    sys.exit(f"--ema: a decay in [0, 1), 0 for off, got {args.ema}")
+ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=lambda avg, w, n: args.ema * avg + (1 - args.ema) * w) if args.ema else None
 
 
-def export(ratio, step, seen):
+def export(ratio, step, seen, averaged):
     out = {
         "architecture": {**ARCH, "features": FEATURES},
-        "weights": layer_weights(model),
+        "weights": layer_weights(ema.module if averaged else model),
         "training": {
             "framework": f"torch {torch.__version__}", "script": "examples/pytorch/wcgcn_miso.py",
             "command": " ".join(["python3", "examples/pytorch/wcgcn_miso.py", *sys.argv[1:]]),
             "network": {"model": "miso", "K": K, "Nt": Nt, "field": args.field, "dmin": args.dmin, "dmax": args.dmax, "csiRange": args.csi_range},
             "steps": step, "batch": args.batch, "samplesSeen": seen, "lr": args.lr, "schedule": f"StepLR step {args.step_size} gamma {args.gamma}" + (f", linear warm-up {args.warmup} steps" if args.warmup else ""),
             "samples": "fresh per batch", "seed": args.seed,
+            **({"weightAverage": f"exponential moving average, decay {args.ema}"} if averaged else {}),
             **({"init": os.path.basename(args.init), "initHash": INIT.get("hash"), "initTraining": INIT["training"]} if INIT else {}),
         },
         "metrics": {"validationRatio": ratio, "validationInstances": val_h.shape[0], "validationFile": os.path.basename(args.validation)},
@@ -259,7 +265,7 @@ def export(ratio, step, seen):
 
 
 curve = open(os.path.join(args.out, "curve.jsonl"), "a")
-best, t0, seen = validation_ratio(), time.perf_counter(), 0
+best, t0, seen = validation_ratio(model), time.perf_counter(), 0
 print(f"validation ratio at the start: {best:.6f} ({val_h.shape[0]} instances, WMMSE-100 {wmmse100:.4f})", flush=True)
 if args.init_check:
     with open(args.init_check) as f:
@@ -277,14 +283,17 @@ for step in range(1, args.steps + 1):
     loss.backward()
     opt.step()
     sched.step()
+    if ema:
+        ema.update_parameters(model)
     seen += args.batch
     if step % args.every == 0 or step == args.steps:
-        ratio = validation_ratio()
-        line = {"step": step, "samples": seen, "loss": loss.item(), "validationRatio": ratio, "lr": sched.get_last_lr()[0], "seconds": time.perf_counter() - t0}
+        ratio = validation_ratio(model)
+        averaged = validation_ratio(ema) if ema else None
+        line = {"step": step, "samples": seen, "loss": loss.item(), "validationRatio": ratio, **({"validationRatioEma": averaged} if ema else {}), "lr": sched.get_last_lr()[0], "seconds": time.perf_counter() - t0}
         curve.write(json.dumps(line) + "\n")
         curve.flush()
         print(json.dumps(line), flush=True)
-        if ratio > best:
-            best = ratio
-            export(ratio, step, seen)
+        if max(ratio, averaged or 0) > best:
+            best = max(ratio, averaged or 0)
+            export(best, step, seen, averaged=ema is not None and averaged > ratio)
 print(f"best validation ratio {best:.6f}")
