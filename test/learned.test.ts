@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -98,6 +98,11 @@ describe('learned DMP (WCGCN) end to end', () => {
     expect(curve().map((r) => r.step)).toEqual([2, 4, 6, 7, 8, 10]);
     const seconds = curve().map((r) => r.seconds);
     expect(seconds.every((x, i) => i === 0 || x >= seconds[i - 1])).toBe(true);
+    // a run stopped after writing step 12's line but before saving its checkpoint: the resumed run writes step 12 once (before: twice)
+    appendFileSync(join(own, 'curve.jsonl'), JSON.stringify({ step: 12, samples: 192, loss: -1, validationRatio: 0.5, seconds: 1e6 }) + '\n');
+    await run(process.execPath, [CLI, 'train', 'fresh.yaml', '--resume', '--steps', '12', '--quiet'], { cwd });
+    expect(curve().map((r) => r.step)).toEqual([2, 4, 6, 7, 8, 10, 12]);
+    expect(curve().at(-1)!.seconds).toBeLessThan(1e6); // counted on from step 10's line, not the cut one
     // a scenario naming the shipped directory is refused before anything is written
     const shipped = readFileSync(join(MODELS_DIR, 'manifest.json'), 'utf8');
     writeFileSync(join(cwd, 'over.yaml'), [...lines, `output: { dir: ${MODELS_DIR} }`].join('\n'));

@@ -107,7 +107,7 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   const onInt = stop('SIGINT'), onTerm = stop('SIGTERM');
   process.once('SIGINT', onInt).once('SIGTERM', onTerm);
   const t0 = performance.now();
-  const secondsBefore = a.resume ? lastSeconds(curve.jsonl) : 0; // a resumed run's curve counts on from its last line
+  const secondsBefore = a.resume ? curveUpTo(curve.jsonl, done0) : 0; // a resumed run's curve counts on from the checkpoint's line
   let final: Checkpoint;
   try {
     const common = {
@@ -185,14 +185,25 @@ export async function trainCommand(sc: TrainScenario, a: TrainArgs): Promise<str
   return `${status}: ${out} (hash ${final.hash.slice(0, 12)}), ${(100 * lastRatio).toFixed(1)}% of WMMSE-100 on ${valSet.length} validation instances${report}`;
 }
 
-/** The seconds of a curve.jsonl's last line (0 without one, or when it does not parse). */
-function lastSeconds(file: string): number {
-  try {
-    const seconds = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1)!).seconds;
-    return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
-  } catch {
-    return 0;
-  }
+/**
+ * Cuts a curve.jsonl back to the lines up to `step`, the checkpoint `--resume` continues (a run
+ * stopped between writing a line and saving its checkpoint left one the resumed run writes again),
+ * and returns the seconds of the last line kept (0 without one, or when it does not parse).
+ */
+function curveUpTo(file: string, step: number): number {
+  if (!existsSync(file)) return 0;
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const parsed = lines.map((l) => {
+    try {
+      return JSON.parse(l) as { step?: unknown; seconds?: unknown };
+    } catch {
+      return undefined;
+    }
+  });
+  const cut = parsed.findIndex((r) => typeof r?.step === 'number' && r.step > step);
+  if (cut >= 0) writeFileSync(file, lines.slice(0, cut).map((l) => l + '\n').join(''));
+  const seconds = parsed[(cut >= 0 ? cut : parsed.length) - 1]?.seconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
 }
 
 /**
